@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Install everything the lessons, the capstone and the tests use, on Debian or Ubuntu.
+# Idempotent: run it as often as you like; it installs only what is missing.
+#
+#   sudo scripts/setup-host.sh
+#
+# Each package and what the kit uses it for:
+#   busybox-static    one static binary that is a whole userland: the root filesystem of the
+#                     lessons' containers and of the test images (no Docker Hub needed)
+#   docker-registry   the reference registry (distribution v2): pull/push tests run against it
+#   skopeo, umoci     read and write OCI images and talk to registries independently of our
+#                     code: the interop tests check our files and our protocol with them
+#   runc, crun        OCI runtimes: start-up speed is compared with them
+#   podman, buildah   Docker-compatible engine and builder: compared with the capstone
+#   iproute2          `ip`: shows what the network lesson sets up (and makes test netns)
+#   nftables, iptables  NAT and port publishing in the network lesson
+#   qemu-system-x86   boots a virtual machine: the containers-vs-VMs benchmark, and a
+#                     cgroup-v2-only kernel to test lesson 02 on
+#   linux-image-amd64 the Debian kernel that VM boots (with 9p and overlay modules)
+#   cpio              packs the VM's initramfs
+#   apache2-utils     `htpasswd`: the registry's Basic-auth test mode
+#   openssl           certificates for the registry's token-auth test mode
+#   sudo, procps, psmisc, util-linux, e2fsprogs  everyday tools the steps and tests call
+#   mdbook (cargo)    builds the book
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup-host.sh installs system packages: run it as root (sudo $0)" >&2
+    exit 1
+fi
+
+packages=(
+    busybox-static docker-registry skopeo umoci runc crun podman buildah
+    iproute2 nftables iptables qemu-system-x86 linux-image-amd64 cpio
+    apache2-utils openssl sudo procps psmisc util-linux e2fsprogs ca-certificates
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "setup-host: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+    echo "setup-host: all Debian packages present"
+fi
+
+# The Debian registry package starts a system service on install; the tests start their own
+# registries on free loopback ports, so the system one is not needed.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
+    systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi
+
+MDBOOK_VERSION=0.4.52
+if ! command -v mdbook >/dev/null 2>&1 || ! mdbook --version | grep -q "$MDBOOK_VERSION"; then
+    echo "setup-host: installing mdbook $MDBOOK_VERSION with cargo (a few minutes, once)"
+    cargo install mdbook --version "$MDBOOK_VERSION" --locked --no-default-features --quiet
+fi
+
+echo "setup-host: ready"
