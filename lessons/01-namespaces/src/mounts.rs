@@ -1,0 +1,139 @@
+//! Mounts for a container: private propagation, `/proc`, `/sys`, a minimal `/dev`, and
+//! pivot_root(2) into a new root filesystem (mount(2), umount(2), mount_namespaces(7)).
+//!
+//! All of these run inside the container's new mount namespace, so the host's mount table
+//! never changes — provided propagation is made private first (see [`make_private`]).
+
+use crate::Result;
+use crate::error::{io, sys};
+use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use nix::sys::stat::Mode;
+use std::path::Path;
+
+const NONE: Option<&str> = None;
+
+/// Marks every mount in this namespace private (`mount --make-rprivate /`).
+///
+/// Why: on most distributions systemd makes `/` a *shared* mount, and a new mount namespace
+/// starts as a copy that is still in the same peer group. Without this, a mount made inside
+/// the container would propagate back to the host (and the host's to us).
+pub fn make_private() -> Result<()> {
+    mount(NONE, "/", NONE, MsFlags::MS_REC | MsFlags::MS_PRIVATE, NONE)
+        .map_err(sys("mount(--make-rprivate /)"))
+}
+
+/// Mounts a fresh procfs at `target` (proc(5)). A procfs shows the processes of the PID
+/// namespace of whoever mounts it, so mounted from inside a new PID namespace it lists only the
+/// container's own processes.
+pub fn mount_proc(target: &Path) -> Result<()> {
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    mount(Some("proc"), target, Some("proc"), flags, NONE)
+        .map_err(sys(format!("mount(proc on {})", target.display())))
+}
+
+/// Mounts sysfs (sysfs(5)) read-only at `target`: containers may look at devices and network
+/// interfaces (of their own network namespace) but must not change kernel settings.
+pub fn mount_sysfs_readonly(target: &Path) -> Result<()> {
+    let flags = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    mount(Some("sysfs"), target, Some("sysfs"), flags, NONE)
+        .map_err(sys(format!("mount(sysfs on {})", target.display())))
+}
+
+/// Mounts an empty tmpfs (tmpfs(5)) at `target`, e.g. a writable `/tmp` over a read-only root.
+pub fn mount_tmpfs(target: &Path, options: &str) -> Result<()> {
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+    mount(Some("tmpfs"), target, Some("tmpfs"), flags, Some(options))
+        .map_err(sys(format!("mount(tmpfs on {})", target.display())))
+}
+
+/// The device nodes a container gets: the harmless character devices every program expects.
+/// No disks, no `/dev/mem`: the host's devices stay out of reach.
+pub const DEVICES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+
+/// Builds a minimal `/dev` under `rootfs/dev`: a tmpfs holding the [`DEVICES`] bind-mounted
+/// from the host's `/dev` (bind mounts work even inside a user namespace, where mknod(2) of
+/// a device is not allowed), a private devpts(5) instance for terminals, `/dev/shm`, and the
+/// usual symlinks (`fd`, `stdin`, `stdout`, `stderr`, `ptmx`).
+pub fn mount_minimal_dev(rootfs: &Path) -> Result<()> {
+    let dev = rootfs.join("dev");
+    mount_tmpfs(&dev, "mode=755,size=65536k")?;
+    for name in DEVICES {
+        let target = dev.join(name);
+        std::fs::File::create(&target).map_err(io(&target))?;
+        let source = Path::new("/dev").join(name);
+        mount(Some(&source), &target, NONE, MsFlags::MS_BIND, NONE).map_err(sys(format!(
+            "mount(bind {} on {})",
+            source.display(),
+            target.display()
+        )))?;
+    }
+    let pts = dev.join("pts");
+    nix::unistd::mkdir(&pts, Mode::from_bits_truncate(0o755)).map_err(sys("mkdir(/dev/pts)"))?;
+    mount(
+        Some("devpts"),
+        &pts,
+        Some("devpts"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some("newinstance,ptmxmode=0666,mode=0620"),
+    )
+    .map_err(sys("mount(devpts on /dev/pts)"))?;
+    let shm = dev.join("shm");
+    nix::unistd::mkdir(&shm, Mode::from_bits_truncate(0o1777)).map_err(sys("mkdir(/dev/shm)"))?;
+    mount_tmpfs(&shm, "mode=1777,size=65536k")?;
+    for (link, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("ptmx", "pts/ptmx"),
+    ] {
+        let path = dev.join(link);
+        std::os::unix::fs::symlink(target, &path).map_err(io(&path))?;
+    }
+    Ok(())
+}
+
+/// Makes `new_root` the root directory of this mount namespace with pivot_root(2), and detaches
+/// the old root so nothing of the host's filesystem stays reachable.
+///
+/// Unlike chroot(2), which only changes how one process resolves `/`, pivot_root moves the whole
+/// namespace onto the new root; once the old root is unmounted, no `..` and no open directory
+/// leads back to the host.
+pub fn pivot_into(new_root: &Path) -> Result<()> {
+    // pivot_root(2) requires new_root to be a mount point: bind-mount it onto itself.
+    mount(
+        Some(new_root),
+        new_root,
+        NONE,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        NONE,
+    )
+    .map_err(sys(format!("mount(bind {} on itself)", new_root.display())))?;
+    nix::unistd::chdir(new_root).map_err(sys(format!("chdir({})", new_root.display())))?;
+    // pivot_root(".", ".") — the trick from pivot_root(2)'s NOTES: the new root becomes "/",
+    // and the old root is stacked on top of it at "/". No directory for the old root needed.
+    nix::unistd::pivot_root(".", ".").map_err(sys("pivot_root(., .)"))?;
+    // Unmount the old root (the top of the stack at "."): MNT_DETACH lazily detaches it and
+    // everything under it, even if something still uses it.
+    umount2(".", MntFlags::MNT_DETACH).map_err(sys("umount2(old root, MNT_DETACH)"))?;
+    nix::unistd::chdir("/").map_err(sys("chdir(/)"))?;
+    Ok(())
+}
+
+/// Remounts the (already pivoted) root filesystem read-only: the container can read its image
+/// but not change it (`docker run --read-only`).
+pub fn remount_root_readonly() -> Result<()> {
+    let flags = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY;
+    mount(NONE, "/", NONE, flags, NONE).map_err(sys("mount(remount / read-only)"))
+}
+
+/// Reads this process's mount table (`/proc/self/mountinfo`, proc_pid_mountinfo(5)) as a list
+/// of mount points, to show what a namespace can see.
+pub fn mount_points() -> Result<Vec<String>> {
+    let text =
+        std::fs::read_to_string("/proc/self/mountinfo").map_err(io("/proc/self/mountinfo"))?;
+    Ok(text
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4).map(str::to_string))
+        .collect())
+}
