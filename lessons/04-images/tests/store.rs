@@ -1,0 +1,103 @@
+//! The content-addressed store: blobs verified on the way in and out, tags, atomicity.
+
+use std::fs;
+use std::io::{Read, Write};
+
+use images::{Digest, Error, Store};
+
+fn entries(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn committed_blob_is_stored_under_its_sha256() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let data = b"a layer, or a config, or a manifest";
+    let expected = Digest::of(data);
+    let mut w = store.blob_writer().unwrap();
+    w.write_all(data).unwrap();
+    let d = w.commit(&expected, Some(data.len() as u64)).unwrap();
+    assert_eq!(d, expected);
+    assert!(store.has_blob(&d));
+    assert_eq!(
+        fs::read(dir.path().join("blobs/sha256").join(d.hex())).unwrap(),
+        data
+    );
+    assert!(
+        entries(&dir.path().join("tmp")).is_empty(),
+        "no temporary file left behind"
+    );
+}
+
+#[test]
+fn digest_or_size_mismatch_leaves_the_store_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let claimed = Digest::of(b"what the registry promised");
+    let mut w = store.blob_writer().unwrap();
+    w.write_all(b"what the registry sent").unwrap();
+    let err = w.commit(&claimed, None).unwrap_err();
+    assert!(matches!(err, Error::DigestMismatch { .. }), "{err}");
+
+    let right = Digest::of(b"abc");
+    let mut w = store.blob_writer().unwrap();
+    w.write_all(b"abc").unwrap();
+    assert!(matches!(
+        w.commit(&right, Some(4)),
+        Err(Error::DigestMismatch { .. })
+    ));
+
+    assert!(entries(&dir.path().join("blobs/sha256")).is_empty());
+    assert!(entries(&dir.path().join("tmp")).is_empty());
+    assert!(!store.has_blob(&claimed) && !store.has_blob(&right));
+}
+
+#[test]
+fn reading_a_tampered_blob_fails_verification() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let d = store.put_blob(b"{\"hello\": \"world\"}").unwrap();
+    let path = store.blob_path(&d);
+    let mut bytes = fs::read(&path).unwrap();
+    bytes[3] ^= 0x20;
+    fs::write(&path, bytes).unwrap();
+    let mut r = store.open_blob(&d).unwrap();
+    let err = r.read_to_end(&mut Vec::new()).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+    assert!(store.read_blob(&d, 1024).is_err());
+}
+
+#[test]
+fn manifest_needs_its_blobs_and_tags_resolve_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let cd = Digest::of(config);
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{cd}","size":{}}},"layers":[]}}"#,
+        config.len()
+    );
+    let err = store.put_manifest(manifest.as_bytes(), None).unwrap_err();
+    assert!(matches!(err, Error::MissingBlob(_)), "{err}");
+
+    store.put_blob(config).unwrap();
+    let md = store.put_manifest(manifest.as_bytes(), None).unwrap();
+    store.tag("example.org/empty:1", &md).unwrap();
+    assert_eq!(store.resolve("example.org/empty:1").unwrap(), md);
+    assert_eq!(store.resolve(&md.to_string()).unwrap(), md);
+    assert!(matches!(
+        store.resolve("example.org/empty:2"),
+        Err(Error::UnknownReference(_))
+    ));
+    let image = store.image("example.org/empty:1").unwrap();
+    assert_eq!(image.config_digest, cd);
+    assert!(store.untag("example.org/empty:1").unwrap());
+    assert!(store.resolve("example.org/empty:1").is_err());
+}
