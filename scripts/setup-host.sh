@@ -2,7 +2,7 @@
 # Install everything the lessons, the capstone and the tests use, on Debian or Ubuntu.
 # Idempotent: run it as often as you like; it installs only what is missing.
 #
-#   sudo scripts/setup-host.sh
+#   scripts/setup-host.sh          (asks for sudo when not root)
 #
 # Each package and what the kit uses it for:
 #   busybox-static    one static binary that is a whole userland: the root filesystem of the
@@ -21,19 +21,28 @@
 #   apache2-utils     `htpasswd`: the registry's Basic-auth test mode
 #   openssl           certificates for the registry's token-auth test mode
 #   sudo, procps, psmisc, util-linux, e2fsprogs  everyday tools the steps and tests call
-#   mdbook (cargo)    builds the book
+# (mdbook, which builds the book, is a Rust program: scripts/test-all.sh installs it with cargo.)
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "setup-host.sh installs system packages: run it as root (sudo $0)" >&2
+    if command -v sudo >/dev/null 2>&1; then
+        exec sudo "$0" "$@"
+    fi
+    echo "setup-host.sh installs system packages: run it as root" >&2
     exit 1
 fi
 
 packages=(
     busybox-static docker-registry skopeo umoci runc crun podman buildah
-    iproute2 nftables iptables qemu-system-x86 linux-image-amd64 cpio
+    iproute2 nftables iptables qemu-system-x86 cpio
     apache2-utils openssl sudo procps psmisc util-linux e2fsprogs ca-certificates
 )
+
+# Debian's kernel package is linux-image-amd64; Ubuntu's VM harness uses the host's own kernel
+# from /boot (Ubuntu ships no package of that name).
+if grep -q '^ID=debian' /etc/os-release 2>/dev/null; then
+    packages+=(linux-image-amd64)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -53,12 +62,6 @@ fi
 # registries on free loopback ports, so the system one is not needed.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
     systemctl disable --now docker-registry >/dev/null 2>&1 || true
-fi
-
-MDBOOK_VERSION=0.4.52
-if ! command -v mdbook >/dev/null 2>&1 || ! mdbook --version | grep -q "$MDBOOK_VERSION"; then
-    echo "setup-host: installing mdbook $MDBOOK_VERSION with cargo (a few minutes, once)"
-    cargo install mdbook --version "$MDBOOK_VERSION" --locked --no-default-features --quiet
 fi
 
 echo "setup-host: ready"

@@ -187,23 +187,14 @@ fn inside(spec: &ContainerSpec) -> i32 {
 }
 
 /// Mounts, pivot_root, hostname, user and working directory — in that order, because each step
-/// needs the one before (e.g. `/proc` must be mounted inside the new root before pivoting).
+/// needs the one before (e.g. `/dev`'s devices are bound from the host before pivoting).
+// ANCHOR: set_up
 fn set_up(spec: &ContainerSpec) -> Result<()> {
     let root = &spec.rootfs;
     mounts::make_private()?;
-    // Bind the root onto itself first, so the mounts below land on *this* mount (pivot_into
-    // would otherwise bind a copy without them).
-    nix::mount::mount(
-        Some(root),
-        root,
-        None::<&str>,
-        nix::mount::MsFlags::MS_BIND,
-        None::<&str>,
-    )
-    .map_err(crate::error::sys(format!(
-        "mount(bind {} on itself)",
-        root.display()
-    )))?;
+    // Mount the container's special filesystems inside the new root *before* pivoting, while
+    // the host's /dev is still reachable for the device bind mounts. pivot_into's recursive
+    // bind carries them along.
     mounts::mount_proc(&root.join("proc"))?;
     mounts::mount_sysfs_readonly(&root.join("sys"))?;
     mounts::mount_minimal_dev(root)?;
@@ -226,6 +217,7 @@ fn set_up(spec: &ContainerSpec) -> Result<()> {
     })?;
     Ok(())
 }
+// ANCHOR_END: set_up
 
 enum ExecError {
     NotFound,

@@ -99,6 +99,7 @@ pub fn mount_minimal_dev(rootfs: &Path) -> Result<()> {
 /// Unlike chroot(2), which only changes how one process resolves `/`, pivot_root moves the whole
 /// namespace onto the new root; once the old root is unmounted, no `..` and no open directory
 /// leads back to the host.
+// ANCHOR: pivot
 pub fn pivot_into(new_root: &Path) -> Result<()> {
     // pivot_root(2) requires new_root to be a mount point: bind-mount it onto itself.
     mount(
@@ -119,6 +120,7 @@ pub fn pivot_into(new_root: &Path) -> Result<()> {
     nix::unistd::chdir("/").map_err(sys("chdir(/)"))?;
     Ok(())
 }
+// ANCHOR_END: pivot
 
 /// Remounts the (already pivoted) root filesystem read-only: the container can read its image
 /// but not change it (`docker run --read-only`).

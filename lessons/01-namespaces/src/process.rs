@@ -62,6 +62,7 @@ pub fn exit_code(status: WaitStatus) -> Option<i32> {
     }
 }
 
+// ANCHOR: spawn
 /// Starts `body` in a child process inside new namespaces of the given kinds (clone(2)), and
 /// returns at once in the parent. The child's exit code is what `body` returns.
 pub fn spawn(namespaces: &[Namespace], mut body: impl FnMut() -> i32) -> Result<Child> {
@@ -80,6 +81,7 @@ pub fn spawn(namespaces: &[Namespace], mut body: impl FnMut() -> i32) -> Result<
     .map_err(sys(format!("clone(2) with {flags:?}")))?;
     Ok(Child { pid })
 }
+// ANCHOR_END: spawn
 
 /// A one-shot pipe(2) the parent uses to hold a new child back: the child blocks in
 /// [`Gate::wait`] until the parent calls [`Gate::open`] (or dies, which also releases it, so

@@ -7,6 +7,6 @@
 //! third-party program.
 
 pub mod names;
+pub mod netns;
 pub mod registry;
 pub mod vm;
-pub mod netns;
