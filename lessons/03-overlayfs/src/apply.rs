@@ -49,6 +49,9 @@ fn unpack<R: Read>(layer: R, dest: &Path, mode: Mode) -> Result<()> {
         let (Some(parent), Some(name)) = (rel.parent(), rel.file_name()) else {
             continue; // the root entry "./" itself
         };
+        // Before touching anything ourselves: a symlink among the parents (`evil -> /etc`,
+        // then `evil/.wh.passwd`) would make us delete or replace files outside `dest`.
+        refuse_symlinked_parents(dest, parent)?;
         let parent_dir = dest.join(parent);
         match parse_oci_name(name) {
             Some(marker) => {
@@ -104,6 +107,24 @@ fn remove_any(path: &Path) -> Result<()> {
         Ok(_) => fs::remove_file(path).with_path("remove", path),
         Err(_) => Ok(()),
     }
+}
+
+/// Fail if any existing directory on the way from `dest` to `dest/rel` is a symbolic link.
+fn refuse_symlinked_parents(dest: &Path, rel: &Path) -> Result<()> {
+    let mut here = dest.to_path_buf();
+    for name in rel.components() {
+        here.push(name);
+        match fs::symlink_metadata(&here) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(Error::UnsafePath {
+                    path: rel.to_owned(),
+                });
+            }
+            Ok(_) => {}
+            Err(_) => return Ok(()), // not there yet: nothing to follow
+        }
+    }
+    Ok(())
 }
 
 /// The entry path with any leading `./` or `/` dropped; `..` is refused, so a layer can never

@@ -74,6 +74,7 @@ fn walk_upper(upper: &Path, rel: &Path, stack: &LowerStack, out: &mut Vec<Change
             }
         }
     }
+    // ANCHOR: classify
     for (name, meta) in entries {
         let path = rel.join(&name);
         let below = stack.lookup(&path)?;
@@ -93,6 +94,7 @@ fn walk_upper(upper: &Path, rel: &Path, stack: &LowerStack, out: &mut Vec<Change
             walk_upper(upper, &path, stack, out)?;
         }
     }
+    // ANCHOR_END: classify
     Ok(())
 }
 

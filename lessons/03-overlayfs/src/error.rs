@@ -105,7 +105,7 @@ pub enum Error {
 
     /// A tar layer held a path that would escape the directory it is applied to.
     #[error(
-        "layer entry {path} is absolute or contains `..`: refusing to apply it outside the target dir"
+        "layer entry {path} contains `..` or passes through a symlink: refusing to apply it outside the target dir"
     )]
     UnsafePath {
         /// The path in the tar.

@@ -51,6 +51,7 @@ struct LayerWriter<W: Write> {
 }
 
 impl<W: Write> LayerWriter<W> {
+    // ANCHOR: whiteouts
     fn add_dir_contents(&mut self, upper: &Path, rel: &Path) -> Result<()> {
         for (name, meta) in read_dir_sorted(&upper.join(rel))? {
             let path = rel.join(&name);
@@ -71,6 +72,7 @@ impl<W: Write> LayerWriter<W> {
         }
         Ok(())
     }
+    // ANCHOR_END: whiteouts
 
     /// An empty regular file standing for a whiteout.
     fn add_marker(&mut self, path: &Path, meta: &Metadata) -> Result<()> {

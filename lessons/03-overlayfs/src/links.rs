@@ -42,6 +42,7 @@ pub(crate) fn mount_via_short_links(overlay: &Overlay, target: &Path) -> Result<
             limit: option_limit(),
         });
     }
+    // ANCHOR: thread
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
@@ -54,6 +55,7 @@ pub(crate) fn mount_via_short_links(overlay: &Overlay, target: &Path) -> Result<
             .join()
             .expect("the mount thread does not panic")
     })
+    // ANCHOR_END: thread
     // `dir` drops here and removes the links: the mount already holds the real directories.
 }
 

@@ -168,6 +168,7 @@ fn require_dir(role: &'static str, path: &Path) -> Result<()> {
 
 /// The one mount(2) call of this lesson: filesystem type "overlay", no device (the source
 /// string is only a label shown in /proc/self/mountinfo), the layers in the option string.
+// ANCHOR: mount_overlay
 pub(crate) fn mount_overlay(target: &Path, options: &str) -> Result<()> {
     nix::mount::mount(
         Some("overlay"),
@@ -187,6 +188,7 @@ pub(crate) fn mount_overlay(target: &Path, options: &str) -> Result<()> {
         },
     })
 }
+// ANCHOR_END: mount_overlay
 
 /// A mounted overlay. Dropping it unmounts (lazily, with `MNT_DETACH`, so a drop during a
 /// panic never fails); call [`Mounted::unmount`] to unmount eagerly and see errors.

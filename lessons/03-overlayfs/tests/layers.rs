@@ -460,3 +460,58 @@ fn the_mount_guard_unmounts_when_the_test_panics() {
     assert!(result.is_err());
     assert!(!is_mounted(&merged));
 }
+
+/// A tar with the given entries: (path, target of a symlink or None for a small file). Paths
+/// are written into the header bytes directly, so `..` goes in unchecked, as an attacker would.
+fn hostile_tar(entries: &[(&str, Option<&Path>)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, link) in entries {
+        let mut header = tar::Header::new_old();
+        header.as_old_mut().name[..path.len()].copy_from_slice(path.as_bytes());
+        header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(1);
+        match link {
+            Some(target) => {
+                header.set_entry_type(tar::EntryType::Symlink);
+                header.set_link_name(target).unwrap();
+                header.set_size(0);
+                header.set_cksum();
+                builder.append(&header, std::io::empty()).unwrap();
+            }
+            None => {
+                header.set_entry_type(tar::EntryType::Regular);
+                header.set_size(6);
+                header.set_cksum();
+                builder.append(&header, &b"owned\n"[..]).unwrap();
+            }
+        }
+    }
+    builder.into_inner().unwrap()
+}
+
+#[test]
+fn applying_a_layer_refuses_to_touch_anything_outside_the_target() {
+    let lab = Scratch::new().unwrap();
+    let outside = lab.dir("outside").unwrap();
+    write_file(&outside.join("victim"), "precious\n").unwrap();
+    let attacks = [
+        hostile_tar(&[("../escape", None)]),
+        hostile_tar(&[("evil", Some(&outside)), ("evil/.wh.victim", None)]),
+        hostile_tar(&[("evil", Some(&outside)), ("evil/victim", None)]),
+    ];
+    for (n, layer) in attacks.iter().enumerate() {
+        let dest = lab.dir(&format!("dest-{n}")).unwrap();
+        let err = apply_layer(&layer[..], &dest).unwrap_err();
+        assert!(
+            matches!(err, Error::UnsafePath { .. }),
+            "attack {n}: {err:?}"
+        );
+        assert_eq!(
+            fs::read_to_string(outside.join("victim")).unwrap(),
+            "precious\n"
+        );
+        assert!(!lab.path().join("escape").exists());
+    }
+}

@@ -45,6 +45,10 @@ fn main() -> Result<()> {
         Some(options.as_str()),
     );
     println!("mount(2) with the full paths: {raw:?}");
+    println!(
+        "  (the string was cut at byte {}: the kernel log, `dmesg | tail -1`, names the half path it failed to resolve)",
+        option_limit()
+    );
     if raw.is_ok() {
         nix::mount::umount2(&merged, nix::mount::MntFlags::MNT_DETACH)?;
     }
