@@ -1,0 +1,378 @@
+//! The network driver, tested inside a throwaway namespace that plays the host
+//! (`harness::netns::TestNetns`): reachability, isolation, teardown and bad input.
+//! Kernel state is read back with the real `ip` and `nft`, not with the code under test.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use harness::netns::TestNetns;
+use network::firewall::Firewall;
+use network::{Error, Networks, Sandbox, Subnet};
+
+fn subnet(s: &str) -> Subnet {
+    s.parse().unwrap()
+}
+
+fn ping(from: &Sandbox, target: &str) -> bool {
+    let out = from
+        .command("busybox")
+        .args(["ping", "-c", "1", "-W", "2", target])
+        .output()
+        .unwrap();
+    out.status.success()
+}
+
+#[test]
+fn containers_on_one_network_ping_each_other_by_address_and_name() {
+    let host = TestNetns::new();
+    let dir = tempfile::tempdir().unwrap();
+    let nets = Networks::new(dir.path());
+    host.run(|| {
+        nets.create("n", "brn", subnet("10.90.0.0/24")).unwrap();
+        let hosts = nets.hosts_file("n");
+        let a = Sandbox::start("a", Some(&hosts)).unwrap();
+        let b = Sandbox::start("b", Some(&hosts)).unwrap();
+        let at_a = nets.connect("n", "a", a.netns()).unwrap();
+        let at_b = nets.connect("n", "b", b.netns()).unwrap();
+        assert_ne!(at_a.addr, at_b.addr);
+        assert!(
+            ping(&a, &at_b.addr.to_string()),
+            "a cannot ping b's address"
+        );
+        assert!(ping(&b, "a"), "b cannot ping a by name");
+        let resolved = a
+            .command("busybox")
+            .args(["ping", "-c", "1", "b"])
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&resolved.stdout).contains(&format!("({})", at_b.addr)));
+        // Both host ends are plugged into the bridge (checked with iproute2, not our code).
+        let ports = host.ip(&["-o", "link", "show", "master", "brn"]);
+        assert_eq!(ports.lines().count(), 2, "{ports}");
+    });
+}
+
+#[test]
+fn container_inside_sees_eth0_address_and_default_route() {
+    let host = TestNetns::new();
+    let dir = tempfile::tempdir().unwrap();
+    let nets = Networks::new(dir.path());
+    host.run(|| {
+        nets.create("n", "brn", subnet("10.91.0.0/24")).unwrap();
+        let a = Sandbox::start("a", None).unwrap();
+        nets.connect("n", "a", a.netns()).unwrap();
+        let addr = a
+            .command("ip")
+            .args(["-4", "-o", "addr", "show", "eth0"])
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&addr.stdout).contains("10.91.0.2/24"));
+        let route = a
+            .command("ip")
+            .args(["route", "show", "default"])
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&route.stdout).contains("default via 10.91.0.1 dev eth0"));
+    });
+}
+
+#[test]
+fn published_port_answers_on_the_hosts_loopback() {
+    let host = TestNetns::new();
+    let dir = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("index.html"), "published!\n").unwrap();
+    let nets = Networks::new(dir.path());
+    let body = host.run(|| {
+        nets.create("n", "brn", subnet("10.92.0.0/24")).unwrap();
+        let web = Sandbox::start("web", None).unwrap();
+        nets.connect("n", "web", web.netns()).unwrap();
+        let root = root.path().to_str().unwrap();
+        let mut httpd = web
+            .command("busybox")
+            .args(["httpd", "-f", "-p", "80", "-h", root])
+            .spawn()
+            .unwrap();
+        nets.publish("n", "web", 18080, 80).unwrap();
+        let local: SocketAddr = "127.0.0.1:18080".parse().unwrap();
+        let answer = network::probe::http_get(local, Duration::from_secs(10));
+        httpd.kill().unwrap();
+        httpd.wait().unwrap();
+        answer.unwrap()
+    });
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(body.ends_with("published!\n"), "{body}");
+    assert_eq!(host.sysctl("net/ipv4/conf/brn/route_localnet"), "1");
+}
+
+#[test]
+fn container_on_another_network_cannot_reach() {
+    let host = TestNetns::new();
+    let dir = tempfile::tempdir().unwrap();
+    let nets = Networks::new(dir.path());
+    host.run(|| {
+        nets.create("one", "br1", subnet("10.93.1.0/24")).unwrap();
+        nets.create("two", "br2", subnet("10.93.2.0/24")).unwrap();
+        let (a, b, c) = (
+            Sandbox::start("a", None).unwrap(),
+            Sandbox::start("b", None).unwrap(),
+            Sandbox::start("c", None).unwrap(),
+        );
+        nets.connect("one", "a", a.netns()).unwrap();
+        let at_b = nets.connect("one", "b", b.netns()).unwrap();
+        nets.connect("two", "c", c.netns()).unwrap();
+        let b_addr = at_b.addr.to_string();
+        assert!(ping(&a, &b_addr), "control: a (same network) must reach b");
+        assert!(!ping(&c, &b_addr), "c (other network) must not reach b");
+    });
+    // The drop rule exists for each network.
+    let rules = host.nft_ruleset();
+    assert!(
+        rules.contains("iifname \"br1\" oifname @bridges oifname != \"br1\" drop"),
+        "{rules}"
+    );
+}
+
+#[test]
+fn teardown_leaves_no_links_rules_or_leases() {
+    let host = TestNetns::new();
+    let dir = tempfile::tempdir().unwrap();
+    let nets = Networks::new(dir.path());
+    host.run(|| {
+        nets.create("n", "brn", subnet("10.94.0.0/24")).unwrap();
+        let a = Sandbox::start("a", None).unwrap();
+        let b = Sandbox::start("b", None).unwrap();
+        nets.connect("n", "a", a.netns()).unwrap();
+        nets.connect("n", "b", b.netns()).unwrap();
+        nets.publish("n", "a", 18081, 80).unwrap();
+
+        // Disconnecting one container removes its veth, its published port and its lease.
+        nets.disconnect("n", "a").unwrap();
+        assert!(nets.firewall().published().unwrap().is_empty());
+        assert_eq!(nets.network("n").unwrap().leases.len(), 1);
+        let inside_a = a.command("ip").args(["-o", "link"]).output().unwrap();
+        assert!(!String::from_utf8_lossy(&inside_a.stdout).contains("eth0"));
+
+        nets.remove("n").unwrap();
+    });
+    assert_eq!(host.links(), vec!["lo".to_string()]);
+    assert!(
+        !host.nft_ruleset().contains("table ip lab"),
+        "{}",
+        host.nft_ruleset()
+    );
+    let state = network::ipam::Ipam::new(dir.path()).read().unwrap();
+    assert!(state.networks.is_empty());
+    assert!(!nets.hosts_file("n").exists());
+}
+
+#[test]
+fn concurrent_allocations_never_share_an_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let ipam = network::ipam::Ipam::new(dir.path());
+    ipam.update(|s| s.add_network("n", "brn", subnet("10.95.0.0/24")))
+        .unwrap();
+    // Eight workers with their own Ipam (their own lock file descriptions, as separate
+    // processes would have) allocate at the same time.
+    let addrs: Vec<_> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..8)
+            .map(|w| {
+                let ipam = network::ipam::Ipam::new(dir.path());
+                s.spawn(move || {
+                    (0..10)
+                        .map(|i| {
+                            ipam.update(|st| st.allocate("n", &format!("c{w}-{i}")))
+                                .unwrap()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    let unique: std::collections::BTreeSet<_> = addrs.iter().collect();
+    assert_eq!(unique.len(), 80);
+    assert_eq!(ipam.read().unwrap().networks["n"].leases.len(), 80);
+}
+
+#[test]
+fn overlapping_subnet_is_refused_and_nothing_is_made() {
+    let host = TestNetns::new();
+    let dir = tempfile::tempdir().unwrap();
+    let nets = Networks::new(dir.path());
+    let err = host.run(|| {
+        nets.create("one", "br1", subnet("10.96.0.0/16")).unwrap();
+        nets.create("two", "br2", subnet("10.96.5.0/24"))
+            .unwrap_err()
+    });
+    assert!(
+        matches!(err, Error::Ipam(network::ipam::Error::SubnetOverlap { .. })),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("overlaps 10.96.0.0/16 of network \"one\""),
+        "{err}"
+    );
+    assert!(!host.links().contains(&"br2".to_string()));
+    assert!(!host.nft_ruleset().contains("br2"));
+}
+
+#[test]
+fn subnet_already_on_a_host_interface_is_refused() {
+    let host = TestNetns::new();
+    host.ip(&[
+        "link", "add", "uplink0", "type", "veth", "peer", "name", "uplink0p",
+    ]);
+    host.ip(&["addr", "add", "10.97.0.9/24", "dev", "uplink0"]);
+    let dir = tempfile::tempdir().unwrap();
+    let nets = Networks::new(dir.path());
+    let err = host.run(|| nets.create("n", "brn", subnet("10.97.0.0/24")).unwrap_err());
+    assert!(matches!(err, Error::SubnetInUse { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("10.97.0.9 on interface \"uplink0\""),
+        "{err}"
+    );
+    assert!(!host.links().contains(&"brn".to_string()));
+}
+
+#[test]
+fn exhausted_pool_is_a_clear_error_and_leaves_no_veth() {
+    let host = TestNetns::new();
+    let dir = tempfile::tempdir().unwrap();
+    let nets = Networks::new(dir.path());
+    host.run(|| {
+        // A /30 has two hosts: the gateway and one container.
+        nets.create("tiny", "brt", subnet("10.98.0.0/30")).unwrap();
+        let a = Sandbox::start("a", None).unwrap();
+        let b = Sandbox::start("b", None).unwrap();
+        nets.connect("tiny", "a", a.netns()).unwrap();
+        let err = nets.connect("tiny", "b", b.netns()).unwrap_err();
+        assert!(
+            matches!(err, Error::Ipam(network::ipam::Error::Exhausted { .. })),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("(10.98.0.0/30) is exhausted"),
+            "{err}"
+        );
+        // Only a's veth exists; b got nothing, not even half a cable.
+        let veths: Vec<_> = host
+            .links()
+            .into_iter()
+            .filter(|l| l.starts_with("vl"))
+            .collect();
+        assert_eq!(veths, vec!["vl0a620002".to_string()]);
+        let inside_b = b.command("ip").args(["-o", "link"]).output().unwrap();
+        assert!(!String::from_utf8_lossy(&inside_b.stdout).contains("eth0"));
+        assert_eq!(nets.network("tiny").unwrap().leases.len(), 1);
+    });
+}
+
+#[test]
+fn publishing_a_taken_port_is_refused() {
+    let host = TestNetns::new();
+    let dir = tempfile::tempdir().unwrap();
+    let nets = Networks::new(dir.path());
+    let (err, published) = host.run(|| {
+        nets.create("n", "brn", subnet("10.99.0.0/24")).unwrap();
+        let a = Sandbox::start("a", None).unwrap();
+        let b = Sandbox::start("b", None).unwrap();
+        nets.connect("n", "a", a.netns()).unwrap();
+        nets.connect("n", "b", b.netns()).unwrap();
+        nets.publish("n", "a", 18082, 80).unwrap();
+        (
+            nets.publish("n", "b", 18082, 80).unwrap_err(),
+            nets.firewall().published().unwrap(),
+        )
+    });
+    assert!(
+        err.to_string()
+            .contains("host port 18082 is already published (to 10.99.0.2:80)"),
+        "{err}"
+    );
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0].addr.to_string(), "10.99.0.2");
+}
+
+#[test]
+fn taken_bridge_name_is_refused_before_anything_is_recorded() {
+    let host = TestNetns::new();
+    host.ip(&["link", "add", "busy0", "type", "bridge"]);
+    let dir = tempfile::tempdir().unwrap();
+    let nets = Networks::new(dir.path());
+    let err = host.run(|| {
+        nets.create("n", "busy0", subnet("10.100.0.0/24"))
+            .unwrap_err()
+    });
+    assert!(matches!(err, Error::BridgeTaken(_)), "{err}");
+    assert!(nets.ipam().read().unwrap().networks.is_empty());
+    assert!(!host.nft_ruleset().contains("table ip lab"));
+}
+
+#[test]
+fn missing_nft_is_reported_before_anything_is_made() {
+    let host = TestNetns::new();
+    let dir = tempfile::tempdir().unwrap();
+    let nets = Networks::new(dir.path()).with_firewall(Firewall::with_program("/nonexistent/nft"));
+    let err = host.run(|| {
+        nets.create("n", "brn", subnet("10.101.0.0/24"))
+            .unwrap_err()
+    });
+    assert!(
+        err.to_string().contains("apt-get install nftables"),
+        "{err}"
+    );
+    assert_eq!(host.links(), vec!["lo".to_string()]);
+    assert!(nets.ipam().read().unwrap().networks.is_empty());
+}
+
+/// A stand-in `nft` that answers `--version` and `list` but refuses every change.
+fn refusing_nft(dir: &std::path::Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("nft");
+    let script = "#!/bin/sh\ncase \"$1\" in --version) exit 0;; -f) echo 'refused by test' >&2; exit 1;; *) exec nft \"$@\";; esac\n";
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn failed_setup_rolls_back_the_bridge_and_the_record() {
+    let host = TestNetns::new();
+    let dir = tempfile::tempdir().unwrap();
+    let fake = refusing_nft(dir.path());
+    let nets = Networks::new(dir.path().join("state")).with_firewall(Firewall::with_program(&fake));
+    let err = host.run(|| {
+        nets.create("n", "brn", subnet("10.102.0.0/24"))
+            .unwrap_err()
+    });
+    assert!(err.to_string().contains("refused by test"), "{err}");
+    assert_eq!(host.links(), vec!["lo".to_string()]);
+    assert!(nets.ipam().read().unwrap().networks.is_empty());
+}
+
+#[test]
+fn teardown_goes_on_past_errors_and_reports_them_all() {
+    let host = TestNetns::new();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let nets = Networks::new(&state);
+    let fake = refusing_nft(dir.path());
+    let broken = Networks::new(&state).with_firewall(Firewall::with_program(&fake));
+    let err = host.run(|| {
+        nets.create("n", "brn", subnet("10.103.0.0/24")).unwrap();
+        let a = Sandbox::start("a", None).unwrap();
+        nets.connect("n", "a", a.netns()).unwrap();
+        broken.remove("n").unwrap_err()
+    });
+    // Firewall deletions failed, yet the links and the record are gone.
+    assert!(err.0.len() >= 2, "{err}");
+    assert!(err.to_string().contains("refused by test"), "{err}");
+    assert_eq!(host.links(), vec!["lo".to_string()]);
+    assert!(nets.ipam().read().unwrap().networks.is_empty());
+}
