@@ -9,6 +9,7 @@
 //! symlink's target. An existing file is *replaced* (unlinked, then created), never written
 //! through — so a hard link planted earlier cannot carry our write to another file.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::fs::File;
@@ -16,6 +17,7 @@ use std::io::{self, Read};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag, open, openat};
@@ -92,6 +94,8 @@ pub struct ApplyReport {
     pub skipped_devices: u64,
     /// Overlay metadata (xattrs, 0/0 devices) from the tar that was dropped.
     pub dropped_overlay_metadata: u64,
+    /// The tar stopped after its last entry without the end-of-archive blocks.
+    pub missing_trailer: bool,
 }
 
 /// Applies a layer's uncompressed tar stream onto `target` (which must exist).
@@ -111,7 +115,12 @@ pub fn apply_layer(
         Mode::empty(),
     )
     .map_err(|e| Error::sys("open target directory", target, e))?;
-    let hashing = HashingReader::new(LimitedReader::new(tar, opts.max_bytes));
+    let consumed = Rc::new(Cell::new(0u64));
+    let counting = Counting {
+        inner: tar,
+        consumed: consumed.clone(),
+    };
+    let hashing = HashingReader::new(LimitedReader::new(counting, opts.max_bytes));
     let mut archive = tar::Archive::new(hashing);
     let mut a = Applier {
         root,
@@ -125,11 +134,25 @@ pub fn apply_layer(
             whiteouts: 0,
             skipped_devices: 0,
             dropped_overlay_metadata: 0,
+            missing_trailer: false,
         },
     };
     let what = target.display().to_string();
+    let mut data_end = 0u64;
     for entry in archive.entries().map_err(|e| stream_error(e, &what))? {
-        let mut entry = entry.map_err(|e| stream_error(e, &what))?;
+        let mut entry = match entry {
+            Ok(e) => e,
+            // The stream ended right after the last entry's data, without the padding and
+            // the two zero blocks that close a tar. Go's archive/tar accepts that (and
+            // `umoci insert` 0.4.7 writes such layers), so we do too; the diff ID still
+            // covers exactly the bytes there are. Ending anywhere else is an error.
+            Err(_) if data_end > 0 && consumed.get() == data_end => {
+                a.report.missing_trailer = true;
+                break;
+            }
+            Err(e) => return Err(stream_error(e, &what)),
+        };
+        data_end = entry.raw_file_position() + entry.size();
         a.entry(&mut entry).map_err(|e| match e {
             Error::Io { source, .. } if is_stream_error(&source) => stream_error(source, &what),
             other => other,
@@ -162,6 +185,20 @@ fn is_stream_error(e: &io::Error) -> bool {
         .is_some_and(|i| i.is::<crate::layer::LimitExceeded>())
         || e.kind() == io::ErrorKind::InvalidData
         || e.kind() == io::ErrorKind::UnexpectedEof
+}
+
+/// Counts the bytes the tar parser has consumed (to recognise a missing end-of-archive).
+struct Counting<R> {
+    inner: R,
+    consumed: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.consumed.set(self.consumed.get() + n as u64);
+        Ok(n)
+    }
 }
 
 struct Applier {

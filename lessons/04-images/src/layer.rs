@@ -11,7 +11,7 @@
 
 use std::io::{self, Read};
 
-use flate2::read::GzDecoder;
+use flate2::read::MultiGzDecoder;
 
 use crate::Error;
 use crate::digest::Digest;
@@ -37,7 +37,7 @@ pub fn decompress<'a, R: Read + 'a>(
 ) -> Result<Box<dyn Read + 'a>, Error> {
     match compression {
         Compression::None => Ok(Box::new(blob)),
-        Compression::Gzip => Ok(Box::new(GzDecoder::new(blob))),
+        Compression::Gzip => Ok(Box::new(MultiGzDecoder::new(blob))),
         Compression::Zstd => Err(Error::UnsupportedMediaType {
             media_type: crate::media::OCI_LAYER_ZSTD.into(),
             what: "a layer (zstd is not supported by this kit: re-push the image with gzip)".into(),

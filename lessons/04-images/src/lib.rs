@@ -7,16 +7,20 @@
 //! - [`image`]: an image's manifest, config and layers; unpacking per layer or flattened;
 //! - [`layer`]: diff IDs, chain IDs, decompression with a size bound;
 //! - [`apply`] + [`safe_path`] + [`whiteout`]: applying a layer tar safely;
-//! - `layout`: the OCI image layout on disk (what `skopeo`/`umoci` read and write);
-//! - `archive`: `docker save`/`docker load` archives; `import`: a rootfs as an image;
-//! - `runconfig`: turning a config's Env/Cmd/Entrypoint/WorkingDir/User into a process.
+//! - [`layout`]: the OCI image layout on disk (what `skopeo`/`umoci` read and write);
+//! - [`archive`]: `docker save`/`docker load` archives; [`import`]: a rootfs as an image;
+//! - [`runconfig`]: turning a config's Env/Cmd/Entrypoint/WorkingDir/User into a process.
 
 pub mod apply;
+pub mod archive;
 pub mod digest;
 pub mod error;
 pub mod image;
+pub mod import;
 pub mod layer;
+pub mod layout;
 pub mod media;
+pub mod runconfig;
 pub mod safe_path;
 pub mod store;
 pub mod whiteout;
@@ -25,4 +29,5 @@ pub use apply::{ApplyOptions, ApplyReport, WhiteoutMode, apply_layer};
 pub use digest::Digest;
 pub use error::Error;
 pub use image::{Image, LayerInfo};
+pub use import::{ImportOptions, import_dir, import_tar};
 pub use store::{BlobWriter, Store};

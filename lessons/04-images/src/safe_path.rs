@@ -160,6 +160,24 @@ pub fn mkdir_all_in_root(root: &OwnedFd, path: &EntryPath) -> Result<OwnedFd, Er
     Ok(dir)
 }
 
+/// Opens the regular file `rel` for reading, resolving it inside `root` (a directory built from
+/// untrusted input: an unpacked archive, an image's root file system). A symlink such as
+/// `etc/passwd -> /etc/shadow` is followed *inside* `root`, never to the host's file.
+pub fn open_file_in_root(root: &Path, rel: &EntryPath) -> Result<std::fs::File, Error> {
+    let dir = nix::fcntl::open(
+        root,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::sys("open directory", root, e))?;
+    let how = OpenHow::new()
+        .flags(OFlag::O_RDONLY | OFlag::O_CLOEXEC)
+        .resolve(in_root());
+    let fd = openat2(dir.as_fd(), rel.to_path_buf().as_path(), how)
+        .map_err(|e| Error::sys("open", root.join(rel.to_path_buf()), e))?;
+    Ok(std::fs::File::from(fd))
+}
+
 /// Checks that a whiteout target or link name is a single, ordinary name.
 pub fn check_plain_name(entry: &Path, name: &OsStr) -> Result<(), Error> {
     let bytes = name.as_bytes();

@@ -1,0 +1,170 @@
+//! `docker import`: a root file system (a tarball or a directory) becomes a one-layer image.
+//!
+//! This is the whole recipe for building an image by hand, and shows what each document holds:
+//! the layer blob (gzip of the tar) and its diff ID (sha256 of the tar itself), a config naming
+//! that diff ID and the default command, a manifest naming the config and the layer by digest
+//! and size, and a tag naming the manifest.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek, Write};
+use std::path::Path;
+
+use flate2::Compression as Level;
+use flate2::read::MultiGzDecoder;
+use flate2::write::GzEncoder;
+use serde_json::json;
+
+use crate::Error;
+use crate::digest::{Digest, HashingReader};
+use crate::image::Image;
+use crate::layer::stream_error;
+use crate::media;
+use crate::store::Store;
+
+/// What to put in the config of an imported image.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Default command (`Cmd`), e.g. `["/bin/sh"]`.
+    pub cmd: Vec<String>,
+    /// `Entrypoint`, prepended to the command.
+    pub entrypoint: Vec<String>,
+    /// Environment (`KEY=value`); `PATH` is added if missing.
+    pub env: Vec<String>,
+    /// `WorkingDir` (empty: `/`).
+    pub working_dir: String,
+    /// `User` (`name`, `uid`, `uid:gid`; empty: root).
+    pub user: String,
+}
+
+/// The `PATH` an image gets when it says nothing else (Docker's default).
+pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Imports a root file system tarball (plain or gzip) as a one-layer image tagged `reference`.
+pub fn import_tar(
+    store: &Store,
+    tar: impl Read,
+    reference: &str,
+    opts: &ImportOptions,
+) -> Result<Image, Error> {
+    let mut input = BufReader::new(tar);
+    let is_gzip = input
+        .fill_buf()
+        .map_err(|e| Error::io("read", "tarball", e))?
+        .starts_with(&[0x1f, 0x8b]);
+    let plain: Box<dyn Read> = if is_gzip {
+        Box::new(MultiGzDecoder::new(input))
+    } else {
+        Box::new(input)
+    };
+
+    // One pass: tar bytes → hash (diff ID) → gzip → blob writer (hashes the digest).
+    let mut diff = HashingReader::new(plain);
+    let mut gz = GzEncoder::new(store.blob_writer()?, Level::default());
+    {
+        // Parse as we copy, so a file that is not a tar is refused now, not at unpack time.
+        let mut archive = tar::Archive::new(Tee {
+            inner: &mut diff,
+            out: &mut gz,
+        });
+        for entry in archive.entries().map_err(|e| stream_error(e, "tarball"))? {
+            let mut entry = entry.map_err(|e| stream_error(e, "tarball"))?;
+            io::copy(&mut entry, &mut io::sink()).map_err(|e| stream_error(e, "tarball"))?;
+        }
+        io::copy(&mut archive.into_inner(), &mut io::sink())
+            .map_err(|e| stream_error(e, "tarball"))?;
+    }
+    let (diff_id, _) = diff.finish().map_err(|e| stream_error(e, "tarball"))?;
+    let writer = gz
+        .finish()
+        .map_err(|e| Error::io("compress layer", store.root(), e))?;
+    let (layer_digest, layer_size) = writer.commit_computed()?;
+
+    let config = config_json(&[diff_id], opts);
+    let config_bytes = serde_json::to_vec(&config).expect("json serialises");
+    let config_digest = store.put_blob(&config_bytes)?;
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": media::OCI_MANIFEST,
+        "config": { "mediaType": media::OCI_CONFIG, "digest": config_digest, "size": config_bytes.len() },
+        "layers": [ { "mediaType": media::OCI_LAYER_GZIP, "digest": layer_digest, "size": layer_size } ],
+    });
+    let manifest_bytes = serde_json::to_vec(&manifest).expect("json serialises");
+    let manifest_digest = store.put_manifest(&manifest_bytes, Some(media::OCI_MANIFEST))?;
+    store.tag(reference, &manifest_digest)?;
+    store.image_by_digest(&manifest_digest)
+}
+
+/// Imports a directory as a one-layer image: tars it up (owners, modes, symlinks kept, symlinks
+/// not followed) and calls [`import_tar`].
+pub fn import_dir(
+    store: &Store,
+    dir: &Path,
+    reference: &str,
+    opts: &ImportOptions,
+) -> Result<Image, Error> {
+    let mut tmp = tempfile::tempfile_in(store.root().join("tmp"))
+        .map_err(|e| Error::io("create temporary file in", store.root(), e))?;
+    {
+        let mut b = tar::Builder::new(&mut tmp);
+        b.follow_symlinks(false);
+        b.append_dir_all(".", dir)
+            .map_err(|e| Error::io("archive", dir, e))?;
+        b.finish().map_err(|e| Error::io("archive", dir, e))?;
+    }
+    tmp.rewind().map_err(|e| Error::io("rewind", dir, e))?;
+    import_tar(store, tmp, reference, opts)
+}
+
+/// Imports the tarball at `path`.
+pub fn import_tar_file(
+    store: &Store,
+    path: &Path,
+    reference: &str,
+    opts: &ImportOptions,
+) -> Result<Image, Error> {
+    let f = File::open(path).map_err(|e| Error::io("open", path, e))?;
+    import_tar(store, f, reference, opts)
+}
+
+/// The image config (OCI image-spec `config.md`) for a stack of diff IDs.
+pub fn config_json(diff_ids: &[Digest], opts: &ImportOptions) -> serde_json::Value {
+    let mut env = opts.env.clone();
+    if !env.iter().any(|e| e.starts_with("PATH=")) {
+        env.insert(0, DEFAULT_PATH.to_string());
+    }
+    let mut config = serde_json::Map::new();
+    config.insert("Env".into(), json!(env));
+    if !opts.cmd.is_empty() {
+        config.insert("Cmd".into(), json!(opts.cmd));
+    }
+    if !opts.entrypoint.is_empty() {
+        config.insert("Entrypoint".into(), json!(opts.entrypoint));
+    }
+    if !opts.working_dir.is_empty() {
+        config.insert("WorkingDir".into(), json!(opts.working_dir));
+    }
+    if !opts.user.is_empty() {
+        config.insert("User".into(), json!(opts.user));
+    }
+    json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "config": config,
+        "rootfs": { "type": "layers", "diff_ids": diff_ids },
+        "history": [ { "created_by": "images::import" } ],
+    })
+}
+
+/// Copies everything read from `inner` into `out` as well.
+struct Tee<'a, R, W> {
+    inner: &'a mut R,
+    out: &'a mut W,
+}
+
+impl<R: Read, W: Write> Read for Tee<'_, R, W> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.out.write_all(&buf[..n])?;
+        Ok(n)
+    }
+}
