@@ -177,7 +177,12 @@ pub(crate) fn mount_overlay(target: &Path, options: &str) -> Result<()> {
         MsFlags::empty(),
         Some(options),
     )
-    .map_err(|errno| match errno {
+    .map_err(|errno| mount_error(target, errno))
+}
+
+/// What a failed overlay mount(2) means for the student.
+fn mount_error(target: &Path, errno: Errno) -> Error {
+    match errno {
         // ENODEV: no filesystem of that type is registered (the module is not loaded and
         // could not be auto-loaded).
         Errno::ENODEV => Error::ModuleMissing,
@@ -186,7 +191,7 @@ pub(crate) fn mount_overlay(target: &Path, options: &str) -> Result<()> {
             errno,
             hint: ": the kernel logs its reason, see `dmesg | tail`",
         },
-    })
+    }
 }
 // ANCHOR_END: mount_overlay
 
@@ -232,4 +237,28 @@ pub fn overlay_available() -> Result<bool> {
     Ok(list
         .lines()
         .any(|line| line.split_whitespace().last() == Some("overlay")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The kernel answers ENODEV for a filesystem type it does not have — as it would for
+    /// `overlay` without the module — and we turn that into the `modprobe overlay` advice.
+    #[test]
+    fn an_unregistered_filesystem_type_becomes_the_modprobe_advice() {
+        let dir = tempfile::tempdir().unwrap();
+        let errno = nix::mount::mount(
+            Some("none"),
+            dir.path(),
+            Some("overlay-lesson-no-such-fs"),
+            MsFlags::empty(),
+            None::<&str>,
+        )
+        .unwrap_err();
+        assert_eq!(errno, Errno::ENODEV);
+        let err = mount_error(dir.path(), errno);
+        assert!(matches!(err, Error::ModuleMissing), "{err:?}");
+        assert!(err.to_string().contains("modprobe overlay"), "{err}");
+    }
 }

@@ -515,3 +515,53 @@ fn applying_a_layer_refuses_to_touch_anything_outside_the_target() {
         assert!(!lab.path().join("escape").exists());
     }
 }
+
+#[test]
+fn gnu_tar_reads_the_committed_layer_with_its_whiteouts_links_and_xattrs() {
+    let fx = Fixture::new();
+    let (mounted, upper) = fx.container("c");
+    scripted_edits(mounted.target());
+    let tar_path = fx.lab.path().join("layer.tar");
+    fs::write(&tar_path, layer_of(&upper)).unwrap();
+
+    // A peer we did not write: GNU tar lists and extracts the layer.
+    let listing = std::process::Command::new("tar")
+        .arg("-tvf")
+        .arg(&tar_path)
+        .output()
+        .unwrap();
+    assert!(
+        listing.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listing.stderr)
+    );
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(listing.contains("bin/.wh.tool"), "{listing}");
+    assert!(listing.contains("var/cache/.wh..wh..opq"), "{listing}");
+    assert!(listing.contains("srv/latest -> new.txt"), "{listing}");
+    assert!(listing.contains("link to srv/"), "{listing}");
+
+    let out = fx.lab.dir("gnu-extracted").unwrap();
+    let extract = std::process::Command::new("tar")
+        .args(["--xattrs", "--xattrs-include=user.*", "-xf"])
+        .arg(&tar_path)
+        .arg("-C")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        extract.status.success(),
+        "{}",
+        String::from_utf8_lossy(&extract.stderr)
+    );
+    assert_eq!(
+        xattr::get(out.join("app/run.sh"), "user.note")
+            .unwrap()
+            .as_deref(),
+        Some(&b"hello"[..])
+    );
+    assert_eq!(
+        fs::metadata(out.join("etc/secret")).unwrap().mode() & 0o7777,
+        0o640
+    );
+}

@@ -133,6 +133,17 @@ fn step_05_every_container_sees_the_one_lower_inode() {
         total < 2 * 16 * 1024,
         "the lower was not shared: {total} KiB\n{out}"
     );
+    let bytes = |marker: &str| -> u64 {
+        let value = line_after(&out, marker).split(' ').next().unwrap();
+        value.parse().unwrap()
+    };
+    let evicted = bytes("page cache of the lower file, evicted:");
+    let after_read = bytes("after container 0 read it through its overlay:");
+    assert!(
+        evicted < after_read,
+        "the read did not fill the lower's page cache:\n{out}"
+    );
+    assert_eq!(after_read, 16 << 20, "{out}");
 }
 
 #[test]
