@@ -1,1 +1,515 @@
-//! (this module is being written: see the lesson that owns it)
+//! Boot a real Linux kernel under QEMU, run a command inside, get its output and exit status.
+//!
+//! Lesson 02 uses it to run its tests on a cgroup-v2-only system when the host runs v1 or
+//! hybrid cgroups; the containers-vs-VMs benchmark uses it to time a VM from launch to
+//! power-off. The guest is Debian's kernel (`linux-image-amd64`) with a busybox initramfs
+//! built here and cached under the workspace's `target/kit/vm/`; the host's `/` is shared
+//! read-only over 9p, so the guest can run the host's (glibc) test binaries unchanged.
+//!
+//! ```no_run
+//! use harness::vm::{Accel, Vm};
+//! use std::time::Duration;
+//! let out = Vm::builder().accel(Accel::Auto).run("cat /sys/fs/cgroup/cgroup.controllers", Duration::from_secs(60))?;
+//! assert_eq!(out.status, 0);
+//! println!("{} (booted in {:?} with {:?})", out.stdout, out.boot_time, out.accel_used);
+//! # Ok::<(), harness::vm::VmError>(())
+//! ```
+//!
+//! KVM is used where it really works: it is probed by booting a tiny initramfs with a short
+//! deadline, because some nested KVMs (such as the "PVM" one on the kit's build machines)
+//! accept the VM and then hang. Otherwise QEMU emulates the CPU in software (TCG), which is
+//! slower but boots Debian's kernel in a few seconds. Every boot has a hard deadline after
+//! which QEMU is killed and an error returned: a hung VM never passes silently.
+
+mod cpio;
+pub mod initramfs;
+
+pub use initramfs::Kernel;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How QEMU runs the guest's CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accel {
+    /// KVM if [`kvm_works`], else TCG. `KIT_VM_ACCEL=kvm|tcg` overrides the probe.
+    Auto,
+    /// Hardware virtualisation through `/dev/kvm`.
+    Kvm,
+    /// Software emulation (QEMU's Tiny Code Generator): works everywhere, slower.
+    Tcg,
+}
+
+/// Why a VM could not run the command, or how it failed.
+#[derive(Debug)]
+pub enum VmError {
+    /// No `/boot/vmlinuz-*` with matching `/lib/modules`.
+    NoKernel,
+    /// `qemu-system-x86_64` could not be started.
+    NoQemu(std::io::Error),
+    /// Building the initramfs or the run directory failed.
+    Setup(String),
+    /// The deadline passed; QEMU was killed.
+    Timeout {
+        /// The deadline that passed.
+        deadline: Duration,
+        /// The last lines of the guest's console and command output.
+        console_tail: String,
+    },
+    /// QEMU ended without the guest reporting the command's exit status.
+    NoStatus {
+        /// QEMU's own exit status and stderr.
+        qemu: String,
+        /// The last lines of the guest's console and command output.
+        console_tail: String,
+    },
+}
+
+impl std::fmt::Display for VmError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VmError::NoKernel => write!(
+                f,
+                "no kernel to boot: found no /boot/vmlinuz-VERSION with /lib/modules/VERSION; install one with `apt-get install linux-image-amd64` (or set KIT_VM_KERNEL)"
+            ),
+            VmError::NoQemu(e) => write!(
+                f,
+                "cannot start qemu-system-x86_64: {e}: install it with `apt-get install qemu-system-x86`"
+            ),
+            VmError::Setup(what) => write!(f, "cannot prepare the vm: {what}"),
+            VmError::Timeout {
+                deadline,
+                console_tail,
+            } => write!(
+                f,
+                "the vm did not finish within {deadline:?} and was killed; its last output:\n{console_tail}"
+            ),
+            VmError::NoStatus { qemu, console_tail } => write!(
+                f,
+                "the vm stopped without reporting an exit status ({qemu}); its last output:\n{console_tail}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for VmError {}
+
+/// What a VM run produced.
+#[derive(Debug, Clone)]
+pub struct VmOutput {
+    /// The command's stdout and stderr, interleaved (the guest's second serial port).
+    pub stdout: String,
+    /// The guest's console: kernel messages and init's complaints, for diagnosis.
+    pub console: String,
+    /// The command's exit status (for [`VmBuilder::boot`]: QEMU's).
+    pub status: i32,
+    /// The accelerator actually used.
+    pub accel_used: Accel,
+    /// From launching QEMU to the guest being ready to run the command
+    /// (for [`VmBuilder::boot`]: to QEMU's exit).
+    pub boot_time: Duration,
+    /// From launching QEMU to QEMU's exit.
+    pub total_time: Duration,
+}
+
+/// A virtual machine to configure and run; see [`Vm::builder`].
+pub struct Vm;
+
+impl Vm {
+    /// Starts configuring a VM: Debian's kernel, the kit initramfs, 1 GiB, 2 CPUs, [`Accel::Auto`].
+    pub fn builder() -> VmBuilder {
+        VmBuilder {
+            kernel: None,
+            initramfs: None,
+            accel: Accel::Auto,
+            memory_mib: 1024,
+            cpus: 2,
+            append: Vec::new(),
+        }
+    }
+}
+
+/// Settings for one VM (see [`Vm::builder`]).
+#[derive(Debug, Clone)]
+pub struct VmBuilder {
+    kernel: Option<Kernel>,
+    initramfs: Option<PathBuf>,
+    accel: Accel,
+    memory_mib: u32,
+    cpus: u32,
+    append: Vec<String>,
+}
+
+impl VmBuilder {
+    /// Boots this kernel instead of [`Kernel::find`]'s.
+    pub fn kernel(mut self, kernel: Kernel) -> Self {
+        self.kernel = Some(kernel);
+        self
+    }
+
+    /// Boots this initramfs instead of the kit's (only for [`VmBuilder::boot`]).
+    pub fn initramfs(mut self, path: impl Into<PathBuf>) -> Self {
+        self.initramfs = Some(path.into());
+        self
+    }
+
+    /// Chooses the accelerator.
+    pub fn accel(mut self, accel: Accel) -> Self {
+        self.accel = accel;
+        self
+    }
+
+    /// Guest memory in MiB.
+    pub fn memory_mib(mut self, mib: u32) -> Self {
+        self.memory_mib = mib;
+        self
+    }
+
+    /// Number of virtual CPUs.
+    pub fn cpus(mut self, cpus: u32) -> Self {
+        self.cpus = cpus;
+        self
+    }
+
+    /// Adds a parameter to the kernel command line (e.g. `cgroup_no_v1=all`).
+    pub fn append(mut self, parameter: impl Into<String>) -> Self {
+        self.append.push(parameter.into());
+        self
+    }
+
+    /// Boots, runs `script` with `/bin/sh` inside the guest (chrooted into the host's `/`,
+    /// read-only, with fresh /proc, /sys, /dev, a tmpfs /tmp and cgroup v2 at /sys/fs/cgroup),
+    /// powers off, and returns what it printed and its exit status. QEMU is killed if all
+    /// this takes longer than `deadline`.
+    pub fn run(&self, script: &str, deadline: Duration) -> Result<VmOutput, VmError> {
+        let kernel = self.chosen_kernel()?;
+        let initramfs =
+            initramfs::cached(&kernel, "kit", initramfs::KIT_INIT, initramfs::KIT_MODULES)?;
+        let encoded = base64(script.as_bytes());
+        if encoded.len() > 1500 {
+            return Err(VmError::Setup(format!(
+                "the script is {} bytes: too long for the kernel command line (keep it under ~1100)",
+                script.len()
+            )));
+        }
+        let accel = self.resolve_accel(&kernel);
+        let mut run = Launch::start(
+            self,
+            &kernel,
+            &initramfs,
+            accel,
+            &format!("kit.run={encoded}"),
+            true,
+        )?;
+        run.collect(deadline, accel)
+    }
+
+    /// Boots `initramfs` (set with [`VmBuilder::initramfs`]; default: one whose init powers
+    /// off at once) and waits for QEMU to exit, or kills it at `deadline`. `boot_time` is
+    /// launch → exit: the cost of a VM that does nothing.
+    pub fn boot(&self, deadline: Duration) -> Result<VmOutput, VmError> {
+        let kernel = self.chosen_kernel()?;
+        let initramfs = match &self.initramfs {
+            Some(path) => path.clone(),
+            None => initramfs::cached(&kernel, "poweroff", initramfs::POWEROFF_INIT, &[])?,
+        };
+        let accel = self.resolve_accel(&kernel);
+        let mut run = Launch::start(self, &kernel, &initramfs, accel, "", false)?;
+        run.collect(deadline, accel)
+    }
+
+    fn chosen_kernel(&self) -> Result<Kernel, VmError> {
+        self.kernel.clone().map_or_else(Kernel::find, Ok)
+    }
+
+    fn resolve_accel(&self, kernel: &Kernel) -> Accel {
+        match (self.accel, std::env::var("KIT_VM_ACCEL").as_deref()) {
+            (Accel::Auto, Ok("kvm")) => Accel::Kvm,
+            (Accel::Auto, Ok("tcg")) => Accel::Tcg,
+            (Accel::Auto, _) if kvm_works(kernel) => Accel::Kvm,
+            (Accel::Auto, _) => Accel::Tcg,
+            (chosen, _) => chosen,
+        }
+    }
+}
+
+/// Whether KVM really runs a guest here: `/dev/kvm` opens, and a tiny initramfs boots and
+/// powers off under KVM within 8 s. Probed once per process.
+pub fn kvm_works(kernel: &Kernel) -> bool {
+    static WORKS: OnceLock<bool> = OnceLock::new();
+    *WORKS.get_or_init(|| {
+        if std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/kvm")
+            .is_err()
+        {
+            return false;
+        }
+        let probe = Vm::builder()
+            .kernel(kernel.clone())
+            .accel(Accel::Kvm)
+            .memory_mib(256)
+            .cpus(1);
+        match probe.boot(Duration::from_secs(8)) {
+            Ok(out) => out.status == 0 && out.console.contains("KIT-UP"),
+            Err(e) => {
+                eprintln!(
+                    "vm: KVM does not work here ({}), using TCG",
+                    e.to_string().lines().next().unwrap_or("")
+                );
+                false
+            }
+        }
+    })
+}
+
+/// One running QEMU process and its files.
+struct Launch {
+    child: Child,
+    started: Instant,
+    dir: PathBuf,
+    lines: mpsc::Receiver<(Instant, String)>,
+    expects_markers: bool,
+}
+
+impl Launch {
+    fn start(
+        vm: &VmBuilder,
+        kernel: &Kernel,
+        initramfs: &Path,
+        accel: Accel,
+        extra: &str,
+        share_host: bool,
+    ) -> Result<Launch, VmError> {
+        let dir = std::env::temp_dir().join(crate::names::unique("kit-vm"));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| VmError::Setup(format!("cannot create {}: {e}", dir.display())))?;
+        let console = dir.join("console.log");
+        let mut append = vec![
+            "console=ttyS0",
+            "quiet",
+            "panic=-1",
+            "cgroup_no_v1=all",
+            "systemd.unified_cgroup_hierarchy=1",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+        append.extend(vm.append.iter().cloned());
+        if !extra.is_empty() {
+            append.push(extra.to_string());
+        }
+        let mut qemu = Command::new("qemu-system-x86_64");
+        qemu.args(["-M", "q35", "-nodefaults", "-display", "none", "-no-reboot"])
+            .args(match accel {
+                Accel::Kvm => ["-accel", "kvm", "-cpu", "host"],
+                _ => ["-accel", "tcg", "-cpu", "max"],
+            })
+            .args([
+                "-m",
+                &vm.memory_mib.to_string(),
+                "-smp",
+                &vm.cpus.to_string(),
+            ])
+            .arg("-kernel")
+            .arg(&kernel.image)
+            .arg("-initrd")
+            .arg(initramfs)
+            .args(["-append", &append.join(" ")])
+            // ttyS0: the console, to a file. ttyS1: the command's output, to our pipe.
+            .arg("-serial")
+            .arg(format!("file:{}", console.display()))
+            .args(["-serial", "stdio"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if share_host {
+            qemu.args([
+                "-virtfs",
+                "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap",
+            ]);
+        }
+        let started = Instant::now();
+        let mut child = qemu.spawn().map_err(VmError::NoQemu)?;
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).split(b'\n').map_while(Result::ok) {
+                let text = String::from_utf8_lossy(&line)
+                    .trim_end_matches('\r')
+                    .to_string();
+                if sender.send((Instant::now(), text)).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Launch {
+            child,
+            started,
+            dir,
+            lines,
+            expects_markers: share_host,
+        })
+    }
+
+    /// Reads the guest's output until its exit marker (or QEMU's exit), within `deadline`.
+    fn collect(&mut self, deadline: Duration, accel: Accel) -> Result<VmOutput, VmError> {
+        let end = self.started + deadline;
+        let mut stdout = String::new();
+        let mut ready_at = None;
+        let mut status = None;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok((at, line)) if line == "KIT-READY" => ready_at = Some(at),
+                Ok((_, line)) if line.starts_with("KIT-EXIT ") => {
+                    status = line["KIT-EXIT ".len()..].trim().parse().ok();
+                    break;
+                }
+                Ok((_, line)) => {
+                    stdout.push_str(&line);
+                    stdout.push('\n');
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break, // QEMU closed its output: it exited
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    return Err(VmError::Timeout {
+                        deadline,
+                        console_tail: self.tail(&stdout),
+                    });
+                }
+            }
+        }
+        // The guest powers off right after its marker; give QEMU until the deadline to go.
+        let exit = loop {
+            match self.child.try_wait() {
+                Ok(Some(exit)) => break exit,
+                Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(5)),
+                _ => {
+                    let _ = self.child.kill();
+                    return Err(VmError::Timeout {
+                        deadline,
+                        console_tail: self.tail(&stdout),
+                    });
+                }
+            }
+        };
+        let total_time = self.started.elapsed();
+        let console = std::fs::read_to_string(self.dir.join("console.log")).unwrap_or_default();
+        let status = match (self.expects_markers, status) {
+            (true, Some(status)) => status,
+            (false, _) => exit.code().unwrap_or(-1),
+            (true, None) => {
+                let mut stderr = String::new();
+                if let Some(mut pipe) = self.child.stderr.take() {
+                    let _ = pipe.read_to_string(&mut stderr);
+                }
+                return Err(VmError::NoStatus {
+                    qemu: format!("qemu {exit}: {}", stderr.trim()),
+                    console_tail: self.tail(&stdout),
+                });
+            }
+        };
+        let boot_time = ready_at.map_or(total_time, |at| at - self.started);
+        Ok(VmOutput {
+            stdout,
+            console,
+            status,
+            accel_used: accel,
+            boot_time,
+            total_time,
+        })
+    }
+
+    fn tail(&self, stdout: &str) -> String {
+        let console = std::fs::read_to_string(self.dir.join("console.log")).unwrap_or_default();
+        let last = |text: &str| {
+            text.lines()
+                .rev()
+                .take(25)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        format!(
+            "--- console (ttyS0) ---\n{}\n--- command output (ttyS1) ---\n{}",
+            last(&console),
+            last(stdout)
+        )
+    }
+}
+
+impl Drop for Launch {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Standard base64 (RFC 4648), to carry the script on the kernel command line; busybox's
+/// `base64 -d` decodes it in the guest.
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_examples() {
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn ninep_modules_load_after_their_dependencies() {
+        if std::env::var_os("KIT_SKIP_VM").is_some() {
+            eprintln!("KIT_SKIP_VM is set: NOT checking the kernel's module order");
+            return;
+        }
+        let kernel = Kernel::find().expect("a kernel to boot (see VmError::NoKernel)");
+        let order = initramfs::modules_in_load_order(&kernel, initramfs::KIT_MODULES).unwrap();
+        let position = |name: &str| {
+            order.iter().position(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(&format!("{name}.ko"))
+            })
+        };
+        let ninep = position("9p").expect("9p is a module");
+        assert!(position("9pnet").unwrap() < ninep);
+        assert!(position("9pnet_virtio").unwrap() < ninep);
+    }
+}

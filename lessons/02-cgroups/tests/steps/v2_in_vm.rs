@@ -1,0 +1,69 @@
+//! This lesson's tests again, on a cgroup-v2-only kernel in a VM (see `harness::vm`).
+//!
+//! Students' laptops run cgroup v2; the kit's build machines run hybrid v1. So that
+//! `cargo test -p cgroups` proves both, this test boots Debian's kernel under QEMU with
+//! `cgroup_no_v1=all`, and runs this very test binary inside it (the host's files are shared
+//! read-only), minus itself. On a v2 host the tests above already ran on v2, natively.
+//!
+//! `KIT_SKIP_VM=1` skips it, loudly. A missing kernel or QEMU is a failure, not a pass.
+
+use cgroups::{Hierarchy, Layout};
+use harness::vm::{Accel, Vm};
+use std::time::Duration;
+
+#[test]
+fn lesson_tests_pass_on_cgroup_v2_in_a_vm() {
+    if Hierarchy::detect().expect("detect layout").layout() == Layout::Unified {
+        eprintln!("this host runs cgroup v2: the other tests already ran on v2, no VM needed");
+        return;
+    }
+    if std::env::var("KIT_SKIP_VM").is_ok_and(|v| v == "1") {
+        eprintln!("\n*** KIT_SKIP_VM=1: NOT running lesson 02's tests on cgroup v2 in a VM ***\n");
+        return;
+    }
+    let me = std::env::current_exe().expect("path of this test binary");
+    // Inside: show the evidence that this is v2, then run every test but this one.
+    let script = format!(
+        "echo \"cgroup fs: $(stat -fc %T /sys/fs/cgroup)\"\n\
+         echo \"controllers: $(cat /sys/fs/cgroup/cgroup.controllers)\"\n\
+         cd /tmp && exec {} --skip v2_in_vm --test-threads 2 --color never\n",
+        me.display()
+    );
+    let out = Vm::builder()
+        .accel(Accel::Auto)
+        .memory_mib(768)
+        .cpus(2)
+        .run(&script, Duration::from_secs(240))
+        .unwrap_or_else(|e| panic!("could not run the tests in a cgroup v2 VM: {e}\n(set KIT_SKIP_VM=1 to skip this test on purpose)"));
+    eprintln!(
+        "vm: {:?}, ready after {:.1?}, done after {:.1?}\n{}",
+        out.accel_used, out.boot_time, out.total_time, out.stdout
+    );
+
+    assert!(
+        out.stdout.contains("cgroup fs: cgroup2fs"),
+        "the guest is not on cgroup v2:\n{}",
+        out.stdout
+    );
+    assert_eq!(
+        out.status, 0,
+        "lesson 02's tests failed on cgroup v2:\n{}\n{}",
+        out.stdout, out.console
+    );
+    let passed = out
+        .stdout
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("test result: ok. ")?
+                .split(' ')
+                .next()?
+                .parse::<u32>()
+                .ok()
+        })
+        .expect("a cargo test summary line");
+    assert!(
+        passed >= 15,
+        "only {passed} tests ran in the VM:\n{}",
+        out.stdout
+    );
+}
