@@ -3,6 +3,7 @@
 //! mount(2). See the kernel's Documentation/filesystems/overlayfs.rst.
 
 use std::fs;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -91,11 +92,13 @@ impl Overlay {
                 path: self.upper.clone(),
             });
         }
-        let upper_dev = fs::metadata(&self.upper).with_path("stat", &self.upper)?;
-        let work_dev = fs::metadata(&self.work).with_path("stat", &self.work)?;
-        if std::os::unix::fs::MetadataExt::dev(&upper_dev)
-            != std::os::unix::fs::MetadataExt::dev(&work_dev)
-        {
+        let upper_dev = fs::metadata(&self.upper)
+            .with_path("stat", &self.upper)?
+            .dev();
+        let work_dev = fs::metadata(&self.work)
+            .with_path("stat", &self.work)?
+            .dev();
+        if upper_dev != work_dev {
             return Err(Error::UpperWorkOnDifferentFilesystems {
                 upper: self.upper.clone(),
                 work: self.work.clone(),

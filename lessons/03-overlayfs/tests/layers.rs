@@ -426,6 +426,10 @@ fn upper_on_an_overlay_is_refused_with_a_clear_error() {
         nix::mount::MsFlags::empty(),
         Some(options.as_str()),
     );
+    if raw.is_ok() {
+        // Not expected; never leave it mounted.
+        nix::mount::umount2(&target, nix::mount::MntFlags::MNT_DETACH).unwrap();
+    }
     assert_eq!(raw, Err(nix::errno::Errno::EINVAL));
     assert!(!is_mounted(&target));
 }
@@ -563,5 +567,33 @@ fn gnu_tar_reads_the_committed_layer_with_its_whiteouts_links_and_xattrs() {
     assert_eq!(
         fs::metadata(out.join("etc/secret")).unwrap().mode() & 0o7777,
         0o640
+    );
+}
+
+#[test]
+fn layer_paths_with_colons_and_commas_mount_through_short_links() {
+    let lab = Scratch::new().unwrap();
+    // `:` separates lowerdir entries and `,` separates options: passed as they are, these
+    // paths would be split in the wrong places.
+    let top = lab.dir("layer:top,v2").unwrap();
+    let bottom = lab.dir("layer:bottom").unwrap();
+    write_file(&top.join("from-top"), "t").unwrap();
+    write_file(&bottom.join("from-bottom"), "b").unwrap();
+    let (upper, work, merged) = lab.overlay_dirs("c").unwrap();
+
+    let mounted = Overlay::new([&top, &bottom], &upper, &work)
+        .mount(&merged)
+        .unwrap();
+    assert!(
+        overlay::overlay_available().unwrap(),
+        "an overlay is mounted, yet /proc/filesystems lacks it"
+    );
+    assert_eq!(
+        fs::read_to_string(mounted.target().join("from-top")).unwrap(),
+        "t"
+    );
+    assert_eq!(
+        fs::read_to_string(mounted.target().join("from-bottom")).unwrap(),
+        "b"
     );
 }
