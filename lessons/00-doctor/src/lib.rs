@@ -26,8 +26,8 @@
 //! a mounted cgroup hierarchy with the memory, cpu and pids controllers, overlayfs, the seven
 //! namespace kinds, veth and bridge devices, and the programs `busybox` (static), `ip` and
 //! `nft`. **Optional** means the kit uses it for one exercise, a cross-check or a comparison,
-//! and says so when it is missing: unprivileged user namespaces, the time namespace, KVM,
-//! qemu, skopeo, umoci, docker-registry, runc, crun, iptables and mdbook.
+//! and says so when it is missing: unprivileged user namespaces, KVM, and the programs skopeo,
+//! umoci, docker-registry, runc, crun, qemu-system-x86_64, iptables and mdbook.
 //! [`Report::ready`] is true (and `doctor` exits 0) when nothing required is missing.
 //!
 //! # Using it from other code
@@ -45,6 +45,7 @@ mod child;
 pub mod error;
 pub mod host;
 pub mod kvm;
+pub mod mountinfo;
 pub mod namespaces;
 pub mod netdev;
 pub mod overlay;

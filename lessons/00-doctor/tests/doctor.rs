@@ -281,3 +281,27 @@ fn overlay_probe_leaves_nothing_mounted_and_no_temp_dir() {
         "an overlay is still mounted under {tmp:?}"
     );
 }
+
+#[test]
+fn help_lists_each_tool_under_its_requirement_from_the_code() {
+    let help = text(&run(Command::new(DOCTOR).arg("--help")).stdout);
+    let (required, optional) = help
+        .split_once("Optional")
+        .unwrap_or_else(|| panic!("--help has no Optional paragraph:\n{help}"));
+    for tool in doctor::tools::TOOLS {
+        let (here, other) = match tool.requirement {
+            doctor::Requirement::Required => (required, optional),
+            doctor::Requirement::Optional => (optional, required),
+        };
+        let named = |t: &str| {
+            t.split(|c: char| !c.is_alphanumeric() && c != '-' && c != '_')
+                .any(|w| w == tool.program)
+        };
+        assert!(
+            named(here) && !named(other),
+            "{} is {:?} in the code:\n{help}",
+            tool.program,
+            tool.requirement
+        );
+    }
+}

@@ -21,8 +21,9 @@ use std::process::ExitCode;
 /// hierarchy with the memory, cpu and pids controllers, overlayfs, the seven namespace kinds,
 /// veth and bridge devices, and the programs busybox (static), ip and nft.
 ///
-/// Optional (reported with `!`, exit status stays 0): unprivileged user namespaces, KVM, qemu,
-/// skopeo, umoci, docker-registry, runc, crun, iptables, mdbook.
+/// Optional (reported with `!`, exit status stays 0): unprivileged user namespaces, KVM, and
+/// the programs skopeo, umoci, docker-registry, runc, crun, qemu-system-x86_64, iptables and
+/// mdbook.
 #[derive(Parser)]
 #[command(name = "doctor", version)]
 struct Cli {
