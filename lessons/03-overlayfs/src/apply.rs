@@ -7,6 +7,10 @@ use std::fs;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
+use nix::fcntl::AT_FDCWD;
+use nix::sys::stat::{UtimensatFlags, utimensat};
+use nix::sys::time::TimeSpec;
+
 use crate::error::{Error, IoContext, Result};
 use crate::walk::read_dir_sorted;
 use crate::whiteout::{OciMarker, make_opaque, make_overlay_whiteout, parse_oci_name};
@@ -43,6 +47,9 @@ fn unpack<R: Read>(layer: R, dest: &Path, mode: Mode) -> Result<()> {
     archive.set_overwrite(true);
     // Paths this layer created, which its own opaque markers must not remove.
     let mut from_this_layer: HashSet<PathBuf> = HashSet::new();
+    // Directories and their mtimes: creating entries inside a directory changes its mtime,
+    // so (like GNU tar) we set them again once everything is in place.
+    let mut dir_mtimes: Vec<(PathBuf, u64)> = Vec::new();
     for entry in archive.entries().with_path("read tar for", dest)? {
         let mut entry = entry.with_path("read tar entry for", dest)?;
         let rel = safe_relative(&entry.path().with_path("read entry path for", dest)?)?;
@@ -62,9 +69,25 @@ fn unpack<R: Read>(layer: R, dest: &Path, mode: Mode) -> Result<()> {
                 let target = dest.join(&rel);
                 replace_non_dir(&target, entry.header().entry_type().is_dir())?;
                 entry.unpack_in(dest).with_path("unpack", &target)?;
+                if entry.header().entry_type().is_dir() {
+                    let mtime = entry.header().mtime().with_path("read mtime of", &target)?;
+                    dir_mtimes.push((target, mtime));
+                }
                 from_this_layer.insert(rel);
             }
         }
+    }
+    // Deepest first does not matter here: setting a directory's times does not touch its parent.
+    for (dir, mtime) in dir_mtimes {
+        let time = TimeSpec::new(mtime as i64, 0);
+        utimensat(
+            AT_FDCWD,
+            &dir,
+            &time,
+            &time,
+            UtimensatFlags::NoFollowSymlink,
+        )
+        .with_path("set mtime of", &dir)?;
     }
     Ok(())
 }

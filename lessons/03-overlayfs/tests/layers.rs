@@ -597,3 +597,25 @@ fn layer_paths_with_colons_and_commas_mount_through_short_links() {
         "b"
     );
 }
+
+#[test]
+fn applied_directories_keep_the_mtime_from_the_layer() {
+    let lab = Scratch::new().unwrap();
+    let dir = lab.dir("d").unwrap();
+    write_file(&dir.join("inner/file"), "x").unwrap();
+    set_old_mtimes(lab.path());
+    let old_dir_mtime = fs::metadata(&dir).unwrap().mtime();
+    let layer = layer_of(lab.path());
+
+    let dest = Scratch::new().unwrap();
+    apply_layer(&layer[..], dest.path()).unwrap();
+    // The files inside were created after their directories, and yet:
+    assert_eq!(
+        fs::metadata(dest.path().join("d")).unwrap().mtime(),
+        old_dir_mtime
+    );
+    assert_eq!(
+        fs::metadata(dest.path().join("d/inner")).unwrap().mtime(),
+        1_000_000_000
+    );
+}
