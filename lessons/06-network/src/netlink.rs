@@ -12,14 +12,17 @@
 //! program can configure a container's interfaces without ever leaving its own namespace.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
+use std::time::{Duration, Instant};
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use netlink_packet_core::{
     NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, NetlinkMessage, NetlinkPayload,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, State,
 };
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope, RouteType,
@@ -49,6 +52,16 @@ pub enum Error {
     /// No interface has this name in this network namespace.
     #[error("no network interface named {0:?} in this network namespace")]
     NoSuchLink(String),
+    /// A link's operational state did not become UP in time.
+    #[error(
+        "interface {name:?} did not come up within {timeout:?}: check that both ends of the veth pair are up"
+    )]
+    NotRunning {
+        /// The interface.
+        name: String,
+        /// How long we waited.
+        timeout: Duration,
+    },
     /// Opening the socket inside another namespace failed.
     #[error(transparent)]
     Netns(#[from] crate::netns::Error),
@@ -67,6 +80,9 @@ pub struct Link {
     pub kind: Option<String>,
     /// The ifindex of the bridge this link is plugged into, if any (IFLA_MASTER).
     pub master: Option<u32>,
+    /// Whether the operational state is UP (IFLA_OPERSTATE): the link can carry packets now,
+    /// which for a veth means both ends are up and the kernel has activated its queue.
+    pub running: bool,
 }
 
 /// One IPv4 address on an interface, as `ip -4 addr` lists it (RTM_GETADDR).
@@ -97,6 +113,8 @@ pub struct Route {
 pub struct Netlink {
     socket: Socket,
     sequence: u32,
+    /// The namespace the socket talks to, to open more sockets there (for events).
+    ns: NetNs,
 }
 
 impl Netlink {
@@ -110,6 +128,7 @@ impl Netlink {
         Ok(Netlink {
             socket,
             sequence: 0,
+            ns: NetNs::current()?,
         })
     }
 
@@ -141,6 +160,40 @@ impl Netlink {
             .into_iter()
             .find(|l| l.name == name)
             .ok_or_else(|| Error::NoSuchLink(name.to_string()))
+    }
+
+    /// Wait until link `name` is operationally UP, for at most `timeout`.
+    ///
+    /// Setting a link up is asynchronous: the kernel's "linkwatch" worker notices the carrier
+    /// and activates the link's transmit queue a little later (up to a second), and packets
+    /// sent before that are dropped — the first ping then waits for an ARP retry. So we
+    /// subscribe to link events (the RTNLGRP_LINK multicast group, rtnetlink(7)), check the
+    /// current state, and otherwise wait for the event that says UP.
+    pub fn wait_running(&mut self, name: &str, timeout: Duration) -> Result<(), Error> {
+        let deadline = Instant::now() + timeout;
+        let events = self.ns.run(|| -> Result<Socket, Error> {
+            let mut events = Socket::new(NETLINK_ROUTE).map_err(Error::Socket)?;
+            events.bind_auto().map_err(Error::Socket)?;
+            events
+                .add_membership(libc::RTNLGRP_LINK)
+                .map_err(Error::Socket)?;
+            Ok(events)
+        })??;
+        // Subscribed first, then checked: an event between the two cannot be missed.
+        while !self.link(name)?.running {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let left_ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+            let mut fds = [PollFd::new(events.as_fd(), PollFlags::POLLIN)];
+            let ready =
+                poll(&mut fds, PollTimeout::from(left_ms)).map_err(|e| Error::Socket(e.into()))?;
+            if ready == 0 {
+                let name = name.to_string();
+                return Err(Error::NotRunning { name, timeout });
+            }
+            // Drain the event; the loop re-reads the link's state either way.
+            events.recv_from_full().map_err(Error::Socket)?;
+        }
+        Ok(())
     }
 
     /// Create a veth pair `name` <-> `peer` (veth(4)); with `peer_ns`, the peer end is created
@@ -402,11 +455,13 @@ fn link_from_message(msg: &LinkMessage) -> Link {
         up: msg.header.flags.contains(LinkFlags::Up),
         kind: None,
         master: None,
+        running: false,
     };
     for attr in &msg.attributes {
         match attr {
             LinkAttribute::IfName(n) => link.name = n.clone(),
             LinkAttribute::Controller(m) => link.master = Some(*m),
+            LinkAttribute::OperState(state) => link.running = *state == State::Up,
             LinkAttribute::LinkInfo(infos) => {
                 for info in infos {
                     if let LinkInfo::Kind(kind) = info {

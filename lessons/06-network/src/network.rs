@@ -16,6 +16,7 @@ use std::fmt;
 use std::fs;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::firewall::{Firewall, PortMapping};
 use crate::ipam::{Ipam, NetworkRecord, State};
@@ -73,6 +74,9 @@ pub enum Error {
         source: std::io::Error,
     },
 }
+
+/// How long [`Networks::connect`] waits for a new veth pair to come up.
+const LINK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Every error a teardown met; it went on past each one, removing what it could.
 #[derive(Debug)]
@@ -267,6 +271,9 @@ impl Networks {
             if !inside.routes()?.iter().any(|r| r.prefix == 0) {
                 inside.add_default_route(attachment.gateway)?;
             }
+            // Return only once both ends can carry packets (an event, not a guess).
+            nl.wait_running(&attachment.host_veth, LINK_TIMEOUT)?;
+            inside.wait_running("eth0", LINK_TIMEOUT)?;
             Ok(())
         };
         setup().inspect_err(|_| {

@@ -8,6 +8,7 @@
 //! as a real router on the internet has none to your 10.x containers.
 
 use std::net::Ipv4Addr;
+use std::time::Duration;
 
 use crate::netlink::Netlink;
 use crate::netns::NetNs;
@@ -46,6 +47,8 @@ impl Uplink {
         let eth0 = out.link("eth0")?;
         out.add_address(eth0.index, OUTSIDE_ADDR, 24)?;
         out.set_up(eth0.index)?;
+        host.wait_running(host_link, Duration::from_secs(10))?;
+        out.wait_running("eth0", Duration::from_secs(10))?;
         Ok(Uplink {
             outside,
             host_link: host_link.to_string(),

@@ -90,3 +90,12 @@ fn container_reaches_another_by_name() {
     assert!(out.contains("PING b (10.89.0.3)"), "{out}");
     assert!(out.contains("1 packets received"), "{out}");
 }
+
+#[test]
+fn lesson_01_containers_find_each_other_by_name() {
+    let out = run_step(env!("CARGO_BIN_EXE_07-containers"));
+    assert!(out.contains("10.89.0.2\tweb"), "{out}");
+    // Printed by wget inside the client container: the page served by the web container.
+    assert!(out.contains("hello from the web container"), "{out}");
+    assert!(out.contains("client exited 0"), "{out}");
+}

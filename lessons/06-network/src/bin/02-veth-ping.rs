@@ -9,6 +9,7 @@
 //! your machine's network. Man pages: veth(4), ip-link(8), ip-address(8), ping(8).
 
 use std::process::Command;
+use std::time::Duration;
 
 use anyhow::{Context, ensure};
 use network::NetNs;
@@ -45,6 +46,9 @@ fn main() -> anyhow::Result<()> {
     let ctr_end = inside.link("veth-ctr")?;
     inside.add_address(ctr_end.index, "10.200.0.2".parse()?, 24)?;
     inside.set_up(ctr_end.index)?;
+    // "up" takes effect a moment later; wait for the kernel's event saying the link runs.
+    nl.wait_running("veth-host", Duration::from_secs(5))?;
+    inside.wait_running("veth-ctr", Duration::from_secs(5))?;
     // ANCHOR_END: address
 
     // ANCHOR: ping
