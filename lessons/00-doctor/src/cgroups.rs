@@ -81,6 +81,7 @@ pub fn v1_controllers(mount: &Mount) -> Vec<String> {
 
 /// Classifies a mount table: cgroup2 at `/sys/fs/cgroup` is unified; v1 mounts plus any
 /// cgroup2 mount is hybrid; v1 mounts alone are v1; a cgroup2 mount elsewhere alone is unified.
+// ANCHOR: classify
 pub fn classify(mounts: &[Mount]) -> Layout {
     let v2_at_root = mounts
         .iter()
@@ -95,6 +96,7 @@ pub fn classify(mounts: &[Mount]) -> Layout {
         (false, false, false) => Layout::None,
     }
 }
+// ANCHOR_END: classify
 
 /// Classifies by filesystem magic, as systemd does: statfs(2) of `root` says cgroup2
 /// (unified) or tmpfs; under a tmpfs, `root/unified` being cgroup2 means hybrid.

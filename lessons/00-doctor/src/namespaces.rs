@@ -196,6 +196,7 @@ fn probe_as_unprivileged() -> Result<String, String> {
             if root && libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) != 0 {
                 return 10;
             }
+            // ANCHOR: userns-probe
             if libc::unshare(libc::CLONE_NEWUSER) != 0 {
                 return 1;
             }
@@ -207,6 +208,7 @@ fn probe_as_unprivileged() -> Result<String, String> {
             if libc::unshare(libc::CLONE_NEWUTS) != 0 {
                 return 3;
             }
+            // ANCHOR_END: userns-probe
         }
         0
     });

@@ -92,6 +92,7 @@ fn by_modules() -> Check {
 fn prove_in_throwaway_netns() -> Result<Vec<String>> {
     // Why on a thread: the network namespace is per thread, so the rest of the process (and
     // the host) never leaves its own namespace; the new one dies with this thread.
+    // ANCHOR: veth
     unshare(CloneFlags::CLONE_NEWNET).map_err(sys("unshare(CLONE_NEWNET)"))?;
     let mut nl = Netlink::open()?;
     let [veth0, veth1, bridge] = TEST_LINKS;
@@ -109,6 +110,7 @@ fn prove_in_throwaway_netns() -> Result<Vec<String>> {
         NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
         &format!("ip link add {veth0} type veth peer name {veth1}"),
     )?;
+    // ANCHOR_END: veth
     let mut br = LinkMessage::default();
     br.attributes.push(LinkAttribute::IfName(bridge.into()));
     br.attributes

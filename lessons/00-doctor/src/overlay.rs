@@ -91,6 +91,7 @@ fn prove_in_private_namespace() -> Result<String> {
     std::thread::spawn(|| {
         // Why a new mount namespace: mounts made here are invisible to the host and vanish
         // with the namespace when this thread exits, even if the unmount below never runs.
+        // ANCHOR: private-ns
         unshare(CloneFlags::CLONE_NEWNS).map_err(sys("unshare(CLONE_NEWNS)"))?;
         // Why private: a fresh mount namespace's copies of shared mounts still propagate
         // events to the host's; making them private stops our mount leaking out.
@@ -102,6 +103,7 @@ fn prove_in_private_namespace() -> Result<String> {
             None::<&str>,
         )
         .map_err(sys("mount(/, MS_REC|MS_PRIVATE)"))?;
+        // ANCHOR_END: private-ns
         let dir = tempfile::Builder::new()
             .prefix("doctor-overlay-")
             .tempdir()
@@ -125,6 +127,7 @@ fn write_through_overlay(base: &Path) -> Result<String> {
         upper.display(),
         work.display()
     );
+    // ANCHOR: overlay-mount
     mount(
         Some("overlay"),
         &merged,
@@ -134,6 +137,7 @@ fn write_through_overlay(base: &Path) -> Result<String> {
     )
     .map_err(sys(format!("mount(overlay on {})", merged.display())))?;
     let _unmount = Unmount(merged.clone());
+    // ANCHOR_END: overlay-mount
 
     let seen = std::fs::read_to_string(merged.join("hello")).map_err(io(merged.join("hello")))?;
     std::fs::write(merged.join("new"), "written on top").map_err(io(merged.join("new")))?;
