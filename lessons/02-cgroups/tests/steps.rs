@@ -420,3 +420,27 @@ fn step_06_freezes_and_thaws() {
         "{out}"
     );
 }
+
+#[test]
+fn step_07_container_runs_under_the_limits() {
+    let out = run_step(
+        env!("CARGO_BIN_EXE_07-limited-container"),
+        &["--pids-limit", "8", "--memory", "32m"],
+    );
+    let started: u32 = out
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("inside: started ")?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no count of started processes:\n{out}"));
+    // 8 pids: the container's shell and its subshell take two, the rest are sleeps.
+    assert!(
+        (1..8).contains(&started),
+        "started {started} under pids.max 8:\n{out}"
+    );
+    assert!(!out.contains("forks refused by pids.max: Some(0)"), "{out}");
+}

@@ -513,3 +513,73 @@ mod tests {
         assert!(position("9pnet_virtio").unwrap() < ninep);
     }
 }
+
+/// These boot real VMs (a few seconds each under TCG).
+#[cfg(test)]
+mod boot_tests {
+    use super::*;
+
+    fn skip() -> bool {
+        let skip = std::env::var("KIT_SKIP_VM").is_ok_and(|v| v == "1");
+        if skip {
+            eprintln!("*** KIT_SKIP_VM=1: NOT booting a VM ***");
+        }
+        skip
+    }
+
+    #[test]
+    fn command_output_and_exit_status_come_back_from_the_guest() {
+        if skip() {
+            return;
+        }
+        let out = Vm::builder()
+            .run(
+                "echo hello from $(uname -r); stat -fc %T /sys/fs/cgroup; exit 3",
+                Duration::from_secs(120),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        eprintln!(
+            "accel {:?}, ready after {:?}, total {:?}",
+            out.accel_used, out.boot_time, out.total_time
+        );
+        assert_eq!(out.status, 3, "{out:?}");
+        assert!(
+            out.stdout.contains("hello from 6.") && out.stdout.contains("cgroup2fs"),
+            "{}",
+            out.stdout
+        );
+        assert!(out.boot_time < out.total_time);
+    }
+
+    #[test]
+    fn a_vm_past_its_deadline_is_killed_with_a_clear_error() {
+        if skip() {
+            return;
+        }
+        let err = Vm::builder()
+            .accel(Accel::Tcg)
+            .run("sleep 600", Duration::from_secs(2))
+            .unwrap_err();
+        assert!(matches!(err, VmError::Timeout { .. }), "{err}");
+        assert!(
+            err.to_string().contains("did not finish within 2s"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_empty_vm_boots_and_powers_off() {
+        if skip() {
+            return;
+        }
+        let out = Vm::builder()
+            .accel(Accel::Tcg)
+            .memory_mib(256)
+            .cpus(1)
+            .boot(Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("{e}"));
+        eprintln!("launch → power-off under TCG: {:?}", out.total_time);
+        assert_eq!(out.status, 0);
+        assert!(out.console.contains("KIT-UP"), "{}", out.console);
+    }
+}

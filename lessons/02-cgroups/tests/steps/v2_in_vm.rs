@@ -21,6 +21,8 @@ fn lesson_tests_pass_on_cgroup_v2_in_a_vm() {
         eprintln!("\n*** KIT_SKIP_VM=1: NOT running lesson 02's tests on cgroup v2 in a VM ***\n");
         return;
     }
+    // The guest sees the host's files read-only: build the container's root filesystem now.
+    namespaces::rootfs::busybox_rootfs().expect("the busybox root filesystem for step 07");
     let me = std::env::current_exe().expect("path of this test binary");
     // Inside: show the evidence that this is v2, then run every test but this one.
     let script = format!(
