@@ -95,6 +95,7 @@ impl Firewall {
     }
 
     /// Create the table with its chains, map and set, unless it exists already.
+    // ANCHOR: table
     pub fn ensure_table(&self) -> Result<(), Error> {
         if self.nft(&["list", "table", "ip", TABLE]).is_ok() {
             return Ok(());
@@ -112,6 +113,7 @@ impl Firewall {
 }}"
         ))
     }
+    // ANCHOR_END: table
 
     /// Delete the whole table (all chains, rules, maps and sets in it).
     pub fn delete_table(&self) -> Result<(), Error> {
@@ -119,6 +121,7 @@ impl Firewall {
     }
 
     /// Masquerade and isolate network `name` (bridge `bridge`, subnet `subnet`).
+    // ANCHOR: add_network
     pub fn add_network(&self, name: &str, bridge: &str, subnet: Subnet) -> Result<(), Error> {
         let c = format!("comment \"net {name}\"");
         self.apply(&format!(
@@ -128,6 +131,7 @@ add rule ip {TABLE} postrouting oifname \"{bridge}\" ip saddr 127.0.0.0/8 masque
 add rule ip {TABLE} forward iifname \"{bridge}\" oifname @bridges oifname != \"{bridge}\" drop {c}"
         ))
     }
+    // ANCHOR_END: add_network
 
     /// Remove network `name`'s rules and its bridge from the set. Both are attempted; every
     /// failure is returned.

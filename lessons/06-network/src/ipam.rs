@@ -134,6 +134,7 @@ impl State {
     }
 
     /// Lease the lowest free address of `network` to `owner` (the gateway is never handed out).
+    // ANCHOR: allocate
     pub fn allocate(&mut self, network: &str, owner: &str) -> Result<Ipv4Addr, Error> {
         let record = self.network(network)?;
         if record.address_of(owner).is_some() {
@@ -154,6 +155,7 @@ impl State {
         record.leases.insert(addr, owner.to_string());
         Ok(addr)
     }
+    // ANCHOR_END: allocate
 
     /// Give back `owner`'s address on `network`; returns it, or `None` if it had none.
     pub fn release(&mut self, network: &str, owner: &str) -> Result<Option<Ipv4Addr>, Error> {
@@ -186,6 +188,7 @@ impl Ipam {
     /// Run `change` on the state while holding an exclusive flock(2), and save the result if
     /// `change` succeeds (an error leaves the file untouched). Other processes calling this
     /// wait for the lock, so their changes never interleave.
+    // ANCHOR: update
     pub fn update<T, E: From<Error>>(
         &self,
         change: impl FnOnce(&mut State) -> Result<T, E>,
@@ -196,6 +199,7 @@ impl Ipam {
         self.save(&state)?;
         Ok(result)
     }
+    // ANCHOR_END: update
 
     /// A consistent snapshot of the state (read under the lock).
     pub fn read(&self) -> Result<State, Error> {

@@ -169,6 +169,7 @@ impl Netlink {
     /// sent before that are dropped — the first ping then waits for an ARP retry. So we
     /// subscribe to link events (the RTNLGRP_LINK multicast group, rtnetlink(7)), check the
     /// current state, and otherwise wait for the event that says UP.
+    // ANCHOR: wait_running
     pub fn wait_running(&mut self, name: &str, timeout: Duration) -> Result<(), Error> {
         let deadline = Instant::now() + timeout;
         let events = self.ns.run(|| -> Result<Socket, Error> {
@@ -195,10 +196,12 @@ impl Netlink {
         }
         Ok(())
     }
+    // ANCHOR_END: wait_running
 
     /// Create a veth pair `name` <-> `peer` (veth(4)); with `peer_ns`, the peer end is created
     /// directly inside that namespace (IFLA_NET_NS_FD on the peer), like
     /// `ip link add NAME type veth peer name PEER netns NS`.
+    // ANCHOR: add_veth
     pub fn add_veth(
         &mut self,
         name: &str,
@@ -225,6 +228,7 @@ impl Netlink {
             &format!("ip link add {name} type veth peer name {peer}"),
         )
     }
+    // ANCHOR_END: add_veth
 
     /// Create a software bridge (a virtual switch, like `docker0`):
     /// `ip link add NAME type bridge`.

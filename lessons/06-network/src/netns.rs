@@ -97,6 +97,7 @@ impl NetNs {
     /// Run `f` on a new thread that first setns(2)'d into this namespace, and return its
     /// result. Sockets `f` opens belong to this namespace for good; child processes it spawns
     /// start inside it. A panic in `f` is passed on to the caller.
+    // ANCHOR: run
     pub fn run<T: Send>(&self, f: impl FnOnce() -> T + Send) -> Result<T, Error> {
         std::thread::scope(|s| {
             s.spawn(|| {
@@ -107,6 +108,7 @@ impl NetNs {
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })
     }
+    // ANCHOR_END: run
 
     /// A [`Command`] that runs `program` inside this namespace, like `ip netns exec`:
     /// the forked child calls setns(2) before execve(2).

@@ -181,6 +181,7 @@ impl Networks {
             self.write_hosts(name, state)
         })?;
         // From here on, a failure rolls back through the same code as a normal removal.
+        // ANCHOR: create
         let mut setup = || -> Result<(), Error> {
             nl.add_bridge(bridge)?;
             let br = nl.link(bridge)?;
@@ -195,6 +196,7 @@ impl Networks {
             self.firewall.add_network(name, bridge, subnet)?;
             Ok(())
         };
+        // ANCHOR_END: create
         setup().inspect_err(|_| {
             let _ = self.remove(name);
         })
@@ -253,6 +255,7 @@ impl Networks {
             subnet: record.subnet,
             host_veth: host_veth_name(addr),
         };
+        // ANCHOR: connect
         let setup = || -> Result<(), Error> {
             let mut nl = Netlink::open()?;
             // One request makes both ends; the peer is born inside the container as eth0.
@@ -276,6 +279,7 @@ impl Networks {
             inside.wait_running("eth0", LINK_TIMEOUT)?;
             Ok(())
         };
+        // ANCHOR_END: connect
         setup().inspect_err(|_| {
             let _ = self.disconnect(network, container);
         })?;
@@ -284,6 +288,7 @@ impl Networks {
 
     /// Disconnect `container` from `network`: withdraw its published ports, delete the veth
     /// pair, release its address — the mirror of [`Networks::connect`]. Goes on past failures.
+    // ANCHOR: disconnect
     pub fn disconnect(&self, network: &str, container: &str) -> Result<(), TeardownErrors> {
         let addr = match self.address_of(network, container) {
             Ok(addr) => addr,
@@ -301,6 +306,7 @@ impl Networks {
         errors.extend(release.err());
         TeardownErrors(errors).into_result()
     }
+    // ANCHOR_END: disconnect
 
     /// Publish `host_port` on the host to `container_port` of `container` on `network`
     /// (like `docker run -p HOST:CONTAINER`).

@@ -70,6 +70,7 @@ impl Sandbox {
         // SAFETY: the closure runs in the forked child before exec and makes only system
         // calls (unshare, mount, sethostname) on data prepared before the fork.
         unsafe {
+            // ANCHOR: pause
             cmd.pre_exec(move || {
                 let flags =
                     CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUTS;
@@ -95,6 +96,7 @@ impl Sandbox {
                 nix::unistd::sethostname(&hostname)?;
                 Ok(())
             });
+            // ANCHOR_END: pause
         }
         let mut pause = cmd.spawn().map_err(|source| Error::Spawn {
             name: name.to_string(),
