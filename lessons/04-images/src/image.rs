@@ -118,12 +118,19 @@ impl Store {
             ));
         }
         let mut blob = self.open_blob(&layer.digest)?;
-        let report = {
+        let what = format!("layer {}", layer.digest);
+        let result = {
             let tar = decompress(&mut blob, layer.compression)?;
-            apply_layer(target, tar, opts)?
+            apply_layer(target, tar, opts)
         };
-        blob.finish()
-            .map_err(|e| stream_error(e, &format!("layer {}", layer.digest)))?;
+        // Read the blob to its end either way: if the tar was unreadable *because* the blob
+        // is not what its digest promises, that is the error worth reporting.
+        let verified = blob.finish().map_err(|e| stream_error(e, &what));
+        let report = match (result, verified) {
+            (_, Err(mismatch)) => return Err(mismatch),
+            (Err(e), Ok(())) => return Err(e),
+            (Ok(r), Ok(())) => r,
+        };
         if report.diff_id != layer.diff_id {
             return Err(Error::bad(
                 format!("layer {}", layer.digest),

@@ -6,19 +6,15 @@
 //! and size, and a tag naming the manifest.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek, Write};
+use std::io::{Read, Seek};
 use std::path::Path;
 
-use flate2::Compression as Level;
-use flate2::read::MultiGzDecoder;
-use flate2::write::GzEncoder;
 use serde_json::json;
 
 use crate::Error;
-use crate::digest::{Digest, HashingReader};
+use crate::build::ImageBuilder;
+use crate::digest::Digest;
 use crate::image::Image;
-use crate::layer::stream_error;
-use crate::media;
 use crate::store::Store;
 
 /// What to put in the config of an imported image.
@@ -46,52 +42,9 @@ pub fn import_tar(
     reference: &str,
     opts: &ImportOptions,
 ) -> Result<Image, Error> {
-    let mut input = BufReader::new(tar);
-    let is_gzip = input
-        .fill_buf()
-        .map_err(|e| Error::io("read", "tarball", e))?
-        .starts_with(&[0x1f, 0x8b]);
-    let plain: Box<dyn Read> = if is_gzip {
-        Box::new(MultiGzDecoder::new(input))
-    } else {
-        Box::new(input)
-    };
-
-    // One pass: tar bytes → hash (diff ID) → gzip → blob writer (hashes the digest).
-    let mut diff = HashingReader::new(plain);
-    let mut gz = GzEncoder::new(store.blob_writer()?, Level::default());
-    {
-        // Parse as we copy, so a file that is not a tar is refused now, not at unpack time.
-        let mut archive = tar::Archive::new(Tee {
-            inner: &mut diff,
-            out: &mut gz,
-        });
-        for entry in archive.entries().map_err(|e| stream_error(e, "tarball"))? {
-            let mut entry = entry.map_err(|e| stream_error(e, "tarball"))?;
-            io::copy(&mut entry, &mut io::sink()).map_err(|e| stream_error(e, "tarball"))?;
-        }
-        io::copy(&mut archive.into_inner(), &mut io::sink())
-            .map_err(|e| stream_error(e, "tarball"))?;
-    }
-    let (diff_id, _) = diff.finish().map_err(|e| stream_error(e, "tarball"))?;
-    let writer = gz
-        .finish()
-        .map_err(|e| Error::io("compress layer", store.root(), e))?;
-    let (layer_digest, layer_size) = writer.commit_computed()?;
-
-    let config = config_json(&[diff_id], opts);
-    let config_bytes = serde_json::to_vec(&config).expect("json serialises");
-    let config_digest = store.put_blob(&config_bytes)?;
-    let manifest = json!({
-        "schemaVersion": 2,
-        "mediaType": media::OCI_MANIFEST,
-        "config": { "mediaType": media::OCI_CONFIG, "digest": config_digest, "size": config_bytes.len() },
-        "layers": [ { "mediaType": media::OCI_LAYER_GZIP, "digest": layer_digest, "size": layer_size } ],
-    });
-    let manifest_bytes = serde_json::to_vec(&manifest).expect("json serialises");
-    let manifest_digest = store.put_manifest(&manifest_bytes, Some(media::OCI_MANIFEST))?;
-    store.tag(reference, &manifest_digest)?;
-    store.image_by_digest(&manifest_digest)
+    let mut builder = ImageBuilder::new(store);
+    builder.add_layer(tar)?;
+    builder.commit(reference, opts)
 }
 
 /// Imports a directory as a one-layer image: tars it up (owners, modes, symlinks kept, symlinks
@@ -153,18 +106,4 @@ pub fn config_json(diff_ids: &[Digest], opts: &ImportOptions) -> serde_json::Val
         "rootfs": { "type": "layers", "diff_ids": diff_ids },
         "history": [ { "created_by": "images::import" } ],
     })
-}
-
-/// Copies everything read from `inner` into `out` as well.
-struct Tee<'a, R, W> {
-    inner: &'a mut R,
-    out: &'a mut W,
-}
-
-impl<R: Read, W: Write> Read for Tee<'_, R, W> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.out.write_all(&buf[..n])?;
-        Ok(n)
-    }
 }
