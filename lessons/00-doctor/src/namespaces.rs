@@ -128,12 +128,17 @@ pub fn unprivileged_user() -> Check {
 
 /// Which sysctl forbids unprivileged user namespaces here, and the command that allows them.
 pub fn sysctl_restriction() -> Option<(String, String)> {
-    let read = |name: &str| {
+    restriction_from(|name: &str| {
         let path = format!("/proc/sys/{}", name.replace('.', "/"));
         std::fs::read_to_string(path)
             .ok()
             .map(|s| s.trim().to_string())
-    };
+    })
+}
+
+/// [`sysctl_restriction`] over any source of sysctl values (`read("user.max_user_namespaces")`
+/// gives `Some("15000")`, or `None` when this kernel has no such sysctl).
+pub fn restriction_from(read: impl Fn(&str) -> Option<String>) -> Option<(String, String)> {
     let rules = [
         (
             "kernel.apparmor_restrict_unprivileged_userns",
@@ -238,5 +243,54 @@ fn describe(ended: crate::Result<Ended>) -> String {
         }
         Ok(Ended::Signaled(s)) => format!("the probe was killed by {s}"),
         Err(e) => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::restriction_from;
+
+    fn sysctls(set: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let set: Vec<(String, String)> = set
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| set.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn ubuntu_apparmor_restriction_is_explained_with_its_sysctl() {
+        let (what, fix) = restriction_from(sysctls(&[
+            ("kernel.apparmor_restrict_unprivileged_userns", "1"),
+            ("user.max_user_namespaces", "63000"),
+        ]))
+        .unwrap();
+        assert!(what.contains("AppArmor"), "{what}");
+        assert!(fix.starts_with("`sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`"));
+        assert!(fix.contains("/etc/sysctl.d/"), "{fix}");
+    }
+
+    #[test]
+    fn old_debian_switch_and_zero_namespace_limit_are_each_explained() {
+        let debian = restriction_from(sysctls(&[("kernel.unprivileged_userns_clone", "0")]));
+        assert!(
+            debian
+                .unwrap()
+                .1
+                .contains("kernel.unprivileged_userns_clone=1")
+        );
+        let limit = restriction_from(sysctls(&[("user.max_user_namespaces", "0")]));
+        assert!(limit.unwrap().1.contains("user.max_user_namespaces=15000"));
+    }
+
+    #[test]
+    fn permissive_or_absent_sysctls_mean_no_restriction() {
+        let allowed = sysctls(&[
+            ("kernel.apparmor_restrict_unprivileged_userns", "0"),
+            ("kernel.unprivileged_userns_clone", "1"),
+            ("user.max_user_namespaces", "96364"),
+        ]);
+        assert_eq!(restriction_from(allowed), None);
+        assert_eq!(restriction_from(sysctls(&[])), None);
     }
 }

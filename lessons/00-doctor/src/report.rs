@@ -104,3 +104,40 @@ impl Report {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checks(required_ok: bool, optional_ok: bool) -> Report {
+        let make = |req, ok| {
+            if ok {
+                Check::pass("a", req, "why", "fine")
+            } else {
+                Check::missing("b", req, "why", "gone", "install it")
+            }
+        };
+        Report::new(vec![
+            make(Requirement::Required, required_ok),
+            make(Requirement::Optional, optional_ok),
+        ])
+    }
+
+    #[test]
+    fn only_a_missing_required_check_makes_the_exit_status_one() {
+        assert_eq!(checks(true, true).exit_code(), 0);
+        assert_eq!(checks(true, false).exit_code(), 0);
+        assert_eq!(checks(false, true).exit_code(), 1);
+        assert!(!checks(false, false).ready());
+    }
+
+    #[test]
+    fn human_output_puts_the_fix_under_the_missing_line() {
+        let text = checks(true, false).to_human(false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "✓ a  fine");
+        assert_eq!(lines[1], "! b  gone");
+        assert_eq!(lines[2].trim(), "fix: install it");
+        assert!(text.contains("1 optional missing"), "{text}");
+    }
+}

@@ -121,6 +121,16 @@ pub fn checks() -> Vec<Check> {
 
 /// Is `tool` installed (and for busybox, statically linked)?
 pub fn check(tool: &Tool) -> Check {
+    let found = if tool.program == "busybox" {
+        Some(PathBuf::from(BUSYBOX)).filter(|p| is_executable(p))
+    } else {
+        find_program(tool.program)
+    };
+    check_found(tool, found)
+}
+
+/// The check for `tool`, given where (if anywhere) it was found.
+pub fn check_found(tool: &Tool, found: Option<PathBuf>) -> Check {
     let id = format!("tool:{}", tool.program);
     let fix = match tool.program {
         "mdbook" => {
@@ -128,11 +138,6 @@ pub fn check(tool: &Tool) -> Check {
                 .to_string()
         }
         _ => format!("`sudo scripts/setup-host.sh` (installs {})", tool.package),
-    };
-    let found = if tool.program == "busybox" {
-        Some(PathBuf::from(BUSYBOX)).filter(|p| is_executable(p))
-    } else {
-        find_program(tool.program)
     };
     let Some(path) = found else {
         let what = if tool.program == "busybox" {
@@ -270,6 +275,33 @@ mod tests {
     fn busybox_static_has_no_program_interpreter() {
         // The kit's setup script installs busybox-static; lesson 01 copies this file.
         assert!(is_static_elf(Path::new(BUSYBOX)).unwrap());
+    }
+
+    #[test]
+    fn a_dynamic_busybox_is_a_required_failure_with_the_static_package_as_fix() {
+        let busybox = TOOLS.iter().find(|t| t.program == "busybox").unwrap();
+        let check = check_found(busybox, Some(std::fs::canonicalize("/bin/sh").unwrap()));
+        assert!(check.blocks(), "{check:?}");
+        assert_eq!(check.symbol(), '✗');
+        assert!(
+            check.summary.contains("dynamically linked"),
+            "{}",
+            check.summary
+        );
+        assert!(check.fix.unwrap().contains("busybox-static"));
+    }
+
+    #[test]
+    fn a_missing_optional_program_warns_and_names_its_package() {
+        let qemu = TOOLS
+            .iter()
+            .find(|t| t.program == "qemu-system-x86_64")
+            .unwrap();
+        let check = check_found(qemu, None);
+        assert!(!check.blocks());
+        assert_eq!(check.symbol(), '!');
+        assert_eq!(check.summary, "qemu-system-x86_64 not found");
+        assert!(check.fix.unwrap().contains("installs qemu-system-x86"));
     }
 
     #[test]
