@@ -7,9 +7,9 @@
 // criterion_group! generates a public function that cannot carry a doc comment.
 #![allow(missing_docs)]
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use namespaces::mounts::{make_private, pivot_into};
-use namespaces::{process::spawn, rootfs, Namespace};
+use namespaces::{Namespace, process::spawn, rootfs};
 use std::ffi::CString;
 
 /// clone(2) a child in the given namespaces that exits at once, and reap it.
