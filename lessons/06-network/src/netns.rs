@@ -12,7 +12,6 @@
 //! inherits it.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::Command;
@@ -84,8 +83,8 @@ impl NetNs {
     /// The namespace's inode number: two handles refer to the same namespace exactly when
     /// their inodes are equal (this is what `ls -l /proc/PID/ns/net` shows as `net:[INODE]`).
     pub fn inode(&self) -> u64 {
-        let file = std::fs::File::from(self.fd.try_clone().expect("dup a namespace fd"));
-        file.metadata().map(|m| m.ino()).unwrap_or(0)
+        // fstat(2) on the descriptor: st_ino is the namespace's identity.
+        nix::sys::stat::fstat(self.fd.as_fd()).map_or(0, |st| st.st_ino)
     }
 
     /// Move the *calling thread* into this namespace with setns(2). Used by single-threaded

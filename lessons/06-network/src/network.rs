@@ -42,6 +42,21 @@ pub enum Error {
     /// Starting a sandbox failed.
     #[error(transparent)]
     Sandbox(#[from] crate::sandbox::Error),
+    /// A name we would write into interface names, files or nft rules is not acceptable.
+    #[error(
+        "{kind} name {name:?} is not valid: use 1 to {max} letters, digits, '-', '_' or '.', not starting with '.' or '-'"
+    )]
+    InvalidName {
+        /// What the name is for ("network", "bridge", "container").
+        kind: &'static str,
+        /// The name given.
+        name: String,
+        /// The longest acceptable length.
+        max: usize,
+    },
+    /// A port number of 0.
+    #[error("port 0 cannot be published: give ports between 1 and 65535")]
+    PortZero,
     /// An interface of that name exists already.
     #[error("bridge name {0:?} is taken by an existing interface: choose another bridge name")]
     BridgeTaken(String),
@@ -103,8 +118,10 @@ impl TeardownErrors {
 /// A container's place on a network, as [`Networks::connect`] set it up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
-    /// The container's address (on its `eth0`).
+    /// The container's address, on `interface`.
     pub addr: Ipv4Addr,
+    /// The container's end of the veth pair: `eth0`, or `eth1`… on further networks.
+    pub interface: String,
     /// The gateway (the bridge's address), its default route.
     pub gateway: Ipv4Addr,
     /// The network's subnet.
@@ -155,6 +172,8 @@ impl Networks {
     /// masquerade and isolation rules. On failure, whatever was made is removed again.
     pub fn create(&self, name: &str, bridge: &str, subnet: Subnet) -> Result<(), Error> {
         // Check everything we can before changing anything.
+        check_name("network", name, 63)?;
+        check_name("bridge", bridge, 15)?; // IFNAMSIZ - 1
         self.firewall.check()?;
         let mut nl = Netlink::open()?;
         if nl.link(bridge).is_ok() {
@@ -244,46 +263,50 @@ impl Networks {
     /// name `container`: lease an address, create a veth pair with `eth0` inside, plug the
     /// host end into the bridge, set addresses, links up and the default route.
     pub fn connect(&self, network: &str, container: &str, ns: &NetNs) -> Result<Attachment, Error> {
+        check_name("container", container, 63)?;
         let (addr, record) = self.ipam.update(|state| -> Result<_, Error> {
             let addr = state.allocate(network, container)?;
             self.write_hosts(network, state)?;
             Ok((addr, state.network(network)?.clone()))
         })?;
-        let attachment = Attachment {
-            addr,
-            gateway: record.subnet.gateway(),
-            subnet: record.subnet,
-            host_veth: host_veth_name(addr),
-        };
+        let gateway = record.subnet.gateway();
+        let host_veth = host_veth_name(addr);
         // ANCHOR: connect
-        let setup = || -> Result<(), Error> {
+        let setup = || -> Result<String, Error> {
+            // Inside the container: a socket opened from a thread in its namespace.
+            let mut inside = Netlink::open_in(ns)?;
+            let eth = first_free_eth(&mut inside)?; // eth0, or eth1 on a second network
             let mut nl = Netlink::open()?;
-            // One request makes both ends; the peer is born inside the container as eth0.
-            nl.add_veth(&attachment.host_veth, "eth0", Some(ns))?;
-            let veth = nl.link(&attachment.host_veth)?;
+            // One request makes both ends; the peer is born inside the container.
+            nl.add_veth(&host_veth, &eth, Some(ns))?;
+            let veth = nl.link(&host_veth)?;
             let bridge = nl.link(&record.bridge)?;
             nl.set_master(veth.index, bridge.index)?;
             nl.set_up(veth.index)?;
-            // Inside the container: a socket opened from a thread in its namespace.
-            let mut inside = Netlink::open_in(ns)?;
             let lo = inside.link("lo")?;
             inside.set_up(lo.index)?;
-            let eth0 = inside.link("eth0")?;
-            inside.add_address(eth0.index, addr, record.subnet.prefix())?;
-            inside.set_up(eth0.index)?;
+            let inner = inside.link(&eth)?;
+            inside.add_address(inner.index, addr, record.subnet.prefix())?;
+            inside.set_up(inner.index)?;
             if !inside.routes()?.iter().any(|r| r.prefix == 0) {
-                inside.add_default_route(attachment.gateway)?;
+                inside.add_default_route(gateway)?;
             }
             // Return only once both ends can carry packets (an event, not a guess).
-            nl.wait_running(&attachment.host_veth, LINK_TIMEOUT)?;
-            inside.wait_running("eth0", LINK_TIMEOUT)?;
-            Ok(())
+            nl.wait_running(&host_veth, LINK_TIMEOUT)?;
+            inside.wait_running(&eth, LINK_TIMEOUT)?;
+            Ok(eth)
         };
         // ANCHOR_END: connect
-        setup().inspect_err(|_| {
+        let interface = setup().inspect_err(|_| {
             let _ = self.disconnect(network, container);
         })?;
-        Ok(attachment)
+        Ok(Attachment {
+            addr,
+            interface,
+            gateway,
+            subnet: record.subnet,
+            host_veth,
+        })
     }
 
     /// Disconnect `container` from `network`: withdraw its published ports, delete the veth
@@ -317,6 +340,9 @@ impl Networks {
         host_port: u16,
         container_port: u16,
     ) -> Result<PortMapping, Error> {
+        if host_port == 0 || container_port == 0 {
+            return Err(Error::PortZero);
+        }
         let addr = self.address_of(network, container)?;
         let mapping = PortMapping {
             host_port,
@@ -364,6 +390,33 @@ impl Networks {
 /// lease alone: 10.88.0.2 → `vl0a580002` (interface names are at most 15 bytes).
 pub fn host_veth_name(addr: Ipv4Addr) -> String {
     format!("vl{:08x}", u32::from(addr))
+}
+
+/// The first of eth0, eth1… not yet taken in the container.
+fn first_free_eth(inside: &mut Netlink) -> Result<String, Error> {
+    let taken: Vec<String> = inside.links()?.into_iter().map(|l| l.name).collect();
+    Ok((0..)
+        .map(|n| format!("eth{n}"))
+        .find(|n| !taken.contains(n))
+        .expect("a free ethN"))
+}
+
+/// Names end up in interface names (15 bytes at most), file names and nft rule comments, so
+/// only a safe alphabet is allowed: no '/', no quotes, no spaces, no newlines.
+fn check_name(kind: &'static str, name: &str, max: usize) -> Result<(), Error> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
+    let ok = (1..=max).contains(&name.len())
+        && name.chars().all(allowed)
+        && !name.starts_with(['.', '-']);
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidName {
+            kind,
+            name: name.to_string(),
+            max,
+        })
+    }
 }
 
 fn delete_link_if_present(name: &str) -> Result<(), Error> {

@@ -376,3 +376,65 @@ fn teardown_goes_on_past_errors_and_reports_them_all() {
     assert_eq!(host.links(), vec!["lo".to_string()]);
     assert!(nets.ipam().read().unwrap().networks.is_empty());
 }
+
+#[test]
+fn unsafe_or_overlong_names_are_refused_before_anything_is_made() {
+    let host = TestNetns::new();
+    let dir = tempfile::tempdir().unwrap();
+    let nets = Networks::new(dir.path());
+    host.run(|| {
+        // A quote would end the nft comment; a slash would leave the hosts directory.
+        for (name, bridge) in [
+            ("a\"b", "br0"),
+            ("../x", "br0"),
+            ("ok", "a-very-long-bridge"),
+        ] {
+            let err = nets
+                .create(name, bridge, subnet("10.104.0.0/24"))
+                .unwrap_err();
+            assert!(matches!(err, Error::InvalidName { .. }), "{err}");
+        }
+        nets.create("ok", "brok", subnet("10.104.0.0/24")).unwrap();
+        let a = Sandbox::start("a", None).unwrap();
+        let err = nets.connect("ok", "a b", a.netns()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("container name \"a b\" is not valid"),
+            "{err}"
+        );
+        assert!(nets.network("ok").unwrap().leases.is_empty());
+    });
+    let links = host.links();
+    assert!(!links.iter().any(|l| l.starts_with("vl")), "{links:?}");
+}
+
+#[test]
+fn container_on_two_networks_gets_eth0_and_eth1_and_reaches_both() {
+    let host = TestNetns::new();
+    let dir = tempfile::tempdir().unwrap();
+    let nets = Networks::new(dir.path());
+    host.run(|| {
+        nets.create("front", "brf", subnet("10.105.1.0/24"))
+            .unwrap();
+        nets.create("back", "brb", subnet("10.105.2.0/24")).unwrap();
+        let (proxy, web, db) = (
+            Sandbox::start("proxy", None).unwrap(),
+            Sandbox::start("web", None).unwrap(),
+            Sandbox::start("db", None).unwrap(),
+        );
+        let first = nets.connect("front", "proxy", proxy.netns()).unwrap();
+        let second = nets.connect("back", "proxy", proxy.netns()).unwrap();
+        assert_eq!(
+            (first.interface.as_str(), second.interface.as_str()),
+            ("eth0", "eth1")
+        );
+        let at_web = nets.connect("front", "web", web.netns()).unwrap();
+        let at_db = nets.connect("back", "db", db.netns()).unwrap();
+        assert!(ping(&proxy, &at_web.addr.to_string()));
+        assert!(ping(&proxy, &at_db.addr.to_string()));
+        nets.remove("back").unwrap();
+        let left = proxy.command("ip").args(["-o", "link"]).output().unwrap();
+        let left = String::from_utf8_lossy(&left.stdout);
+        assert!(left.contains("eth0") && !left.contains("eth1"), "{left}");
+    });
+}
