@@ -140,6 +140,7 @@ pub fn apply_layer(
     let what = target.display().to_string();
     let mut data_end = 0u64;
     for entry in archive.entries().map_err(|e| stream_error(e, &what))? {
+        // ANCHOR: trailer
         let mut entry = match entry {
             Ok(e) => e,
             // The stream ended right after the last entry's data, without the padding and
@@ -152,6 +153,7 @@ pub fn apply_layer(
             }
             Err(e) => return Err(stream_error(e, &what)),
         };
+        // ANCHOR_END: trailer
         data_end = entry.raw_file_position() + entry.size();
         a.entry(&mut entry).map_err(|e| match e {
             Error::Io { source, .. } if is_stream_error(&source) => stream_error(source, &what),
@@ -234,6 +236,7 @@ impl Applier {
         let mtime = h.mtime().unwrap_or(0);
         match kind {
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
+                // ANCHOR: create_file
                 remove_all_at(&parent, &name).map_err(|err| Error::sys("replace", &rel, err))?;
                 // O_CREAT|O_EXCL never follows a symlink and never reuses an existing inode.
                 let fd = openat(
@@ -255,6 +258,7 @@ impl Applier {
                 let t = TimeSpec::new(mtime as i64, 0);
                 futimens(fd.as_fd(), &t, &t)
                     .map_err(|err| Error::sys("set times of", &rel, err))?;
+                // ANCHOR_END: create_file
             }
             EntryType::Directory => {
                 if kind_at(&parent, &name).map_err(|err| Error::sys("stat", &rel, err))?

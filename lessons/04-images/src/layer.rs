@@ -18,6 +18,7 @@ use crate::digest::Digest;
 use crate::media::Compression;
 
 /// The chain IDs of a stack of layers given their diff IDs, bottom layer first.
+// ANCHOR: chain_ids
 pub fn chain_ids(diff_ids: &[Digest]) -> Vec<Digest> {
     let mut out: Vec<Digest> = Vec::with_capacity(diff_ids.len());
     for diff in diff_ids {
@@ -29,6 +30,7 @@ pub fn chain_ids(diff_ids: &[Digest]) -> Vec<Digest> {
     }
     out
 }
+// ANCHOR_END: chain_ids
 
 /// Wraps a (compressed) layer blob in the right decompressor, giving the tar stream.
 pub fn decompress<'a, R: Read + 'a>(

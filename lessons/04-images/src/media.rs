@@ -131,12 +131,14 @@ pub fn parse_document(bytes: &[u8], declared: Option<&str>, what: &str) -> Resul
         }
     };
     if is_manifest_type(&media_type) {
+        // ANCHOR: confusion
         if has("manifests") {
             return Err(Error::bad(
                 what,
                 "claims to be a manifest but has `manifests` (media-type confusion)",
             ));
         }
+        // ANCHOR_END: confusion
         let m: ImageManifest =
             serde_json::from_value(value).map_err(|e| Error::bad(what, e.to_string()))?;
         let config_type = m.config().media_type().to_string();

@@ -94,6 +94,7 @@ impl EntryPath {
     }
 }
 
+// ANCHOR: resolve
 /// The `openat2(2)` resolution rules every lookup inside the target uses.
 fn in_root() -> ResolveFlag {
     // RESOLVE_IN_ROOT: treat the dirfd as "/" for `..` and absolute symlinks (a chroot for one
@@ -114,6 +115,7 @@ pub fn open_dir_in_root(root: &OwnedFd, path: &EntryPath) -> Result<OwnedFd, Err
         .resolve(in_root());
     openat2(root.as_fd(), rel.as_path(), how)
 }
+// ANCHOR_END: resolve
 
 /// Opens `path` inside `root` for reading as a real (non-`O_PATH`) directory fd, without
 /// following a symlink in the last component (`O_NOFOLLOW`): needed for `fsetxattr(2)`.

@@ -300,6 +300,7 @@ impl BlobWriter {
         Ok((self.persist(digest)?, size))
     }
 
+    // ANCHOR: persist
     fn persist(self, digest: Digest) -> Result<Digest, Error> {
         let dest = self.store.blob_path(&digest);
         // fsync before rename: otherwise a crash could leave a visible, empty blob.
@@ -313,6 +314,7 @@ impl BlobWriter {
         sync_dir(dest.parent().expect("blob path has a parent"))?;
         Ok(digest)
     }
+    // ANCHOR_END: persist
 }
 
 impl Write for BlobWriter {
