@@ -98,3 +98,13 @@ fn exited_within(pidfd: &OwnedFd, timeout: Duration) -> Result<bool> {
         }
     }
 }
+
+/// Words for how a probe child ended, for probes whose exit status is an errno.
+pub fn describe(ended: &Result<Ended>) -> String {
+    match ended {
+        Ok(Ended::Exited(0)) => "it worked".into(),
+        Ok(Ended::Exited(errno)) => nix::Error::from_raw(*errno).to_string(),
+        Ok(Ended::Signaled(s)) => format!("the probe was killed by {s}"),
+        Err(e) => e.to_string(),
+    }
+}

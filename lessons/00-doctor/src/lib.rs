@@ -14,8 +14,8 @@
 //! - [`cgroups`]: the cgroup layout (v2 unified, v1, or hybrid) and the memory/cpu/pids
 //!   controllers;
 //! - [`overlay`]: overlayfs, proven with a tiny real mount;
-//! - [`namespaces`]: the namespace kinds, and whether an unprivileged user may make a user
-//!   namespace;
+//! - [`namespaces`]: the namespace kinds, and whether root can create them;
+//! - [`userns`]: whether an unprivileged user may make a user namespace and use it;
 //! - [`netdev`]: veth pairs and bridges, proven inside a throwaway network namespace;
 //! - [`kvm`]: `/dev/kvm`, probed in a child with a deadline (a nested KVM can hang);
 //! - [`tools`]: the programs the lessons and tests call (busybox-static, ip, nft, skopeo…).
@@ -42,6 +42,7 @@
 pub mod cgroups;
 pub mod check;
 mod child;
+pub mod elf;
 pub mod error;
 pub mod host;
 pub mod kvm;
@@ -51,6 +52,7 @@ pub mod netdev;
 pub mod overlay;
 pub mod report;
 pub mod tools;
+pub mod userns;
 
 pub use check::{Check, Requirement, Status};
 pub use error::{Error, Result};
@@ -67,7 +69,7 @@ pub fn run_all() -> Vec<Check> {
     checks.extend(cgroups::checks());
     checks.push(overlay::check());
     checks.push(namespaces::kinds());
-    checks.push(namespaces::unprivileged_user());
+    checks.push(userns::unprivileged_user());
     checks.push(netdev::check());
     checks.push(kvm::check());
     checks.extend(tools::checks());
