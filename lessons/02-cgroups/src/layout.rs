@@ -38,6 +38,7 @@ pub struct CgroupMount {
 }
 
 /// Detects the layout: statfs(2) on [`CGROUP_ROOT`], then the mount table for v1/hybrid.
+// ANCHOR: detect
 pub fn detect() -> Result<(Layout, Vec<CgroupMount>)> {
     let root = Path::new(CGROUP_ROOT);
     let fs = statfs(root).map_err(|errno| Error::Io {
@@ -60,6 +61,7 @@ pub fn detect() -> Result<(Layout, Vec<CgroupMount>)> {
     };
     Ok((layout, mounts))
 }
+// ANCHOR_END: detect
 
 /// Picks the cgroup mounts out of a mountinfo text. Each line is
 /// `id parent major:minor root mount-point options [optional…] - fstype source super-options`.

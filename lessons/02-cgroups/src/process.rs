@@ -17,6 +17,7 @@ use std::process::Command;
 ///
 /// (This is what runc does for its init process. Linux 5.7+ can also start a child directly
 /// inside a v2 cgroup with clone3(2)'s `CLONE_INTO_CGROUP`.)
+// ANCHOR: join
 pub fn join_on_exec(command: &mut Command, cgroup: &dyn Cgroup) {
     let procs_files: Vec<CString> = cgroup
         .directories()
@@ -47,6 +48,7 @@ pub fn join_on_exec(command: &mut Command, cgroup: &dyn Cgroup) {
         });
     }
 }
+// ANCHOR_END: join
 
 /// Sends SIGKILL (kill(2)) to every process listed in a `cgroup.procs` file. A process that
 /// is already gone (ESRCH) is fine: that is what we wanted.

@@ -264,6 +264,7 @@ impl Cgroup for V1Cgroup {
     /// v1 has no `cgroup.kill`. A process could fork between our reading `cgroup.procs` and
     /// our kill(2), so when we have the freezer we freeze first, SIGKILL everyone, then thaw
     /// (frozen tasks die once thawed). Then we wait until every directory is empty.
+    // ANCHOR: kill
     fn kill_all(&self) -> Result<()> {
         let frozen = self.dirs.contains_key("freezer") && self.freeze().is_ok();
         for dir in self.directories() {
@@ -281,4 +282,5 @@ impl Cgroup for V1Cgroup {
         }
         Ok(())
     }
+    // ANCHOR_END: kill
 }

@@ -126,6 +126,7 @@ impl V2Cgroup {
 
 /// Makes sure `dir/cgroup.subtree_control` lists every controller in `wanted`, writing
 /// `+name` for each missing one, after checking `dir/cgroup.controllers` offers it.
+// ANCHOR: enable
 fn enable_controllers(dir: &Path, wanted: &[&'static str]) -> Result<()> {
     let available_file = dir.join("cgroup.controllers");
     let available = files::read(&available_file)?;
@@ -155,6 +156,7 @@ fn enable_controllers(dir: &Path, wanted: &[&'static str]) -> Result<()> {
     }
     Ok(())
 }
+// ANCHOR_END: enable
 
 fn mkdir(dir: &Path) -> Result<()> {
     std::fs::create_dir(dir).map_err(|source| match source.kind() {
