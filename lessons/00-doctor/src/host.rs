@@ -4,9 +4,9 @@ use crate::check::{Check, Requirement};
 use nix::sys::utsname::uname;
 use nix::unistd::{geteuid, getuid};
 
-/// The oldest kernel the kit supports: pidfd_open(2) (5.3), which the doctor and the tests use
-/// to wait on a process with a deadline. Everything else the lessons call is older: cgroup
-/// namespaces (4.6), the cgroup v2 cpu controller (4.15), overlayfs (3.18), veth and bridges.
+/// The oldest kernel the kit supports: pidfd_open(2) (5.3), which the doctor and the capstone
+/// engine use to wait on a process with a deadline. Everything else the lessons call is older:
+/// cgroup namespaces (4.6), the cgroup v2 cpu controller (4.15), overlayfs (3.18), veth, bridges.
 pub const MINIMUM_KERNEL: (u32, u32) = (5, 3);
 
 /// The kernel from which every optional cgroup v2 file lesson 02 shows exists:
@@ -104,7 +104,7 @@ pub fn kernel() -> Check {
         format!("Linux {release} (need ≥ {}.{}){note}", min.0, min.1),
     )
     .detail(format!(
-        "{}.{}: pidfd_open(2); {}.{}: cgroup.kill and memory.peak",
+        "{}.{}: pidfd_open(2), used by the doctor and the capstone; {}.{}: cgroup.kill and memory.peak",
         min.0, min.1, rec.0, rec.1
     ))
 }
