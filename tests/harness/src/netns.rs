@@ -179,3 +179,41 @@ impl Drop for TestNetns {
         // Closing our descriptor drops the last reference; the kernel frees the namespace.
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn own_inode() -> u64 {
+        std::fs::metadata("/proc/thread-self/ns/net").unwrap().ino()
+    }
+
+    #[test]
+    fn fresh_namespace_is_not_ours_and_holds_only_lo_up() {
+        let ns = TestNetns::new();
+        assert_ne!(ns.inode(), own_inode());
+        assert_eq!(ns.links(), vec!["lo".to_string()]);
+        assert!(ns.ip(&["-o", "link", "show", "lo"]).contains("UP"));
+        assert_eq!(ns.run(own_inode), ns.inode());
+    }
+
+    #[test]
+    fn drop_kills_processes_still_inside() {
+        let ns = TestNetns::new();
+        ns.ip(&["link", "add", "tv0", "type", "veth", "peer", "name", "tv1"]);
+        let mut child = ns
+            .command("busybox")
+            .arg("cat")
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        assert_eq!(ns.processes(), vec![child.id() as i32]);
+        drop(ns);
+        // SIGKILL'd by the guard: wait(2) returns at once with the signal.
+        let status = child.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9)
+        );
+    }
+}
