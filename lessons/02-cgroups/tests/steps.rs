@@ -298,6 +298,24 @@ fn existing_cgroup_is_refused_and_nothing_is_left_half_made() {
 }
 
 #[test]
+fn creating_a_cgroup_without_permission_names_the_file_and_the_fix() {
+    use std::os::unix::process::CommandExt;
+    // The step as user `nobody`: the kernel refuses the mkdir (or the subtree_control write).
+    let output = Command::new(env!("CARGO_BIN_EXE_02-create-and-join"))
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("no permission to") && stderr.contains("/sys/fs/cgroup/"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("run as root"), "{stderr}");
+}
+
+#[test]
 fn unknown_controller_and_bad_names_are_rejected() {
     let err = "blkio2".parse::<Controller>().unwrap_err().to_string();
     assert!(
