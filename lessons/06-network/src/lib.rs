@@ -11,10 +11,12 @@
 //! - [`subnet`] and [`ipam`]: subnets and address leases under a file lock (flock(2));
 //! - [`firewall`]: masquerade, published ports and isolation with nftables (nft(8));
 //! - [`network`]: the driver that puts it together, with mirror-image teardown;
+//! - [`dns`]: a tiny DNS responder answering container names from IPAM;
 //! - [`sandbox`]: a pause process holding a container's namespaces, to run programs in.
 //! - [`probe`]: wait for a TCP port with a deadline instead of sleeping.
 //! - [`uplink`]: a pretend outside world (one more namespace) to test NAT against.
 
+pub mod dns;
 pub mod firewall;
 pub mod ipam;
 pub mod netlink;

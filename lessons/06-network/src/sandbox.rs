@@ -27,7 +27,7 @@ use crate::netns::NetNs;
 pub enum Error {
     /// Starting the pause process failed.
     #[error(
-        "could not start the pause process of sandbox {name:?} (`busybox cat`): {source}: install busybox-static"
+        "could not start the pause process of sandbox {name:?} (unshare, bind mounts, `busybox cat`): {source}: check that busybox-static is installed and each bind-mount target exists"
     )]
     Spawn {
         /// The sandbox name.
@@ -63,8 +63,18 @@ impl Sandbox {
     /// bind-mounted over `/etc/hosts` inside its private mount namespace, as Docker does, so
     /// names written there resolve for every program in the sandbox.
     pub fn start(name: &str, hosts: Option<&Path>) -> Result<Sandbox, Error> {
+        let binds: Vec<(&Path, &str)> = hosts.map(|h| (h, "/etc/hosts")).into_iter().collect();
+        Self::start_with_files(name, &binds)
+    }
+
+    /// Start a sandbox with each `(file, target)` bind-mounted over `target` (an existing
+    /// file such as `/etc/hosts` or `/etc/resolv.conf`) inside its mount namespace.
+    pub fn start_with_files(name: &str, binds: &[(&Path, &str)]) -> Result<Sandbox, Error> {
         let hostname = name.to_string();
-        let hosts = hosts.map(Path::to_path_buf);
+        let binds: Vec<(PathBuf, PathBuf)> = binds
+            .iter()
+            .map(|(file, target)| (file.to_path_buf(), PathBuf::from(target)))
+            .collect();
         let mut cmd = Command::new("busybox");
         cmd.arg("cat").stdin(Stdio::piped()).stdout(Stdio::null());
         // SAFETY: the closure runs in the forked child before exec and makes only system
@@ -84,14 +94,9 @@ impl Sandbox {
                     MsFlags::MS_REC | MsFlags::MS_PRIVATE,
                     None::<&str>,
                 )?;
-                if let Some(hosts) = &hosts {
-                    mount(
-                        Some(hosts.as_path()),
-                        "/etc/hosts",
-                        None::<&str>,
-                        MsFlags::MS_BIND,
-                        None::<&str>,
-                    )?;
+                for (file, target) in &binds {
+                    let (none, bind) = (None::<&str>, MsFlags::MS_BIND);
+                    mount(Some(file.as_path()), target.as_path(), none, bind, none)?;
                 }
                 nix::unistd::sethostname(&hostname)?;
                 Ok(())

@@ -438,3 +438,41 @@ fn container_on_two_networks_gets_eth0_and_eth1_and_reaches_both() {
         assert!(left.contains("eth0") && !left.contains("eth1"), "{left}");
     });
 }
+
+#[test]
+fn dns_responder_answers_for_containers_that_joined_after_the_asker() {
+    let host = TestNetns::new();
+    let dir = tempfile::tempdir().unwrap();
+    let nets = Networks::new(dir.path());
+    let resolv = dir.path().join("resolv.conf");
+    std::fs::write(&resolv, "nameserver 10.106.0.1\n").unwrap();
+    host.run(|| {
+        let net = subnet("10.106.0.0/24");
+        nets.create("n", "brn", net).unwrap();
+        let _dns = network::dns::Responder::start(nets.ipam().clone(), "n", net.gateway()).unwrap();
+        let a = Sandbox::start_with_files("a", &[(resolv.as_path(), "/etc/resolv.conf")]).unwrap();
+        nets.connect("n", "a", a.netns()).unwrap();
+        let lookup = |name: &str| {
+            let out = a
+                .command("busybox")
+                .args(["nslookup", name])
+                .output()
+                .unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        };
+        // b does not exist yet: the responder says so (NXDOMAIN), at once.
+        let (found, _) = lookup("b");
+        assert!(!found, "b must not resolve before it joins");
+        let b = Sandbox::start("b", None).unwrap();
+        let at_b = nets.connect("n", "b", b.netns()).unwrap();
+        let (found, out) = lookup("b");
+        assert!(found, "{out}");
+        assert!(out.contains(&format!("Address: {}", at_b.addr)), "{out}");
+        // Gone again after disconnecting.
+        nets.disconnect("n", "b").unwrap();
+        assert!(!lookup("b").0);
+    });
+}

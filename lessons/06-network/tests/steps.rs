@@ -99,3 +99,10 @@ fn lesson_01_containers_find_each_other_by_name() {
     assert!(out.contains("hello from the web container"), "{out}");
     assert!(out.contains("client exited 0"), "{out}");
 }
+
+#[test]
+fn dns_finds_a_container_the_client_never_heard_of() {
+    let out = run_step(env!("CARGO_BIN_EXE_08-dns"));
+    assert!(out.contains("hello, found through DNS"), "{out}");
+    assert!(out.contains("client exited 0"), "{out}");
+}
