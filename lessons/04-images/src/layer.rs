@@ -9,9 +9,10 @@
 //!   Two images that start with the same layers share the same chain IDs, so an engine that keys
 //!   unpacked layers by chain ID unpacks the shared base once.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, BufReader, Read};
 
 use flate2::read::MultiGzDecoder;
+use ruzstd::decoding::{FrameDecoder, StreamingDecoder};
 
 use crate::Error;
 use crate::digest::Digest;
@@ -40,10 +41,43 @@ pub fn decompress<'a, R: Read + 'a>(
     match compression {
         Compression::None => Ok(Box::new(blob)),
         Compression::Gzip => Ok(Box::new(MultiGzDecoder::new(blob))),
-        Compression::Zstd => Err(Error::UnsupportedMediaType {
-            media_type: crate::media::OCI_LAYER_ZSTD.into(),
-            what: "a layer (zstd is not supported by this kit: re-push the image with gzip)".into(),
-        }),
+        Compression::Zstd => Ok(Box::new(ZstdFrames {
+            decoder: None,
+            input: Some(BufReader::new(blob)),
+        })),
+    }
+}
+
+/// A zstd stream of one or more frames (RFC 8878 §3: a compressed stream may be several frames
+/// back to back, as a gzip stream may be several members), decoded with the pure-Rust `ruzstd`.
+struct ZstdFrames<R: Read> {
+    decoder: Option<StreamingDecoder<BufReader<R>, FrameDecoder>>,
+    input: Option<BufReader<R>>,
+}
+
+impl<R: Read> Read for ZstdFrames<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if let Some(d) = &mut self.decoder {
+                let n = d.read(buf)?;
+                if n > 0 || buf.is_empty() {
+                    return Ok(n);
+                }
+                // This frame is done; another may follow.
+                self.input = self.decoder.take().map(StreamingDecoder::into_inner);
+            }
+            let mut input = self
+                .input
+                .take()
+                .expect("either a decoder or the input is held");
+            if input.fill_buf()?.is_empty() {
+                self.input = Some(input);
+                return Ok(0);
+            }
+            let d = StreamingDecoder::new(input)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?;
+            self.decoder = Some(d);
+        }
     }
 }
 
@@ -111,6 +145,24 @@ mod tests {
         let ids = chain_ids(&[a.clone(), b.clone()]);
         assert_eq!(ids[0], a);
         assert_eq!(ids[1], Digest::of(format!("{a} {b}").as_bytes()));
+    }
+
+    #[test]
+    fn zstd_streams_of_several_frames_decode_whole() {
+        use ruzstd::encoding::{CompressionLevel, compress};
+        let mut stream = Vec::new();
+        compress(
+            &b"first frame, "[..],
+            &mut stream,
+            CompressionLevel::Fastest,
+        );
+        compress(&b"second frame"[..], &mut stream, CompressionLevel::Fastest);
+        let mut out = String::new();
+        decompress(&stream[..], Compression::Zstd)
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "first frame, second frame");
     }
 
     #[test]

@@ -306,6 +306,69 @@ fn docker_archive_written_by_skopeo_loads() {
 }
 
 #[test]
+fn zstd_layers_recompressed_by_skopeo_unpack_to_the_same_tree() {
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    busybox_tree(&src);
+    let store = Store::open(work.path().join("store")).unwrap();
+    let image = import_dir(&store, &src, "gz", &ImportOptions::default()).unwrap();
+    let gz = work.path().join("gz");
+    layout::save(&store, "gz", &gz, "gz").unwrap();
+    let zst = work.path().join("zst");
+    run(
+        "skopeo",
+        &[
+            "copy",
+            "--dest-compress-format",
+            "zstd",
+            &format!("oci:{}:gz", gz.display()),
+            &format!("oci:{}:zst", zst.display()),
+        ],
+    );
+    let zimage = layout::load(&store, &zst, Some("zst"), "zst").unwrap();
+    assert_eq!(
+        zimage.layers[0].media_type,
+        "application/vnd.oci.image.layer.v1.tar+zstd"
+    );
+    assert_ne!(
+        zimage.layers[0].digest, image.layers[0].digest,
+        "another blob"
+    );
+    assert_eq!(
+        zimage.layers[0].diff_id, image.layers[0].diff_id,
+        "the same tar inside"
+    );
+    let (a, b) = (work.path().join("a"), work.path().join("b"));
+    store
+        .unpack_flat(&image, &a, &ApplyOptions::default())
+        .unwrap();
+    store
+        .unpack_flat(&zimage, &b, &ApplyOptions::default())
+        .unwrap();
+    assert_eq!(tree(&a), tree(&b));
+}
+
+#[test]
+fn oci_archive_written_by_skopeo_loads() {
+    let work = tempfile::tempdir().unwrap();
+    let l = umoci_image(work.path());
+    let tarball = work.path().join("oci.tar");
+    run(
+        "skopeo",
+        &[
+            "copy",
+            &format!("oci:{}:bb", l.display()),
+            &format!("oci-archive:{}:bb", tarball.display()),
+        ],
+    );
+    let store = Store::open(work.path().join("store")).unwrap();
+    let loaded = archive::load(&store, fs::File::open(&tarball).unwrap()).unwrap();
+    assert_eq!(loaded.len(), 1);
+    assert_eq!(loaded[0].0, "bb");
+    assert_eq!(store.resolve("bb").unwrap(), loaded[0].1.digest);
+}
+
+#[test]
 fn oci_layout_save_then_load_round_trips() {
     let work = tempfile::tempdir().unwrap();
     let l = umoci_image(work.path());

@@ -101,3 +101,29 @@ fn manifest_needs_its_blobs_and_tags_resolve_to_it() {
     assert!(store.untag("example.org/empty:1").unwrap());
     assert!(store.resolve("example.org/empty:1").is_err());
 }
+
+#[test]
+fn concurrent_taggers_lose_no_tag() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let cd = store.put_blob(config).unwrap();
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{cd}","size":{}}},"layers":[]}}"#,
+        config.len()
+    );
+    let md = store.put_manifest(manifest.as_bytes(), None).unwrap();
+    // Read-modify-write of tags.json without the flock would drop some of these.
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let (store, md) = (store.clone(), md.clone());
+            s.spawn(move || {
+                for i in 0..10 {
+                    store.tag(&format!("example.org/t{t}:v{i}"), &md).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(store.tags().unwrap().len(), 80);
+}
