@@ -148,6 +148,23 @@ mod tests {
     }
 
     #[test]
+    fn gzip_streams_of_several_members_decode_whole() {
+        use std::io::Write;
+        let member = |text: &[u8]| {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(text).unwrap();
+            gz.finish().unwrap()
+        };
+        let stream = [member(b"first member, "), member(b"second member")].concat();
+        let mut out = String::new();
+        decompress(&stream[..], Compression::Gzip)
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "first member, second member");
+    }
+
+    #[test]
     fn zstd_streams_of_several_frames_decode_whole() {
         use ruzstd::encoding::{CompressionLevel, compress};
         let mut stream = Vec::new();
