@@ -85,6 +85,13 @@ pub enum Error {
         content: String,
     },
 
+    /// A cgroup name that would leave the place cgroups are made (`..`, `/abs`, empty parts).
+    #[error("invalid cgroup name `{name}`: use a relative path of plain names, like `lab/web`")]
+    InvalidName {
+        /// The name as given.
+        name: String,
+    },
+
     /// A limit string like `64m` or `0.5` that we cannot turn into a number the kernel takes.
     #[error("invalid {what} `{value}`: {reason}")]
     InvalidLimit {

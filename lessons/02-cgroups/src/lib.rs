@@ -267,11 +267,7 @@ fn check_name(name: &str) -> Result<()> {
             .split('/')
             .any(|part| part.is_empty() || part == "." || part == ".." || part.contains('\n'));
     if bad {
-        return Err(Error::InvalidLimit {
-            what: "cgroup name",
-            value: name.into(),
-            reason: "use a relative path of plain names, like `lab/web`".into(),
-        });
+        return Err(Error::InvalidName { name: name.into() });
     }
     Ok(())
 }
