@@ -3,7 +3,7 @@
 //!
 //! - [`digest`]: content addresses (`sha256:…`) and readers that verify as they read;
 //! - [`media`]: media types; manifests and indexes parsed without media-type confusion;
-//! - [`store`]: a content-addressed local store (blobs, tags, atomic writes);
+//! - [`store`]: a content-addressed local store (blobs, tags, atomic writes); [`gc`]: pruning;
 //! - [`image`]: an image's manifest, config and layers; unpacking per layer or flattened;
 //! - [`layer`]: diff IDs, chain IDs, decompression with a size bound;
 //! - [`apply`] + [`safe_path`] + [`whiteout`]: applying a layer tar safely;
@@ -18,6 +18,7 @@ pub mod build;
 pub mod demo;
 pub mod digest;
 pub mod error;
+pub mod gc;
 pub mod image;
 pub mod import;
 pub mod layer;

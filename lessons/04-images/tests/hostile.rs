@@ -251,6 +251,43 @@ fn device_nodes_only_when_allowed() {
 }
 
 #[test]
+fn device_nodes_are_skipped_inside_a_user_namespace() {
+    const CHILD: &str = "IMAGES_TEST_IN_USERNS";
+    if std::env::var_os(CHILD).is_some() {
+        // We are the re-executed test, "root" inside a fresh user namespace: mknod(2) of a
+        // device would fail there anyway (and must not be attempted with the host's trust).
+        assert!(images::apply::in_user_namespace());
+        assert!(!ApplyOptions::default().devices);
+        let a = Arena::new();
+        let report = apply(&a, &RawTar::new().char_dev("dev/sda", 8, 0).finish()).unwrap();
+        assert_eq!(report.skipped_devices, 1);
+        assert!(!a.target.join("dev/sda").exists());
+        return;
+    }
+    let out = std::process::Command::new("unshare")
+        .args(["--user", "--map-root-user"])
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "device_nodes_are_skipped_inside_a_user_namespace",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .expect("run unshare(1) from util-linux");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("1 passed"),
+        "the child ran the test: {stdout}"
+    );
+}
+
+#[test]
 fn overlay_metadata_from_a_tar_never_becomes_live() {
     let a = Arena::new();
     let tar = RawTar::new()

@@ -127,3 +127,47 @@ fn concurrent_taggers_lose_no_tag() {
     });
     assert_eq!(store.tags().unwrap().len(), 80);
 }
+
+#[test]
+fn gc_removes_only_what_no_tag_reaches() {
+    use images::{ImageBuilder, demo};
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let base = demo::demo_image(&store).unwrap();
+    let mut b = ImageBuilder::from_image(&store, &base);
+    b.add_layer(
+        &demo::LayerTar::new()
+            .file("extra", b"x", 0o644)
+            .unwrap()
+            .finish()
+            .unwrap()[..],
+    )
+    .unwrap();
+    let plus = b.commit("lab/plus:1", &demo::demo_config()).unwrap();
+    store.unpack(&base).unwrap();
+    store.unpack(&plus).unwrap();
+    assert_eq!(entries(&store.layers_dir()).len(), 4);
+
+    store.untag("lab/plus:1").unwrap();
+    let young = store.gc(Duration::from_secs(3600)).unwrap();
+    assert_eq!(
+        young,
+        images::gc::GcReport::default(),
+        "a recent pull's blobs are kept"
+    );
+
+    let report = store.gc(Duration::ZERO).unwrap();
+    assert_eq!(
+        (report.blobs, report.layers),
+        (3, 1),
+        "plus's manifest, config, top layer"
+    );
+    assert!(store.image(demo::DEMO).is_ok(), "the base image is intact");
+    assert_eq!(store.unpack(&base).unwrap().len(), 3);
+
+    store.untag(demo::DEMO).unwrap();
+    store.gc(Duration::ZERO).unwrap();
+    assert!(entries(&dir.path().join("blobs/sha256")).is_empty());
+    assert!(entries(&store.layers_dir()).is_empty());
+}
