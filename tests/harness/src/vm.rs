@@ -4,7 +4,8 @@
 //! hybrid cgroups; the containers-vs-VMs benchmark uses it to time a VM from launch to
 //! power-off. The guest is Debian's kernel (`linux-image-amd64`) with a busybox initramfs
 //! built here and cached under the workspace's `target/kit/vm/`; the host's `/` is shared
-//! read-only over 9p, so the guest can run the host's (glibc) test binaries unchanged.
+//! read-only over 9p, with a RAM-backed overlay on top, so the guest can run the host's
+//! (glibc) test binaries unchanged and write anywhere without touching the host.
 //!
 //! ```no_run
 //! use harness::vm::{Accel, Vm};
@@ -182,7 +183,7 @@ impl VmBuilder {
     }
 
     /// Boots, runs `script` with `/bin/sh` inside the guest (chrooted into the host's `/`,
-    /// read-only, with fresh /proc, /sys, /dev, a tmpfs /tmp and cgroup v2 at /sys/fs/cgroup),
+    /// with writes going to RAM, fresh /proc, /sys, /dev, and cgroup v2 at /sys/fs/cgroup),
     /// powers off, and returns what it printed and its exit status. QEMU is killed if all
     /// this takes longer than `deadline`.
     pub fn run(&self, script: &str, deadline: Duration) -> Result<VmOutput, VmError> {

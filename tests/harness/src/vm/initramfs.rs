@@ -230,10 +230,11 @@ pub fn build(dest: &Path, init_script: &str, modules: &[PathBuf]) -> Result<(), 
 }
 
 /// The init of the kit's initramfs. It loads the modules, mounts the host's `/` (shared
-/// read-only over 9p) at `/host`, puts fresh /proc, /sys, /dev, /tmp and a cgroup2 tree
-/// into it, then runs the base64-encoded script given as `kit.run=` on the kernel command
-/// line, chrooted into `/host`, with its output on the second serial port (ttyS1).
-/// Marker lines (`KIT-READY`, `KIT-EXIT n`) frame it there for the host to read.
+/// read-only over 9p) with a RAM-backed overlayfs on top at `/host` — so the guest sees every
+/// host file, including the host's `/tmp`, and can write without touching the host — adds
+/// fresh /proc, /sys, /dev and a cgroup2 tree, then runs the base64-encoded script given as
+/// `kit.run=` on the kernel command line, chrooted into `/host`, with its output on the second
+/// serial port (ttyS1). Marker lines (`KIT-READY`, `KIT-EXIT n`) frame it there for the host.
 pub const KIT_INIT: &str = r#"#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -246,17 +247,19 @@ fail() { say "KIT-ERROR $*"; say "KIT-EXIT 125"; poweroff -f; }
 for m in $(cat /lib/modules/order); do insmod /lib/modules/$m.ko || fail "insmod $m"; done
 script=$(sed -n 's/.*kit\.run=\([^ ]*\).*/\1/p' /proc/cmdline)
 [ -n "$script" ] || fail "no kit.run= on the kernel command line"
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 host /host || fail "mount 9p"
+mkdir -p /lower /rw
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 host /lower || fail "mount 9p"
+mount -t tmpfs tmpfs /rw
+mkdir /rw/upper /rw/work
+mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /host || fail "mount overlay"
 mount -t proc proc /host/proc
 mount -t sysfs sysfs /host/sys
 mount -t cgroup2 cgroup2 /host/sys/fs/cgroup || fail "mount cgroup2"
 mount -t devtmpfs devtmpfs /host/dev
-mount -t tmpfs tmpfs /host/tmp
-mount -t tmpfs tmpfs /host/run
-mkdir -p /host/tmp/kit
-echo "$script" | base64 -d > /host/tmp/kit/run.sh || fail "decode kit.run"
+mkdir -p /host/run/kit
+echo "$script" | base64 -d > /host/run/kit/run.sh || fail "decode kit.run"
 say KIT-READY
-chroot /host /bin/sh /tmp/kit/run.sh > /dev/ttyS1 2>&1 < /dev/null
+chroot /host /bin/sh /run/kit/run.sh > /dev/ttyS1 2>&1 < /dev/null
 say "KIT-EXIT $?"
 poweroff -f
 "#;
@@ -266,8 +269,9 @@ poweroff -f
 pub const POWEROFF_INIT: &str =
     "#!/bin/busybox sh\n/bin/busybox echo KIT-UP > /dev/console\n/bin/busybox poweroff -f\n";
 
-/// The 9p-over-virtio modules the kit's initramfs loads.
-pub const KIT_MODULES: &[&str] = &["virtio_pci", "9pnet_virtio", "9p"];
+/// The modules the kit's initramfs loads: 9p over virtio for the host's files, overlayfs
+/// to make them writable in RAM.
+pub const KIT_MODULES: &[&str] = &["virtio_pci", "9pnet_virtio", "9p", "overlay"];
 
 /// Returns `target/kit/vm/NAME-KERNEL-HASH.cpio` under the workspace, building it first if
 /// it is not there yet. The hash covers the init script, so editing it rebuilds the image.
