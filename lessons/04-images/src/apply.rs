@@ -52,6 +52,9 @@ pub struct ApplyOptions {
     /// Apply the tar's owners with `fchown(2)`. Default: only as root (rootless extraction
     /// leaves everything owned by the caller, as `umoci unpack --rootless` does).
     pub owners: bool,
+    /// The layers below this one as directories, topmost first (for [`WhiteoutMode::Overlay`]):
+    /// parent directories the tar does not list copy their owner and mode from here.
+    pub lower_dirs: Vec<PathBuf>,
 }
 
 impl Default for ApplyOptions {
@@ -62,6 +65,7 @@ impl Default for ApplyOptions {
             max_bytes: 16 << 30,
             devices: root && !in_user_namespace(),
             owners: root,
+            lower_dirs: Vec::new(),
         }
     }
 }
@@ -117,8 +121,21 @@ pub fn apply_layer(
     };
     let hashing = HashingReader::new(LimitedReader::new(counting, opts.max_bytes));
     let mut archive = tar::Archive::new(hashing);
+    let lowers = opts
+        .lower_dirs
+        .iter()
+        .map(|d| {
+            open(
+                d,
+                OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| Error::sys("open lower layer", d, e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut a = Applier {
         root,
+        lowers,
         opts: opts.clone(),
         written: HashSet::new(),
         dir_times: Vec::new(),
@@ -157,7 +174,10 @@ pub fn apply_layer(
     }
     // Directory times last: creating entries inside a directory changes its mtime.
     for (path, mtime) in std::mem::take(&mut a.dir_times) {
-        let (parent, name) = a.parent_of(&path, false)?;
+        // A later entry may have replaced the directory; times are best effort, like tar(1).
+        let Ok((parent, name)) = a.parent_of(&path, false) else {
+            continue;
+        };
         let t = TimeSpec::new(mtime as i64, 0);
         let _ = utimensat(
             parent.as_fd(),
@@ -200,6 +220,8 @@ impl<R: Read> Read for Counting<R> {
 
 struct Applier {
     root: OwnedFd,
+    /// The lower layers' directories, topmost first (O_PATH fds).
+    lowers: Vec<OwnedFd>,
     opts: ApplyOptions,
     /// Paths this layer created (whiteouts only hide what lies *below*, OCI layer.md).
     written: HashSet<PathBuf>,

@@ -156,14 +156,24 @@ impl Store {
     /// directories, and a layer is extracted once. Extraction goes to `<root>/tmp` and is
     /// renamed into place only when complete and verified.
     pub fn unpack(&self, image: &Image) -> Result<Vec<PathBuf>, Error> {
+        self.unpack_with(image, &ApplyOptions::default())
+    }
+
+    /// [`Store::unpack`] with explicit options (size bound, devices, owners); the whiteout
+    /// mode is always [`WhiteoutMode::Overlay`].
+    pub fn unpack_with(&self, image: &Image, opts: &ApplyOptions) -> Result<Vec<PathBuf>, Error> {
         let opts = ApplyOptions {
             whiteouts: WhiteoutMode::Overlay,
-            ..ApplyOptions::default()
+            ..opts.clone()
         };
-        let mut dirs = Vec::new();
+        let mut dirs: Vec<PathBuf> = Vec::new();
         for layer in &image.layers {
             let dir = self.layer_dir(&layer.chain_id);
             if !dir.is_dir() {
+                let opts = ApplyOptions {
+                    lower_dirs: dirs.iter().rev().cloned().collect(),
+                    ..opts.clone()
+                };
                 self.unpack_one(layer, &dir, &opts)?;
             }
             dirs.push(dir);

@@ -134,7 +134,14 @@ pub fn open_dir_readable(root: &OwnedFd, path: &EntryPath) -> Result<OwnedFd, Er
 /// Opens the directory `path` inside `root`, creating missing components as `0755`
 /// directories on the way (like `mkdir -p`, but each `mkdirat(2)` is done on a parent that was
 /// itself resolved inside the root, so a planted symlink can never redirect the creation).
-pub fn mkdir_all_in_root(root: &OwnedFd, path: &EntryPath) -> Result<OwnedFd, Error> {
+///
+/// Every directory it had to create is pushed onto `created`, so the caller can give it the
+/// right owner and mode.
+pub fn mkdir_all_in_root(
+    root: &OwnedFd,
+    path: &EntryPath,
+    created: &mut Vec<EntryPath>,
+) -> Result<OwnedFd, Error> {
     let mut dir = open_dir_in_root(root, &EntryPath { parts: vec![] })
         .map_err(|e| Error::sys("open the target root", PathBuf::from("."), e))?;
     for i in 0..path.parts.len() {
@@ -150,7 +157,8 @@ pub fn mkdir_all_in_root(root: &OwnedFd, path: &EntryPath) -> Result<OwnedFd, Er
                     path.parts[i].as_os_str(),
                     Mode::from_bits_truncate(0o755),
                 ) {
-                    Ok(()) | Err(Errno::EEXIST) => {}
+                    Ok(()) => created.push(prefix.clone()),
+                    Err(Errno::EEXIST) => {}
                     Err(e) => return Err(Error::sys("create directory", prefix.to_path_buf(), e)),
                 }
                 open_dir_in_root(root, &prefix)

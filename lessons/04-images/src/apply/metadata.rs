@@ -7,13 +7,13 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 use nix::fcntl::AtFlags;
-use nix::sys::stat::{Mode, fchmod};
+use nix::sys::stat::{Mode, fchmod, fstat};
 use nix::unistd::{Gid, Uid, fchown, fchownat};
 use tar::Entry;
 
 use super::Applier;
 use crate::Error;
-use crate::safe_path::{EntryPath, mkdir_all_in_root, open_dir_in_root};
+use crate::safe_path::{EntryPath, mkdir_all_in_root, open_dir_in_root, open_dir_readable};
 use crate::whiteout as wh;
 
 impl Applier {
@@ -26,12 +26,40 @@ impl Applier {
         let name = path.file_name().expect("not the root").to_os_string();
         let parent = path.parent();
         let fd = if create {
-            mkdir_all_in_root(&self.root, &parent)?
+            self.mkdir_parents(&parent)?
         } else {
             open_dir_in_root(&self.root, &parent)
                 .map_err(|err| Error::sys("open directory", parent.to_path_buf(), err))?
         };
         Ok((fd, name))
+    }
+
+    /// Creates the missing directories of `path`. A directory the tar never mentions (an
+    /// "implied" parent) takes its owner and mode from the topmost lower layer that has it — or
+    /// 0755 root if none does: in an overlay the upper-most directory's metadata wins, so a
+    /// made-up `0755 root` would override, say, a lower `/home/student` that is `0700 student`.
+    pub(super) fn mkdir_parents(&self, path: &EntryPath) -> Result<OwnedFd, Error> {
+        let mut created = Vec::new();
+        let fd = mkdir_all_in_root(&self.root, path, &mut created)?;
+        for dir in created {
+            let Some(st) = self.lowers.iter().find_map(|l| {
+                let fd = open_dir_in_root(l, &dir).ok()?;
+                fstat(fd.as_fd()).ok()
+            }) else {
+                continue;
+            };
+            let rel = dir.to_path_buf();
+            let new =
+                open_dir_readable(&self.root, &dir).map_err(|e| Error::sys("open", &rel, e))?;
+            self.fd_metadata(
+                &new,
+                &rel,
+                Mode::from_bits_truncate(st.st_mode & 0o7777),
+                st.st_uid,
+                st.st_gid,
+            )?;
+        }
+        Ok(fd)
     }
 
     pub(super) fn mark_written(&mut self, rel: &Path) {

@@ -10,7 +10,7 @@ use nix::sys::stat::SFlag;
 
 use super::{Applier, WhiteoutMode};
 use crate::Error;
-use crate::safe_path::{EntryPath, check_plain_name, mkdir_all_in_root, open_dir_in_root};
+use crate::safe_path::{EntryPath, check_plain_name, open_dir_in_root};
 use crate::whiteout::{self as wh, kind_at, remove_all_at};
 
 impl Applier {
@@ -23,7 +23,7 @@ impl Applier {
         let dir_path = path.parent();
         let overlay = self.opts.whiteouts == WhiteoutMode::Overlay;
         let dir = if overlay {
-            mkdir_all_in_root(&self.root, &dir_path)?
+            self.mkdir_parents(&dir_path)?
         } else {
             match open_dir_in_root(&self.root, &dir_path) {
                 Ok(fd) => fd,
