@@ -171,3 +171,65 @@ fn gc_removes_only_what_no_tag_reaches() {
     assert!(entries(&dir.path().join("blobs/sha256")).is_empty());
     assert!(entries(&store.layers_dir()).is_empty());
 }
+
+#[test]
+fn docker_schema2_manifest_is_accepted_and_unpacks_like_its_oci_twin() {
+    use images::{ApplyOptions, demo};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("store")).unwrap();
+    let oci = demo::demo_image(&store).unwrap();
+    // The same blobs, described with Docker's media types.
+    let oci_bytes = store.read_blob(&oci.digest, 1 << 20).unwrap();
+    let docker = String::from_utf8(oci_bytes)
+        .unwrap()
+        .replace(
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.docker.distribution.manifest.v2+json",
+        )
+        .replace(
+            "application/vnd.oci.image.config.v1+json",
+            "application/vnd.docker.container.image.v1+json",
+        )
+        .replace(
+            "application/vnd.oci.image.layer.v1.tar+gzip",
+            "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        );
+    let d = store
+        .put_manifest(
+            docker.as_bytes(),
+            Some("application/vnd.docker.distribution.manifest.v2+json"),
+        )
+        .unwrap();
+    assert_ne!(d, oci.digest);
+    let image = store.image(&d.to_string()).unwrap();
+    assert_eq!(image.config_digest, oci.config_digest);
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    store
+        .unpack_flat(&oci, &a, &ApplyOptions::default())
+        .unwrap();
+    store
+        .unpack_flat(&image, &b, &ApplyOptions::default())
+        .unwrap();
+    assert_eq!(
+        fs::read(a.join("bin/busybox")).unwrap(),
+        fs::read(b.join("bin/busybox")).unwrap()
+    );
+    assert!(!b.join("etc/motd").exists());
+}
+
+#[test]
+fn an_index_offered_as_a_manifest_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let index = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#;
+    let err = store.put_manifest(index, None).unwrap_err();
+    assert!(
+        err.to_string().contains("expected an image manifest"),
+        "{err}"
+    );
+    let err = store
+        .put_manifest(index, Some("application/vnd.oci.image.manifest.v1+json"))
+        .unwrap_err();
+    assert!(err.to_string().contains("declared as"), "{err}");
+    assert!(entries(&dir.path().join("blobs/sha256")).is_empty());
+}
