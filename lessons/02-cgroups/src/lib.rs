@@ -254,6 +254,28 @@ impl Hierarchy {
         }
     }
 
+    /// Where this process is now, per hierarchy (from `/proc/self/cgroup`), so that it can
+    /// visit another cgroup and come back: see [`Origin`].
+    pub fn origin(&self, controllers: &[Controller]) -> Result<Origin> {
+        let dirs: Vec<PathBuf> = match self.layout {
+            Layout::Unified => {
+                let own = layout::own_cgroups()?;
+                let path = own
+                    .iter()
+                    .find(|(list, _)| list.is_empty())
+                    .map_or("/", |(_, p)| p.as_str());
+                vec![self.v2_root().join(path.trim_start_matches('/'))]
+            }
+            Layout::Legacy | Layout::Hybrid => v1::locate(&self.mounts, "", controllers)?
+                .into_values()
+                .collect(),
+        };
+        let mut procs_files: Vec<PathBuf> = dirs.iter().map(|d| d.join("cgroup.procs")).collect();
+        procs_files.sort();
+        procs_files.dedup();
+        Ok(Origin { procs_files })
+    }
+
     fn v2_root(&self) -> PathBuf {
         Path::new(layout::CGROUP_ROOT).to_path_buf()
     }
@@ -270,6 +292,26 @@ fn check_name(name: &str) -> Result<()> {
         return Err(Error::InvalidName { name: name.into() });
     }
     Ok(())
+}
+
+/// The cgroups a process was in before it visited another one ([`Hierarchy::origin`]).
+///
+/// A child cloned with `CLONE_NEWCGROUP` gets a cgroup namespace rooted at the cgroup it is
+/// born in (cgroup_namespaces(7)). To give a container a namespace rooted at *its* cgroup, the
+/// parent steps into that cgroup, clones, and steps back out with [`Origin::return_here`].
+#[derive(Debug, Clone)]
+pub struct Origin {
+    procs_files: Vec<PathBuf>,
+}
+
+impl Origin {
+    /// Moves process `pid` back by writing it to each original `cgroup.procs`.
+    pub fn return_here(&self, pid: i32) -> Result<()> {
+        for file in &self.procs_files {
+            files::write(file, &pid.to_string())?;
+        }
+        Ok(())
+    }
 }
 
 /// Removes its cgroup when dropped, killing whatever is still inside first: tests and steps

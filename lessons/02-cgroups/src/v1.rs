@@ -34,7 +34,7 @@ fn v1_controllers(controller: Controller) -> &'static [&'static str] {
 
 /// For each v1 controller, where its directory for `name` goes: the hierarchy's mount point,
 /// plus the cgroup we are in there (from `/proc/self/cgroup`), plus `name`.
-fn locate(
+pub(crate) fn locate(
     mounts: &[CgroupMount],
     name: &str,
     controllers: &[Controller],

@@ -461,4 +461,13 @@ fn step_07_container_runs_under_the_limits() {
         "started {started} under pids.max 8:\n{out}"
     );
     assert!(!out.contains("forks refused by pids.max: Some(0)"), "{out}");
+    // Its cgroup namespace is rooted at its own cgroup: the host's path does not show inside.
+    let inside = out
+        .lines()
+        .find(|l| l.starts_with("inside: /proc/self/cgroup"))
+        .expect("cgroup line");
+    assert!(
+        !inside.contains("lesson02-container") && inside.contains("0::/"),
+        "{inside}"
+    );
 }

@@ -2,8 +2,8 @@
 //! `docker run --memory 64m --cpus 0.5 --pids-limit 16 busybox sh -c …`.
 //!
 //! Run: `cargo run -p cgroups --bin 07-limited-container -- --memory 64m --cpus 0.5 --pids-limit 16`
-//! Look for: inside, `/proc/self/cgroup` says `/` — the cgroup namespace hides where the
-//! container really is; the shell's attempts to start 30 background processes stop at the
+//! Look for: inside, `/proc/self/cgroup` says `/` — the container's cgroup namespace is
+//! rooted at its cgroup, hiding where that is on the host; the shell's attempts to start 30 background processes stop at the
 //! pids limit ("can't fork"); outside, the cgroup's files show the limits and the refusals.
 //! Man pages: cgroups(7), cgroup_namespaces(7), clone(2).
 
@@ -58,13 +58,19 @@ fn main() -> anyhow::Result<ExitCode> {
 
     // ANCHOR: run
     let name = format!("lesson02-container-{}", std::process::id());
-    let cgroup = CgroupGuard(Hierarchy::detect()?.create(&name, &Controller::ALL)?);
+    let hierarchy = Hierarchy::detect()?;
+    let cgroup = CgroupGuard(hierarchy.create(&name, &Controller::ALL)?);
     cgroup.apply(&resources).context("applying the limits")?;
-    let created = create(&spec).context("creating the container")?;
-    // The container's first process exists but waits: put it in the cgroup *before* it runs.
-    cgroup.add_process(created.pid().as_raw())?;
+    // Clone the container from *inside* its cgroup: the child is born there (never running
+    // unlimited), and its new cgroup namespace is rooted there. Then step back out.
+    let me = std::process::id() as i32;
+    let origin = hierarchy.origin(&Controller::ALL)?;
+    cgroup.add_process(me)?;
+    let created = create(&spec);
+    origin.return_here(me)?;
+    let created = created.context("creating the container")?;
     println!(
-        "host: container pid {} is in cgroup {name}: memory {} MiB (no swap), {} CPUs, pids.max {:?}",
+        "host: container pid {} was born in cgroup {name}: memory {} MiB (no swap), {} CPUs, pids.max {:?}",
         created.pid(),
         memory >> 20,
         resources.cpu_quota.map_or(0.0, |q| q.cpus()),
@@ -75,8 +81,6 @@ fn main() -> anyhow::Result<ExitCode> {
 
     let stats = cgroup.stats()?;
     println!("host: the container exited with {code}");
-    println!("host: (the cgroup path shows inside because the container's cgroup namespace was");
-    println!("host:  made when it was cloned, before we moved it; see the chapter's exercises)");
     println!(
         "host: forks refused by pids.max: {:?}",
         stats.pids_limit_hits
