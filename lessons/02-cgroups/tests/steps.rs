@@ -275,6 +275,49 @@ fn controllers_are_set_up_where_the_layout_needs_them() {
     drop(parent);
 }
 
+#[test]
+fn docker_style_limits_land_in_this_layouts_files() {
+    let cgroup = new_cgroup(&[Controller::Memory, Controller::Cpu, Controller::Pids]);
+    let host_cpus = std::thread::available_parallelism().unwrap().get();
+    cgroup
+        .apply(&cgroups::Resources {
+            memory: Some(cgroups::limits::parse_memory("64m").unwrap()),
+            memory_swap: Some(cgroups::limits::parse_memory("128m").unwrap()),
+            cpu_quota: Some(cgroups::limits::parse_cpus("0.5", host_cpus).unwrap()),
+            cpu_shares: Some(512),
+            pids: cgroups::limits::parse_pids("42").unwrap(),
+        })
+        .unwrap();
+    let file = |name: &str| {
+        let dir = cgroup
+            .directories()
+            .into_iter()
+            .find(|d| d.join(name).exists());
+        let dir = dir.unwrap_or_else(|| panic!("no {name} in {:?}", cgroup.directories()));
+        std::fs::read_to_string(dir.join(name))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    if hierarchy().layout() == Layout::Unified {
+        assert_eq!(file("memory.max"), "67108864");
+        assert_eq!(
+            file("memory.swap.max"),
+            "67108864",
+            "v2 counts swap alone: 128m - 64m"
+        );
+        assert_eq!(file("cpu.max"), "50000 100000");
+        assert_eq!(file("cpu.weight"), "20", "512 shares as a v2 weight");
+    } else {
+        assert_eq!(file("memory.limit_in_bytes"), "67108864");
+        assert_eq!(file("memory.memsw.limit_in_bytes"), "134217728");
+        assert_eq!(file("cpu.cfs_quota_us"), "50000");
+        assert_eq!(file("cpu.cfs_period_us"), "100000");
+        assert_eq!(file("cpu.shares"), "512");
+    }
+    assert_eq!(file("pids.max"), "42");
+}
+
 // ---------------------------------------------------------------- bad input
 
 #[test]
