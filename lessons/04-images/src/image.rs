@@ -184,13 +184,16 @@ impl Store {
     fn unpack_one(&self, layer: &LayerInfo, dir: &Path, opts: &ApplyOptions) -> Result<(), Error> {
         let tmp = fresh_dir_in(&self.tmp_dir())?;
         self.apply_blob(layer, tmp.path(), opts)?;
+        // syncfs(2): flush every file we just wrote before the rename makes the layer visible,
+        // or a crash could leave a visible layer full of empty files.
+        let fd = fs::File::open(tmp.path()).map_err(|e| Error::io("open", tmp.path(), e))?;
+        nix::unistd::syncfs(&fd).map_err(|e| Error::sys("syncfs", tmp.path(), e))?;
         let tmp = tmp.keep();
         match fs::rename(&tmp, dir) {
             Ok(()) => sync_dir(&self.layers_dir()),
             // Someone else unpacked the same chain ID meanwhile: theirs is as good as ours.
-            Err(e) if dir.is_dir() => {
+            Err(_) if dir.is_dir() => {
                 let _ = fs::remove_dir_all(&tmp);
-                let _ = e;
                 Ok(())
             }
             Err(e) => {
