@@ -154,6 +154,33 @@ fn image_made_by_umoci_unpacks_to_the_same_tree_as_umoci_unpack() {
 }
 
 #[test]
+fn rootless_unpack_matches_umoci_unpack_rootless() {
+    let work = tempfile::tempdir().unwrap();
+    let l = umoci_image(work.path());
+    let store = Store::open(work.path().join("store")).unwrap();
+    let image = layout::load(&store, &l, Some("bb"), "bb").unwrap();
+    let ours = work.path().join("ours");
+    let rootless = ApplyOptions {
+        owners: false,
+        devices: false,
+        ..ApplyOptions::default()
+    };
+    store.unpack_flat(&image, &ours, &rootless).unwrap();
+    let bundle = work.path().join("bundle");
+    run(
+        "umoci",
+        &[
+            "unpack",
+            "--rootless",
+            "--image",
+            &format!("{}:bb", l.display()),
+            bundle.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(tree(&ours), tree(&bundle.join("rootfs")));
+}
+
+#[test]
 fn per_layer_overlay_dirs_mount_to_the_same_tree_as_umoci_unpack() {
     let work = tempfile::tempdir().unwrap();
     let l = umoci_image(work.path());
