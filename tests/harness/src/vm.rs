@@ -24,6 +24,7 @@
 
 mod cpio;
 pub mod initramfs;
+mod vmlinux;
 
 pub use initramfs::Kernel;
 
@@ -318,7 +319,7 @@ impl Launch {
                 &vm.cpus.to_string(),
             ])
             .arg("-kernel")
-            .arg(&kernel.image)
+            .arg(vmlinux::boot_image(kernel))
             .arg("-initrd")
             .arg(initramfs)
             .args(["-append", &append.join(" ")])

@@ -273,6 +273,11 @@ pub const POWEROFF_INIT: &str =
 /// to make them writable in RAM.
 pub const KIT_MODULES: &[&str] = &["virtio_pci", "9pnet_virtio", "9p", "overlay"];
 
+/// Where built VM files are cached: the workspace's `target/kit/vm/`.
+pub fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/kit/vm")
+}
+
 /// Returns `target/kit/vm/NAME-KERNEL-HASH.cpio` under the workspace, building it first if
 /// it is not there yet. The hash covers the init script, so editing it rebuilds the image.
 pub fn cached(
@@ -284,8 +289,7 @@ pub fn cached(
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     (init_script, modules, &kernel.version).hash(&mut hasher);
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/kit/vm");
-    let dest = dir.join(format!(
+    let dest = cache_dir().join(format!(
         "{name}-{}-{:016x}.cpio",
         kernel.version,
         hasher.finish()
