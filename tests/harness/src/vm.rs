@@ -495,6 +495,24 @@ mod tests {
     }
 
     #[test]
+    fn the_extracted_kernel_is_an_elf_file() {
+        if std::env::var_os("KIT_SKIP_VM").is_some() {
+            eprintln!("KIT_SKIP_VM is set: NOT extracting the kernel");
+            return;
+        }
+        let kernel = Kernel::find().expect("a kernel to boot (see VmError::NoKernel)");
+        let config =
+            std::fs::read_to_string(format!("/boot/config-{}", kernel.version)).unwrap_or_default();
+        match kernel.uncompressed() {
+            Some(path) => assert_eq!(&std::fs::read(path).unwrap()[..4], b"\x7fELF"),
+            None => assert!(
+                !config.contains("CONFIG_PVH=y"),
+                "a PVH kernel should have been extracted"
+            ),
+        }
+    }
+
+    #[test]
     fn ninep_modules_load_after_their_dependencies() {
         if std::env::var_os("KIT_SKIP_VM").is_some() {
             eprintln!("KIT_SKIP_VM is set: NOT checking the kernel's module order");
