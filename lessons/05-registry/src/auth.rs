@@ -177,6 +177,14 @@ fn percent_encode(s: &str) -> String {
         .collect()
 }
 
+/// The claims of a JWT, for showing what a token grants (`access`, `exp`). Not verified: only
+/// the registry, which trusts the issuer's certificate, can check the signature.
+pub fn jwt_claims(token: &str) -> Option<serde_json::Value> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let payload = token.split('.').nth(1)?;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?).ok()
+}
+
 /// A user name and password (or personal access token) for one registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Login {

@@ -89,6 +89,25 @@ impl Client {
         }
     }
 
+    /// A client with the user's settings: mirrors from `$LAB_REGISTRY_CONFIG` (default
+    /// `~/.config/container-lab/registries.json`, optional) and logins from
+    /// [`CredentialStore::default_path`].
+    pub fn from_user_files() -> Result<Client, Error> {
+        let home = std::env::var_os("HOME").unwrap_or_else(|| "/root".into());
+        let path = std::env::var_os("LAB_REGISTRY_CONFIG")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::Path::new(&home).join(".config/container-lab/registries.json")
+            });
+        let config = if path.exists() {
+            Config::load(&path)?
+        } else {
+            Config::default()
+        };
+        let credentials = CredentialStore::load(&CredentialStore::default_path())?;
+        Ok(Client::new(config, credentials))
+    }
+
     /// A client with no mirrors and no saved logins.
     pub fn anonymous() -> Client {
         Client::new(Config::default(), CredentialStore::default())
@@ -200,8 +219,9 @@ impl Client {
     }
 
     /// The `Authorization` value for a request to `endpoint` needing `scope`, if the registry
-    /// asked for one: a cached fresh token, a new token from the realm, or Basic credentials.
-    fn authorization(&self, endpoint: &Endpoint, scope: &str) -> Result<Option<String>, Error> {
+    /// asked for one (after [`Client::ping`] or a `401`): a cached fresh token, a new token
+    /// from the realm, or Basic credentials.
+    pub fn authorization(&self, endpoint: &Endpoint, scope: &str) -> Result<Option<String>, Error> {
         let challenge = self.challenges.lock().unwrap().get(&endpoint.base).cloned();
         let login = self.credentials.get(&endpoint.registry);
         match challenge {

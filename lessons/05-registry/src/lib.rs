@@ -29,6 +29,7 @@ pub mod progress;
 pub mod pull;
 pub mod push;
 pub mod reference;
+pub mod server;
 
 pub use client::Client;
 pub use error::Error;

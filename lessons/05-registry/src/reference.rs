@@ -228,7 +228,7 @@ fn split_registry(name: &str) -> (String, String) {
 }
 
 /// `[a-z0-9]+` runs joined by one `.`, one or two `_`, or any number of `-`.
-fn is_path_component(c: &str) -> bool {
+pub fn is_path_component(c: &str) -> bool {
     let b = c.as_bytes();
     let alnum = |x: u8| x.is_ascii_lowercase() || x.is_ascii_digit();
     if b.is_empty() || !alnum(b[0]) || !alnum(b[b.len() - 1]) {

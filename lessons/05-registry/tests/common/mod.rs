@@ -77,3 +77,34 @@ pub fn store_files(store: &images::store::Store) -> Vec<String> {
     out.sort();
     out
 }
+
+/// Runs skopeo with `args` (TLS verification off: every registry here is plain HTTP on
+/// loopback) and returns its stdout.
+pub fn skopeo(args: &[&str]) -> Vec<u8> {
+    harness::registry::run(std::process::Command::new("skopeo").args(args))
+}
+
+/// The sha256 digest of the manifest skopeo fetches for `docker://…` (raw bytes, unconverted).
+pub fn skopeo_manifest_digest(image: &str, creds: Option<&str>) -> String {
+    let mut args = vec!["inspect", "--raw", "--tls-verify=false"];
+    if let Some(creds) = creds {
+        args.extend(["--creds", creds]);
+    }
+    args.push(image);
+    registry::manifest::sha256_digest(&skopeo(&args))
+}
+
+/// Pulls `name` from `host` into a fresh store in `dir`.
+pub fn pulled_store(
+    dir: &std::path::Path,
+    host: &str,
+    name: &str,
+) -> (images::store::Store, registry::pull::Pulled) {
+    let store = images::store::Store::open(dir).unwrap();
+    let options = registry::pull::PullOptions {
+        progress: false,
+        ..Default::default()
+    };
+    let pulled = registry::pull::pull(&client(), &store, &reference(host, name), &options).unwrap();
+    (store, pulled)
+}

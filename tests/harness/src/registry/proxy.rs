@@ -1,9 +1,8 @@
 //! A TCP proxy in front of a registry that breaks a blob download half-way, once.
 //!
-//! It forwards bytes both ways. When the client sends a request for a blob
-//! (`GET /v2/…/blobs/sha256:…`), it lets `cut_after` bytes of the answer through and then
-//! shuts both sockets (shutdown(2)) — what a flaky Wi-Fi does to a big layer. Later requests
-//! pass untouched, so a client that retries with `Range` can finish. It also records every
+//! It forwards bytes both ways. The first blob answer (`GET /v2/…/blobs/sha256:…`) that
+//! reaches `cut_after` bytes is cut there: both sockets are shut (shutdown(2)) — what a flaky
+//! Wi-Fi does to a big layer. Smaller blobs and later requests pass untouched, so a client that retries with `Range` can finish. It also records every
 //! request head, so tests can check a `Range` header was sent.
 
 use std::io::{Read, Write};
@@ -82,9 +81,10 @@ fn relay(
     cuts: Arc<AtomicUsize>,
     requests: Arc<Mutex<Vec<String>>>,
 ) {
-    let cut_this = Arc::new(AtomicBool::new(false));
+    // Bytes of the current answer, when the current request is a blob GET; reset per request.
+    let blob_answer = Arc::new(Mutex::new(None::<usize>));
     let (mut client_r, mut server_w) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-    let flag = cut_this.clone();
+    let current = blob_answer.clone();
     // client → server: watch request heads for a blob GET.
     std::thread::spawn(move || {
         let mut buf = [0u8; 16 * 1024];
@@ -93,14 +93,11 @@ fn relay(
                 break;
             }
             let text = String::from_utf8_lossy(&buf[..n]).to_string();
-            if text.starts_with("GET ") || text.starts_with("HEAD ") || text.starts_with("PUT ") {
+            let methods = ["GET ", "HEAD ", "PUT ", "POST ", "PATCH "];
+            if methods.iter().any(|m| text.starts_with(m)) {
                 let head = text.split("\r\n\r\n").next().unwrap_or("").to_string();
-                if head.starts_with("GET ")
-                    && head.contains("/blobs/sha256:")
-                    && armed.swap(false, Ordering::SeqCst)
-                {
-                    flag.store(true, Ordering::SeqCst);
-                }
+                let blob = head.starts_with("GET ") && head.contains("/blobs/sha256:");
+                *current.lock().unwrap() = blob.then_some(0);
                 requests.lock().unwrap().push(head);
             }
             if server_w.write_all(&buf[..n]).is_err() {
@@ -109,22 +106,26 @@ fn relay(
         }
         let _ = server_w.shutdown(Shutdown::Write);
     });
-    // server → client: count the blob answer's bytes and cut it.
+    // server → client: count a blob answer's bytes and cut the first one that reaches
+    // `cut_after` (a small blob, like a config, passes whole).
     let mut buf = [0u8; 16 * 1024];
-    let mut sent_while_armed = 0usize;
     while let Ok(n) = server.read(&mut buf) {
         if n == 0 {
             break;
         }
         let mut n = n;
-        if cut_this.load(Ordering::SeqCst) {
-            n = n.min(cut_after - sent_while_armed);
-            sent_while_armed += n;
+        let mut cut = false;
+        if let Some(sent) = blob_answer.lock().unwrap().as_mut() {
+            if armed.load(Ordering::SeqCst) && *sent + n >= cut_after {
+                n = cut_after - *sent;
+                cut = armed.swap(false, Ordering::SeqCst);
+            }
+            *sent += n;
         }
         if client.write_all(&buf[..n]).is_err() {
             break;
         }
-        if cut_this.load(Ordering::SeqCst) && sent_while_armed >= cut_after {
+        if cut {
             cuts.fetch_add(1, Ordering::Relaxed);
             let _ = client.shutdown(Shutdown::Both);
             let _ = server.shutdown(Shutdown::Both);

@@ -1,0 +1,459 @@
+//! A small registry server: the pull and push endpoints of the OCI distribution spec, plus
+//! tags list and catalog, storing into lesson 04's layout — enough to be a classroom registry
+//! (`docker pull`, `skopeo`, `podman` and our own client all speak to it).
+//!
+//! It listens on a TCP socket (socket(2), bind(2), listen(2) via `tiny_http`), and answers each
+//! request on one of a few worker threads. No authentication and no TLS: run it on a trusted
+//! network and list it in the clients' `insecure-registries`.
+
+mod guard;
+mod repos;
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use tiny_http::{Header, Method, Request, Response, Server};
+
+use repos::PutError;
+pub use repos::Repos;
+
+use crate::error::Error;
+use crate::reference::is_path_component;
+
+/// A running registry server; stops when dropped.
+pub struct RegistryServer {
+    server: Arc<Server>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    front: SocketAddr,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl RegistryServer {
+    /// Listens on `addr` (`127.0.0.1:0` picks a free port) and serves `root` with 8 workers.
+    pub fn start(addr: &str, root: &Path) -> Result<RegistryServer, Error> {
+        RegistryServer::start_with_log(addr, root, false)
+    }
+
+    /// Like [`RegistryServer::start`]; with `access_log`, prints `METHOD URL → STATUS` per request.
+    pub fn start_with_log(
+        addr: &str,
+        root: &Path,
+        access_log: bool,
+    ) -> Result<RegistryServer, Error> {
+        let repos = Arc::new(Repos::open(root)?);
+        let listen_error =
+            |e: &dyn std::fmt::Display| Error::Invalid(format!("cannot listen on {addr}: {e}"));
+        let front = std::net::TcpListener::bind(addr).map_err(|e| listen_error(&e))?;
+        let server = Server::http("127.0.0.1:0").map_err(|e| listen_error(&e))?;
+        let server = Arc::new(server);
+        let inner = server.server_addr().to_ip().expect("an IP listener");
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let front_addr = front.local_addr().map_err(|e| listen_error(&e))?;
+        guard::spawn(front, inner, stop.clone());
+        let workers = (0..8)
+            .map(|_| {
+                let (server, repos) = (server.clone(), repos.clone());
+                std::thread::spawn(move || {
+                    while let Ok(request) = server.recv() {
+                        handle(&repos, request, access_log);
+                    }
+                })
+            })
+            .collect();
+        Ok(RegistryServer {
+            server,
+            workers,
+            front: front_addr,
+            stop,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.front
+    }
+
+    /// Serves until the process is killed.
+    pub fn wait(mut self) {
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+    }
+}
+
+impl Drop for RegistryServer {
+    fn drop(&mut self) {
+        guard::stop(&self.stop, self.front);
+        for _ in &self.workers {
+            self.server.unblock();
+        }
+    }
+}
+
+/// What a route names.
+#[derive(Debug, PartialEq, Eq)]
+enum Route<'a> {
+    Base,
+    Catalog,
+    Tags(&'a str),
+    Manifest(&'a str, &'a str),
+    Blob(&'a str, &'a str),
+    UploadStart(&'a str),
+    Upload(&'a str, &'a str),
+}
+
+/// Maps a request path to a route; repository names may contain `/`, so match from the right.
+fn route(path: &str) -> Option<Route<'_>> {
+    let rest = path.strip_prefix("/v2/")?;
+    let valid = |name: &str| name.split('/').all(is_path_component);
+    let found = if rest.is_empty() {
+        Route::Base
+    } else if rest == "_catalog" {
+        Route::Catalog
+    } else if let Some(name) = rest.strip_suffix("/tags/list") {
+        Route::Tags(name)
+    } else if let Some(name) = rest
+        .strip_suffix("/blobs/uploads/")
+        .or(rest.strip_suffix("/blobs/uploads"))
+    {
+        Route::UploadStart(name)
+    } else if let Some((name, id)) = rest.rsplit_once("/blobs/uploads/") {
+        Route::Upload(name, id)
+    } else if let Some((name, reference)) = rest.rsplit_once("/manifests/") {
+        Route::Manifest(name, reference)
+    } else if let Some((name, digest)) = rest.rsplit_once("/blobs/") {
+        Route::Blob(name, digest)
+    } else {
+        return None;
+    };
+    match found {
+        Route::Tags(n)
+        | Route::UploadStart(n)
+        | Route::Upload(n, _)
+        | Route::Manifest(n, _)
+        | Route::Blob(n, _)
+            if !valid(n) =>
+        {
+            None
+        }
+        route => Some(route),
+    }
+}
+
+type Reply = Response<Box<dyn Read + Send>>;
+
+fn handle(repos: &Repos, mut request: Request, access_log: bool) {
+    let url = request.url().to_string();
+    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+    let method = request.method().clone();
+    let reply = match route(path) {
+        None => error(
+            404,
+            "NAME_INVALID",
+            "no such endpoint or invalid repository name",
+        ),
+        Some(route) => dispatch(repos, &method, route, query, &mut request),
+    };
+    let reply = reply.with_header(header("Docker-Distribution-API-Version", "registry/2.0"));
+    // Read what is left of the body, so the next request on this keep-alive connection
+    // starts where the client thinks it does.
+    let _ = std::io::copy(&mut request.as_reader().take(1 << 20), &mut std::io::sink());
+    if access_log {
+        eprintln!("{method} {url} → {}", reply.status_code().0);
+    }
+    let _ = request.respond(reply);
+}
+
+fn dispatch(
+    repos: &Repos,
+    method: &Method,
+    route: Route<'_>,
+    query: &str,
+    request: &mut Request,
+) -> Reply {
+    use Method::*;
+    match (method, route) {
+        (Get | Head, Route::Base) => json(200, "{}".into()),
+        (Get, Route::Catalog) => json(
+            200,
+            serde_json::json!({ "repositories": repos.catalog() }).to_string(),
+        ),
+        (Get, Route::Tags(name)) => match repos.tags(name) {
+            Some(tags) => json(
+                200,
+                serde_json::json!({ "name": name, "tags": tags }).to_string(),
+            ),
+            None => error(404, "NAME_UNKNOWN", "repository name not known to registry"),
+        },
+        (Get | Head, Route::Manifest(name, reference)) => match repos.manifest(name, reference) {
+            Some((digest, media_type, bytes)) => Response::from_data(bytes)
+                .with_header(header("Content-Type", &media_type))
+                .with_header(header("Docker-Content-Digest", &digest.to_string()))
+                .boxed(),
+            None => error(404, "MANIFEST_UNKNOWN", "manifest unknown"),
+        },
+        (Put, Route::Manifest(name, reference)) => put_manifest(repos, name, reference, request),
+        (Get | Head, Route::Blob(_, digest)) => get_blob(repos, digest, request),
+        (Post, Route::UploadStart(name)) => start_upload(repos, name, query, request),
+        (Patch, Route::Upload(name, id)) => append(repos, name, id, request, None),
+        (Put, Route::Upload(name, id)) => {
+            append(repos, name, id, request, Some(query_param(query, "digest")))
+        }
+        _ => error(405, "UNSUPPORTED", "the operation is unsupported"),
+    }
+}
+
+fn put_manifest(repos: &Repos, name: &str, reference: &str, request: &mut Request) -> Reply {
+    let content_type = request_header(request, "Content-Type");
+    let mut bytes = Vec::new();
+    let limit = images::store::MAX_DOCUMENT;
+    if request
+        .as_reader()
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .is_err()
+        || bytes.len() as u64 > limit
+    {
+        return error(
+            400,
+            "MANIFEST_INVALID",
+            "manifest unreadable or larger than 4 MiB",
+        );
+    }
+    match repos.put_manifest(name, reference, &bytes, content_type.as_deref()) {
+        Ok(digest) => Response::empty(201)
+            .with_header(header(
+                "Location",
+                &format!("/v2/{name}/manifests/{digest}"),
+            ))
+            .with_header(header("Docker-Content-Digest", &digest.to_string()))
+            .boxed(),
+        Err(PutError::Invalid(why)) => error(400, "MANIFEST_INVALID", &why),
+        Err(PutError::BlobUnknown(d)) => {
+            error(400, "MANIFEST_BLOB_UNKNOWN", &format!("blob unknown: {d}"))
+        }
+        Err(PutError::Store(e)) => error(500, "UNKNOWN", &e.to_string()),
+    }
+}
+
+/// Serves a blob, honouring `Range: bytes=N-` (so clients can resume) with `206`.
+fn get_blob(repos: &Repos, digest: &str, request: &Request) -> Reply {
+    let Ok(d) = digest.parse::<images::digest::Digest>() else {
+        return error(
+            400,
+            "DIGEST_INVALID",
+            "provided digest did not match uploaded content",
+        );
+    };
+    let path = repos.store.blob_path(&d);
+    let Ok(mut file) = std::fs::File::open(&path) else {
+        return error(404, "BLOB_UNKNOWN", "blob unknown to registry");
+    };
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = request_header(request, "Range")
+        .and_then(|r| {
+            r.strip_prefix("bytes=")?
+                .split('-')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .filter(|&s| s < size);
+    let mut headers = vec![
+        header("Content-Type", "application/octet-stream"),
+        header("Docker-Content-Digest", digest),
+        header("Accept-Ranges", "bytes"),
+    ];
+    let status = match start {
+        Some(start) => {
+            use std::io::Seek;
+            if file.seek(std::io::SeekFrom::Start(start)).is_err() {
+                return error(500, "UNKNOWN", "cannot seek blob");
+            }
+            headers.push(header(
+                "Content-Range",
+                &format!("bytes {start}-{}/{size}", size - 1),
+            ));
+            206
+        }
+        None => 200,
+    };
+    let len = size - start.unwrap_or(0);
+    Response::new(
+        status.into(),
+        headers,
+        Box::new(file) as Box<dyn Read + Send>,
+        Some(len as usize),
+        None,
+    )
+}
+
+fn start_upload(repos: &Repos, name: &str, query: &str, request: &mut Request) -> Reply {
+    let mount = query_param(query, "mount");
+    let mountable = mount
+        .as_deref()
+        .and_then(|m| m.parse::<images::digest::Digest>().ok());
+    if let Some(d) = mountable.filter(|d| repos.store.has_blob(d)) {
+        return Response::empty(201)
+            .with_header(header("Location", &format!("/v2/{name}/blobs/{d}")))
+            .with_header(header("Docker-Content-Digest", &d.to_string()))
+            .boxed();
+    }
+    let id = match repos.start_upload() {
+        Ok(id) => id,
+        Err(e) => return error(500, "UNKNOWN", &e.to_string()),
+    };
+    // A POST with ?digest= is a whole upload in one request.
+    if let Some(digest) = query_param(query, "digest") {
+        return append(repos, name, &id, request, Some(Some(digest)));
+    }
+    upload_accepted(name, &id, 0)
+}
+
+/// PATCH (`finish` = None) appends a chunk; PUT (`finish` = Some(digest)) appends the last
+/// bytes and commits the blob if its sha256 is `digest`.
+fn append(
+    repos: &Repos,
+    name: &str,
+    id: &str,
+    request: &mut Request,
+    finish: Option<Option<String>>,
+) -> Reply {
+    let Some(mut writer) = repos.take_upload(id) else {
+        return error(
+            404,
+            "BLOB_UPLOAD_UNKNOWN",
+            "blob upload unknown to registry",
+        );
+    };
+    let offset = writer.written().1;
+    let range_start = request_header(request, "Content-Range").and_then(|r| {
+        r.trim_start_matches("bytes ")
+            .split('-')
+            .next()?
+            .parse::<u64>()
+            .ok()
+    });
+    if range_start.is_some_and(|s| s != offset) {
+        repos.return_upload(id, writer);
+        return error(
+            416,
+            "BLOB_UPLOAD_INVALID",
+            &format!("chunk must start at {offset}"),
+        );
+    }
+    if std::io::copy(request.as_reader(), &mut writer).is_err() {
+        return error(
+            400,
+            "BLOB_UPLOAD_INVALID",
+            "upload body broke off; start the upload again",
+        );
+    }
+    match finish {
+        None => {
+            let size = writer.written().1;
+            repos.return_upload(id, writer);
+            upload_accepted(name, id, size)
+        }
+        Some(None) => error(400, "DIGEST_INVALID", "finishing an upload needs ?digest="),
+        Some(Some(digest)) => {
+            let Ok(expected) = digest.parse::<images::digest::Digest>() else {
+                return error(400, "DIGEST_INVALID", "invalid digest");
+            };
+            match writer.commit(&expected, None) {
+                Ok(d) => Response::empty(201)
+                    .with_header(header("Location", &format!("/v2/{name}/blobs/{d}")))
+                    .with_header(header("Docker-Content-Digest", &d.to_string()))
+                    .boxed(),
+                Err(_) => error(
+                    400,
+                    "DIGEST_INVALID",
+                    "provided digest did not match uploaded content",
+                ),
+            }
+        }
+    }
+}
+
+fn upload_accepted(name: &str, id: &str, size: u64) -> Reply {
+    Response::empty(202)
+        .with_header(header(
+            "Location",
+            &format!("/v2/{name}/blobs/uploads/{id}"),
+        ))
+        .with_header(header("Range", &format!("0-{}", size.saturating_sub(1))))
+        .with_header(header("Docker-Upload-UUID", id))
+        .boxed()
+}
+
+fn json(status: u16, body: String) -> Reply {
+    Response::from_string(body)
+        .with_status_code(status)
+        .with_header(header("Content-Type", "application/json"))
+        .boxed()
+}
+
+/// The spec's error body: `{"errors": [{"code": …, "message": …}]}`.
+fn error(status: u16, code: &str, message: &str) -> Reply {
+    json(
+        status,
+        serde_json::json!({ "errors": [{ "code": code, "message": message }] }).to_string(),
+    )
+}
+
+fn header(name: &str, value: &str) -> Header {
+    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
+}
+
+fn request_header(request: &Request, name: &'static str) -> Option<String> {
+    request
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv(name))
+        .map(|h| h.value.to_string())
+}
+
+/// A query parameter, percent-decoded enough for digests (`sha256%3A…`).
+fn query_param(query: &str, key: &str) -> Option<String> {
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| {
+            v.replace("%3A", ":")
+                .replace("%3a", ":")
+                .replace("%2F", "/")
+                .replace("%2f", "/")
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_match_from_the_right_so_names_may_have_slashes() {
+        assert_eq!(route("/v2/"), Some(Route::Base));
+        assert_eq!(
+            route("/v2/a/b/c/manifests/v1"),
+            Some(Route::Manifest("a/b/c", "v1"))
+        );
+        assert_eq!(
+            route("/v2/a/blobs/sha256:00"),
+            Some(Route::Blob("a", "sha256:00"))
+        );
+        assert_eq!(
+            route("/v2/a/b/blobs/uploads/"),
+            Some(Route::UploadStart("a/b"))
+        );
+        assert_eq!(
+            route("/v2/a/blobs/uploads/u-1"),
+            Some(Route::Upload("a", "u-1"))
+        );
+        assert_eq!(route("/v2/a/tags/list"), Some(Route::Tags("a")));
+        assert_eq!(route("/v2/UPPER/tags/list"), None);
+        assert_eq!(route("/v1/x"), None);
+    }
+}
