@@ -100,6 +100,11 @@ pub struct Stats {
     pub pids_limit_hits: Option<u64>,
 }
 
+/// A statistic for people: the number, or `-` when this kernel or cgroup does not report it.
+pub fn shown(value: Option<u64>) -> String {
+    value.map_or_else(|| "-".into(), |v| v.to_string())
+}
+
 /// One cgroup, whichever version implements it. Every method is a read or write of one of
 /// the cgroup's files; each implementation documents which.
 pub trait Cgroup: std::fmt::Debug + Send + Sync {

@@ -439,10 +439,7 @@ fn step_02_shows_the_child_inside() {
 #[test]
 fn step_03_hog_is_oom_killed() {
     let out = run_step(env!("CARGO_BIN_EXE_03-memory-limit"), &["--memory", "24m"]);
-    assert!(
-        out.contains("OOM kills counted by the cgroup: Some(1)"),
-        "{out}"
-    );
+    assert!(out.contains("OOM kills counted by the cgroup: 1"), "{out}");
 }
 
 #[test]
@@ -464,7 +461,10 @@ fn step_04_reports_throttling() {
         env!("CARGO_BIN_EXE_04-cpu-quota"),
         &["--cpus", "0.2", "--millis", "500"],
     );
-    assert!(out.contains("of which throttled: Some("), "{out}");
+    assert!(
+        !out.contains("of which throttled: -") && !out.contains("of which throttled: 0\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -503,7 +503,11 @@ fn step_07_container_runs_under_the_limits() {
         (1..8).contains(&started),
         "started {started} under pids.max 8:\n{out}"
     );
-    assert!(!out.contains("forks refused by pids.max: Some(0)"), "{out}");
+    assert!(
+        !out.contains("forks refused by pids.max: 0\n")
+            && !out.contains("forks refused by pids.max: -"),
+        "{out}"
+    );
     // Its cgroup namespace is rooted at its own cgroup: the host's path does not show inside.
     let inside = out
         .lines()

@@ -10,7 +10,7 @@
 
 use anyhow::Context;
 use cgroups::workload::{Workload, command_self};
-use cgroups::{CgroupGuard, Controller, Hierarchy, limits, process};
+use cgroups::{CgroupGuard, Controller, Hierarchy, limits, process, shown};
 use clap::Parser;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
@@ -66,11 +66,14 @@ fn main() -> anyhow::Result<()> {
 
     // ANCHOR: evidence
     let stats = cgroup.stats()?;
-    println!("\nhog ended: {status} (signal {:?})", status.signal());
-    println!("OOM kills counted by the cgroup: {:?}", stats.oom_kills);
+    println!("\nhog ended: {status}");
     println!(
-        "peak memory use: {:?} MiB (limit {} MiB)",
-        stats.memory_peak.map(|b| b >> 20),
+        "OOM kills counted by the cgroup: {}",
+        shown(stats.oom_kills)
+    );
+    println!(
+        "peak memory use: {} MiB (limit {} MiB)",
+        shown(stats.memory_peak.map(|b| b >> 20)),
         limit >> 20
     );
     anyhow::ensure!(

@@ -9,7 +9,7 @@
 //! cgroup-v2.rst ("cpu.max", "cpu.stat").
 
 use cgroups::workload::{Workload, command_self};
-use cgroups::{CgroupGuard, Controller, Hierarchy, limits, process};
+use cgroups::{CgroupGuard, Controller, Hierarchy, limits, process, shown};
 use clap::Parser;
 use std::time::{Duration, Instant};
 
@@ -63,8 +63,9 @@ fn main() -> anyhow::Result<()> {
         quota.cpus()
     );
     println!(
-        "periods with work: {:?}, of which throttled: {:?}",
-        stats.cpu_periods, stats.cpu_throttled_periods
+        "periods with work: {}, of which throttled: {}",
+        shown(stats.cpu_periods),
+        shown(stats.cpu_throttled_periods)
     );
     Ok(())
 }

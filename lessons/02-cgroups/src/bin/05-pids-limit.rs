@@ -9,7 +9,7 @@
 
 use anyhow::Context;
 use cgroups::workload::{Workload, command_self};
-use cgroups::{CgroupGuard, Controller, Hierarchy, limits, process};
+use cgroups::{CgroupGuard, Controller, Hierarchy, limits, process, shown};
 use clap::Parser;
 use std::process::Command;
 
@@ -45,12 +45,12 @@ fn main() -> anyhow::Result<()> {
     // ANCHOR_END: bomb
     let stats = cgroup.stats()?;
     println!(
-        "pids.current = {:?} (its children are still there, waiting)",
-        stats.pids_current
+        "pids.current = {} (its children are still there, waiting)",
+        shown(stats.pids_current)
     );
     println!(
-        "pids.events max = {:?} (forks refused)",
-        stats.pids_limit_hits
+        "pids.events max = {} (forks refused)",
+        shown(stats.pids_limit_hits)
     );
     anyhow::ensure!(
         output.status.success(),

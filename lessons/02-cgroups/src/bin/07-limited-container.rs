@@ -8,7 +8,7 @@
 //! Man pages: cgroups(7), cgroup_namespaces(7), clone(2).
 
 use anyhow::Context;
-use cgroups::{CgroupGuard, Controller, Hierarchy, Resources, limits};
+use cgroups::{CgroupGuard, Controller, Hierarchy, Resources, limits, shown};
 use clap::Parser;
 use namespaces::container::{ContainerSpec, create};
 use namespaces::rootfs;
@@ -70,11 +70,11 @@ fn main() -> anyhow::Result<ExitCode> {
     origin.return_here(me)?;
     let created = created.context("creating the container")?;
     println!(
-        "host: container pid {} was born in cgroup {name}: memory {} MiB (no swap), {} CPUs, pids.max {:?}",
+        "host: container pid {} was born in cgroup {name}: memory {} MiB (no swap), {} CPUs, pids.max {}",
         created.pid(),
         memory >> 20,
         resources.cpu_quota.map_or(0.0, |q| q.cpus()),
-        resources.pids
+        resources.pids.map_or("max".into(), |n| n.to_string())
     );
     let code = created.start()?.wait()?;
     // ANCHOR_END: run
@@ -82,13 +82,13 @@ fn main() -> anyhow::Result<ExitCode> {
     let stats = cgroup.stats()?;
     println!("host: the container exited with {code}");
     println!(
-        "host: forks refused by pids.max: {:?}",
-        stats.pids_limit_hits
+        "host: forks refused by pids.max: {}",
+        shown(stats.pids_limit_hits)
     );
     println!(
-        "host: peak memory {:?} KiB, CPU used {:?} µs",
-        stats.memory_peak.map(|b| b >> 10),
-        stats.cpu_usage_usec
+        "host: peak memory {} KiB, CPU used {} µs",
+        shown(stats.memory_peak.map(|b| b >> 10)),
+        shown(stats.cpu_usage_usec)
     );
     Ok(ExitCode::from(code as u8))
 }
