@@ -25,6 +25,12 @@ impl Kernel {
     pub fn find() -> Result<Kernel, VmError> {
         if let Ok(image) = std::env::var("KIT_VM_KERNEL") {
             let image = PathBuf::from(image);
+            if !image.is_file() {
+                return Err(VmError::Setup(format!(
+                    "KIT_VM_KERNEL={} does not exist",
+                    image.display()
+                )));
+            }
             let version = image
                 .file_name()
                 .and_then(|n| n.to_str())
