@@ -108,11 +108,11 @@ fn memory_hog_is_oom_killed_at_the_limit_and_counted() {
     );
     let stats = cgroup.stats().unwrap();
     assert!(stats.oom_kills.unwrap() >= 1, "{stats:?}");
-    let peak = stats.memory_peak.expect("peak memory is reported");
-    assert!(
-        peak <= limit + (1 << 20) && peak >= limit / 2,
-        "peak {peak} for limit {limit}"
-    );
+    // v2's memory.peak came in Linux 5.19 (Ubuntu 22.04 runs 5.15): check it where it exists.
+    if let Some(peak) = stats.memory_peak {
+        let within = peak <= limit + (1 << 20) && peak >= limit / 2;
+        assert!(within, "peak {peak} for limit {limit}");
+    }
     assert!(
         output.contains("allocated 8 MiB"),
         "the hog ran before it was killed: {output}"
