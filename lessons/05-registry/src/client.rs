@@ -170,7 +170,7 @@ impl Client {
         let (mut answered_challenge, mut redirects, mut attempt) = (false, 0, 0);
         loop {
             // Credentials go only to the registry's own host, never to a redirect target.
-            let authorization = if url.starts_with(&endpoint.base) {
+            let authorization = if origin(&url) == origin(&endpoint.base) {
                 self.authorization(endpoint, scope)?
             } else {
                 None
@@ -299,6 +299,14 @@ fn resolve_location(current: &str, response: &Response<ureq::Body>) -> Result<St
     Ok(absolute_url(current, location))
 }
 
+/// `scheme://host:port` of a URL: credentials may go only where this equals the registry's.
+pub fn origin(url: &str) -> &str {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    url[scheme_end..]
+        .find('/')
+        .map_or(url, |i| &url[..scheme_end + i])
+}
+
 /// Makes `location` absolute against `current` (`/path` keeps scheme and host).
 pub fn absolute_url(current: &str, location: &str) -> String {
     if location.starts_with("http://") || location.starts_with("https://") {
@@ -368,5 +376,30 @@ pub fn status_error(
             url,
             detail: error_detail(&mut response),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_compares_whole_host_and_port() {
+        assert_eq!(
+            origin("http://127.0.0.1:4000/v2/x"),
+            "http://127.0.0.1:4000"
+        );
+        assert_ne!(
+            origin("http://127.0.0.1:40001/cdn"),
+            origin("http://127.0.0.1:4000")
+        );
+        assert_eq!(
+            absolute_url("http://h:1/v2/a/blobs/x", "/v2/u?s=1"),
+            "http://h:1/v2/u?s=1"
+        );
+        assert_eq!(
+            absolute_url("http://h:1/v2/", "https://cdn/x"),
+            "https://cdn/x"
+        );
     }
 }
