@@ -79,15 +79,12 @@ fn a_mirror_serves_docker_hub_names() {
     );
 }
 
+/// The `Authorization` headers a server saw, in order.
+type Seen = Arc<Mutex<Vec<Option<String>>>>;
+
 /// A registry front that wants Basic credentials and redirects blobs to a "CDN" on another
 /// port (another host, as far as the client can tell); both record the Authorization they see.
-fn redirecting_pair(
-    blob: Vec<u8>,
-) -> (
-    String,
-    Arc<Mutex<Vec<Option<String>>>>,
-    Arc<Mutex<Vec<Option<String>>>>,
-) {
+fn redirecting_pair(blob: Vec<u8>) -> (String, Seen, Seen) {
     let front = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
     let cdn = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
     let cdn_addr = cdn.server_addr().to_ip().unwrap();
