@@ -179,3 +179,42 @@ fn redirects_are_followed_without_sending_credentials_to_another_host() {
         "the CDN never sees the registry credentials"
     );
 }
+
+/// A server that answers each request with the next status of `statuses` (the last repeats).
+fn scripted(statuses: Vec<u16>) -> String {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let addr = server.server_addr().to_ip().unwrap().to_string();
+    std::thread::spawn(move || {
+        for (i, request) in server.incoming_requests().enumerate() {
+            let status = statuses[i.min(statuses.len() - 1)];
+            let body = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#;
+            let _ =
+                request.respond(tiny_http::Response::from_string(body).with_status_code(status));
+        }
+    });
+    addr
+}
+
+#[test]
+fn server_errors_are_retried_and_rate_limits_explained() {
+    let flaky = scripted(vec![503, 502, 200]);
+    let limited = scripted(vec![429]);
+    let mut client = Client::anonymous();
+    client.backoff = std::time::Duration::from_millis(1);
+    let fetch = |host: &str| {
+        let reference = reference(host, "lab/app:1");
+        let endpoint = &client.config().endpoints(&reference)[0];
+        registry::manifest::fetch_manifest(&client, endpoint, "lab/app", "1")
+    };
+
+    let recovered = fetch(&flaky);
+    let err = fetch(&limited).unwrap_err();
+
+    assert!(
+        recovered.is_ok(),
+        "two 5xx answers, then success: {recovered:?}"
+    );
+    assert!(matches!(err, registry::Error::RateLimited { .. }), "{err}");
+    let message = err.to_string().replace(&limited, "HOST");
+    insta::assert_snapshot!(message, @"rate limited by HOST (HTTP 429): log in for a higher limit, or pull through a classroom mirror (`registry-mirrors` in the registry config)");
+}

@@ -25,6 +25,8 @@ fn step(bin: &str, args: &[&str], settings: &tempfile::TempDir) -> (bool, String
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    // Shown with `cargo test -- --nocapture`: what a student would see.
+    eprintln!("$ {bin} {}\n{text}", args.join(" "));
     (out.status.success(), text)
 }
 

@@ -71,9 +71,11 @@ fn main() -> anyhow::Result<()> {
         "Blobs: {} downloaded, {} already present, {} resumed",
         pulled.downloaded, pulled.skipped, pulled.resumed
     );
-    println!(
-        "Status: Downloaded newer image for {}",
-        reference.familiar()
-    );
+    let status = if pulled.downloaded == 0 {
+        "Image is up to date"
+    } else {
+        "Downloaded newer image"
+    };
+    println!("Status: {status} for {}", reference.familiar());
     Ok(())
 }
