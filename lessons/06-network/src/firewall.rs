@@ -35,6 +35,14 @@ pub enum Error {
         /// The error from execve(2).
         source: std::io::Error,
     },
+    /// Writing to or waiting for `nft` failed.
+    #[error("talking to {program:?}: {source}")]
+    Io {
+        /// The program.
+        program: String,
+        /// The error.
+        source: std::io::Error,
+    },
     /// nft refused a change.
     #[error("nft refused `{script}`: {stderr}")]
     Refused {
@@ -241,11 +249,19 @@ add rule ip {TABLE} forward iifname \"{bridge}\" oifname @bridges oifname != \"{
             .spawn()
             .map_err(missing)?;
         let mut input = child.stdin.take().expect("piped stdin");
-        input
-            .write_all(stdin.unwrap_or("").as_bytes())
-            .map_err(missing)?;
+        // nft may exit before reading everything (e.g. on a syntax error): that is EPIPE here,
+        // and its exit status and message below say what went wrong.
+        let written = input.write_all(stdin.unwrap_or("").as_bytes());
         drop(input);
-        let out = child.wait_with_output().map_err(missing)?;
+        let talk = |source| Error::Io {
+            program: self.program.clone(),
+            source,
+        };
+        match written {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(talk(e)),
+            _ => {}
+        }
+        let out = child.wait_with_output().map_err(talk)?;
         if !out.status.success() {
             return Err(Error::Refused {
                 script: stdin.map_or_else(|| format!("nft {}", args.join(" ")), str::to_string),
