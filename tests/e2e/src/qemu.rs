@@ -161,6 +161,7 @@ impl Boot {
 
     /// The kernel command line: console on the first serial port, no reboot on panic
     /// (`panic=-1` reboots at once and `-no-reboot` turns that into an exit).
+    // ANCHOR: cmdline
     pub fn kernel_cmdline(&self) -> String {
         let mut line = String::from("console=ttyS0 quiet panic=-1");
         if self.machine == Machine::Microvm {
@@ -173,6 +174,7 @@ impl Boot {
         }
         line
     }
+    // ANCHOR_END: cmdline
 
     /// The arguments to `qemu-system-x86_64`; the console goes to its stdout.
     pub fn args(&self) -> Vec<String> {

@@ -64,6 +64,7 @@ impl Sandbox {
     /// Runs `args` in a container on this sandbox and returns its exit code: clone(2) into new
     /// namespaces, held back; its pid written to the cgroup's `cgroup.procs`; released; waited
     /// for (waitpid(2)).
+    // ANCHOR: run
     pub fn run(&self, args: Vec<String>) -> Result<i32, Error> {
         let mut spec = ContainerSpec::new(self.rootfs(), args);
         spec.readonly_rootfs = false; // the overlay's upper layer is this container's own
@@ -72,4 +73,5 @@ impl Sandbox {
         self.cgroup.add_process(created.pid().as_raw())?;
         Ok(created.start()?.wait()?)
     }
+    // ANCHOR_END: run
 }

@@ -61,7 +61,7 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or_default();
     if steps.is_empty() {
         gaps.push(
-            "criterion benchmarks: no results (run `cargo bench -p namespaces -p e2e`)".into(),
+            "criterion benchmarks: no results (run `cargo bench -p namespaces --bench start` and `cargo bench -p e2e`)".into(),
         );
     }
     let memory: Option<MemoryReport> = std::fs::read_to_string(args.raw.join("memory.json"))
