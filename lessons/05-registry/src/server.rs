@@ -6,6 +6,7 @@
 //! request on one of a few worker threads. No authentication and no TLS: run it on a trusted
 //! network and list it in the clients' `insecure-registries`.
 
+mod blobs;
 mod guard;
 mod repos;
 
@@ -142,7 +143,7 @@ fn route(path: &str) -> Option<Route<'_>> {
     }
 }
 
-type Reply = Response<Box<dyn Read + Send>>;
+pub(crate) type Reply = Response<Box<dyn Read + Send>>;
 
 fn handle(repos: &Repos, mut request: Request, access_log: bool) {
     let url = request.url().to_string();
@@ -195,11 +196,11 @@ fn dispatch(
             None => error(404, "MANIFEST_UNKNOWN", "manifest unknown"),
         },
         (Put, Route::Manifest(name, reference)) => put_manifest(repos, name, reference, request),
-        (Get | Head, Route::Blob(_, digest)) => get_blob(repos, digest, request),
-        (Post, Route::UploadStart(name)) => start_upload(repos, name, query, request),
-        (Patch, Route::Upload(name, id)) => append(repos, name, id, request, None),
+        (Get | Head, Route::Blob(_, digest)) => blobs::get_blob(repos, digest, request),
+        (Post, Route::UploadStart(name)) => blobs::start_upload(repos, name, query, request),
+        (Patch, Route::Upload(name, id)) => blobs::append(repos, name, id, request, None),
         (Put, Route::Upload(name, id)) => {
-            append(repos, name, id, request, Some(query_param(query, "digest")))
+            blobs::append(repos, name, id, request, Some(query_param(query, "digest")))
         }
         _ => error(405, "UNSUPPORTED", "the operation is unsupported"),
     }
@@ -238,157 +239,7 @@ fn put_manifest(repos: &Repos, name: &str, reference: &str, request: &mut Reques
     }
 }
 
-/// Serves a blob, honouring `Range: bytes=N-` (so clients can resume) with `206`.
-fn get_blob(repos: &Repos, digest: &str, request: &Request) -> Reply {
-    let Ok(d) = digest.parse::<images::digest::Digest>() else {
-        return error(
-            400,
-            "DIGEST_INVALID",
-            "provided digest did not match uploaded content",
-        );
-    };
-    let path = repos.store.blob_path(&d);
-    let Ok(mut file) = std::fs::File::open(&path) else {
-        return error(404, "BLOB_UNKNOWN", "blob unknown to registry");
-    };
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let start = request_header(request, "Range")
-        .and_then(|r| {
-            r.strip_prefix("bytes=")?
-                .split('-')
-                .next()?
-                .parse::<u64>()
-                .ok()
-        })
-        .filter(|&s| s < size);
-    let mut headers = vec![
-        header("Content-Type", "application/octet-stream"),
-        header("Docker-Content-Digest", digest),
-        header("Accept-Ranges", "bytes"),
-    ];
-    let status = match start {
-        Some(start) => {
-            use std::io::Seek;
-            if file.seek(std::io::SeekFrom::Start(start)).is_err() {
-                return error(500, "UNKNOWN", "cannot seek blob");
-            }
-            headers.push(header(
-                "Content-Range",
-                &format!("bytes {start}-{}/{size}", size - 1),
-            ));
-            206
-        }
-        None => 200,
-    };
-    let len = size - start.unwrap_or(0);
-    Response::new(
-        status.into(),
-        headers,
-        Box::new(file) as Box<dyn Read + Send>,
-        Some(len as usize),
-        None,
-    )
-}
-
-fn start_upload(repos: &Repos, name: &str, query: &str, request: &mut Request) -> Reply {
-    let mount = query_param(query, "mount");
-    let mountable = mount
-        .as_deref()
-        .and_then(|m| m.parse::<images::digest::Digest>().ok());
-    if let Some(d) = mountable.filter(|d| repos.store.has_blob(d)) {
-        return Response::empty(201)
-            .with_header(header("Location", &format!("/v2/{name}/blobs/{d}")))
-            .with_header(header("Docker-Content-Digest", &d.to_string()))
-            .boxed();
-    }
-    let id = match repos.start_upload() {
-        Ok(id) => id,
-        Err(e) => return error(500, "UNKNOWN", &e.to_string()),
-    };
-    // A POST with ?digest= is a whole upload in one request.
-    if let Some(digest) = query_param(query, "digest") {
-        return append(repos, name, &id, request, Some(Some(digest)));
-    }
-    upload_accepted(name, &id, 0)
-}
-
-/// PATCH (`finish` = None) appends a chunk; PUT (`finish` = Some(digest)) appends the last
-/// bytes and commits the blob if its sha256 is `digest`.
-fn append(
-    repos: &Repos,
-    name: &str,
-    id: &str,
-    request: &mut Request,
-    finish: Option<Option<String>>,
-) -> Reply {
-    let Some(mut writer) = repos.take_upload(id) else {
-        return error(
-            404,
-            "BLOB_UPLOAD_UNKNOWN",
-            "blob upload unknown to registry",
-        );
-    };
-    let offset = writer.written().1;
-    let range_start = request_header(request, "Content-Range").and_then(|r| {
-        r.trim_start_matches("bytes ")
-            .split('-')
-            .next()?
-            .parse::<u64>()
-            .ok()
-    });
-    if range_start.is_some_and(|s| s != offset) {
-        repos.return_upload(id, writer);
-        return error(
-            416,
-            "BLOB_UPLOAD_INVALID",
-            &format!("chunk must start at {offset}"),
-        );
-    }
-    if std::io::copy(request.as_reader(), &mut writer).is_err() {
-        return error(
-            400,
-            "BLOB_UPLOAD_INVALID",
-            "upload body broke off; start the upload again",
-        );
-    }
-    match finish {
-        None => {
-            let size = writer.written().1;
-            repos.return_upload(id, writer);
-            upload_accepted(name, id, size)
-        }
-        Some(None) => error(400, "DIGEST_INVALID", "finishing an upload needs ?digest="),
-        Some(Some(digest)) => {
-            let Ok(expected) = digest.parse::<images::digest::Digest>() else {
-                return error(400, "DIGEST_INVALID", "invalid digest");
-            };
-            match writer.commit(&expected, None) {
-                Ok(d) => Response::empty(201)
-                    .with_header(header("Location", &format!("/v2/{name}/blobs/{d}")))
-                    .with_header(header("Docker-Content-Digest", &d.to_string()))
-                    .boxed(),
-                Err(_) => error(
-                    400,
-                    "DIGEST_INVALID",
-                    "provided digest did not match uploaded content",
-                ),
-            }
-        }
-    }
-}
-
-fn upload_accepted(name: &str, id: &str, size: u64) -> Reply {
-    Response::empty(202)
-        .with_header(header(
-            "Location",
-            &format!("/v2/{name}/blobs/uploads/{id}"),
-        ))
-        .with_header(header("Range", &format!("0-{}", size.saturating_sub(1))))
-        .with_header(header("Docker-Upload-UUID", id))
-        .boxed()
-}
-
-fn json(status: u16, body: String) -> Reply {
+pub(crate) fn json(status: u16, body: String) -> Reply {
     Response::from_string(body)
         .with_status_code(status)
         .with_header(header("Content-Type", "application/json"))
@@ -396,18 +247,18 @@ fn json(status: u16, body: String) -> Reply {
 }
 
 /// The spec's error body: `{"errors": [{"code": …, "message": …}]}`.
-fn error(status: u16, code: &str, message: &str) -> Reply {
+pub(crate) fn error(status: u16, code: &str, message: &str) -> Reply {
     json(
         status,
         serde_json::json!({ "errors": [{ "code": code, "message": message }] }).to_string(),
     )
 }
 
-fn header(name: &str, value: &str) -> Header {
+pub(crate) fn header(name: &str, value: &str) -> Header {
     Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
 }
 
-fn request_header(request: &Request, name: &'static str) -> Option<String> {
+pub(crate) fn request_header(request: &Request, name: &'static str) -> Option<String> {
     request
         .headers()
         .iter()
@@ -416,7 +267,7 @@ fn request_header(request: &Request, name: &'static str) -> Option<String> {
 }
 
 /// A query parameter, percent-decoded enough for digests (`sha256%3A…`).
-fn query_param(query: &str, key: &str) -> Option<String> {
+pub(crate) fn query_param(query: &str, key: &str) -> Option<String> {
     query
         .split('&')
         .filter_map(|kv| kv.split_once('='))

@@ -218,3 +218,59 @@ fn server_errors_are_retried_and_rate_limits_explained() {
     let message = err.to_string().replace(&limited, "HOST");
     insta::assert_snapshot!(message, @"rate limited by HOST (HTTP 429): log in for a higher limit, or pull through a classroom mirror (`registry-mirrors` in the registry config)");
 }
+
+#[test]
+fn a_server_that_ignores_range_makes_the_client_start_over_cleanly() {
+    // A blob server that always answers 200 with the whole blob, behind a proxy that cuts the
+    // first answer half-way: the client's Range request gets a full answer, so it must drop
+    // what it had and start again, never appending the whole blob to the partial one.
+    let blob = harness::registry::image::noise(1 << 20, 3);
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let port = server.server_addr().to_ip().unwrap().port();
+    let body = blob.clone();
+    std::thread::spawn(move || {
+        for request in server.incoming_requests() {
+            let _ = request.respond(tiny_http::Response::from_data(body.clone()));
+        }
+    });
+    let proxy = harness::registry::proxy::CuttingProxy::start(port, 300 * 1024);
+    let endpoint = Endpoint {
+        registry: proxy.host(),
+        base: format!("http://{}", proxy.host()),
+        mirror: false,
+    };
+    let descriptor = Descriptor {
+        media_type: "application/octet-stream".into(),
+        digest: sha256_digest(&blob),
+        size: blob.len() as u64,
+        platform: None,
+        annotations: None,
+    };
+    let store_dir = tempfile::tempdir().unwrap();
+    let store = Store::open(store_dir.path()).unwrap();
+
+    let fetched = fetch_blob(
+        &Client::anonymous(),
+        &endpoint,
+        "lab/app",
+        &descriptor,
+        &store,
+        &|_| {},
+    )
+    .unwrap();
+
+    assert_eq!(
+        fetched,
+        Fetch::Downloaded {
+            resumed: 0,
+            restarted: 1
+        }
+    );
+    assert_eq!(proxy.cuts(), 1);
+    let stored = std::fs::read(store.blob_path(&descriptor.digest.parse().unwrap())).unwrap();
+    assert_eq!(stored, blob);
+    assert!(
+        store_files(&store).iter().all(|f| !f.starts_with("tmp/")),
+        "no partial file left"
+    );
+}
