@@ -1,0 +1,144 @@
+//! The engine's errors: one enum, each variant carrying what failed and on what, with a message
+//! that says what to do. The CLI prints them the way the Docker CLI does (`Error: …`) and picks
+//! the exit code from [`Error::exit_code`].
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in an engine command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No container has this id, id prefix or name.
+    #[error("no such container: {0}")]
+    NoSuchContainer(String),
+    /// An id prefix matches more than one container.
+    #[error("multiple containers match {0:?}: use more characters of the id, or the name")]
+    Ambiguous(String),
+    /// `--name` is taken (Docker's wording, so students recognise it).
+    #[error(
+        "conflict: the container name \"/{name}\" is already in use by container \"{id}\": remove (or rename) that container to be able to reuse that name"
+    )]
+    NameInUse {
+        /// The name asked for.
+        name: String,
+        /// The container holding it.
+        id: String,
+    },
+    /// The container is in a state that forbids the command.
+    #[error("container {id} is {state}: {hint}")]
+    WrongState {
+        /// Container id (short).
+        id: String,
+        /// Its current state (`running`, `paused`, …).
+        state: String,
+        /// What to do instead.
+        hint: &'static str,
+    },
+    /// An image reference names nothing in the store.
+    #[error("no such image: {0}: pull or import it first (`capstone images` lists what is here)")]
+    NoSuchImage(String),
+    /// `rmi` of an image that a container still uses.
+    #[error(
+        "conflict: unable to remove image {image}: it is used by container {container}: remove the container first, or use -f"
+    )]
+    ImageInUse {
+        /// The image as typed.
+        image: String,
+        /// Short id of a container using it.
+        container: String,
+    },
+    /// A flag value or argument that makes no sense.
+    #[error("invalid {what} {value:?}: {why}")]
+    Invalid {
+        /// Which flag or argument.
+        what: &'static str,
+        /// The value given.
+        value: String,
+        /// Why, and what would be accepted.
+        why: String,
+    },
+    /// A file operation failed.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// What we were doing.
+        action: &'static str,
+        /// On which file.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// A system call failed.
+    #[error("{action} failed: {errno}")]
+    Sys {
+        /// The call and its argument.
+        action: String,
+        /// The errno.
+        errno: nix::errno::Errno,
+    },
+    /// A state file is not what we wrote.
+    #[error("corrupt state file {path}: {why}: remove the container with `capstone rm -f`")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// The container's first process could not be started.
+    #[error("failed to start container {id}: {why}")]
+    Start {
+        /// Container id (short).
+        id: String,
+        /// Why.
+        why: String,
+    },
+    /// From the images library (lesson 04).
+    #[error(transparent)]
+    Images(#[from] images::Error),
+    /// From the overlay library (lesson 03).
+    #[error(transparent)]
+    Overlay(#[from] overlay::Error),
+    /// From the cgroups library (lesson 02).
+    #[error(transparent)]
+    Cgroups(#[from] cgroups::Error),
+    /// From the namespaces library (lesson 01).
+    #[error(transparent)]
+    Namespaces(#[from] namespaces::Error),
+    /// From the registry library (lesson 05).
+    #[error(transparent)]
+    Registry(#[from] registry::Error),
+    /// An image reference that does not parse.
+    #[error(transparent)]
+    Reference(#[from] registry::reference::ReferenceError),
+}
+
+/// Results of the engine.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an I/O error with the action and the path.
+    pub fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
+    }
+
+    /// Wraps an errno with the call that failed.
+    pub fn sys(action: impl Into<String>) -> impl FnOnce(nix::errno::Errno) -> Error {
+        let action = action.into();
+        move |errno| Error::Sys { action, errno }
+    }
+
+    /// A bad flag value.
+    pub fn invalid(what: &'static str, value: impl Into<String>, why: impl Into<String>) -> Error {
+        Error::Invalid {
+            what,
+            value: value.into(),
+            why: why.into(),
+        }
+    }
+}

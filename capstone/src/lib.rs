@@ -1,0 +1,37 @@
+//! The capstone: a small daemonless container engine with Docker's verbs, put together from
+//! the lab's lessons — namespaces and pivot_root (01), cgroups (02), overlayfs (03), images
+//! (04) and registries (05).
+//!
+//! Like podman, there is no daemon: every command is one process working on shared state on
+//! disk ([`state`]), guarded by flock(2). A container is started by a *monitor* ([`monitor`]),
+//! its parent for life: the CLI itself in the foreground, a small detached process for `-d`.
+//! The container's first process is created by [`runtime`] with clone(2) and sets itself up
+//! (overlay root, `/proc`, `/dev`, pivot_root, capabilities, [`security`]) before execve(2).
+//!
+//! Modules, in the order `run` uses them: [`cli`] → [`commands`] → [`create`] (record, layer
+//! dirs, via [`images_ref`]) → [`lifecycle`] / [`monitor`] → [`cgroup`] → [`runtime`] →
+//! [`security`] → execve; then [`logs`], [`remove`]. [`exec`] joins a running container.
+
+pub mod cgroup;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod commit;
+pub mod container;
+pub mod create;
+pub mod error;
+pub mod exec;
+pub mod ids;
+pub mod images_ref;
+pub mod init;
+pub mod lifecycle;
+pub mod logs;
+pub mod monitor;
+pub mod pty;
+pub mod registries;
+pub mod remove;
+pub mod runtime;
+pub mod security;
+pub mod state;
+
+pub use error::{Error, Result};

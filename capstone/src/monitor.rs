@@ -1,0 +1,327 @@
+//! The monitor: the one process that is a container's parent from start to exit, like podman's
+//! `conmon`. It makes the cgroup, creates the container's first process (see [`runtime`]),
+//! records it as running, then pumps its output into the log (and, in the foreground, to the
+//! terminal), forwards signals, waits for it with waitpid(2), removes the cgroup, records the
+//! exit code and, for `--rm`, removes the container.
+//!
+//! For `run -d` and `start` the monitor is a separate, detached process (the CLI re-executes
+//! itself as `capstone __monitor ID` in a new session, setsid(2)), so the CLI can exit and the
+//! container lives on. In the foreground the CLI itself is the monitor.
+//!
+//! One thread, one poll(2) loop over: a signalfd(2) (SIGCHLD and the signals to forward), the
+//! container's stdout and stderr pipes (or its pty master), and with `-it` our own stdin.
+//!
+//! [`runtime`]: crate::runtime
+
+use crate::container::Container;
+use crate::logs::{LogWriter, Stream};
+use crate::runtime::{self, Stdio};
+use crate::{Error, Result, cgroup, clock, pty, security, state};
+use nix::fcntl::OFlag;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
+use nix::sys::signalfd::SignalFd;
+use nix::sys::wait::{WaitPidFlag, waitpid};
+use nix::unistd::Pid;
+use std::io::Write;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+
+/// Signals a foreground monitor passes on to the container (Docker's `--sig-proxy`).
+const FORWARDED: [Signal; 6] = [
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+];
+
+/// Runs container `id` to its end and returns its exit code. `on_started` is called once the
+/// command has been released (a detached monitor tells the waiting CLI "ok" there).
+// ANCHOR: monitor_run
+pub fn run(
+    paths: &state::Paths,
+    id: &str,
+    foreground: bool,
+    on_started: impl FnOnce(&Container),
+) -> Result<i32> {
+    let record = state::load(paths, id)?;
+    if record.is_active() {
+        return Err(Error::WrongState {
+            id: record.short_id().into(),
+            state: record.state.status.clone(),
+            hint: "it is already running",
+        });
+    }
+    let caps = security::capability_set(
+        &record.host_config.cap_add,
+        &record.host_config.cap_drop,
+        record.host_config.privileged,
+    )?;
+    let mut io = Io::prepare(&record, foreground)?;
+    let signals = block_signals()?;
+    let cgroup = cgroup::create(&record)?;
+    let created = match runtime::create(&record, io.child_stdio(), &caps) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = cgroup.remove();
+            return Err(e);
+        }
+    };
+    let pid = created.pid();
+    // Into the cgroup *before* the gate opens: nothing the container runs escapes its limits.
+    if let Err(e) = cgroup.add_process(pid) {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        let _ = waitpid(Pid::from_raw(pid), None);
+        let _ = cgroup.remove();
+        return Err(e.into());
+    }
+    let me = std::process::id() as i32;
+    let record = state::update(paths, id, |c| {
+        c.state.status = "running".into();
+        c.state.running = true;
+        c.state.paused = false;
+        c.state.pid = pid;
+        c.state.pid_start = state::start_time(pid).unwrap_or(0);
+        c.state.monitor_pid = me;
+        c.state.monitor_start = state::start_time(me).unwrap_or(0);
+        c.state.exit_code = 0;
+        c.state.error.clear();
+        c.state.started_at = clock::now();
+        c.state.finished_at = clock::ZERO_TIME.into();
+    })?;
+    created.start()?;
+    io.close_child_side();
+    on_started(&record);
+    let raw = (foreground && record.config.tty)
+        .then(|| pty::RawMode::enter(std::io::stdin().as_fd()))
+        .flatten();
+    let mut log = LogWriter::open(&paths.log(id))?;
+    let code = pump(&mut io, &signals, pid, foreground, &mut log);
+    drop(raw);
+    log.flush();
+    finish(paths, &record, code)
+}
+// ANCHOR_END: monitor_run
+
+/// After the exit: the cgroup goes (with anything left inside), the record says `exited`,
+/// and a `--rm` container goes entirely.
+fn finish(paths: &state::Paths, record: &Container, code: i32) -> Result<i32> {
+    let cgroup_result = cgroup::remove(record);
+    let record = state::update(paths, &record.id, |c| c.state.mark_exited(code))?;
+    if record.host_config.auto_remove {
+        crate::remove::remove(paths, &record)?;
+    }
+    cgroup_result?;
+    Ok(code)
+}
+
+/// Blocks SIGCHLD and the forwarded signals and returns a signalfd(2) that reads them. The
+/// container's process unblocks them again before it execs (see `runtime`).
+fn block_signals() -> Result<SignalFd> {
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGCHLD);
+    set.add(Signal::SIGWINCH);
+    for s in FORWARDED {
+        set.add(s);
+    }
+    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None).map_err(Error::sys("sigprocmask(2)"))?;
+    SignalFd::with_flags(&set, nix::sys::signalfd::SfdFlags::SFD_CLOEXEC)
+        .map_err(Error::sys("signalfd(2)"))
+}
+
+/// The container's stdio: our ends and its ends.
+struct Io {
+    tty: bool,
+    forward_stdin: bool,
+    master: Option<OwnedFd>,
+    out: Option<OwnedFd>,
+    err: Option<OwnedFd>,
+    child_ends: Vec<OwnedFd>,
+    child_fds: [i32; 3],
+}
+
+impl Io {
+    /// A pty for `-t`; otherwise two pipes (pipe2(2)) for stdout and stderr, and stdin either
+    /// our own (`-i` in the foreground) or `/dev/null`.
+    fn prepare(record: &Container, foreground: bool) -> Result<Io> {
+        let stdin = std::io::stdin();
+        if record.config.tty {
+            let size_from = (foreground && pty::is_terminal(stdin.as_fd())).then(|| stdin.as_fd());
+            let pair = pty::open(size_from)?;
+            let fd = pair.slave.as_raw_fd();
+            return Ok(Io {
+                tty: true,
+                forward_stdin: foreground && record.config.open_stdin,
+                master: Some(pair.master),
+                out: None,
+                err: None,
+                child_ends: vec![pair.slave],
+                child_fds: [fd, fd, fd],
+            });
+        }
+        let (out_r, out_w) =
+            nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2(2)"))?;
+        let (err_r, err_w) =
+            nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2(2)"))?;
+        let stdin_fd: OwnedFd = if foreground && record.config.open_stdin {
+            stdin
+                .as_fd()
+                .try_clone_to_owned()
+                .map_err(Error::io("dup", "stdin"))?
+        } else {
+            std::fs::File::open("/dev/null")
+                .map_err(Error::io("open", "/dev/null"))?
+                .into()
+        };
+        let child_fds = [stdin_fd.as_raw_fd(), out_w.as_raw_fd(), err_w.as_raw_fd()];
+        Ok(Io {
+            tty: false,
+            forward_stdin: false,
+            master: None,
+            out: Some(out_r),
+            err: Some(err_r),
+            child_ends: vec![stdin_fd, out_w, err_w],
+            child_fds,
+        })
+    }
+
+    fn child_stdio(&self) -> Stdio {
+        Stdio {
+            fds: self.child_fds,
+            tty: self.tty,
+        }
+    }
+
+    /// Our copies of the container's ends must go, or we would never see end-of-file.
+    fn close_child_side(&mut self) {
+        self.child_ends.clear();
+    }
+
+    fn open(&self) -> bool {
+        self.master.is_some() || self.out.is_some() || self.err.is_some()
+    }
+}
+
+/// What a polled descriptor is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Signals,
+    Out,
+    Err,
+    Stdin,
+}
+
+/// The poll(2) loop: until the container has exited *and* its output is drained.
+fn pump(io: &mut Io, signals: &SignalFd, pid: i32, foreground: bool, log: &mut LogWriter) -> i32 {
+    let mut exit: Option<i32> = None;
+    let stdin = std::io::stdin();
+    let mut stdin_open = io.forward_stdin;
+    let mut buf = vec![0u8; 64 * 1024];
+    while exit.is_none() || io.open() {
+        let mut slots = vec![Slot::Signals];
+        let mut fds = vec![PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
+        if let Some(fd) = io.master.as_ref().or(io.out.as_ref()) {
+            slots.push(Slot::Out);
+            fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
+        }
+        if let Some(fd) = &io.err {
+            slots.push(Slot::Err);
+            fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
+        }
+        if stdin_open {
+            slots.push(Slot::Stdin);
+            fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
+        }
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => break,
+        }
+        let ready: Vec<Slot> = slots
+            .into_iter()
+            .zip(&fds)
+            .filter(|(_, f)| f.revents().is_some_and(|r| !r.is_empty()))
+            .map(|(slot, _)| slot)
+            .collect();
+        drop(fds);
+        if ready.contains(&Slot::Signals)
+            && let Ok(Some(info)) = signals.read_signal()
+        {
+            match Signal::try_from(info.ssi_signo as i32) {
+                Ok(Signal::SIGCHLD) => {
+                    if let Ok(status) = waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
+                        exit = exit.or(namespaces::process::exit_code(status));
+                    }
+                }
+                Ok(Signal::SIGWINCH) => {
+                    if let Some(master) = &io.master {
+                        pty::copy_window_size(stdin.as_fd(), master.as_fd());
+                    }
+                }
+                Ok(other) if exit.is_none() => {
+                    let _ = kill(Pid::from_raw(pid), other);
+                }
+                _ => {}
+            }
+        }
+        if ready.contains(&Slot::Out) {
+            let slot = if io.master.is_some() {
+                &mut io.master
+            } else {
+                &mut io.out
+            };
+            copy_out(slot, &mut buf, Stream::Stdout, foreground, log);
+        }
+        if ready.contains(&Slot::Err) {
+            copy_out(&mut io.err, &mut buf, Stream::Stderr, foreground, log);
+        }
+        if ready.contains(&Slot::Stdin) {
+            match nix::unistd::read(stdin.as_fd(), &mut buf) {
+                Ok(n) if n > 0 => {
+                    if let Some(master) = &io.master {
+                        let _ = write_all(master, &buf[..n]);
+                    }
+                }
+                _ => stdin_open = false,
+            }
+        }
+    }
+    exit.unwrap_or(255)
+}
+
+/// Reads what is there from one output fd into the log (and our own stdout/stderr in the
+/// foreground); closes the slot at end-of-file (or EIO, what a pty master reads once the
+/// last slave is closed).
+fn copy_out(
+    slot: &mut Option<OwnedFd>,
+    buf: &mut [u8],
+    stream: Stream,
+    echo: bool,
+    log: &mut LogWriter,
+) {
+    let Some(fd) = slot else { return };
+    match nix::unistd::read(fd.as_fd(), buf) {
+        Ok(n) if n > 0 => {
+            log.write(stream, &buf[..n]);
+            if echo {
+                if stream == Stream::Stdout {
+                    let mut out = std::io::stdout().lock();
+                    let _ = out.write_all(&buf[..n]).and_then(|()| out.flush());
+                } else {
+                    let _ = std::io::stderr().write_all(&buf[..n]);
+                }
+            }
+        }
+        Err(nix::errno::Errno::EINTR | nix::errno::Errno::EAGAIN) => {}
+        _ => *slot = None,
+    }
+}
+
+fn write_all(fd: &OwnedFd, mut bytes: &[u8]) -> nix::Result<()> {
+    while !bytes.is_empty() {
+        let n = nix::unistd::write(fd, bytes)?;
+        bytes = &bytes[n..];
+    }
+    Ok(())
+}

@@ -1,0 +1,251 @@
+//! `capstone run` end to end: exit codes as Docker gives them, the container's view of the
+//! world (namespaces, capabilities, masked paths, nodev root, no leaked descriptors), limits
+//! in the cgroup, and nothing left behind afterwards.
+
+mod capstone_support;
+
+use capstone_support::{Engine, cgroup_dirs, host_mounts};
+
+#[test]
+fn exit_status_of_the_command_is_the_exit_status_of_run() {
+    let engine = Engine::with_busybox();
+    let run = engine.run(&["run", "--rm", "busybox", "sh", "-c", "echo hello; exit 3"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.stdout, "hello\n");
+}
+
+#[test]
+fn a_command_missing_from_the_image_exits_127() {
+    let engine = Engine::with_busybox();
+    let run = engine.run(&["run", "--rm", "busybox", "no-such-command"]);
+    assert_eq!(run.code, 127, "{run:?}");
+    assert!(run.stderr.contains("executable file not found"), "{run:?}");
+}
+
+#[test]
+fn a_file_that_cannot_be_executed_exits_126() {
+    let engine = Engine::with_busybox();
+    let run = engine.run(&["run", "--rm", "busybox", "/etc/passwd"]);
+    assert_eq!(run.code, 126, "{run:?}");
+}
+
+#[test]
+fn a_command_killed_by_a_signal_exits_128_plus_the_signal() {
+    let engine = Engine::with_busybox();
+    // With --init the command is pid 2, which (unlike a pid 1) can die of its own signal.
+    let run = engine.run(&[
+        "run",
+        "--rm",
+        "--init",
+        "busybox",
+        "sh",
+        "-c",
+        "kill -USR1 $$",
+    ]);
+    assert_eq!(run.code, 128 + libc::SIGUSR1, "{run:?}");
+}
+
+#[test]
+fn the_image_config_and_flags_shape_the_process() {
+    let engine = Engine::with_busybox();
+    let out = engine.ok(&[
+        "run",
+        "--rm",
+        "-e",
+        "GREETING=hi",
+        "-w",
+        "/work/dir",
+        "-u",
+        "nobody",
+        "--hostname",
+        "lab",
+        "busybox",
+        "sh",
+        "-c",
+        "echo $GREETING; pwd; id -u; hostname; echo $PATH",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "hi");
+    assert_eq!(
+        lines[1], "/work/dir",
+        "the working directory is created if the image lacks it"
+    );
+    assert_ne!(lines[2], "0", "-u nobody runs as nobody's uid");
+    assert_eq!(lines[3], "lab");
+    assert!(lines[4].contains("/bin"), "PATH from the image: {out}");
+}
+
+#[test]
+fn the_container_is_pid_1_in_its_own_namespaces() {
+    let engine = Engine::with_busybox();
+    let out = engine.ok(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "echo $$; ls /proc | grep -c '^[0-9]'; readlink /proc/self/ns/net",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "1");
+    assert!(
+        lines[1].parse::<u32>().unwrap() <= 3,
+        "only the container's processes are visible: {out}"
+    );
+    let host_net = std::fs::read_link("/proc/self/ns/net").unwrap();
+    assert_ne!(
+        lines[2],
+        host_net.to_str().unwrap(),
+        "a network namespace of its own"
+    );
+}
+
+#[test]
+fn docker_default_capabilities_with_an_empty_inheritable_set() {
+    let engine = Engine::with_busybox();
+    let out = engine.ok(&[
+        "run",
+        "--rm",
+        "busybox",
+        "grep",
+        "^Cap",
+        "/proc/self/status",
+    ]);
+    // Docker's 14 default capabilities as a mask (moby's defaults; what `docker run` shows).
+    assert!(out.contains("CapBnd:\t00000000a80425fb"), "{out}");
+    assert!(out.contains("CapEff:\t00000000a80425fb"), "{out}");
+    assert!(out.contains("CapInh:\t0000000000000000"), "{out}");
+    let dropped = engine.ok(&[
+        "run",
+        "--rm",
+        "--cap-drop",
+        "ALL",
+        "busybox",
+        "grep",
+        "^CapBnd",
+        "/proc/self/status",
+    ]);
+    assert!(dropped.contains("0000000000000000"), "{dropped}");
+}
+
+#[test]
+fn sensitive_proc_paths_are_masked_or_read_only() {
+    let engine = Engine::with_busybox();
+    let run = engine.run(&["run", "--rm", "busybox", "sh", "-c",
+        "wc -c < /proc/keys; ls /proc/acpi 2>/dev/null | wc -l; echo 1 > /proc/sys/kernel/sysrq && echo WROTE"]);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines[0].trim(), "0", "/proc/keys reads empty: {run:?}");
+    assert_eq!(
+        lines[1].trim(),
+        "0",
+        "/proc/acpi is an empty directory: {run:?}"
+    );
+    assert!(
+        !run.stdout.contains("WROTE"),
+        "/proc/sys must be read-only: {run:?}"
+    );
+}
+
+#[test]
+fn a_device_node_made_in_the_container_cannot_be_opened() {
+    let engine = Engine::with_busybox();
+    // CAP_MKNOD is a default capability, so mknod works; the nodev root makes it useless.
+    let run = engine.run(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "mknod /mem c 1 1 && head -c 1 /mem",
+    ]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("Permission denied"), "{run:?}");
+}
+
+#[test]
+fn no_descriptor_of_the_engine_reaches_the_container() {
+    let engine = Engine::with_busybox();
+    let out = engine.ok(&["run", "--rm", "busybox", "ls", "/proc/self/fd"]);
+    let fds: Vec<&str> = out.split_whitespace().collect();
+    // 0, 1, 2 and the directory ls itself is reading.
+    assert!(fds.len() <= 4, "leaked descriptors: {fds:?}");
+}
+
+#[test]
+fn read_only_root_refuses_writes() {
+    let engine = Engine::with_busybox();
+    let run = engine.run(&["run", "--rm", "--read-only", "busybox", "touch", "/file"]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("Read-only file system"), "{run:?}");
+}
+
+#[test]
+fn limits_are_written_to_the_container_cgroup_and_removed_with_it() {
+    let engine = Engine::with_busybox();
+    let id = engine.detached(&[
+        "--memory",
+        "64m",
+        "--pids-limit",
+        "20",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    let dirs = cgroup_dirs(&id);
+    let memory = dirs
+        .iter()
+        .find(|d| d.starts_with("/sys/fs/cgroup/memory"))
+        .expect("memory cgroup");
+    let limit = std::fs::read_to_string(memory.join("memory.limit_in_bytes"))
+        .or_else(|_| std::fs::read_to_string(memory.join("memory.max")))
+        .unwrap();
+    assert_eq!(limit.trim(), (64u64 << 20).to_string());
+    let pid = engine.inspect(&id)["State"]["Pid"].as_i64().unwrap();
+    let procs = std::fs::read_to_string(memory.join("cgroup.procs")).unwrap();
+    assert!(
+        procs.lines().any(|p| p == pid.to_string()),
+        "the container's pid 1 is in its cgroup"
+    );
+    assert!(
+        !host_mounts().contains(&id),
+        "the overlay lives only in the container's mount namespace"
+    );
+    engine.ok(&["rm", "-f", &id]);
+    for dir in dirs {
+        assert!(!dir.exists(), "{} left behind", dir.display());
+    }
+    assert!(!engine.root.path().join("containers").join(&id).exists());
+}
+
+#[test]
+fn an_unknown_image_is_a_clear_error_with_code_125() {
+    let engine = Engine::new();
+    let run = engine.run(&["run", "--rm", "nosuchimage-here:1", "true"]);
+    assert_eq!(run.code, 125, "{run:?}");
+    assert!(run.stderr.contains("nosuchimage-here"), "{run:?}");
+    assert_eq!(
+        engine.ok(&["ps", "-aq"]),
+        "",
+        "a failed run leaves no container"
+    );
+}
+
+#[test]
+fn bad_flag_values_are_refused_before_anything_is_made() {
+    let engine = Engine::with_busybox();
+    for args in [
+        &["run", "--memory", "lots", "busybox", "true"][..],
+        &["run", "--cpus", "-1", "busybox", "true"],
+        &["run", "--pids-limit", "0", "busybox", "true"],
+        &["run", "--name", "-bad", "busybox", "true"],
+        &["run", "--network", "moon", "busybox", "true"],
+        &["run", "--cap-add", "FLY", "busybox", "true"],
+        &["run", "-w", "relative", "busybox", "true"],
+        &["run", "--no-such-flag", "busybox", "true"],
+    ] {
+        let run = engine.run(args);
+        assert_eq!(run.code, 125, "{args:?}: {run:?}");
+        assert!(!run.stderr.is_empty(), "{args:?} says why");
+    }
+    assert_eq!(engine.ok(&["ps", "-aq"]), "");
+}

@@ -1,0 +1,228 @@
+//! What the capstone's end-to-end tests share: the `capstone` binary (built once), an engine
+//! with its own temporary `--root` and `--runroot` per test (removed, with every container in
+//! it, when the test ends), and a busybox image imported with `capstone import` from a tarball
+//! that GNU tar made of lesson 01's busybox root filesystem.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// The `capstone` executable: `CAPSTONE_BIN` if set; else the one cargo built beside this
+/// test (`cargo test --workspace` builds every binary first) when it is newer than every
+/// source file it is made from; else a fresh build into a target directory of its own. (Tests
+/// of one package cannot name another package's binary, and a nested cargo on this test's own
+/// target directory would wait forever for the lock the running `cargo test` holds.)
+pub fn capstone_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("CAPSTONE_BIN") {
+            return bin.into();
+        }
+        // <target>/<profile>/deps/<this test>
+        let exe = std::env::current_exe().expect("test executable path");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>");
+        let beside = profile_dir.join("capstone");
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let sources = newest_mtime(&[
+            workspace.join("capstone"),
+            workspace.join("lessons"),
+            workspace.join("Cargo.lock"),
+        ]);
+        if modified(&beside).is_some_and(|built| built >= sources) {
+            return beside;
+        }
+        let target = profile_dir
+            .parent()
+            .expect("target dir")
+            .join("capstone-e2e");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "capstone", "--bin", "capstone"])
+            .env("CARGO_TARGET_DIR", &target)
+            .current_dir(&workspace)
+            .status()
+            .expect("run cargo build -p capstone");
+        assert!(status.success(), "cargo build -p capstone failed");
+        target.join("debug/capstone")
+    })
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The newest modification time of the files under `roots` (skipping `target` dirs).
+fn newest_mtime(roots: &[PathBuf]) -> std::time::SystemTime {
+    let mut newest = std::time::SystemTime::UNIX_EPOCH;
+    let mut stack: Vec<PathBuf> = roots.to_vec();
+    while let Some(path) = stack.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() {
+            if path.file_name() == Some("target".as_ref()) {
+                continue;
+            }
+            if let Ok(entries) = std::fs::read_dir(&path) {
+                stack.extend(entries.flatten().map(|e| e.path()));
+            }
+        } else if let Ok(m) = meta.modified() {
+            newest = newest.max(m);
+        }
+    }
+    newest
+}
+
+/// A tarball of the busybox root filesystem, made once per test process with GNU tar.
+pub fn busybox_tarball() -> &'static Path {
+    static TAR: OnceLock<PathBuf> = OnceLock::new();
+    TAR.get_or_init(|| {
+        let rootfs = namespaces::rootfs::busybox_rootfs().expect("busybox rootfs");
+        let dir = std::env::temp_dir().join(format!("capstone-e2e-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let tar = dir.join("busybox.tar");
+        let status = Command::new("tar")
+            .arg("-C")
+            .arg(&rootfs)
+            .args(["--numeric-owner", "-cf"])
+            .arg(&tar)
+            .arg(".")
+            .status()
+            .expect("run tar");
+        assert!(status.success(), "tar of the busybox rootfs failed");
+        tar
+    })
+}
+
+/// An engine with its own state; dropping it force-removes every container and the state.
+pub struct Engine {
+    pub root: tempfile::TempDir,
+    pub runroot: tempfile::TempDir,
+}
+
+/// What one command did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Engine {
+    /// A fresh engine with no images.
+    pub fn new() -> Engine {
+        Engine {
+            root: tempfile::Builder::new()
+                .prefix("capstone-root-")
+                .tempdir()
+                .unwrap(),
+            runroot: tempfile::Builder::new()
+                .prefix("capstone-run-")
+                .tempdir()
+                .unwrap(),
+        }
+    }
+
+    /// A fresh engine with the busybox image imported as `busybox` (default command `sh`).
+    pub fn with_busybox() -> Engine {
+        let engine = Engine::new();
+        let tar = busybox_tarball().to_str().unwrap().to_string();
+        engine.ok(&["import", "--change", r#"CMD ["sh"]"#, &tar, "busybox"]);
+        engine
+    }
+
+    /// The command, with this engine's state directories, stdin from /dev/null.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(capstone_bin());
+        cmd.arg("--root")
+            .arg(self.root.path())
+            .arg("--runroot")
+            .arg(self.runroot.path());
+        cmd.args(args).stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs a command to completion.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out: Output = self.command(args).output().expect("run capstone");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let run = self.run(args);
+        assert_eq!(run.code, 0, "capstone {args:?} failed: {run:?}");
+        run.stdout
+    }
+
+    /// `inspect` of one container or image, parsed.
+    pub fn inspect(&self, name: &str) -> serde_json::Value {
+        let out = self.ok(&["inspect", name]);
+        let mut list: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+        list.remove(0)
+    }
+
+    /// Starts a detached container and returns its id.
+    pub fn detached(&self, args: &[&str]) -> String {
+        let mut all = vec!["run", "-d"];
+        all.extend_from_slice(args);
+        self.ok(&all).trim().to_string()
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let ids = self.run(&["ps", "-aq"]).stdout;
+        let ids: Vec<&str> = ids.split_whitespace().collect();
+        if !ids.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(ids);
+            let _ = self.run(&args);
+        }
+    }
+}
+
+/// The host's mount table, to check nothing of ours is left mounted.
+pub fn host_mounts() -> String {
+    std::fs::read_to_string("/proc/self/mountinfo").unwrap()
+}
+
+/// The directories a container's cgroup would have (v1: one per hierarchy we use; v2: one),
+/// found beneath this process's own cgroups as the engine makes them.
+pub fn cgroup_dirs(id: &str) -> Vec<PathBuf> {
+    let name = format!("capstone-{id}");
+    let mut dirs = Vec::new();
+    for line in std::fs::read_to_string("/proc/self/cgroup")
+        .unwrap()
+        .lines()
+    {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (
+            parts.next(),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or("/"),
+        );
+        let sub = path.trim_start_matches('/');
+        for controller in ["memory", "pids", "cpu", "freezer"] {
+            if controllers.split(',').any(|c| c == controller) {
+                dirs.push(
+                    Path::new("/sys/fs/cgroup")
+                        .join(controller)
+                        .join(sub)
+                        .join(&name),
+                );
+            }
+        }
+        if controllers.is_empty() && Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+            dirs.push(Path::new("/sys/fs/cgroup").join(&name));
+        }
+    }
+    dirs
+}
