@@ -17,6 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
+ARGS=("$@")
 
 QUICK=0
 CRITERION=1
@@ -42,14 +43,16 @@ done
 # crun (and podman, which runs crun) refuse "hybrid" cgroups: v1 controllers plus a cgroup2
 # mount at /sys/fs/cgroup/unified that owns a controller. Run the whole comparison in a private
 # mount namespace in which that cgroup2 mount is covered by an empty tmpfs: there every runtime
-# (ours included) sees a plain cgroup v1 machine. Nothing changes outside this namespace.
+# (ours included) sees a plain cgroup v1 machine. The tmpfs is writable because crun still
+# makes a directory for the (now empty) unified hierarchy that /proc/self/cgroup names.
+# Nothing changes outside this namespace.
 if [ -z "${KIT_BENCH_IN_NS:-}" ] && [ "$(stat -fc %T /sys/fs/cgroup)" = tmpfs ] \
     && [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
     echo "compare: hybrid cgroups here; rerunning in a private mount namespace with /sys/fs/cgroup/unified hidden"
-    exec unshare --mount --propagation private env KIT_BENCH_IN_NS=hide-unified "$0" "$@"
+    exec unshare --mount --propagation private env KIT_BENCH_IN_NS=hide-unified "$0" "${ARGS[@]}"
 fi
 if [ "${KIT_BENCH_IN_NS:-}" = hide-unified ]; then
-    mount -t tmpfs -o ro,size=4k kit-hide-cgroup2 /sys/fs/cgroup/unified
+    mount -t tmpfs -o size=1m,mode=755 kit-hide-cgroup2 /sys/fs/cgroup/unified
 fi
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -99,7 +102,7 @@ try() { # try ARRAY NAME COMMAND...
     fi
 }
 
-try OURS "kit-run (lessons 01-03: cgroup, overlay, namespaces)" "$BIN/kit-run" /bin/true
+try OURS "kit-run (lessons 01-03)" "$BIN/kit-run" /bin/true
 
 if [ -f capstone/src/main.rs ] && cargo build --release --quiet -p capstone 2>"$WORK/capstone-build.log"; then
     export CAPSTONE_ROOT=$WORK/capstone CAPSTONE_RUNROOT=$WORK/capstone-run
@@ -119,7 +122,7 @@ try PEERS "runc run" runc run --bundle "$WORK/bundle" kit-bench-runc
 try PEERS "crun run" crun run --bundle "$WORK/bundle" kit-bench-crun
 if podman import "$WORK/rootfs.tar" localhost/kit-busybox:bench >/dev/null 2>"$WORK/podman.log"; then
     # root here lacks CAP_SYS_RESOURCE: podman's default nofile/nproc limits cannot be set.
-    try PEERS "podman run --rm (crun, --network none)" podman run --rm --network none \
+    try PEERS "podman run --rm --network none" podman run --rm --network none \
         --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/kit-busybox:bench /bin/true
 else
     gap "podman run --rm: not measured: podman import failed: $(tail -n 1 "$WORK/podman.log")"
@@ -132,7 +135,7 @@ VMS=()
 if [ "$ACCEL" != none ]; then
     for machine in microvm q35; do
         if qemu-system-x86_64 -M help | grep -q "^$machine "; then
-            VMS+=(-n "VM: $machine ($ACCEL), boot to power-off" "$BIN/kit-vm boot --machine $machine --accel $accel_flag")
+            VMS+=(-n "VM $machine ($ACCEL): boot, power off" "$BIN/kit-vm boot --machine $machine --accel $accel_flag")
         else
             gap "VM $machine: not measured: this QEMU has no $machine machine"
         fi

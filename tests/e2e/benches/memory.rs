@@ -126,7 +126,7 @@ fn measure_containers(rows: &mut Vec<MemoryRow>) -> Result<(), String> {
             monitor = monitor + m;
         }
         rows.push(MemoryRow {
-            what: "container: busybox sleep + kit-run monitor".into(),
+            what: "container: sleep + kit-run".into(),
             kind: Kind::Ours,
             instances: n,
             workload,
@@ -157,7 +157,7 @@ fn measure_vms(rows: &mut Vec<MemoryRow>) -> Result<(), String> {
         let workload = procmem::of_processes(&pids).map_err(|e| e.to_string())?;
         rows.push(MemoryRow {
             what: format!(
-                "VM: {} ({}), 256 MiB guest",
+                "VM {} ({}), 256 MiB guest RAM",
                 machine.name(),
                 accel_label(boot.accel)
             ),
