@@ -57,7 +57,13 @@ pub fn copy_into_layer(plan: &CopyPlan, layer: &Path, lowers: &LowerStack) -> Re
         let src = plan.root.dir.join(rel);
         let meta = fs::symlink_metadata(&src).map_err(|e| format!("{}: {e}", rel.display()))?;
         if meta.is_dir() {
+            let created = lowers.lookup(&dest).map_err(|e| e.to_string())?.is_none();
             make_parents(layer, &dest, lowers, true)?;
+            if created && let Some((uid, gid)) = plan.owner {
+                // A destination directory COPY creates belongs to --chown's owner too.
+                std::os::unix::fs::lchown(layer.join(&dest), Some(uid), Some(gid))
+                    .map_err(|e| e.to_string())?;
+            }
             copy_tree(plan, rel, &layer.join(&dest))?;
         } else if plan.extract_tars && is_tar(&src) {
             make_parents(layer, &dest, lowers, true)?;
@@ -179,8 +185,7 @@ fn is_tar(path: &Path) -> bool {
     (n >= 2 && head[..2] == [0x1f, 0x8b]) || (n >= 262 && &head[257..262] == b"ustar")
 }
 
-/// `ADD archive.tar /dir/`: unpacked with owners and modes kept; the tar crate refuses
-/// entries that would land outside `dest` (`..`, absolute paths, through symlinks).
+/// `ADD archive.tar /dir/`: unpacked with owners and modes kept.
 fn extract_tar(src: &Path, dest: &Path) -> Result<(), String> {
     let file = fs::File::open(src).map_err(|e| format!("{}: {e}", src.display()))?;
     let mut input = std::io::BufReader::new(file);
@@ -193,7 +198,27 @@ fn extract_tar(src: &Path, dest: &Path) -> Result<(), String> {
     let mut archive = tar::Archive::new(reader);
     archive.set_preserve_permissions(true);
     archive.set_preserve_ownerships(true);
-    archive
-        .unpack(dest)
-        .map_err(|e| format!("extract {}: {e}", src.display()))
+    let fail = |e: std::io::Error| format!("extract {}: {e}", src.display());
+    let mut root = None;
+    for entry in archive.entries().map_err(fail)? {
+        let mut entry = entry.map_err(fail)?;
+        let path = entry.path().map_err(fail)?.into_owned();
+        if path.components().all(|c| c == Component::CurDir) {
+            // The archive's own `./`: its owner and mode go to the destination directory.
+            let h = entry.header();
+            root = Some((
+                h.mode().map_err(fail)?,
+                h.uid().map_err(fail)?,
+                h.gid().map_err(fail)?,
+            ));
+            continue;
+        }
+        // unpack_in refuses paths that would land outside `dest` (`..`, through symlinks).
+        entry.unpack_in(dest).map_err(fail)?;
+    }
+    if let Some((mode, uid, gid)) = root {
+        fs::set_permissions(dest, fs::Permissions::from_mode(mode & 0o7777)).map_err(fail)?;
+        std::os::unix::fs::lchown(dest, Some(uid as u32), Some(gid as u32)).map_err(fail)?;
+    }
+    Ok(())
 }

@@ -26,6 +26,7 @@ impl StageRun<'_, '_> {
             Instruction::Copy(args) => self.copy(step, args, false),
             Instruction::Add(args) => self.copy(step, args, true),
             Instruction::Workdir(path) => self.workdir(step, path),
+            Instruction::Volume(list) => self.volume(step, list),
             Instruction::Arg(decls) => {
                 let mut shown = Vec::new();
                 for (name, default) in decls {
@@ -138,25 +139,6 @@ impl StageRun<'_, '_> {
                     }),
                 )
             }
-            Instruction::Volume(list) => {
-                let mut paths = Vec::new();
-                for v in list {
-                    paths.push(self.expand(step, v)?);
-                }
-                if paths.iter().any(String::is_empty) {
-                    return Err(BuildError::syntax(
-                        step.line,
-                        "VOLUME specified can not be an empty string",
-                    ));
-                }
-                (
-                    format!("VOLUME [{}]", paths.join(" ")),
-                    Box::new(move |s: &mut Snapshot| {
-                        map_insert(s, "Volumes", paths.into_iter().map(|k| (k, json!({}))));
-                        Ok(())
-                    }),
-                )
-            }
             Instruction::Cmd(command) => {
                 self.cmd_set = true;
                 let argv = to_argv(command, &shell);
@@ -226,6 +208,7 @@ impl StageRun<'_, '_> {
             | Instruction::Copy(_)
             | Instruction::Add(_)
             | Instruction::Workdir(_)
+            | Instruction::Volume(_)
             | Instruction::Arg(_) => unreachable!("handled by step()"),
         })
     }
@@ -267,6 +250,43 @@ impl StageRun<'_, '_> {
                 &LowerStack::new(lowers.iter()),
             )
             .map_err(|why| step_error(step, why))?;
+            Ok(Some(write_layer(&run.b.store, &layer)?))
+        })
+    }
+
+    /// `VOLUME`: recorded in the config; missing directories are created in a layer (as
+    /// buildah and the classic Docker builder do), so the mount point exists.
+    fn volume(&mut self, step: &Step, list: &[String]) -> Result<()> {
+        let mut paths = Vec::new();
+        for v in list {
+            paths.push(self.expand(step, v)?);
+        }
+        if paths.iter().any(String::is_empty) {
+            return Err(BuildError::syntax(
+                step.line,
+                "VOLUME specified can not be an empty string",
+            ));
+        }
+        let created_by = format!("{NOP} VOLUME [{}]", paths.join(" "));
+        let lowers = self.lowers()?;
+        let stack = LowerStack::new(lowers.iter());
+        let mut missing = Vec::new();
+        for p in &paths {
+            if stack.lookup(&image_relative(p))?.is_none() {
+                missing.push(image_relative(p));
+            }
+        }
+        let scratch_dir = self.b.scratch_dir.clone();
+        self.cached(&created_by, &created_by, None, |run, next| {
+            map_insert(next, "Volumes", paths.into_iter().map(|k| (k, json!({}))));
+            if missing.is_empty() {
+                return Ok(None);
+            }
+            let scratch = Scratch::new(&scratch_dir)?;
+            let layer = scratch.sub("layer")?;
+            for dir in &missing {
+                mkdirs(&layer, dir, &stack).map_err(|why| step_error(step, why))?;
+            }
             Ok(Some(write_layer(&run.b.store, &layer)?))
         })
     }
@@ -544,6 +564,9 @@ fn mkdirs(
     for part in rel.components() {
         partial.push(part);
         let here = layer.join(&partial);
+        if here.is_dir() {
+            continue;
+        }
         std::fs::create_dir(&here).map_err(|e| format!("create {}: {e}", here.display()))?;
         let (mode, uid, gid) = match lowers.lookup(&partial).map_err(|e| e.to_string())? {
             Some(m) if m.is_dir() => (m.mode() & 0o7777, m.uid(), m.gid()),
