@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Start-up benchmark of the capstone beside its peers, in one run, on one root filesystem
+# (lesson 01's busybox): `capstone run --rm busybox /bin/true` with the image present, against
+# `runc run` and `crun run` of an OCI bundle of the same rootfs and `podman run --rm` of the same
+# image. Peers that refuse to run on this machine (crun and podman on a hybrid cgroup layout)
+# are reported as such, not hidden. Also prints the RSS of one detached container's monitor.
+#
+#   cargo build --release -p capstone && capstone/benches/start.sh [RUNS]
+#
+# Needs root, hyperfine, runc; crun and podman optional.
+set -euo pipefail
+runs=${1:-30}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${CAPSTONE_BIN:-${CARGO_TARGET_DIR:-$top/target}/release/capstone}
+rootfs=$top/target/kit/rootfs/busybox
+[ -x "$bin" ] || { echo "build it first: cargo build --release -p capstone" >&2; exit 1; }
+[ -d "$rootfs" ] || { echo "no busybox rootfs: run any lesson-01 step first" >&2; exit 1; }
+work=$(mktemp -d /tmp/capstone-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+state=(--root "$work/root" --runroot "$work/run")
+tar -C "$rootfs" --numeric-owner -cf "$work/busybox.tar" .
+"$bin" "${state[@]}" import "$work/busybox.tar" busybox >/dev/null
+"$bin" "${state[@]}" run --rm busybox /bin/true   # unpack the layer once
+
+# An OCI bundle of the same rootfs for runc and crun, with no network namespace changes beyond
+# runc's defaults.
+mkdir -p "$work/bundle"
+cp -a "$rootfs" "$work/bundle/rootfs"
+(cd "$work/bundle" && runc spec && sed -i 's/"terminal": true/"terminal": false/; s/"sh"/"\/bin\/true"/' config.json)
+
+cmds=(-n "capstone run --rm (network none)" "$bin ${state[*]} run --rm busybox /bin/true"
+      -n "capstone run --rm --network host" "$bin ${state[*]} run --rm --network host busybox /bin/true"
+      -n "runc run" "runc run -b $work/bundle bench-runc")
+if crun run -b "$work/bundle" bench-crun-probe >/dev/null 2>&1; then
+  cmds+=(-n "crun run" "crun run -b $work/bundle bench-crun")
+else
+  echo "crun refuses to run here: $(crun run -b "$work/bundle" bench-crun-probe 2>&1 | head -1)"
+fi
+if podman import "$work/busybox.tar" capstone-bench >/dev/null 2>&1 && podman run --rm --network none capstone-bench /bin/true >/dev/null 2>&1; then
+  cmds+=(-n "podman run --rm --network none" "podman run --rm --network none capstone-bench /bin/true")
+else
+  echo "podman cannot run containers here (it uses crun, see above)"
+fi
+hyperfine -N --warmup 3 --runs "$runs" --export-markdown "$work/result.md" "${cmds[@]}" >/dev/null
+cat "$work/result.md"
+
+id=$("$bin" "${state[@]}" run -d busybox sleep 1000)
+monitor=$("$bin" "${state[@]}" inspect "$id" | grep -o '"Pid": [0-9]*' | head -1 | grep -o '[0-9]*$')
+monitor=$(ps -o ppid= -p "$monitor" | tr -d ' ')
+echo
+echo "monitor of one detached container (pid $monitor):"
+grep -E 'VmRSS|RssAnon|RssFile' "/proc/$monitor/status"
+"$bin" "${state[@]}" rm -f "$id" >/dev/null
