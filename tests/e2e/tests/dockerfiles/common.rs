@@ -125,16 +125,24 @@ fn umoci_unpack(layout: &Path, bundle: &Path) {
 /// A buildah with its own storage, removed when dropped.
 pub struct Buildah {
     pub dir: tempfile::TempDir,
+    /// `vfs` (plain copies, works everywhere) or `overlay` (what buildah uses for speed).
+    pub driver: &'static str,
 }
 
 impl Buildah {
-    /// A fresh buildah store holding `busybox` built from the same tarball as ours.
+    /// A fresh buildah store (vfs) holding `busybox` built from the same tarball as ours.
     pub fn with_busybox() -> Buildah {
+        Buildah::with_busybox_on("vfs")
+    }
+
+    /// The same on a chosen storage driver.
+    pub fn with_busybox_on(driver: &'static str) -> Buildah {
         let b = Buildah {
             dir: tempfile::Builder::new()
                 .prefix("buildah-")
                 .tempdir()
                 .unwrap(),
+            driver,
         };
         let ctx = b.dir.path().join("base");
         std::fs::create_dir_all(&ctx).unwrap();
@@ -155,7 +163,7 @@ impl Buildah {
         let mut c = Command::new("buildah");
         c.arg("--root").arg(self.dir.path().join("root"));
         c.arg("--runroot").arg(self.dir.path().join("runroot"));
-        c.args(["--storage-driver", "vfs"]);
+        c.args(["--storage-driver", self.driver]);
         c
     }
 
