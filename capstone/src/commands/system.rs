@@ -46,7 +46,11 @@ pub(super) fn version() -> Result<i32> {
     Ok(0)
 }
 
+/// `doctor`: lesson 00's checks of this machine (kernel features, cgroup layout, overlayfs,
+/// namespaces, tools), printed as `cargo doctor` prints them; exits 0 when nothing required is
+/// missing.
 pub(super) fn doctor() -> Result<i32> {
-    eprintln!("capstone doctor: run `cargo doctor` (lesson 00) for the full check of this machine");
-    Ok(1)
+    let report = doctor::Report::new(doctor::run_all());
+    print!("{}", report.to_human(false));
+    Ok(i32::from(report.exit_code()))
 }
