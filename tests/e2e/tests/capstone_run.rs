@@ -249,3 +249,26 @@ fn bad_flag_values_are_refused_before_anything_is_made() {
     }
     assert_eq!(engine.ok(&["ps", "-aq"]), "");
 }
+
+#[test]
+fn at_a_terminal_a_bare_run_gets_a_pty_with_the_window_size() {
+    // script(1) gives the engine a real terminal of 17 rows and 91 columns.
+    let engine = Engine::with_busybox();
+    let inner = format!(
+        "stty cols 91 rows 17; {} --root {} --runroot {} run --rm busybox sh -c 'stty size; exit 4'",
+        capstone_support::capstone_bin().display(),
+        engine.root.path().display(),
+        engine.runroot.path().display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run script(1)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("17 91"),
+        "the container's terminal has our window size: {text:?}"
+    );
+    assert_eq!(out.status.code(), Some(4), "{text:?}");
+}
