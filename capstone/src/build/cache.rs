@@ -20,6 +20,7 @@ pub struct Cache {
     pub read: bool,
 }
 
+// ANCHOR: key
 /// Computes a step's key.
 pub fn key(
     parent: Option<&Digest>,
@@ -43,6 +44,7 @@ pub fn key(
     }
     h.digest()
 }
+// ANCHOR_END: key
 
 impl Cache {
     /// The cache kept in `dir`.

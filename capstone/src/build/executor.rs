@@ -162,6 +162,7 @@ impl StageRun<'_, '_> {
             .collect()
     }
 
+    // ANCHOR: cached
     /// The cache protocol around one step (`key_text` is the expanded instruction and its
     /// options, `created_by` its history entry): a hit reuses the recorded image; a miss calls
     /// `make` (which returns a layer, or `None` for a config-only step) and commits.
@@ -193,6 +194,7 @@ impl StageRun<'_, '_> {
         self.snap = next;
         Ok(())
     }
+    // ANCHOR_END: cached
 
     /// The current image's unpacked layer directories, topmost first.
     pub fn lowers(&self) -> Result<Vec<PathBuf>> {

@@ -62,6 +62,7 @@ impl Drop for Scratch {
     }
 }
 
+// ANCHOR: run_step
 /// Runs the command on an overlay whose upper dir is `scratch/upper`; returns the exit code.
 /// On success the upper dir holds the step's changes.
 pub fn run_step(spec: &RunSpec, scratch: &Scratch) -> Result<i32> {
@@ -87,3 +88,4 @@ pub fn run_step(spec: &RunSpec, scratch: &Scratch) -> Result<i32> {
     mounted.unmount()?;
     Ok(code?)
 }
+// ANCHOR_END: run_step

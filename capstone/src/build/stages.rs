@@ -33,6 +33,7 @@ pub struct Plan {
     pub meta_args: BTreeMap<String, String>,
 }
 
+// ANCHOR: plan
 /// Works out the plan for building `target` (the last stage if `None`).
 pub fn plan(
     file: &Dockerfile,
@@ -106,6 +107,7 @@ pub fn plan(
         meta_args,
     })
 }
+// ANCHOR_END: plan
 
 /// `name` as a reference from stage `current`: an earlier stage (by name or index), `None`
 /// for an image; a later stage, or the stage itself, is an error.
