@@ -210,6 +210,12 @@ pub enum Command {
     },
     /// System-wide information: storage, cgroup layout, counts.
     Info,
+    /// Disk usage and clean-up.
+    System {
+        /// What to do.
+        #[command(subcommand)]
+        command: SystemCommand,
+    },
     /// Version information.
     Version,
     /// Check this machine for what containers need (lesson 00's doctor).
@@ -219,6 +225,19 @@ pub enum Command {
     Monitor {
         /// The container id.
         id: String,
+    },
+}
+
+/// `system` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SystemCommand {
+    /// Show how much disk images and containers use.
+    Df,
+    /// Remove stopped containers and what half-made containers left behind.
+    Prune {
+        /// Do not ask (required: there is no prompt).
+        #[arg(short, long)]
+        force: bool,
     },
 }
 

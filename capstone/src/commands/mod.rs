@@ -8,7 +8,7 @@ mod show;
 mod system;
 mod table;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, SystemCommand};
 use crate::{Result, lifecycle, state};
 
 /// Runs the command line and returns the process exit code.
@@ -75,6 +75,12 @@ fn dispatch(paths: &state::Paths, command: Command) -> Result<i32> {
         } => image::commit(paths, &container, reference.as_deref()),
         Command::Pull { image } => image::pull(paths, &image).map(|_| 0),
         Command::Info => system::info(paths),
+        Command::System {
+            command: SystemCommand::Df,
+        } => system::df(paths),
+        Command::System {
+            command: SystemCommand::Prune { force },
+        } => system::prune(paths, force),
         Command::Version => system::version(),
         Command::Doctor => system::doctor(),
         Command::Monitor { id } => lifecycle::monitor_main(paths, &id),

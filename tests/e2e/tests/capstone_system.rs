@@ -64,3 +64,37 @@ fn a_directory_without_a_record_is_not_a_container() {
     assert_eq!(engine.ok(&["ps", "-aq"]), "");
     engine.ok(&["run", "--rm", "busybox", "true"]);
 }
+
+#[test]
+fn system_prune_removes_stopped_containers_and_leftovers_but_not_running_ones() {
+    let engine = Engine::with_busybox();
+    let stopped = engine.ok(&["create", "busybox", "true"]).trim().to_string();
+    let running = engine.detached(&["busybox", "sleep", "1000"]);
+    let orphan = engine.root.path().join("containers/deadbeef");
+    std::fs::create_dir_all(orphan.join("upper")).unwrap();
+    assert_eq!(
+        engine.run(&["system", "prune"]).code,
+        1,
+        "refused without -f"
+    );
+    let out = engine.ok(&["system", "prune", "-f"]);
+    assert!(out.contains(&stopped) && out.contains("deadbeef"), "{out}");
+    assert!(out.contains("Total reclaimed space: "), "{out}");
+    assert!(!orphan.exists());
+    assert!(
+        !engine
+            .root
+            .path()
+            .join("containers")
+            .join(&stopped)
+            .exists()
+    );
+    assert_eq!(engine.ok(&["ps", "-aq"]).trim(), &running[..12]);
+    let df = engine.ok(&["system", "df"]);
+    assert!(df.starts_with("TYPE"), "{df}");
+    assert!(
+        df.lines()
+            .any(|l| l.starts_with("Containers") && l.contains(" 1 ")),
+        "{df}"
+    );
+}
