@@ -130,9 +130,9 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// The short id of a snapshot's manifest.
+/// The short image id of a snapshot (12 hex digits of its config digest, as Docker shows).
 pub fn short(snap: &Snapshot) -> String {
-    snap.digest
+    snap.config_digest
         .as_ref()
         .map_or("scratch".into(), |d| d.hex()[..12].to_string())
 }

@@ -5,7 +5,8 @@
 //!   `$VAR` substitution) → [`dockerfile`] (instructions, stages) and [`health`];
 //! - the plan: [`stages`] (which stages the target needs, `ARG`s in `FROM`);
 //! - the steps: [`executor`] (a stage, step by step, through the [`cache`]) → [`steps`] (what
-//!   each instruction does) → [`run`] (`RUN` in a lesson-01 container on a lesson-03 overlay),
+//!   each config instruction does) and [`fs_steps`] (the ones that make layers) → [`run`]
+//!   (`RUN` in a lesson-01 container on a lesson-03 overlay),
 //!   [`copy`] and [`context`] (`COPY`/`ADD`, `.dockerignore`), [`snapshot`] (config, layers
 //!   and manifests in lesson 04's store).
 //!
@@ -19,6 +20,7 @@ pub mod copy;
 pub mod dockerfile;
 pub mod error;
 pub mod executor;
+pub mod fs_steps;
 pub mod health;
 pub mod lines;
 #[cfg(test)]

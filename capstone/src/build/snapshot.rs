@@ -21,6 +21,8 @@ pub struct Snapshot {
     pub layers: Vec<Value>,
     /// The stored manifest; `None` only for `scratch` before any step.
     pub digest: Option<Digest>,
+    /// The stored config: the image id Docker shows (`None` until stored).
+    pub config_digest: Option<Digest>,
 }
 
 /// A layer blob just written to the store.
@@ -47,6 +49,7 @@ impl Snapshot {
             }),
             layers: Vec::new(),
             digest: None,
+            config_digest: None,
         }
     }
 
@@ -66,6 +69,7 @@ impl Snapshot {
             config,
             layers,
             digest: Some(image.digest.clone()),
+            config_digest: Some(image.config_digest.clone()),
         })
     }
 
@@ -138,6 +142,7 @@ impl Snapshot {
     pub fn store(&mut self, store: &Store) -> Result<()> {
         let config_bytes = serde_json::to_vec(&self.config).expect("json");
         let config_digest = store.put_blob(&config_bytes)?;
+        self.config_digest = Some(config_digest.clone());
         let manifest = json!({
             "schemaVersion": 2,
             "mediaType": media::OCI_MANIFEST,
