@@ -12,6 +12,7 @@
 //! dirs, via [`images_ref`]) → [`lifecycle`] / [`monitor`] → [`cgroup`] → [`runtime`] →
 //! [`security`] → execve; then [`logs`], [`remove`]. [`exec`] joins a running container.
 
+pub mod build;
 pub mod cgroup;
 pub mod cli;
 pub mod clock;
