@@ -125,6 +125,10 @@ fn every_instruction_matches_buildah() {
         rootfs.join("copied/keep.log").exists(),
         "a `!` exception was not copied"
     );
+    assert_eq!(
+        std::fs::read_to_string(rootfs.join("args.txt")).unwrap(),
+        "base=busybox version=2.5 unset=none\n"
+    );
     assert!(
         !rootfs.join("etc/group").exists(),
         "RUN rm was not recorded as a whiteout"
