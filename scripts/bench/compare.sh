@@ -160,12 +160,14 @@ phase vm "$VM_RUNS" 0 "${VMS[@]}"
 if [ "$CRITERION" = 1 ]; then
     quick=()
     [ "$QUICK" = 1 ] && quick=(--warm-up-time 0.2 --measurement-time 1)
+    cat /proc/loadavg > "$RAW/load-criterion.txt"
     say "criterion: lesson 01 (clone per namespace, pivot_root, execve)"
     cargo bench --quiet -p namespaces --bench start -- "${quick[@]}"
     say "criterion: the pieces of a start, the whole start"
     cargo bench --quiet -p e2e --bench start -- "${quick[@]}"
     say "criterion: VM boot"
     cargo bench --quiet -p e2e --bench vm_boot -- "${quick[@]}"
+    cat /proc/loadavg >> "$RAW/load-criterion.txt"
 fi
 
 say "memory: idle containers and VMs"

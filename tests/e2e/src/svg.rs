@@ -43,8 +43,8 @@ pub struct Chart {
 
 /// Series colours (colour-blind safe, from ColorBrewer's Dark2).
 const COLOURS: [&str; 4] = ["#1b9e77", "#7570b3", "#d95f02", "#e7298a"];
-const WIDTH: f64 = 880.0;
-const LABEL_W: f64 = 350.0;
+const WIDTH: f64 = 930.0;
+const LABEL_W: f64 = 400.0;
 const PLOT_W: f64 = 380.0;
 const ROW_H: f64 = 24.0;
 const TOP: f64 = 52.0;

@@ -54,11 +54,14 @@ fn main() -> anyhow::Result<()> {
             load_pair(&args.raw, stem),
         ));
     }
-    let steps = args
+    let mut steps = args
         .criterion
         .as_deref()
         .map(report::from_criterion)
         .unwrap_or_default();
+    // criterion does not record the load average; the script writes it around the benchmarks.
+    let criterion_load = load_pair(&args.raw, "hyperfine-criterion");
+    steps.iter_mut().for_each(|t| t.load = criterion_load);
     if steps.is_empty() {
         gaps.push(
             "criterion benchmarks: no results (run `cargo bench -p namespaces --bench start` and `cargo bench -p e2e`)".into(),
@@ -182,7 +185,7 @@ fn write_all(out: &Path, r: &Results, memory_load: Option<(Load, Load)>) -> anyh
         timings
             .iter()
             .map(|t| Bar {
-                label: t.name.clone(),
+                label: t.name.replace("run /bin/true/", "run: "),
                 value: t.median_ms,
                 series: series(t.kind),
                 note: report::human_ms(t.median_ms),
