@@ -21,6 +21,7 @@
 #   apache2-utils     `htpasswd`: the registry's Basic-auth test mode
 #   openssl           certificates for the registry's token-auth test mode
 #   sudo, procps, psmisc, util-linux, e2fsprogs  everyday tools the steps and tests call
+#   hyperfine, jq     scripts/bench/compare.sh: time whole commands, read their results
 # (mdbook, which builds the book, is a Rust program: scripts/test-all.sh installs it with cargo.)
 set -euo pipefail
 
@@ -36,6 +37,7 @@ packages=(
     busybox-static docker-registry skopeo umoci runc crun podman buildah
     iproute2 nftables iptables qemu-system-x86 cpio
     apache2-utils openssl sudo procps psmisc util-linux e2fsprogs ca-certificates
+    hyperfine jq
 )
 
 # Debian's kernel package is linux-image-amd64; Ubuntu's VM harness uses the host's own kernel
