@@ -26,6 +26,12 @@ cargo fmt --all --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "cargo build (the binaries the end-to-end tests drive)"
+cargo build --workspace --bins
+# The end-to-end tests run the real `capstone` program; tell them which one (tests of one
+# package cannot name another package's binary).
+export CAPSTONE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/capstone"
+
 step "cargo test (every lesson, the capstone, end-to-end)"
 cargo test --workspace
 
