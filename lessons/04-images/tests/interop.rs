@@ -118,6 +118,43 @@ fn tree(root: &Path) -> Vec<Row> {
     v
 }
 
+/// The tree without its root directory's own entry (an overlay's or import's root differs).
+fn below_root(t: Vec<Row>) -> Vec<Row> {
+    t.into_iter().filter(|e| e.0 != Path::new(".")).collect()
+}
+
+/// Our flat unpack of `image` into `dir`, as a tree to compare.
+fn our_tree(store: &Store, image: &images::Image, dir: &Path) -> Vec<Row> {
+    store
+        .unpack_flat(image, dir, &ApplyOptions::default())
+        .unwrap();
+    tree(dir)
+}
+
+/// `umoci unpack [--rootless] --image LAYOUT:TAG BUNDLE`; returns the bundle's rootfs.
+fn umoci_unpack(layout_ref: &str, bundle: &Path, rootless: bool) -> PathBuf {
+    let mut args = vec!["unpack"];
+    if rootless {
+        args.push("--rootless");
+    }
+    args.extend(["--image", layout_ref, bundle.to_str().unwrap()]);
+    run("umoci", &args);
+    bundle.join("rootfs")
+}
+
+/// `skopeo copy [extra…] FROM TO`.
+fn skopeo_copy(extra: &[&str], from: &str, to: &str) {
+    let mut args = vec!["copy"];
+    args.extend(extra);
+    args.extend([from, to]);
+    run("skopeo", &args);
+}
+
+/// An extended attribute of `path` itself (not following a symlink), as overlayfs reads it.
+fn xattr(path: &Path, name: &str) -> Option<Vec<u8>> {
+    xattr::get(path, name).unwrap()
+}
+
 #[test]
 fn image_made_by_umoci_unpacks_to_the_same_tree_as_umoci_unpack() {
     let work = tempfile::tempdir().unwrap();
@@ -127,20 +164,12 @@ fn image_made_by_umoci_unpacks_to_the_same_tree_as_umoci_unpack() {
     assert_eq!(image.layers.len(), 3);
 
     let ours = work.path().join("ours");
-    store
-        .unpack_flat(&image, &ours, &ApplyOptions::default())
-        .unwrap();
-    let bundle = work.path().join("bundle");
-    run(
-        "umoci",
-        &[
-            "unpack",
-            "--image",
-            &format!("{}:bb", l.display()),
-            bundle.to_str().unwrap(),
-        ],
+    let our_rows = our_tree(&store, &image, &ours);
+    let theirs = umoci_unpack(
+        &format!("{}:bb", l.display()),
+        &work.path().join("bundle"),
+        false,
     );
-    let theirs = bundle.join("rootfs");
 
     assert!(
         !ours.join("etc/motd").exists(),
@@ -150,7 +179,7 @@ fn image_made_by_umoci_unpacks_to_the_same_tree_as_umoci_unpack() {
         ours.join("opt/old/c").exists() && !ours.join("opt/old/a").exists(),
         "opaque dir"
     );
-    assert_eq!(tree(&ours), tree(&theirs));
+    assert_eq!(our_rows, tree(&theirs));
 }
 
 #[test]
@@ -166,18 +195,12 @@ fn rootless_unpack_matches_umoci_unpack_rootless() {
         ..ApplyOptions::default()
     };
     store.unpack_flat(&image, &ours, &rootless).unwrap();
-    let bundle = work.path().join("bundle");
-    run(
-        "umoci",
-        &[
-            "unpack",
-            "--rootless",
-            "--image",
-            &format!("{}:bb", l.display()),
-            bundle.to_str().unwrap(),
-        ],
+    let theirs = umoci_unpack(
+        &format!("{}:bb", l.display()),
+        &work.path().join("bundle"),
+        true,
     );
-    assert_eq!(tree(&ours), tree(&bundle.join("rootfs")));
+    assert_eq!(tree(&ours), tree(&theirs));
 }
 
 #[test]
@@ -202,20 +225,13 @@ fn per_layer_overlay_dirs_mount_to_the_same_tree_as_umoci_unpack() {
     fs::create_dir(&merged).unwrap();
     let lower: Vec<String> = dirs.iter().rev().map(|d| d.display().to_string()).collect();
     let _mount = ReadOnlyOverlay::mount(&lower.join(":"), &merged);
-    let bundle = work.path().join("bundle");
-    run(
-        "umoci",
-        &[
-            "unpack",
-            "--image",
-            &format!("{}:bb", l.display()),
-            bundle.to_str().unwrap(),
-        ],
+    let theirs = umoci_unpack(
+        &format!("{}:bb", l.display()),
+        &work.path().join("bundle"),
+        false,
     );
     // The overlay root takes the top layer's root mode; compare below the root.
-    let strip =
-        |t: Vec<Row>| -> Vec<_> { t.into_iter().filter(|e| e.0 != Path::new(".")).collect() };
-    assert_eq!(strip(tree(&merged)), strip(tree(&bundle.join("rootfs"))));
+    assert_eq!(below_root(tree(&merged)), below_root(tree(&theirs)));
 }
 
 #[test]
@@ -243,25 +259,15 @@ fn image_written_by_us_is_accepted_by_skopeo_and_umoci() {
     );
     assert_eq!(v["Os"], "linux");
 
-    let bundle = work.path().join("bundle");
-    run(
-        "umoci",
-        &[
-            "unpack",
-            "--image",
-            &format!("{}:ours", out.display()),
-            bundle.to_str().unwrap(),
-        ],
+    let theirs = umoci_unpack(
+        &format!("{}:ours", out.display()),
+        &work.path().join("bundle"),
+        false,
     );
-    let ours = work.path().join("ours");
-    store
-        .unpack_flat(&image, &ours, &ApplyOptions::default())
-        .unwrap();
-    assert_eq!(tree(&bundle.join("rootfs")), tree(&ours));
+    let ours = our_tree(&store, &image, &work.path().join("ours"));
+    assert_eq!(tree(&theirs), ours);
     // And the imported tree is the source tree.
-    let below_root =
-        |t: Vec<Row>| -> Vec<_> { t.into_iter().filter(|e| e.0 != Path::new(".")).collect() };
-    assert_eq!(below_root(tree(&ours)), below_root(tree(&src)));
+    assert_eq!(below_root(ours), below_root(tree(&src)));
 }
 
 #[test]
@@ -299,14 +305,10 @@ fn docker_save_then_load_round_trips_and_skopeo_reads_the_archive() {
             .collect::<Vec<_>>()
     };
     assert_eq!(ids(again), ids(&image));
-    let (a, b) = (work.path().join("a"), work.path().join("b"));
-    store
-        .unpack_flat(&image, &a, &ApplyOptions::default())
-        .unwrap();
-    other
-        .unpack_flat(again, &b, &ApplyOptions::default())
-        .unwrap();
-    assert_eq!(tree(&a), tree(&b));
+    assert_eq!(
+        our_tree(&store, &image, &work.path().join("a")),
+        our_tree(&other, again, &work.path().join("b"))
+    );
 }
 
 #[test]
@@ -314,13 +316,10 @@ fn docker_archive_written_by_skopeo_loads() {
     let work = tempfile::tempdir().unwrap();
     let l = umoci_image(work.path());
     let tarball = work.path().join("skopeo.tar");
-    run(
-        "skopeo",
-        &[
-            "copy",
-            &format!("oci:{}:bb", l.display()),
-            &format!("docker-archive:{}:example.org/bb:v1", tarball.display()),
-        ],
+    skopeo_copy(
+        &[],
+        &format!("oci:{}:bb", l.display()),
+        &format!("docker-archive:{}:example.org/bb:v1", tarball.display()),
     );
     let store = Store::open(work.path().join("store")).unwrap();
     let loaded = archive::load(&store, fs::File::open(&tarball).unwrap()).unwrap();
@@ -342,15 +341,10 @@ fn zstd_layers_recompressed_by_skopeo_unpack_to_the_same_tree() {
     let gz = work.path().join("gz");
     layout::save(&store, "gz", &gz, "gz").unwrap();
     let zst = work.path().join("zst");
-    run(
-        "skopeo",
-        &[
-            "copy",
-            "--dest-compress-format",
-            "zstd",
-            &format!("oci:{}:gz", gz.display()),
-            &format!("oci:{}:zst", zst.display()),
-        ],
+    skopeo_copy(
+        &["--dest-compress-format", "zstd"],
+        &format!("oci:{}:gz", gz.display()),
+        &format!("oci:{}:zst", zst.display()),
     );
     let zimage = layout::load(&store, &zst, Some("zst"), "zst").unwrap();
     assert_eq!(
@@ -365,14 +359,10 @@ fn zstd_layers_recompressed_by_skopeo_unpack_to_the_same_tree() {
         zimage.layers[0].diff_id, image.layers[0].diff_id,
         "the same tar inside"
     );
-    let (a, b) = (work.path().join("a"), work.path().join("b"));
-    store
-        .unpack_flat(&image, &a, &ApplyOptions::default())
-        .unwrap();
-    store
-        .unpack_flat(&zimage, &b, &ApplyOptions::default())
-        .unwrap();
-    assert_eq!(tree(&a), tree(&b));
+    assert_eq!(
+        our_tree(&store, &image, &work.path().join("a")),
+        our_tree(&store, &zimage, &work.path().join("b"))
+    );
 }
 
 #[test]
@@ -380,13 +370,10 @@ fn oci_archive_written_by_skopeo_loads() {
     let work = tempfile::tempdir().unwrap();
     let l = umoci_image(work.path());
     let tarball = work.path().join("oci.tar");
-    run(
-        "skopeo",
-        &[
-            "copy",
-            &format!("oci:{}:bb", l.display()),
-            &format!("oci-archive:{}:bb", tarball.display()),
-        ],
+    skopeo_copy(
+        &[],
+        &format!("oci:{}:bb", l.display()),
+        &format!("oci-archive:{}:bb", tarball.display()),
     );
     let store = Store::open(work.path().join("store")).unwrap();
     let loaded = archive::load(&store, fs::File::open(&tarball).unwrap()).unwrap();
@@ -442,19 +429,6 @@ fn layer_without_end_of_archive_blocks_is_accepted_like_go_does() {
         "this umoci writes no end-of-archive blocks"
     );
     assert_eq!(fs::read(dest.join("bin/hello")).unwrap(), vec![b'x'; 1000]);
-}
-
-fn xattr(path: &Path, name: &str) -> Option<Vec<u8>> {
-    let p = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
-    let n = std::ffi::CString::new(name).unwrap();
-    let mut buf = vec![0u8; 256];
-    // SAFETY: valid NUL-terminated strings and a buffer of the given length.
-    let r = unsafe { libc::lgetxattr(p.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-    if r < 0 {
-        return None;
-    }
-    buf.truncate(r as usize);
-    Some(buf)
 }
 
 /// A read-only overlay mount of lower directories only, unmounted on drop.
