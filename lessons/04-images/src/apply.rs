@@ -12,13 +12,12 @@
 use std::cell::Cell;
 use std::collections::HashSet;
 use std::io::{self, Read};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use nix::fcntl::{OFlag, open};
-use nix::sys::stat::{Mode, UtimensatFlags, utimensat};
-use nix::sys::time::TimeSpec;
+use nix::sys::stat::Mode;
 use nix::unistd::Uid;
 
 mod entry;
@@ -178,14 +177,7 @@ pub fn apply_layer(
         let Ok((parent, name)) = a.parent_of(&path, false) else {
             continue;
         };
-        let t = TimeSpec::new(mtime as i64, 0);
-        let _ = utimensat(
-            parent.as_fd(),
-            name.as_os_str(),
-            &t,
-            &t,
-            UtimensatFlags::NoFollowSymlink,
-        );
+        Applier::set_mtime_nofollow(&parent, name.as_os_str(), mtime);
     }
     // Hash the tar's trailing zero blocks too: the diff ID covers the whole stream.
     let (diff_id, size) = archive

@@ -8,10 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use nix::fcntl::{AtFlags, OFlag, openat};
-use nix::sys::stat::{
-    FchmodatFlags, Mode, SFlag, UtimensatFlags, fchmodat, futimens, makedev, mkdirat, mknodat,
-    utimensat,
-};
+use nix::sys::stat::{FchmodatFlags, Mode, SFlag, fchmodat, futimens, makedev, mkdirat, mknodat};
 use nix::sys::time::TimeSpec;
 use nix::unistd::{linkat, symlinkat};
 use tar::{Entry, EntryType};
@@ -100,14 +97,7 @@ impl Applier {
                 symlinkat(target.as_path(), parent.as_fd(), name.as_os_str())
                     .map_err(|err| Error::sys("create symlink", &rel, err))?;
                 self.chown_nofollow(&parent, &name, &rel, uid, gid)?;
-                let t = TimeSpec::new(mtime as i64, 0);
-                let _ = utimensat(
-                    parent.as_fd(),
-                    name.as_os_str(),
-                    &t,
-                    &t,
-                    UtimensatFlags::NoFollowSymlink,
-                );
+                Self::set_mtime_nofollow(&parent, name.as_os_str(), mtime);
             }
             EntryType::Link => self.hardlink(e, &parent, &name, &path)?,
             EntryType::Char | EntryType::Block | EntryType::Fifo => {

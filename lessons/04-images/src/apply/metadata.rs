@@ -7,7 +7,8 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 use nix::fcntl::AtFlags;
-use nix::sys::stat::{Mode, fchmod, fstat};
+use nix::sys::stat::{Mode, UtimensatFlags, fchmod, fstat, utimensat};
+use nix::sys::time::TimeSpec;
 use nix::unistd::{Gid, Uid, fchown, fchownat};
 use tar::Entry;
 
@@ -138,5 +139,19 @@ impl Applier {
             let _ = wh::set_xattr(fd, name, ext.value_bytes());
         }
         Ok(())
+    }
+
+    /// Sets `name`'s modification (and access) time in `parent` without following it if it is
+    /// a symlink: utimensat(2) with `AT_SYMLINK_NOFOLLOW`. Best effort, like tar(1): a time is
+    /// not worth failing an image for.
+    pub(super) fn set_mtime_nofollow(parent: &OwnedFd, name: &OsStr, mtime: u64) {
+        let t = TimeSpec::new(mtime as i64, 0);
+        let _ = utimensat(
+            parent.as_fd(),
+            name,
+            &t,
+            &t,
+            UtimensatFlags::NoFollowSymlink,
+        );
     }
 }
