@@ -10,9 +10,12 @@
 //! <runroot>/locks/names.lock          flock(2) taken while a name is checked and claimed
 //! ```
 //!
-//! Every record is written atomically (temp file, fsync(2), rename(2)), so a reader sees the
-//! old record or the new one, never half of one; flock(2) locks are released by the kernel
-//! when their holder dies, so a killed command never leaves the store locked.
+//! Every record is written atomically (temp file, rename(2)), so a reader sees the old record
+//! or the new one, never half of one, whichever process dies when; flock(2) locks are released
+//! by the kernel when their holder dies, so a killed command never leaves the store locked.
+//! A new record is also fsync(2)ed, so it survives a power cut; later status changes are not
+//! (that would cost a few disk flushes per `run`): after a power cut every container is
+//! stopped anyway, and [`refresh`] records that from the dead pids.
 
 use crate::container::Container;
 use crate::{Error, Result};
@@ -108,10 +111,28 @@ pub fn lock_file(path: &Path) -> Result<Lock> {
         .map_err(|(_, errno)| Error::sys(format!("flock({})", path.display()))(errno))
 }
 
-/// Writes `record` to its file atomically (images' temp file + fsync + rename).
+/// Writes a new `record` to its file atomically and durably (images' temp file, fsync(2),
+/// rename(2)).
 pub fn save(paths: &Paths, record: &Container) -> Result<()> {
     let json = serde_json::to_vec_pretty(record).expect("a container record serialises");
     images::store::write_atomic(&paths.record(&record.id), &json)?;
+    Ok(())
+}
+
+/// Replaces `record`'s file atomically but without fsync(2): a temporary file beside it, then
+/// rename(2), which no process death can leave half done (see the module docs for why a power
+/// cut is fine).
+fn save_change(paths: &Paths, record: &Container) -> Result<()> {
+    let path = paths.record(&record.id);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(Error::io("create temporary file in", dir))?;
+    serde_json::to_writer_pretty(&mut tmp, record)
+        .map_err(|e| Error::io("write", &path)(e.into()))?;
+    tmp.persist(&path)
+        .map_err(|e| Error::io("rename into place", &path)(e.error))?;
     Ok(())
 }
 
@@ -172,7 +193,7 @@ pub fn update(paths: &Paths, id: &str, change: impl FnOnce(&mut Container)) -> R
     let _lock = paths.lock(id)?;
     let mut record = load(paths, id)?;
     change(&mut record);
-    save(paths, &record)?;
+    save_change(paths, &record)?;
     Ok(record)
 }
 
