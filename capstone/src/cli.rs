@@ -208,6 +208,30 @@ pub enum Command {
         /// The image reference, e.g. `alpine` or `127.0.0.1:5000/app:1`.
         image: String,
     },
+    /// Upload an image to its registry.
+    Push {
+        /// The image as tagged here, e.g. `127.0.0.1:5000/lab/app:1`.
+        image: String,
+    },
+    /// Log in to a registry (the credentials are checked, then saved in `<root>/config.json`).
+    Login {
+        /// User name.
+        #[arg(short, long)]
+        username: Option<String>,
+        /// Password (prefer --password-stdin: this one shows in `ps`).
+        #[arg(short, long, conflicts_with = "password_stdin")]
+        password: Option<String>,
+        /// Read the password from stdin.
+        #[arg(long)]
+        password_stdin: bool,
+        /// The registry (default: docker.io).
+        server: Option<String>,
+    },
+    /// Forget the saved credentials of a registry.
+    Logout {
+        /// The registry (default: docker.io).
+        server: Option<String>,
+    },
     /// System-wide information: storage, cgroup layout, counts.
     Info,
     /// Disk usage and clean-up.

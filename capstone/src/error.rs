@@ -108,6 +108,19 @@ pub enum Error {
     /// An image reference that does not parse.
     #[error(transparent)]
     Reference(#[from] registry::reference::ReferenceError),
+    /// The registry wants credentials we do not have (or no longer accepts them).
+    #[error(
+        "authentication required by {registry}: run `capstone login {registry}` (and check the user may push there)"
+    )]
+    LoginRequired {
+        /// The registry to log in to.
+        registry: String,
+    },
+    /// `push` of a name with no image behind it here (Docker's wording).
+    #[error(
+        "an image does not exist locally with the tag: {0}: tag one first (`capstone tag IMAGE {0}`)"
+    )]
+    NotTaggedHere(String),
 }
 
 /// Results of the engine.

@@ -20,6 +20,7 @@ pub mod commands;
 pub mod commit;
 pub mod container;
 pub mod create;
+pub mod credentials;
 pub mod error;
 pub mod exec;
 pub mod ids;

@@ -206,17 +206,16 @@ pub(super) fn commit(paths: &state::Paths, name: &str, reference: Option<&str>) 
 }
 
 /// `pull`: through lesson 05's client, with mirrors from `CAPSTONE_REGISTRY_MIRROR` or
-/// `<root>/registries.json` (the shape of Docker's `daemon.json`).
+/// `<root>/registries.json` (the shape of Docker's `daemon.json`), and the logins saved by
+/// `capstone login` ([`crate::credentials`]).
 pub fn pull(paths: &state::Paths, typed: &str) -> Result<()> {
     let reference = registry::Reference::parse(typed)?;
     let store = paths.store()?;
-    let client = registry::Client::new(
-        crate::registries::config(paths)?,
-        registry::auth::CredentialStore::load(&registry::auth::CredentialStore::default_path())?,
-    );
+    let client = crate::credentials::client(paths)?;
     let options = registry::pull::PullOptions::default();
     eprintln!("Pulling {}", reference.familiar());
-    let pulled = registry::pull::pull(&client, &store, &reference, &options)?;
+    let pulled = registry::pull::pull(&client, &store, &reference, &options)
+        .map_err(crate::credentials::explain)?;
     eprintln!("Digest: {}", pulled.manifest);
     eprintln!(
         "Status: Downloaded newer image for {}",

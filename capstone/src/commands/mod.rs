@@ -4,6 +4,8 @@
 
 mod containers;
 mod image;
+mod login;
+mod push;
 mod show;
 mod system;
 mod table;
@@ -74,6 +76,21 @@ fn dispatch(paths: &state::Paths, command: Command) -> Result<i32> {
             reference,
         } => image::commit(paths, &container, reference.as_deref()),
         Command::Pull { image } => image::pull(paths, &image).map(|_| 0),
+        Command::Push { image } => push::push(paths, &image),
+        Command::Login {
+            username,
+            password,
+            password_stdin,
+            server,
+        } => {
+            let password = match (password, password_stdin) {
+                (Some(p), _) => login::Password::Given(p),
+                (None, true) => login::Password::Stdin,
+                (None, false) => login::Password::Prompt,
+            };
+            login::login(paths, server.as_deref(), username, password)
+        }
+        Command::Logout { server } => login::logout(paths, server.as_deref()),
         Command::Info => system::info(paths),
         Command::System {
             command: SystemCommand::Df,

@@ -88,27 +88,48 @@ pub fn push(
         )?;
         blobs.push((descriptor.digest.clone(), how));
     }
-    let target = dest
-        .tag
-        .as_deref()
-        .unwrap_or(&digest.to_string())
-        .to_string();
+    put_manifest(
+        client,
+        &endpoint,
+        dest,
+        &bytes,
+        &media_type,
+        &digest.to_string(),
+    )?;
+    Ok(Pushed {
+        manifest: digest.to_string(),
+        blobs,
+    })
+}
+
+/// Publishes a manifest under `dest`'s tag (or its digest when it has no tag) with
+/// `PUT /v2/<name>/manifests/<tag>`, once every blob it names is in the registry; checks the
+/// digest the registry confirms in `Docker-Content-Digest` against `digest`.
+pub fn put_manifest(
+    client: &Client,
+    endpoint: &Endpoint,
+    dest: &Reference,
+    bytes: &[u8],
+    media_type: &str,
+    digest: &str,
+) -> Result<(), Error> {
+    let target = dest.tag.as_deref().unwrap_or(digest).to_string();
     let url = format!(
         "{}/v2/{}/manifests/{target}",
         endpoint.base, dest.repository
     );
-    let headers = [("Content-Type", media_type.as_str())];
+    let headers = [("Content-Type", media_type)];
     let response = client.send(
-        &endpoint,
+        endpoint,
         "PUT",
         &url,
         &headers,
-        Body::Bytes(&bytes),
+        Body::Bytes(bytes),
         &push_scope(dest),
     )?;
     if response.status().as_u16() != 201 {
         return Err(status_error(
-            &endpoint,
+            endpoint,
             response,
             &url,
             &format!("repository {}", dest.repository),
@@ -119,17 +140,14 @@ pub fn push(
         .headers()
         .get("docker-content-digest")
         .and_then(|v| v.to_str().ok());
-    if let Some(confirmed) = confirmed.filter(|d| *d != digest.to_string()) {
+    if let Some(confirmed) = confirmed.filter(|d| *d != digest) {
         return Err(Error::DigestMismatch {
             what: url,
             expected: digest.to_string(),
             actual: confirmed.into(),
         });
     }
-    Ok(Pushed {
-        manifest: digest.to_string(),
-        blobs,
-    })
+    Ok(())
 }
 
 fn push_scope(dest: &Reference) -> String {

@@ -1,0 +1,161 @@
+//! `login` and `logout`: check a user name and password against a registry, then save them in
+//! the store's credentials file ([`credentials`]) for `pull` and `push`.
+//!
+//! The check is the registry's own: `GET /v2/` says whether it wants credentials and how
+//! (`WWW-Authenticate: Basic …` or `Bearer realm=…`). For Basic, the same request is repeated
+//! with `Authorization: Basic base64(user:password)`; for Bearer, the token server is asked
+//! for a token with those credentials. A 401 from either means a wrong password, and nothing is
+//! saved.
+
+use crate::{Error, Result, credentials, pty, registries, state};
+use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
+use registry::auth::{CredentialStore, Login};
+use registry::client::Body;
+use registry::{Client, Reference};
+use std::io::{BufRead, Read, Write};
+use std::os::fd::AsFd;
+
+/// How the password arrives.
+pub(super) enum Password {
+    /// `-p`: on the command line (visible in `ps`; Docker warns too).
+    Given(String),
+    /// `--password-stdin`: everything on stdin, without the final newline.
+    Stdin,
+    /// Neither: ask on the terminal, without echo.
+    Prompt,
+}
+
+pub(super) fn login(
+    paths: &state::Paths,
+    server: Option<&str>,
+    username: Option<String>,
+    password: Password,
+) -> Result<i32> {
+    let server = credentials::server_name(server);
+    let username = match username {
+        Some(u) => u,
+        None if matches!(password, Password::Stdin) => {
+            return Err(Error::invalid(
+                "login",
+                "--password-stdin",
+                "give the user name with -u when the password comes on stdin",
+            ));
+        }
+        None => prompt("Username: ", true)?,
+    };
+    let password = match password {
+        Password::Given(p) => {
+            eprintln!("WARNING! Using --password via the CLI is insecure. Use --password-stdin.");
+            p
+        }
+        Password::Stdin => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(Error::io("read the password from", "stdin"))?;
+            text.trim_end_matches(['\n', '\r']).to_string()
+        }
+        Password::Prompt => prompt("Password: ", false)?,
+    };
+    if username.is_empty() || password.is_empty() {
+        return Err(Error::invalid(
+            "login",
+            server,
+            "the user name and the password must not be empty",
+        ));
+    }
+    let login = Login { username, password };
+    verify(paths, &server, &login)?;
+    let file = credentials::path(paths);
+    let mut saved = credentials::load(paths)?;
+    saved.set(&server, &login);
+    saved.save(&file)?;
+    eprintln!(
+        "WARNING! Your password will be stored unencrypted in {} (mode 0600).",
+        file.display()
+    );
+    println!("Login Succeeded");
+    Ok(0)
+}
+
+/// Asks the registry whether `login` is good: `GET /v2/` anonymously for the challenge, then
+/// again with the credentials (Basic), or a token request with them (Bearer).
+fn verify(paths: &state::Paths, server: &str, login: &Login) -> Result<()> {
+    let mut client = Client::new(registries::config(paths)?, CredentialStore::default());
+    client.set_login(server, login);
+    let probe = Reference::parse(&format!("{server}/login-check"))?;
+    // Not a mirror: the last endpoint is the registry itself.
+    let endpoint = client
+        .config()
+        .endpoints(&probe)
+        .pop()
+        .expect("a reference has at least one endpoint");
+    let ping = client.ping(&endpoint)?;
+    if ping.challenge.is_none() {
+        return Ok(()); // an open registry accepts anyone (Docker says "Login Succeeded" too)
+    }
+    let url = format!("{}/v2/", endpoint.base);
+    let response = client.send(
+        &endpoint,
+        "GET",
+        &url,
+        &[],
+        Body::Empty,
+        "registry:catalog:*",
+    )?;
+    match response.status().as_u16() {
+        200 => Ok(()),
+        status @ (401 | 403) => Err(registry::Error::LoginRejected {
+            realm: server.into(),
+            status,
+        }
+        .into()),
+        status => Err(registry::Error::Status {
+            status,
+            url,
+            detail: "while checking the login".into(),
+        }
+        .into()),
+    }
+}
+
+pub(super) fn logout(paths: &state::Paths, server: Option<&str>) -> Result<i32> {
+    let server = credentials::server_name(server);
+    let mut saved = credentials::load(paths)?;
+    if saved.remove(&server) {
+        saved.save(&credentials::path(paths))?;
+        println!("Removing login credentials for {server}");
+    } else {
+        println!("Not logged in to {server}");
+    }
+    Ok(0)
+}
+
+/// Reads one line from the terminal on stdin, after printing `question` to stderr; with
+/// `echo` off (termios(3) `ECHO` cleared, restored afterwards) for passwords.
+fn prompt(question: &str, echo: bool) -> Result<String> {
+    let stdin = std::io::stdin();
+    if !pty::is_terminal(stdin.as_fd()) {
+        return Err(Error::invalid(
+            "login",
+            "stdin",
+            "cannot ask for credentials: stdin is not a terminal; use -u USER --password-stdin",
+        ));
+    }
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let saved = tcgetattr(stdin.as_fd()).map_err(Error::sys("tcgetattr(3)"))?;
+    if !echo {
+        let mut quiet = saved.clone();
+        quiet.local_flags.remove(LocalFlags::ECHO);
+        tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &quiet).map_err(Error::sys("tcsetattr(3)"))?;
+    }
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    if !echo {
+        let _ = tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &saved);
+        eprintln!();
+    }
+    read.map_err(Error::io("read from", "the terminal"))?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
