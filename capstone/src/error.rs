@@ -121,6 +121,40 @@ pub enum Error {
         "an image does not exist locally with the tag: {0}: tag one first (`capstone tag IMAGE {0}`)"
     )]
     NotTaggedHere(String),
+    /// `build`: the Dockerfile does not parse, or an instruction's arguments make no sense.
+    #[error("dockerfile line {line}: {why}")]
+    Dockerfile {
+        /// 1-based line number in the Dockerfile.
+        line: usize,
+        /// What is wrong, and what would be accepted.
+        why: String,
+    },
+    /// `build`: a step failed while it was being executed.
+    #[error("dockerfile line {line}: {instruction}: {why}")]
+    BuildStep {
+        /// 1-based line number in the Dockerfile.
+        line: usize,
+        /// The instruction as written (`COPY app /app`).
+        instruction: String,
+        /// What went wrong.
+        why: String,
+    },
+    /// `build`: a `RUN` command exited with a non-zero code; `output` is the tail of what it
+    /// printed (stdout and stderr, as the terminal showed them).
+    #[error(
+        "dockerfile line {line}: {instruction}: exit code {code}{}",
+        tail_block(output)
+    )]
+    RunFailed {
+        /// 1-based line number in the Dockerfile.
+        line: usize,
+        /// The instruction as written (`RUN make`).
+        instruction: String,
+        /// Its exit code.
+        code: i32,
+        /// Its last lines of output.
+        output: String,
+    },
 }
 
 /// Results of the engine.
@@ -146,6 +180,14 @@ impl Error {
         move |errno| Error::Sys { action, errno }
     }
 
+    /// A Dockerfile error on `line`.
+    pub fn dockerfile(line: usize, why: impl Into<String>) -> Error {
+        Error::Dockerfile {
+            line,
+            why: why.into(),
+        }
+    }
+
     /// A bad flag value.
     pub fn invalid(what: &'static str, value: impl Into<String>, why: impl Into<String>) -> Error {
         Error::Invalid {
@@ -154,4 +196,13 @@ impl Error {
             why: why.into(),
         }
     }
+}
+
+/// A command's last lines of output, indented under the error that quotes them.
+fn tail_block(output: &str) -> String {
+    if output.trim().is_empty() {
+        return ": it printed nothing".into();
+    }
+    let lines: Vec<String> = output.lines().map(|l| format!("\n  | {l}")).collect();
+    format!(", after printing (last lines):{}", lines.concat())
 }

@@ -6,8 +6,8 @@
 //! step's key, and so its result's digest, and so every later step's key: from the first miss
 //! on, everything is rebuilt — which is why cheap, rarely-changing steps go first.
 
-use super::error::Result;
 use super::snapshot::Snapshot;
+use crate::Result;
 use images::Store;
 use images::digest::{Digest, Hasher};
 use std::path::PathBuf;
@@ -68,7 +68,7 @@ impl Cache {
         let Some(digest) = &snapshot.digest else {
             return Ok(());
         };
-        std::fs::create_dir_all(&self.dir).map_err(super::BuildError::io("create", &self.dir))?;
+        std::fs::create_dir_all(&self.dir).map_err(crate::Error::io("create", &self.dir))?;
         images::store::write_atomic(&self.dir.join(key.hex()), digest.to_string().as_bytes())?;
         Ok(())
     }

@@ -3,7 +3,7 @@
 //! is followed only if its target stays inside (canonicalize(3) then a prefix check) — and are
 //! hashed by content, so touching a file's mtime does not invalidate the cache.
 
-use super::error::{BuildError, Result};
+use crate::{Error, Result};
 use images::digest::Hasher;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -135,19 +135,19 @@ impl SourceRoot {
     pub fn context(dir: &Path) -> Result<SourceRoot> {
         let dir = dir
             .canonicalize()
-            .map_err(BuildError::io("open build context", dir))?;
+            .map_err(Error::io("open build context", dir))?;
         let ignore_file = dir.join(".dockerignore");
         let ignore = match fs::read_to_string(&ignore_file) {
             Ok(text) => Ignore::parse(&text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ignore::default(),
-            Err(e) => return Err(BuildError::io("read", ignore_file)(e)),
+            Err(e) => return Err(Error::io("read", ignore_file)(e)),
         };
         Ok(SourceRoot { dir, ignore })
     }
 
     /// A stage's or image's unpacked root file system (nothing ignored).
     pub fn tree(dir: &Path) -> Result<SourceRoot> {
-        let dir = dir.canonicalize().map_err(BuildError::io("open", dir))?;
+        let dir = dir.canonicalize().map_err(Error::io("open", dir))?;
         Ok(SourceRoot {
             dir,
             ignore: Ignore::default(),
@@ -227,20 +227,19 @@ impl SourceRoot {
     /// — not mtimes or owners, so `touch` alone keeps the cache valid.
     pub fn hash_into(&self, rel: &Path, hasher: &mut Hasher) -> Result<()> {
         let path = self.dir.join(rel);
-        let meta = fs::symlink_metadata(&path).map_err(BuildError::io("read", &path))?;
+        let meta = fs::symlink_metadata(&path).map_err(Error::io("read", &path))?;
         hasher.update(rel.as_os_str().as_encoded_bytes());
         hasher.update(format!("\0{:o}\0", meta.permissions().mode()).as_bytes());
         if meta.is_symlink() {
-            let target = fs::read_link(&path).map_err(BuildError::io("read link", &path))?;
+            let target = fs::read_link(&path).map_err(Error::io("read link", &path))?;
             hasher.update(target.as_os_str().as_encoded_bytes());
         } else if meta.is_file() {
             hasher.update(&meta.size().to_le_bytes());
-            let mut file = fs::File::open(&path).map_err(BuildError::io("open", &path))?;
-            std::io::copy(&mut file, &mut HashWrite(hasher))
-                .map_err(BuildError::io("read", &path))?;
+            let mut file = fs::File::open(&path).map_err(Error::io("open", &path))?;
+            std::io::copy(&mut file, &mut HashWrite(hasher)).map_err(Error::io("read", &path))?;
         } else if meta.is_dir() {
             let mut names: Vec<_> = fs::read_dir(&path)
-                .map_err(BuildError::io("list", &path))?
+                .map_err(Error::io("list", &path))?
                 .filter_map(|e| e.ok().map(|e| e.file_name()))
                 .collect();
             names.sort();

@@ -5,9 +5,9 @@
 //!
 //! Reference: the Dockerfile reference (docs.docker.com/reference/dockerfile).
 
-use super::error::{BuildError, Result};
 use super::lines::{self, LogicalLine};
 use super::words::split_words;
+use crate::{Error, Result};
 
 /// A parsed Dockerfile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,7 +147,7 @@ pub fn parse(text: &str) -> Result<Dockerfile> {
             }),
             (None, Instruction::Arg(args)) => file.meta_args.extend(args),
             (None, _) => {
-                return Err(BuildError::syntax(
+                return Err(Error::dockerfile(
                     logical.line,
                     format!("{keyword} before the first FROM: only ARG may come before FROM"),
                 ));
@@ -155,7 +155,7 @@ pub fn parse(text: &str) -> Result<Dockerfile> {
         }
     }
     if file.stages.is_empty() {
-        return Err(BuildError::syntax(
+        return Err(Error::dockerfile(
             source.lines.last().map_or(1, |l| l.line),
             "the Dockerfile has no FROM instruction: start it with `FROM image` (or `FROM scratch`)",
         ));
@@ -183,7 +183,7 @@ fn split_keyword(logical: &LogicalLine) -> Result<(String, &str)> {
     let keyword = text[..end].to_ascii_uppercase();
     let rest = text[end..].trim();
     if rest.is_empty() && keyword != "HEALTHCHECK" {
-        return Err(BuildError::syntax(
+        return Err(Error::dockerfile(
             logical.line,
             format!("{keyword} requires at least one argument"),
         ));
@@ -204,7 +204,7 @@ fn parse_from(line: usize, rest: &str) -> Result<Stage> {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
             if !valid {
-                return Err(BuildError::syntax(
+                return Err(Error::dockerfile(
                     line,
                     format!(
                         "invalid stage name {name:?}: use letters, digits, '_', '.', '-', starting with a letter"
@@ -214,7 +214,7 @@ fn parse_from(line: usize, rest: &str) -> Result<Stage> {
             (base.clone(), Some(name))
         }
         _ => {
-            return Err(BuildError::syntax(
+            return Err(Error::dockerfile(
                 line,
                 "FROM takes an image and an optional `AS name`: `FROM busybox AS build`",
             ));
@@ -245,7 +245,7 @@ fn parse_instruction(line: usize, keyword: &str, rest: &str, escape: char) -> Re
         "SHELL" => match command(rest) {
             Command::Exec(args) if !args.is_empty() => Instruction::Shell(args),
             _ => {
-                return Err(BuildError::syntax(
+                return Err(Error::dockerfile(
                     line,
                     "SHELL must be a JSON array: SHELL [\"/bin/sh\", \"-c\"]",
                 ));
@@ -273,7 +273,7 @@ fn parse_instruction(line: usize, keyword: &str, rest: &str, escape: char) -> Re
                 Command::Shell(_) => words,
             };
             if args.paths.len() < 2 {
-                return Err(BuildError::syntax(
+                return Err(Error::dockerfile(
                     line,
                     format!(
                         "{keyword} requires at least a source and a destination: `{keyword} src dest`"
@@ -316,7 +316,7 @@ fn parse_instruction(line: usize, keyword: &str, rest: &str, escape: char) -> Re
         "ONBUILD" => {
             let inner = rest.split_whitespace().next().unwrap_or("");
             if ["ONBUILD", "FROM", "MAINTAINER"].contains(&inner.to_ascii_uppercase().as_str()) {
-                return Err(BuildError::syntax(
+                return Err(Error::dockerfile(
                     line,
                     format!("{inner} isn't allowed as an ONBUILD trigger"),
                 ));
@@ -325,7 +325,7 @@ fn parse_instruction(line: usize, keyword: &str, rest: &str, escape: char) -> Re
             Instruction::Onbuild(rest.to_string())
         }
         other => {
-            return Err(BuildError::syntax(
+            return Err(Error::dockerfile(
                 line,
                 format!(
                     "unknown instruction: {other}: expected FROM, RUN, COPY, ADD, ENV, ARG, WORKDIR, USER, EXPOSE, CMD, ENTRYPOINT, LABEL, VOLUME, STOPSIGNAL, SHELL, HEALTHCHECK or ONBUILD"
@@ -356,7 +356,7 @@ fn take_flags(line: usize, words: Vec<String>, allowed: &[&str]) -> Result<(Flag
     while let Some(flag) = iter.next_if(|w| w.starts_with("--")) {
         let (name, value) = flag[2..].split_once('=').unwrap_or((&flag[2..], "true"));
         if !allowed.contains(&name) {
-            return Err(BuildError::syntax(
+            return Err(Error::dockerfile(
                 line,
                 format!(
                     "unknown flag: --{name} (this instruction accepts: {})",
@@ -404,7 +404,7 @@ fn key_values(
     let words = split_words(rest, escape);
     if !words[0].contains('=') {
         if keyword == "LABEL" || words.len() < 2 {
-            return Err(BuildError::syntax(
+            return Err(Error::dockerfile(
                 line,
                 format!("{keyword} needs key=value pairs: `{keyword} key=value`"),
             ));
@@ -417,7 +417,7 @@ fn key_values(
         .into_iter()
         .map(|w| match w.split_once('=') {
             Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-            _ => Err(BuildError::syntax(
+            _ => Err(Error::dockerfile(
                 line,
                 format!("{keyword}: {w:?} is not key=value: quote values with spaces"),
             )),

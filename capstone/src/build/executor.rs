@@ -6,12 +6,12 @@
 use super::cache::{self, Cache};
 use super::context::SourceRoot;
 use super::dockerfile::{Dockerfile, Step, parse_step};
-use super::error::{BuildError, Result};
 use super::run::Scratch;
 use super::snapshot::{NewLayer, Snapshot};
 use super::stages::{Base, Plan};
 use super::words;
 use crate::images_ref;
+use crate::{Error, Result};
 use images::Store;
 use images::digest::Digest;
 use std::collections::{BTreeMap, HashMap};
@@ -33,7 +33,8 @@ pub struct Builder<'a> {
     pub build_args: &'a BTreeMap<String, String>,
     /// Where scratch directories go (removed again by their guards).
     pub scratch_dir: PathBuf,
-    /// `--network host` for every `RUN`.
+    /// `RUN` uses the host's network namespace (`--network host` or `default`); otherwise a
+    /// new one with only a loopback (`none`).
     pub host_network: bool,
     /// Print progress.
     pub verbose: bool,
@@ -70,7 +71,7 @@ impl<'a> Builder<'a> {
             let lookup = |n: &str| self.plan.meta_args.get(n).cloned();
             let p = words::expand(p, &lookup, self.file.escape).unwrap_or_default();
             if p != "linux/amd64" && p != "linux/x86_64" {
-                return Err(BuildError::syntax(
+                return Err(Error::dockerfile(
                     stage.line,
                     format!("FROM --platform={p}: only linux/amd64 (this machine) can be built"),
                 ));
@@ -83,7 +84,7 @@ impl<'a> Builder<'a> {
                 .expect("dependencies are built first"),
             Base::Image(reference) => {
                 let image =
-                    images_ref::find(&self.store, reference).map_err(|e| BuildError::Step {
+                    images_ref::find(&self.store, reference).map_err(|e| Error::BuildStep {
                         line: stage.line,
                         instruction: format!("FROM {}", stage.base),
                         why: format!("base image {reference}: {e}"),
@@ -151,7 +152,7 @@ impl StageRun<'_, '_> {
     /// Expands one word for `step`, naming its line on failure.
     pub fn expand(&self, step: &Step, word: &str) -> Result<String> {
         words::expand(word, &|n| self.lookup(n), self.b.file.escape)
-            .map_err(|why| BuildError::syntax(step.line, why))
+            .map_err(|why| Error::dockerfile(step.line, why))
     }
 
     /// The stage's `ARG`s with values, as they enter the cache key and `RUN`'s environment.

@@ -5,12 +5,12 @@
 use super::context::SourceRoot;
 use super::copy::{CopyPlan, copy_into_layer, image_relative};
 use super::dockerfile::{Command, CopyArgs, Step};
-use super::error::{BuildError, Result};
 use super::executor::StageRun;
 use super::run::{RunSpec, Scratch, run_step};
 use super::snapshot::{Snapshot, write_layer};
 use super::stages::{Base, resolve};
 use super::steps::{NOP, map_insert, step_error, to_argv};
+use crate::{Error, Result};
 use images::digest::Hasher;
 use overlay::lowers::LowerStack;
 use serde_json::json;
@@ -57,7 +57,7 @@ impl StageRun<'_, '_> {
             paths.push(self.expand(step, v)?);
         }
         if paths.iter().any(String::is_empty) {
-            return Err(BuildError::syntax(
+            return Err(Error::dockerfile(
                 step.line,
                 "VOLUME specified can not be an empty string",
             ));
@@ -108,9 +108,14 @@ impl StageRun<'_, '_> {
             );
         }
         created_by.push_str(&argv.join(" "));
-        let host_network = self.b.host_network || network == Some("host");
+        // `RUN --network=` overrides the build's `--network` for this step; `default` keeps it.
+        let host_network = match network {
+            Some("none") => false,
+            Some("host") => true,
+            _ => self.b.host_network,
+        };
         if let Some(n) = network.filter(|n| !["default", "none", "host"].contains(n)) {
-            return Err(BuildError::syntax(
+            return Err(Error::dockerfile(
                 step.line,
                 format!("RUN --network={n}: use default, none or host"),
             ));
@@ -136,16 +141,18 @@ impl StageRun<'_, '_> {
             cwd: self.snap.field("WorkingDir"),
             user: self.snap.field("User"),
             host_network,
+            echo: self.b.verbose,
         };
         let scratch_dir = self.b.scratch_dir.clone();
         self.cached(&key_text, &created_by, None, |run, _| {
             let scratch = Scratch::new(&scratch_dir)?;
-            let code = run_step(&spec, &scratch)?;
-            if code != 0 {
-                return Err(BuildError::RunFailed {
+            let finished = run_step(&spec, &scratch)?;
+            if finished.code != 0 {
+                return Err(Error::RunFailed {
                     line: step.line,
                     instruction: step.text.clone(),
-                    code,
+                    code: finished.code,
+                    output: finished.tail,
                 });
             }
             Ok(Some(write_layer(&run.b.store, &scratch.sub("upper")?)?))
@@ -191,7 +198,7 @@ impl StageRun<'_, '_> {
         let content = hasher.digest();
         let chmod = match &args.chmod {
             Some(m) => Some(u32::from_str_radix(m, 8).map_err(|_| {
-                BuildError::syntax(
+                Error::dockerfile(
                     step.line,
                     format!("--chmod={m}: not an octal mode like 755"),
                 )

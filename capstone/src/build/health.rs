@@ -3,8 +3,8 @@
 //! whoever runs the image runs the check.
 
 use super::dockerfile::{Command, Healthcheck, command};
-use super::error::{BuildError, Result};
 use super::words::split_words;
+use crate::{Error, Result};
 
 /// Parses the arguments of `HEALTHCHECK`.
 pub fn parse(line: usize, rest: &str, escape: char) -> Result<Healthcheck> {
@@ -17,7 +17,7 @@ pub fn parse(line: usize, rest: &str, escape: char) -> Result<Healthcheck> {
         match name {
             "interval" | "timeout" | "start-period" | "start-interval" => {
                 let nanos = duration(value).ok_or_else(|| {
-                    BuildError::syntax(
+                    Error::dockerfile(
                         line,
                         format!(
                             "HEALTHCHECK --{name}={value}: not a duration like 30s, 1m30s or 500ms"
@@ -34,11 +34,11 @@ pub fn parse(line: usize, rest: &str, escape: char) -> Result<Healthcheck> {
             }
             "retries" => {
                 check.retries = Some(value.parse().map_err(|_| {
-                    BuildError::syntax(line, format!("HEALTHCHECK --retries={value}: not a number"))
+                    Error::dockerfile(line, format!("HEALTHCHECK --retries={value}: not a number"))
                 })?)
             }
             _ => {
-                return Err(BuildError::syntax(
+                return Err(Error::dockerfile(
                     line,
                     format!(
                         "unknown flag: --{name} (HEALTHCHECK accepts --interval, --timeout, --start-period, --start-interval, --retries)"
@@ -58,7 +58,7 @@ pub fn parse(line: usize, rest: &str, escape: char) -> Result<Healthcheck> {
             std::iter::once("CMD".to_string()).chain(args).collect()
         }
         _ => {
-            return Err(BuildError::syntax(
+            return Err(Error::dockerfile(
                 line,
                 "HEALTHCHECK needs `CMD command` or `NONE`: `HEALTHCHECK --interval=30s CMD wget -q localhost`",
             ));

@@ -3,7 +3,7 @@
 //! character joined to the next. Each logical line remembers where it started, so every later
 //! error can name the line the user sees in their editor.
 
-use super::error::{BuildError, Result};
+use crate::{Error, Result};
 
 /// One logical line: an instruction with its continuation lines joined.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +36,7 @@ pub fn split(text: &str) -> Result<Source> {
             break;
         };
         if seen.contains(&name) {
-            return Err(BuildError::syntax(
+            return Err(Error::dockerfile(
                 i + 1,
                 format!("only one `{name}` parser directive may be used"),
             ));
@@ -46,7 +46,7 @@ pub fn split(text: &str) -> Result<Source> {
                 "\\" => '\\',
                 "`" => '`',
                 other => {
-                    return Err(BuildError::syntax(
+                    return Err(Error::dockerfile(
                         i + 1,
                         format!("invalid escape character {other:?}: use \\ or `"),
                     ));

@@ -6,7 +6,7 @@
 //! - the plan: [`stages`] (which stages the target needs, `ARG`s in `FROM`);
 //! - the steps: [`executor`] (a stage, step by step, through the [`cache`]) → [`steps`] (what
 //!   each config instruction does) and [`fs_steps`] (the ones that make layers) → [`run`]
-//!   (`RUN` in a lesson-01 container on a lesson-03 overlay),
+//!   (`RUN` in a lesson-01 container on a lesson-03 overlay, its output through [`output`]),
 //!   [`copy`] and [`context`] (`COPY`/`ADD`, `.dockerignore`), [`snapshot`] (config, layers
 //!   and manifests in lesson 04's store).
 //!
@@ -18,11 +18,11 @@ pub mod cli;
 pub mod context;
 pub mod copy;
 pub mod dockerfile;
-pub mod error;
 pub mod executor;
 pub mod fs_steps;
 pub mod health;
 pub mod lines;
+pub mod output;
 #[cfg(test)]
 mod parse_tests;
 pub mod run;
@@ -31,7 +31,7 @@ pub mod stages;
 pub mod steps;
 pub mod words;
 
-pub use error::{BuildError, Result};
+pub use crate::{Error, Result};
 
 use crate::images_ref;
 use std::collections::{BTreeMap, HashMap};
@@ -55,7 +55,7 @@ pub struct BuildOptions {
     pub target: Option<String>,
     /// `--no-cache`.
     pub no_cache: bool,
-    /// `--network host|none|default` for every `RUN`.
+    /// `--network host|none|default` for every `RUN` (unset means `default`).
     pub network: Option<String>,
     /// `-q`: print only the image id.
     pub quiet: bool,
@@ -87,18 +87,14 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
         .as_deref()
         .filter(|n| !["default", "none", "host"].contains(n))
     {
-        return Err(BuildError::Invalid {
-            what: "--network",
-            value: n.into(),
-            why: "use default, none or host".into(),
-        });
+        return Err(Error::invalid("--network", n, "use default, none or host"));
     }
     let dockerfile = opts
         .dockerfile
         .clone()
         .unwrap_or_else(|| opts.context.join("Dockerfile"));
-    let text = std::fs::read_to_string(&dockerfile)
-        .map_err(BuildError::io("read Dockerfile", &dockerfile))?;
+    let text =
+        std::fs::read_to_string(&dockerfile).map_err(Error::io("read Dockerfile", &dockerfile))?;
     let file = dockerfile::parse(&text)?;
     let build_args: BTreeMap<String, String> = opts.build_args.iter().cloned().collect();
     let plan = stages::plan(&file, &build_args, opts.target.as_deref())?;
@@ -111,7 +107,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
         plan: &plan,
         build_args: &build_args,
         scratch_dir: opts.root.join("build-tmp"),
-        host_network: opts.network.as_deref() == Some("host"),
+        // `default` is the host's network until the engine has a bridge: see [`run`].
+        host_network: opts.network.as_deref() != Some("none"),
         verbose: !opts.quiet,
         results: vec![None; file.stages.len()],
         flat: HashMap::new(),

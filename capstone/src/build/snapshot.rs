@@ -3,8 +3,8 @@
 //! new snapshot — config blob, then manifest, both content-addressed in lesson 04's store and
 //! untagged — which is what the cache points at, like Docker's intermediate images.
 
-use super::error::{BuildError, Result};
 use crate::clock;
+use crate::{Error, Result};
 use flate2::write::GzEncoder;
 use images::digest::{Digest, HashingWriter};
 use images::store::MAX_DOCUMENT;
@@ -171,7 +171,7 @@ pub fn write_layer(store: &Store, dir: &Path) -> Result<NewLayer> {
     let blob = tar
         .into_inner()
         .finish()
-        .map_err(BuildError::io("compress layer of", dir))?;
+        .map_err(Error::io("compress layer of", dir))?;
     let (digest, size) = blob.commit_computed()?;
     Ok(NewLayer {
         digest,

@@ -5,8 +5,8 @@
 //! is built (what BuildKit does; the classic builder built every stage).
 
 use super::dockerfile::{Dockerfile, Instruction};
-use super::error::{BuildError, Result};
 use super::words::expand;
+use crate::{Error, Result};
 use std::collections::BTreeMap;
 
 /// What a stage (or a `COPY --from`) starts from.
@@ -50,9 +50,9 @@ pub fn plan(
     let mut bases = Vec::new();
     for (index, stage) in file.stages.iter().enumerate() {
         let base = expand(&stage.base, &lookup, file.escape)
-            .map_err(|why| BuildError::syntax(stage.line, format!("FROM: {why}")))?;
+            .map_err(|why| Error::dockerfile(stage.line, format!("FROM: {why}")))?;
         if base.is_empty() {
-            return Err(BuildError::syntax(
+            return Err(Error::dockerfile(
                 stage.line,
                 format!(
                     "FROM {}: the base image name is empty: give its ARG a default or pass --build-arg",
@@ -70,13 +70,15 @@ pub fn plan(
     }
     let target = match target {
         None => file.stages.len() - 1,
-        Some(name) => stage_index(file, name).ok_or_else(|| BuildError::Invalid {
-            what: "--target",
-            value: name.into(),
-            why: format!(
-                "no stage has that name: the Dockerfile's stages are {}",
-                stage_names(file)
-            ),
+        Some(name) => stage_index(file, name).ok_or_else(|| {
+            Error::invalid(
+                "--target",
+                name,
+                format!(
+                    "no stage has that name: the Dockerfile's stages are {}",
+                    stage_names(file)
+                ),
+            )
         })?,
     };
     let mut needed = vec![false; file.stages.len()];
@@ -93,7 +95,7 @@ pub fn plan(
                 && let Some(from) = &args.from
             {
                 let from = expand(from, &lookup, file.escape)
-                    .map_err(|why| BuildError::syntax(step.line, why))?;
+                    .map_err(|why| Error::dockerfile(step.line, why))?;
                 if let Some(Base::Stage(j)) = resolve(file, i, &from, step.line)? {
                     todo.push(j);
                 }
@@ -114,7 +116,7 @@ pub fn plan(
 pub fn resolve(file: &Dockerfile, current: usize, name: &str, line: usize) -> Result<Option<Base>> {
     let Some(index) = stage_index(file, name) else {
         if name.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(BuildError::syntax(
+            return Err(Error::dockerfile(
                 line,
                 format!(
                     "undefined stage {name}: there are only {} stages, counted from 0",
@@ -125,7 +127,7 @@ pub fn resolve(file: &Dockerfile, current: usize, name: &str, line: usize) -> Re
         return Ok(None);
     };
     if index >= current {
-        return Err(BuildError::syntax(
+        return Err(Error::dockerfile(
             line,
             format!("undefined stage {name:?}: a stage can only use stages defined before it"),
         ));

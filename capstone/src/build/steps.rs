@@ -4,10 +4,10 @@
 //! wording (`/bin/sh -c #(nop)  ENV …`), which is also what `docker history` shows.
 
 use super::dockerfile::{Command, Instruction, Step};
-use super::error::{BuildError, Result};
 use super::executor::StageRun;
 use super::snapshot::Snapshot;
 use super::words;
+use crate::{Error, Result};
 use serde_json::{Value, json};
 
 pub(super) const NOP: &str = "/bin/sh -c #(nop) ";
@@ -115,11 +115,11 @@ impl StageRun<'_, '_> {
             }
             Instruction::Expose(text) => {
                 let ports = words::expand_words(text, &|n| self.lookup(n), self.b.file.escape)
-                    .map_err(|why| BuildError::syntax(step.line, why))?;
+                    .map_err(|why| Error::dockerfile(step.line, why))?;
                 let mut keys = Vec::new();
                 for p in &ports {
                     keys.extend(expose_keys(p).ok_or_else(|| {
-                        BuildError::syntax(
+                        Error::dockerfile(
                             step.line,
                             format!("EXPOSE {p}: not a port like 80, 53/udp or 8000-8002"),
                         )
@@ -216,8 +216,8 @@ impl StageRun<'_, '_> {
     }
 }
 
-pub(super) fn step_error(step: &Step, why: String) -> BuildError {
-    BuildError::Step {
+pub(super) fn step_error(step: &Step, why: String) -> Error {
+    Error::BuildStep {
         line: step.line,
         instruction: step.text.clone(),
         why,

@@ -36,8 +36,12 @@ pub struct ContainerSpec {
     pub cwd: PathBuf,
     /// Which new namespaces to create (clone(2) flags).
     pub namespaces: Vec<Namespace>,
-    /// Remount the root read-only (a writable `/tmp` tmpfs is mounted either way).
+    /// Remount the root read-only (a writable `/tmp` tmpfs is mounted either way, unless
+    /// [`ContainerSpec::tmpfs_on_tmp`] is off).
     pub readonly_rootfs: bool,
+    /// Mount a fresh tmpfs(5) on `/tmp` (the default). A builder turns it off so that what a
+    /// build step writes to `/tmp` lands in the root filesystem, as with `docker build`.
+    pub tmpfs_on_tmp: bool,
     /// User id to run the command as, inside (setuid(2)).
     pub uid: u32,
     /// Group id to run the command as, inside (setgid(2)).
@@ -70,6 +74,7 @@ impl ContainerSpec {
                 Namespace::Cgroup,
             ],
             readonly_rootfs: true,
+            tmpfs_on_tmp: true,
             uid: 0,
             gid: 0,
             id_map: None,
@@ -198,7 +203,9 @@ fn set_up(spec: &ContainerSpec) -> Result<()> {
     mounts::mount_proc(&root.join("proc"))?;
     mounts::mount_sysfs_readonly(&root.join("sys"))?;
     mounts::mount_minimal_dev(root)?;
-    mounts::mount_tmpfs(&root.join("tmp"), "mode=1777")?;
+    if spec.tmpfs_on_tmp {
+        mounts::mount_tmpfs(&root.join("tmp"), "mode=1777")?;
+    }
     mounts::pivot_into(root)?;
     if spec.readonly_rootfs {
         mounts::remount_root_readonly()?;

@@ -137,26 +137,6 @@ fn assert_nothing_left(engine: &Engine, tag: &str) {
 }
 
 #[test]
-fn failing_run_shows_output_and_code_and_leaves_nothing() {
-    let engine = Engine::with_busybox();
-    let ctx = context_with(
-        "FROM busybox\nRUN echo partial > /made.txt\nRUN echo about-to-fail && exit 3\n",
-    );
-    let run = capstone_build(&engine, ctx.path(), &["-t", "broken"]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stdout.contains("about-to-fail"),
-        "the command's output is not shown: {run:?}"
-    );
-    assert!(
-        run.stderr.contains("dockerfile line 3: RUN echo about-to-fail && exit 3: the command returned a non-zero code: 3"),
-        "{}",
-        run.stderr
-    );
-    assert_nothing_left(&engine, "broken");
-}
-
-#[test]
 fn bad_input_names_the_dockerfile_line() {
     let engine = Engine::with_busybox();
     let cases = [

@@ -203,7 +203,7 @@ fn unneeded_stages_are_not_built() {
     let run = capstone_build(&engine, ctx.path(), &["--target", "unused"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
-        run.stderr.contains("line 8") && run.stderr.contains("non-zero code: 1"),
+        run.stderr.contains("line 8: RUN exit 1: exit code 1"),
         "{}",
         run.stderr
     );

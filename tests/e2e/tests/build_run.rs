@@ -1,0 +1,266 @@
+//! `RUN` in `capstone build`, through the real binary: what it writes under `/tmp` stays in
+//! its layer (no tmpfs there, as in Docker); a failing command's error names the line, its
+//! exit code and its last lines of output, and the failed build leaves no tag, mount, cgroup
+//! or scratch directory; `--network none|host|default` decides which network namespace `RUN`
+//! sees — checked inside a network namespace this test creates, never on the host's.
+
+mod capstone_support;
+#[path = "dockerfiles/common.rs"]
+mod common;
+
+use capstone_support::{Engine, host_mounts};
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Writes a one-off Dockerfile into a fresh context.
+fn context_with(dockerfile: &str) -> tempfile::TempDir {
+    let ctx = tempfile::Builder::new()
+        .prefix("build-run-")
+        .tempdir()
+        .unwrap();
+    std::fs::write(ctx.path().join("Dockerfile"), dockerfile).unwrap();
+    ctx
+}
+
+/// Reads a file of a built image, unpacked by umoci (software we did not write).
+fn file_in_image(engine: &Engine, tag: &str, path: &str) -> Option<String> {
+    let dir = tempfile::Builder::new()
+        .prefix("build-run-unpack-")
+        .tempdir()
+        .unwrap();
+    unpack_ours(
+        engine,
+        &format!("docker.io/library/{tag}:latest"),
+        dir.path(),
+    );
+    std::fs::read_to_string(dir.path().join("bundle/rootfs").join(path)).ok()
+}
+
+#[test]
+fn files_run_writes_under_tmp_are_kept_in_the_layer() {
+    let engine = Engine::with_busybox();
+    let ctx = context_with(
+        "FROM busybox\nRUN echo kept > /tmp/note.txt && mkdir /tmp/made-by-run\nRUN cat /tmp/note.txt > /copy-of-note.txt\n",
+    );
+    let run = capstone_build(&engine, ctx.path(), &["-t", "tmpkeep"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        file_in_image(&engine, "tmpkeep", "tmp/note.txt").as_deref(),
+        Some("kept\n")
+    );
+    // The next RUN saw it too: /tmp is the image's own directory in every step.
+    assert_eq!(
+        file_in_image(&engine, "tmpkeep", "copy-of-note.txt").as_deref(),
+        Some("kept\n")
+    );
+}
+
+/// Cgroups named for a build beneath this test's own cgroups (the engine would make any
+/// cgroup of its own there, as it does for containers: see `capstone_support::cgroup_dirs`).
+fn build_cgroups() -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for line in std::fs::read_to_string("/proc/self/cgroup")
+        .unwrap()
+        .lines()
+    {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (parts.next(), parts.next(), parts.next());
+        let controller = controllers.unwrap_or("").split(',').next().unwrap_or("");
+        let base = Path::new("/sys/fs/cgroup").join(if controller.is_empty() {
+            "unified"
+        } else {
+            controller
+        });
+        let own = base.join(path.unwrap_or("/").trim_start_matches('/'));
+        found.extend(entries(&own).into_iter().filter(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().contains("build"))
+        }));
+    }
+    found.sort();
+    found
+}
+
+fn entries(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn failing_run_names_line_code_and_output_tail_and_leaves_nothing() {
+    let engine = Engine::with_busybox();
+    let ctx = context_with(
+        "FROM busybox\nRUN echo partial > /made.txt\n\nRUN echo first line && seq 1 30 && echo about-to-fail >&2 && exit 3\n",
+    );
+    let cgroups_before = build_cgroups();
+    let blobs_before = entries(&engine.root.path().join("images/blobs/sha256")).len();
+    let run = capstone_build(&engine, ctx.path(), &["-t", "broken"]);
+
+    assert_eq!(run.code, 1, "{run:?}");
+    // The output was shown as it came...
+    assert!(run.stdout.contains("first line"), "{run:?}");
+    // ...and the error names the line, the instruction and the code, and quotes the tail:
+    // the last lines (stderr included), not the first.
+    let error = run.stderr.as_str();
+    assert!(
+        error.contains(
+            "dockerfile line 4: RUN echo first line && seq 1 30 && echo about-to-fail >&2 && exit 3: exit code 3"
+        ),
+        "{error}"
+    );
+    assert!(error.contains("| about-to-fail"), "{error}");
+    assert!(error.contains("| 30"), "{error}");
+    assert!(
+        !error.contains("| first line"),
+        "the whole output was quoted: {error}"
+    );
+
+    // Nothing half-made: no tag, no mount, no cgroup, no scratch dir, no layer of the failed
+    // step (the successful step before it is cached, as in Docker: 1 layer + config + manifest).
+    let tags =
+        std::fs::read_to_string(engine.root.path().join("images/tags.json")).unwrap_or_default();
+    assert!(
+        !tags.contains("broken"),
+        "a failed build was tagged: {tags}"
+    );
+    let root = engine.root.path().to_str().unwrap().to_string();
+    assert!(!host_mounts().contains(&root), "a mount was left behind");
+    assert_eq!(build_cgroups(), cgroups_before, "a cgroup was left behind");
+    let scratch = entries(&engine.root.path().join("build-tmp"));
+    assert!(scratch.is_empty(), "scratch left behind: {scratch:?}");
+    let blobs_after = entries(&engine.root.path().join("images/blobs/sha256")).len();
+    assert_eq!(
+        blobs_after,
+        blobs_before + 3,
+        "only the first RUN's image may be stored"
+    );
+    assert!(!engine.ok(&["ps", "-a"]).contains("broken"));
+}
+
+#[test]
+fn quiet_failing_run_still_quotes_the_output() {
+    let engine = Engine::with_busybox();
+    let ctx = context_with("FROM busybox\nRUN echo the reason && false\n");
+    let run = capstone_build(&engine, ctx.path(), &["-q", "-t", "q"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(!run.stdout.contains("the reason"), "-q echoed: {run:?}");
+    assert!(
+        run.stderr
+            .contains("dockerfile line 2: RUN echo the reason && false: exit code 1")
+            && run.stderr.contains("| the reason"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A network namespace made for this test, with a veth pair whose one end is named `marker`
+/// (a link no other namespace has); removed, with its links, on drop.
+struct TestNetns {
+    name: String,
+    marker: String,
+}
+
+impl TestNetns {
+    fn new() -> TestNetns {
+        let name = harness::names::unique("bldnet");
+        let marker = format!("m{}", &name[name.len().saturating_sub(8)..]);
+        let ip = |args: &[&str]| {
+            let ok = Command::new("ip").args(args).status().unwrap().success();
+            assert!(ok, "ip {args:?}");
+        };
+        ip(&["netns", "add", &name]);
+        let ns = TestNetns { name, marker };
+        ip(&[
+            "-n",
+            &ns.name,
+            "link",
+            "add",
+            &ns.marker,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &format!("p{}", &ns.marker[1..]),
+        ]);
+        ns
+    }
+
+    /// `capstone build` run inside this namespace (like `ip netns exec`).
+    fn build(&self, engine: &Engine, ctx: &Path, extra: &[&str]) -> capstone_support::Run {
+        let mut args = vec!["build"];
+        args.extend_from_slice(extra);
+        let ctx = ctx.to_str().unwrap();
+        args.push(ctx);
+        let inner = engine.command(&args);
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.name])
+            .arg(inner.get_program());
+        cmd.args(inner.get_args());
+        let out = cmd.output().unwrap();
+        capstone_support::Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl Drop for TestNetns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+/// The interfaces a `RUN` saw (from /proc/net/dev) and the state of its `lo`.
+fn links_seen(ns: &TestNetns, engine: &Engine, network: &str, tag: &str) -> String {
+    let ctx = context_with(
+        "FROM busybox\nRUN tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' > /links.txt && cat /sys/class/net/lo/operstate /sys/class/net/lo/flags >> /links.txt\n",
+    );
+    let mut extra = vec!["-t", tag];
+    if !network.is_empty() {
+        extra.extend(["--network", network]);
+    }
+    let run = ns.build(engine, ctx.path(), &extra);
+    assert_eq!(run.code, 0, "--network {network}: {run:?}");
+    file_in_image(engine, tag, "links.txt").unwrap()
+}
+
+#[test]
+fn network_none_gives_run_only_a_loopback_that_is_up() {
+    let ns = TestNetns::new();
+    let engine = Engine::with_busybox();
+    let seen = links_seen(&ns, &engine, "none", "netnone");
+    let links: Vec<&str> = seen.lines().take_while(|l| !l.contains("0x")).collect();
+    assert_eq!(links.first(), Some(&"lo"), "{seen}");
+    assert!(
+        !seen.contains(&ns.marker),
+        "none saw the outside's link: {seen}"
+    );
+    // IFF_UP is bit 0 of /sys/class/net/lo/flags.
+    let flags = seen.lines().last().unwrap().trim_start_matches("0x");
+    let flags = u32::from_str_radix(flags, 16).unwrap();
+    assert_eq!(flags & 1, 1, "loopback is down: {seen}");
+}
+
+#[test]
+fn network_host_and_default_see_the_callers_network_namespace() {
+    let ns = TestNetns::new();
+    let engine = Engine::with_busybox();
+    for (mode, tag) in [
+        ("host", "nethost"),
+        ("default", "netdefault"),
+        ("", "netunset"),
+    ] {
+        let seen = links_seen(&ns, &engine, mode, tag);
+        assert!(
+            seen.lines().any(|l| l == ns.marker),
+            "--network {mode:?} did not see {}: {seen}",
+            ns.marker
+        );
+    }
+}
