@@ -244,6 +244,17 @@ pub enum Command {
     Version,
     /// Check this machine for what containers need (lesson 00's doctor).
     Doctor,
+    /// Manage networks (bridges with their own subnet).
+    Network {
+        /// What to do.
+        #[command(subcommand)]
+        command: NetworkCommand,
+    },
+    /// List a container's published ports.
+    Port {
+        /// The container.
+        container: String,
+    },
     /// Runs a detached container's monitor (started by the engine itself).
     #[command(name = "__monitor", hide = true)]
     Monitor {
@@ -262,6 +273,56 @@ pub enum SystemCommand {
         /// Do not ask (required: there is no prompt).
         #[arg(short, long)]
         force: bool,
+    },
+}
+
+/// `network` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// Create a network: a bridge, a subnet, NAT.
+    Create {
+        /// The subnet in CIDR notation (default: the first free 172.31.N.0/24).
+        #[arg(long)]
+        subnet: Option<String>,
+        /// The driver (only `bridge`).
+        #[arg(short, long)]
+        driver: Option<String>,
+        /// Its name.
+        name: String,
+    },
+    /// List networks.
+    #[command(alias = "list")]
+    Ls {
+        /// Only print ids.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Remove networks no container is attached to.
+    #[command(alias = "remove")]
+    Rm {
+        /// Networks (name or id).
+        #[arg(required = true)]
+        networks: Vec<String>,
+    },
+    /// Show networks as JSON.
+    Inspect {
+        /// Networks (name or id).
+        #[arg(required = true)]
+        networks: Vec<String>,
+    },
+    /// Connect a container to a network.
+    Connect {
+        /// The network.
+        network: String,
+        /// The container.
+        container: String,
+    },
+    /// Disconnect a container from a network.
+    Disconnect {
+        /// The network.
+        network: String,
+        /// The container.
+        container: String,
     },
 }
 
@@ -313,9 +374,12 @@ pub struct RunArgs {
     /// Mount the root filesystem read-only.
     #[arg(long)]
     pub read_only: bool,
-    /// Network: `none` (default) or `host`.
+    /// Network: `bridge` (default), `none`, `host` or a network's name.
     #[arg(long, alias = "net")]
     pub network: Option<String>,
+    /// Publish a container's port on the host: `[0.0.0.0:]hostport:port[/tcp]`, or `port`.
+    #[arg(short, long)]
+    pub publish: Vec<String>,
     /// Add capabilities.
     #[arg(long)]
     pub cap_add: Vec<String>,

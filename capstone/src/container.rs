@@ -30,6 +30,9 @@ pub struct Container {
     pub rootfs: Rootfs,
     /// Its cgroup's name (lesson 02), e.g. `capstone-<id>`.
     pub cgroup: String,
+    /// Its networks and, while it runs, its addresses and published ports.
+    #[serde(default)]
+    pub network_settings: crate::network::settings::NetworkSettings,
 }
 
 /// The process and its environment (Docker's `Config`), already resolved against the image.
@@ -62,6 +65,9 @@ pub struct Config {
     pub open_stdin: bool,
     /// The signal `stop` sends first (the image's `StopSignal`, default SIGTERM).
     pub stop_signal: String,
+    /// The image's `ExposedPorts` and the `-p` ports, as `80/tcp`.
+    #[serde(default)]
+    pub exposed_ports: Vec<String>,
 }
 
 /// Host-side settings (Docker's `HostConfig`).
@@ -78,8 +84,11 @@ pub struct HostConfig {
     pub nano_cpus: u64,
     /// `--pids-limit` (0: no limit).
     pub pids_limit: u64,
-    /// `--network`: `none` or `host`.
+    /// `--network`: `bridge` (the default), `none`, `host` or a network's name.
     pub network_mode: String,
+    /// `-p`: host ports forwarded to the container's ports.
+    #[serde(default)]
+    pub port_bindings: Vec<crate::network::settings::PortBinding>,
     /// `--cap-add`.
     pub cap_add: Vec<String>,
     /// `--cap-drop`.

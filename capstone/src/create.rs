@@ -42,8 +42,10 @@ pub struct CreateOptions {
     pub interactive: bool,
     /// `--rm`.
     pub rm: bool,
-    /// `--network none|host`.
+    /// `--network none|host|bridge|NAME` (default `bridge`).
     pub network: Option<String>,
+    /// `-p [hostip:]hostport:ctrport[/tcp]`.
+    pub publish: Vec<String>,
     /// `--cap-add`.
     pub cap_add: Vec<String>,
     /// `--cap-drop`.
@@ -56,7 +58,8 @@ pub struct CreateOptions {
 
 /// Creates a container and returns its record.
 pub fn create(paths: &state::Paths, opts: &CreateOptions) -> Result<Container> {
-    let host_config = host_config(opts)?;
+    let mut host_config = host_config(opts)?;
+    let network_settings = crate::network::settings::for_create(paths, &mut host_config, opts)?;
     crate::security::capability_set(&opts.cap_add, &opts.cap_drop, opts.privileged)?;
     if let Some(name) = &opts.name {
         ids::check_name(name)?;
@@ -70,6 +73,7 @@ pub fn create(paths: &state::Paths, opts: &CreateOptions) -> Result<Container> {
     let id = ids::random_id()?;
     let mut config = process_config(&image.config, opts, &lower_dirs)?;
     config.image = reference;
+    config.exposed_ports = crate::network::settings::exposed_ports(&image.config, &host_config);
     config.hostname = opts
         .hostname
         .clone()
@@ -95,6 +99,7 @@ pub fn create(paths: &state::Paths, opts: &CreateOptions) -> Result<Container> {
         state: State::default(),
         rootfs,
         cgroup: cgroup::name_for(&id),
+        network_settings,
     };
     let made = (|| {
         for d in [
@@ -137,14 +142,10 @@ fn claim_name(paths: &state::Paths, id: &str, wanted: Option<&str>) -> Result<St
 /// The limits and host-side flags, parsed with lesson 02's parsers (Docker's units).
 fn host_config(opts: &CreateOptions) -> Result<HostConfig> {
     let host_cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let network = opts.network.clone().unwrap_or_else(|| "none".into());
-    if !matches!(network.as_str(), "none" | "host") {
-        return Err(Error::invalid(
-            "--network",
-            network,
-            "this engine supports `none` (the default: a private network namespace with only loopback) and `host`",
-        ));
-    }
+    let network = opts
+        .network
+        .clone()
+        .unwrap_or_else(|| crate::network::DEFAULT_NETWORK.into());
     Ok(HostConfig {
         auto_remove: opts.rm,
         readonly_rootfs: opts.read_only,
@@ -165,6 +166,7 @@ fn host_config(opts: &CreateOptions) -> Result<HostConfig> {
             None => 0,
         },
         network_mode: network,
+        port_bindings: Vec::new(),
         cap_add: opts.cap_add.clone(),
         cap_drop: opts.cap_drop.clone(),
         privileged: opts.privileged,
@@ -254,6 +256,7 @@ fn process_config(
         tty: opts.tty,
         open_stdin: opts.interactive,
         stop_signal: c.stop_signal().clone().unwrap_or_else(|| "SIGTERM".into()),
+        exposed_ports: Vec::new(),
     })
 }
 

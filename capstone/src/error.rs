@@ -90,6 +90,30 @@ pub enum Error {
         /// Why.
         why: String,
     },
+    /// No network has this name or id.
+    #[error(
+        "network {0} not found: `capstone network ls` lists them, `capstone network create` makes one"
+    )]
+    NoSuchNetwork(String),
+    /// `network create` of a name that is taken.
+    #[error("network with name {0} already exists: pick another name or remove it first")]
+    NetworkExists(String),
+    /// `network rm` while a container is plugged in.
+    #[error(
+        "error while removing network {network}: container {container} is attached: stop it or `capstone network disconnect {network} {container}` first"
+    )]
+    NetworkInUse {
+        /// The network.
+        network: String,
+        /// A container holding an address on it (short id).
+        container: String,
+    },
+    /// A network teardown that removed what it could and met errors.
+    #[error("network teardown incomplete: {0}")]
+    Teardown(String),
+    /// From the network library (lesson 06).
+    #[error(transparent)]
+    Network(#[from] ::network::Error),
     /// From the images library (lesson 04).
     #[error(transparent)]
     Images(#[from] images::Error),

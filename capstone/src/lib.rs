@@ -29,6 +29,7 @@ pub mod init;
 pub mod lifecycle;
 pub mod logs;
 pub mod monitor;
+pub mod network;
 pub mod pty;
 pub mod registries;
 pub mod remove;

@@ -76,8 +76,19 @@ pub fn run(
         let _ = cgroup.remove();
         return Err(e.into());
     }
+    // Still at the gate: plug it into its networks (lesson 06), or kill it before it ran.
+    let network_settings = match crate::network::attach::connect_all(paths, &record, pid) {
+        Ok(settings) => settings,
+        Err(e) => {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            let _ = waitpid(Pid::from_raw(pid), None);
+            let _ = cgroup.remove();
+            return Err(e);
+        }
+    };
     let me = std::process::id() as i32;
     let record = state::update(paths, id, |c| {
+        c.network_settings = network_settings;
         c.state.status = "running".into();
         c.state.running = true;
         c.state.paused = false;
@@ -108,11 +119,16 @@ pub fn run(
 /// and a `--rm` container goes entirely.
 fn finish(paths: &state::Paths, record: &Container, code: i32) -> Result<i32> {
     let cgroup_result = cgroup::remove(record);
-    let record = state::update(paths, &record.id, |c| c.state.mark_exited(code))?;
+    let network_result = crate::network::attach::disconnect_all(paths, record);
+    let record = state::update(paths, &record.id, |c| {
+        c.state.mark_exited(code);
+        c.network_settings.clear_endpoints();
+    })?;
     if record.host_config.auto_remove {
         crate::remove::remove(paths, &record)?;
     }
     cgroup_result?;
+    network_result?;
     Ok(code)
 }
 

@@ -10,6 +10,10 @@ use crate::{Error, Result, cgroup, state};
 pub fn remove(paths: &state::Paths, record: &Container) -> Result<()> {
     let _lock = paths.lock(&record.id)?;
     let mut first_error = cgroup::remove(record).err();
+    // Normally done by the monitor at exit; again here for a monitor that was killed.
+    if let Err(e) = crate::network::attach::disconnect_all(paths, record) {
+        first_error.get_or_insert(e);
+    }
     let record_path = paths.record(&record.id);
     match std::fs::remove_file(&record_path) {
         Ok(()) => {}

@@ -37,6 +37,7 @@ fn options(args: RunArgs) -> Result<CreateOptions> {
         interactive: args.interactive,
         rm: args.rm,
         network: args.network,
+        publish: args.publish,
         cap_add: args.cap_add,
         cap_drop: args.cap_drop,
         privileged: args.privileged,

@@ -5,6 +5,7 @@
 mod containers;
 mod image;
 mod login;
+mod network;
 mod push;
 mod show;
 mod system;
@@ -100,6 +101,8 @@ fn dispatch(paths: &state::Paths, command: Command) -> Result<i32> {
         } => system::prune(paths, force),
         Command::Version => system::version(),
         Command::Doctor => system::doctor(),
+        Command::Network { command } => network::main(paths, command),
+        Command::Port { container } => network::port(paths, &container),
         Command::Monitor { id } => lifecycle::monitor_main(paths, &id),
     }
 }

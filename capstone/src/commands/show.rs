@@ -66,7 +66,7 @@ fn ps_row(c: &Container) -> Vec<String> {
         command,
         format!("{created} ago"),
         c.state.status_line(),
-        String::new(),
+        crate::network::settings::ps_ports(c),
         c.name.clone(),
     ]
 }
@@ -219,6 +219,7 @@ pub fn container_json(paths: &state::Paths, c: &Container) -> Value {
             "Memory": h.memory, "NanoCpus": h.nano_cpus, "PidsLimit": h.pids_limit,
             "CapAdd": h.cap_add, "CapDrop": h.cap_drop, "Privileged": h.privileged, "Init": h.init,
             "CgroupParent": "", "Cgroup": c.cgroup,
+            "PortBindings": crate::network::settings::ports_json(&h.port_bindings),
         },
         "GraphDriver": {
             "Name": "overlay",
@@ -233,8 +234,9 @@ pub fn container_json(paths: &state::Paths, c: &Container) -> Value {
             "OpenStdin": c.config.open_stdin, "Env": c.config.env, "Cmd": c.config.cmd,
             "Image": images_ref::familiar(&c.config.image), "WorkingDir": c.config.working_dir,
             "Entrypoint": c.config.entrypoint, "StopSignal": c.config.stop_signal,
+            "ExposedPorts": c.config.exposed_ports.iter().map(|p| (p.clone(), json!({}))).collect::<serde_json::Map<_, _>>(),
         },
-        "NetworkSettings": { "Networks": { h.network_mode.clone(): {} } },
+        "NetworkSettings": crate::network::settings::inspect_json(c),
     })
 }
 

@@ -38,8 +38,9 @@ fn pull_by_full_reference_stores_and_tags_the_image() {
 
 #[test]
 fn run_alpine_pulls_docker_hub_names_from_the_configured_mirror() {
-    let (registry, _layout) = registry_with_busybox("library/alpine:latest");
     let engine = Engine::new();
+    // `run` works in the engine's network namespace, so the mirror must listen there.
+    let (registry, _layout) = engine.in_netns(|| registry_with_busybox("library/alpine:latest"));
     let out = engine
         .command(&[
             "run",

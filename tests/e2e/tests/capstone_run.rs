@@ -260,7 +260,9 @@ fn at_a_terminal_a_bare_run_gets_a_pty_with_the_window_size() {
         engine.root.path().display(),
         engine.runroot.path().display()
     );
-    let out = std::process::Command::new("script")
+    let out = engine
+        .netns
+        .command("script")
         .args(["-qec", &inner, "/dev/null"])
         .stdin(std::process::Stdio::null())
         .output()

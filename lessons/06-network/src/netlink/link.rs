@@ -31,6 +31,8 @@ pub struct Link {
     /// Whether the operational state is UP (IFLA_OPERSTATE): the link can carry packets now,
     /// which for a veth means both ends are up and the kernel has activated its queue.
     pub running: bool,
+    /// The hardware (MAC) address (IFLA_ADDRESS), as `ip link` prints it: `02:42:ac:11:00:02`.
+    pub mac: Option<String>,
 }
 
 impl Netlink {
@@ -199,12 +201,17 @@ fn link_from_message(msg: &LinkMessage) -> Link {
         kind: None,
         master: None,
         running: false,
+        mac: None,
     };
     for attr in &msg.attributes {
         match attr {
             LinkAttribute::IfName(n) => link.name = n.clone(),
             LinkAttribute::Controller(m) => link.master = Some(*m),
             LinkAttribute::OperState(state) => link.running = *state == State::Up,
+            LinkAttribute::Address(bytes) => {
+                let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                link.mac = Some(hex.join(":"));
+            }
             LinkAttribute::LinkInfo(infos) => {
                 for info in infos {
                     if let LinkInfo::Kind(kind) = info {

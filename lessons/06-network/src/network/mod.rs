@@ -103,25 +103,45 @@ impl Networks {
             self.write_hosts(name, state)
         })?;
         // From here on, a failure rolls back through the same code as a normal removal.
-        // ANCHOR: create
-        let mut setup = || -> Result<(), Error> {
-            nl.add_bridge(bridge)?;
-            let br = nl.link(bridge)?;
-            nl.add_address(br.index, subnet.gateway(), subnet.prefix())?;
-            nl.set_up(br.index)?;
-            // Route between interfaces (bridge <-> anything else): per-namespace sysctl.
-            write_sysctl("net/ipv4/ip_forward", "1")?;
-            // Let packets to 127.0.0.1 be routed out of the bridge after DNAT (published ports
-            // reached from the host itself); without it the kernel drops them as "martian".
-            write_sysctl(&format!("net/ipv4/conf/{bridge}/route_localnet"), "1")?;
-            self.firewall.ensure_table()?;
-            self.firewall.add_network(name, bridge, subnet)?;
-            Ok(())
-        };
-        // ANCHOR_END: create
-        setup().inspect_err(|_| {
+        self.bring_up(name, bridge, subnet).inspect_err(|_| {
             let _ = self.remove(name);
         })
+    }
+
+    /// Make sure recorded network `name` has its bridge in this namespace: after a reboot,
+    /// or when the state is used from another network namespace, the record survives but the
+    /// bridge, sysctls and rules are gone. Recreates them (as `create` does) only if the
+    /// bridge is missing; an existing bridge is left alone.
+    pub fn ensure_up(&self, name: &str) -> Result<(), Error> {
+        let record = self.network(name)?;
+        match Netlink::open()?.link(&record.bridge) {
+            Ok(_) => Ok(()),
+            Err(netlink::Error::NoSuchLink(_)) => {
+                // Stale rules of a bridge that vanished would be duplicated: drop them first.
+                let _ = self.firewall.remove_network(name, &record.bridge);
+                self.bring_up(name, &record.bridge, record.subnet)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The bridge, its address, routing and the firewall rules of a recorded network.
+    fn bring_up(&self, name: &str, bridge: &str, subnet: Subnet) -> Result<(), Error> {
+        let mut nl = Netlink::open()?;
+        // ANCHOR: create
+        nl.add_bridge(bridge)?;
+        let br = nl.link(bridge)?;
+        nl.add_address(br.index, subnet.gateway(), subnet.prefix())?;
+        nl.set_up(br.index)?;
+        // Route between interfaces (bridge <-> anything else): per-namespace sysctl.
+        write_sysctl("net/ipv4/ip_forward", "1")?;
+        // Let packets to 127.0.0.1 be routed out of the bridge after DNAT (published ports
+        // reached from the host itself); without it the kernel drops them as "martian".
+        write_sysctl(&format!("net/ipv4/conf/{bridge}/route_localnet"), "1")?;
+        self.firewall.ensure_table()?;
+        self.firewall.add_network(name, bridge, subnet)?;
+        // ANCHOR_END: create
+        Ok(())
     }
 
     /// Remove network `name`: disconnect every container, then delete its rules, its bridge

@@ -2,11 +2,21 @@
 //! with its own temporary `--root` and `--runroot` per test (removed, with every container in
 //! it, when the test ends), and a busybox image imported with `capstone import` from a tarball
 //! that GNU tar made of lesson 01's busybox root filesystem.
+//!
+//! Engine commands run inside a network namespace the test creates (the harness's
+//! [`TestNetns`]), so the bridges, veth pairs, nftables rules and sysctls the engine makes
+//! for its default `bridge` network never touch the machine's own; dropping the engine
+//! deletes the namespace with everything in it. The verbs that only talk to registries
+//! ([`HOST_NETWORK_VERBS`]) run in the test's own namespace instead, where the harness's
+//! `docker-registry` listens on loopback; a test whose `run` must pull starts its registry
+//! inside the engine's namespace with [`Engine::in_netns`].
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
+
+pub use harness::netns::TestNetns;
 
 /// The `capstone` executable: `CAPSTONE_BIN` if set; else the one cargo built beside this
 /// test (`cargo test --workspace` builds every binary first) when it is newer than every
@@ -97,10 +107,17 @@ pub fn busybox_tarball() -> &'static Path {
     })
 }
 
-/// An engine with its own state; dropping it force-removes every container and the state.
+/// Verbs that reach registries and make no container network: they run in the test's own
+/// network namespace, where the harness's registries listen.
+pub const HOST_NETWORK_VERBS: [&str; 6] = ["pull", "push", "login", "logout", "build", "search"];
+
+/// An engine with its own state and its own network namespace; dropping it force-removes
+/// every container, the state, and the namespace.
 pub struct Engine {
     pub root: tempfile::TempDir,
     pub runroot: tempfile::TempDir,
+    /// The "host" network namespace every command of this engine runs in (dropped last).
+    pub netns: TestNetns,
 }
 
 /// What one command did.
@@ -123,6 +140,7 @@ impl Engine {
                 .prefix("capstone-run-")
                 .tempdir()
                 .unwrap(),
+            netns: TestNetns::new(),
         }
     }
 
@@ -134,15 +152,28 @@ impl Engine {
         engine
     }
 
-    /// The command, with this engine's state directories, stdin from /dev/null.
+    /// The command, with this engine's state directories, stdin from /dev/null, inside the
+    /// engine's network namespace.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(capstone_bin());
+        let bin = capstone_bin().to_str().expect("capstone path is UTF-8");
+        let on_host = args.first().is_some_and(|v| HOST_NETWORK_VERBS.contains(v));
+        let mut cmd = if on_host {
+            Command::new(bin)
+        } else {
+            self.netns.command(bin)
+        };
         cmd.arg("--root")
             .arg(self.root.path())
             .arg("--runroot")
             .arg(self.runroot.path());
         cmd.args(args).stdin(Stdio::null());
         cmd
+    }
+
+    /// Runs `f` on a thread inside the engine's network namespace: a registry or server it
+    /// starts there is what the engine's `run` reaches on 127.0.0.1.
+    pub fn in_netns<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        self.netns.run(f)
     }
 
     /// Runs a command to completion.

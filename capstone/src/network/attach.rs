@@ -1,0 +1,216 @@
+//! Plugging a container into its networks and out again, with lesson 06's
+//! [`::network::Networks::connect`]: an address from IPAM, a veth(4) pair from the network's
+//! bridge into the container's network namespace (network_namespaces(7)), `eth0` with the
+//! address and the default route inside, set over rtnetlink(7); then the published ports
+//! (DNAT in nft(8)) and the hosts files.
+//!
+//! [`connect_all`] runs in the monitor while the container's first process is held at the
+//! gate (cloned into its namespaces, not yet running anything of the image), so the command
+//! starts with its network ready, and a failure leaves nothing: what was made is undone and
+//! the process is killed before it ran. [`disconnect_all`] is the mirror image, run when the
+//! container exits and again (harmlessly) when it is removed.
+
+use super::files;
+use super::settings::{Endpoint, NetworkSettings, PortBinding};
+use crate::container::Container;
+use crate::{Error, Result, ids, state};
+use ::network::NetNs;
+use ::network::netlink::Netlink;
+
+/// The name a container's address is leased under: its short id (lesson 06 allows 63
+/// characters; Docker's ids are 64).
+pub fn owner(record: &Container) -> &str {
+    ids::short(&record.id)
+}
+
+/// At the gate: plugs container `record`, whose first process is `pid`, into every network
+/// its record names, publishes its ports and writes its hosts and resolv.conf. Returns the
+/// settings to record. On failure, undoes all of it.
+pub fn connect_all(paths: &state::Paths, record: &Container, pid: i32) -> Result<NetworkSettings> {
+    let mut settings = record.network_settings.clone();
+    if !files::is_networked(record) {
+        return Ok(settings);
+    }
+    files::write_initial_hosts(record)?;
+    files::write_resolv_conf(record)?;
+    let _lock = super::lock(paths)?;
+    let ns = NetNs::of_pid(pid as u32).map_err(::network::Error::from)?;
+    let names: Vec<String> = settings.networks.keys().cloned().collect();
+    let result = (|| -> Result<()> {
+        for (i, name) in names.iter().enumerate() {
+            let endpoint = plug(paths, record, name, &ns)?;
+            settings.networks.insert(name.clone(), endpoint);
+            if i == 0 {
+                settings.ports = publish(paths, record, name)?;
+            }
+        }
+        files::refresh_hosts(paths, &names)
+    })();
+    if let Err(e) = result {
+        unplug_all(paths, record, &names);
+        return Err(e);
+    }
+    Ok(settings)
+}
+
+/// After the exit (and on `rm`): withdraws the published ports, deletes the veth pairs (the
+/// kernel has already done so if the namespace died with the container), releases the
+/// addresses and refreshes the neighbours' hosts files. Safe to repeat.
+pub fn disconnect_all(paths: &state::Paths, record: &Container) -> Result<()> {
+    if !files::is_networked(record) {
+        return Ok(());
+    }
+    let _lock = super::lock(paths)?;
+    let names: Vec<String> = record.network_settings.networks.keys().cloned().collect();
+    unplug_all(paths, record, &names);
+    files::refresh_hosts(paths, &names)
+}
+
+/// `network connect NET CONTAINER`: a running container gets one more interface (`eth1`…)
+/// at once; a stopped one gets it when it starts.
+pub fn connect(paths: &state::Paths, record: &Container, net: &str) -> Result<()> {
+    if !files::is_networked(record) {
+        return Err(Error::invalid(
+            "network connect",
+            record.name.as_str(),
+            "a container on the host's network or on `none` cannot join networks",
+        ));
+    }
+    let info = super::find(paths, net)?;
+    if record.network_settings.networks.contains_key(&info.name) {
+        return Err(Error::invalid(
+            "network connect",
+            record.name.as_str(),
+            format!(
+                "the container is already connected to network {}",
+                info.name
+            ),
+        ));
+    }
+    let mut endpoint = Endpoint {
+        network_id: info.id.clone(),
+        ..Endpoint::default()
+    };
+    if record.is_active() {
+        // Lock order: the networks lock is never held while taking a record's lock.
+        let plugged = {
+            let _lock = super::lock(paths)?;
+            let ns = NetNs::of_pid(record.state.pid as u32).map_err(::network::Error::from)?;
+            let endpoint = plug(paths, record, &info.name, &ns)?;
+            files::refresh_hosts(paths, std::slice::from_ref(&info.name)).map(|()| endpoint)
+        };
+        match plugged {
+            Ok(e) => endpoint = e,
+            Err(e) => {
+                disconnect_quietly(paths, record, &info.name);
+                return Err(e);
+            }
+        }
+    }
+    let saved = state::update(paths, &record.id, |c| {
+        c.network_settings
+            .networks
+            .insert(info.name.clone(), endpoint);
+    });
+    if saved.is_err() && record.is_active() {
+        disconnect_quietly(paths, record, &info.name);
+    }
+    saved.map(|_| ())
+}
+
+fn disconnect_quietly(paths: &state::Paths, record: &Container, name: &str) {
+    if let Ok(_lock) = super::lock(paths) {
+        unplug_all(paths, record, &[name.to_string()]);
+        let _ = files::refresh_hosts(paths, &[name.to_string()]);
+    }
+}
+
+/// `network disconnect NET CONTAINER`: the mirror of [`connect`].
+pub fn disconnect(paths: &state::Paths, record: &Container, net: &str) -> Result<()> {
+    let info = super::find(paths, net)?;
+    if !record.network_settings.networks.contains_key(&info.name) {
+        return Err(Error::invalid(
+            "network disconnect",
+            record.name.as_str(),
+            format!("the container is not connected to network {}", info.name),
+        ));
+    }
+    state::update(paths, &record.id, |c| {
+        c.network_settings.networks.remove(&info.name);
+    })?;
+    let _lock = super::lock(paths)?;
+    let names = [info.name];
+    unplug_all(paths, record, &names);
+    files::refresh_hosts(paths, &names)
+}
+
+/// One network: lesson 06's connect, then the MAC address read back from inside.
+fn plug(paths: &state::Paths, record: &Container, name: &str, ns: &NetNs) -> Result<Endpoint> {
+    let info = super::find(paths, name)?;
+    let nets = super::driver(paths);
+    // After a reboot (or from another network namespace) the record outlives the bridge.
+    nets.ensure_up(&info.name)?;
+    // A lease left by a monitor that was killed: ours, and stale, since we are starting.
+    let _ = nets.disconnect(&info.name, owner(record));
+    let att = nets.connect(&info.name, owner(record), ns)?;
+    let mac = Netlink::open_in(ns)
+        .and_then(|mut nl| nl.link(&att.interface))
+        .map(|l| l.mac.unwrap_or_default())
+        .unwrap_or_default();
+    Ok(Endpoint {
+        network_id: info.id,
+        ip_address: att.addr.to_string(),
+        ip_prefix_len: att.subnet.prefix(),
+        gateway: att.gateway.to_string(),
+        mac_address: mac,
+        interface: att.interface,
+    })
+}
+
+/// The `-p` bindings on network `name`; `-p 80` takes a free host port now.
+fn publish(paths: &state::Paths, record: &Container, name: &str) -> Result<Vec<PortBinding>> {
+    let nets = super::driver(paths);
+    let mut done = Vec::new();
+    for wanted in &record.host_config.port_bindings {
+        let mut binding = wanted.clone();
+        if binding.host_port == 0 {
+            binding.host_port = free_port(&nets)?;
+        }
+        nets.publish(
+            name,
+            owner(record),
+            binding.host_port,
+            binding.container_port,
+        )?;
+        done.push(binding);
+    }
+    Ok(done)
+}
+
+/// A host port nobody listens on and we have not published: the kernel's pick for a TCP
+/// socket bound to port 0 (bind(2), ip(7)'s ephemeral range).
+fn free_port(nets: &::network::Networks) -> Result<u16> {
+    let published = nets.firewall().published().unwrap_or_default();
+    for _ in 0..16 {
+        let listener = std::net::TcpListener::bind("0.0.0.0:0")
+            .map_err(Error::io("bind a free port", "0.0.0.0:0"))?;
+        let port = listener.local_addr().map_or(0, |a| a.port());
+        if port != 0 && !published.iter().any(|p| p.host_port == port) {
+            return Ok(port);
+        }
+    }
+    Err(Error::invalid(
+        "-p",
+        "",
+        "found no free host port: give one, e.g. -p 8080:80",
+    ))
+}
+
+/// Lesson 06's disconnect on each network, going on past errors (there is nothing more a
+/// teardown could do about them; a later `rm` tries again).
+fn unplug_all(paths: &state::Paths, record: &Container, names: &[String]) {
+    let nets = super::driver(paths);
+    for name in names {
+        let _ = nets.disconnect(name, owner(record));
+    }
+}

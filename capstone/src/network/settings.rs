@@ -1,0 +1,268 @@
+//! What a container's record says about its networks and ports, in Docker's words:
+//! `-p` bindings ([`PortBinding`], `HostConfig.PortBindings`), and where it is plugged in
+//! ([`NetworkSettings`]: one [`Endpoint`] per network, filled while it runs).
+//!
+//! Published ports become DNAT entries in nftables (nft(8)) made by lesson 06's firewall;
+//! this module only parses, records and prints them.
+
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// One `-p [hostip:]hostport:ctrport[/tcp]`: host port `host_port` forwarded (DNAT, nft(8))
+/// to `container_port` of the container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PortBinding {
+    /// The host address it listens on: `0.0.0.0` (every address of the host's namespace).
+    pub host_ip: String,
+    /// The host port; 0 in a `-p 80` request means "pick a free one" when it starts.
+    pub host_port: u16,
+    /// The port inside the container.
+    pub container_port: u16,
+    /// `tcp` (lesson 06's firewall maps TCP only).
+    pub protocol: String,
+}
+
+impl PortBinding {
+    /// Parses Docker's `-p` syntax: `8080:80`, `0.0.0.0:8080:80/tcp`, or `80` (a host port
+    /// chosen when the container starts).
+    pub fn parse(spec: &str) -> Result<PortBinding> {
+        let bad = |why: &str| Error::invalid("-p", spec, why);
+        let (ports, protocol) = match spec.split_once('/') {
+            Some((p, proto)) => (p, proto),
+            None => (spec, "tcp"),
+        };
+        if protocol != "tcp" {
+            return Err(bad(
+                "only tcp ports can be published (lesson 06's nftables map is tcp only)",
+            ));
+        }
+        let parts: Vec<&str> = ports.split(':').collect();
+        let (host_ip, host_port, container_port) = match parts.as_slice() {
+            [c] => ("0.0.0.0", "0", *c),
+            [h, c] => ("0.0.0.0", *h, *c),
+            [ip, h, c] => (*ip, *h, *c),
+            _ => return Err(bad("expected [hostip:]hostport:containerport[/tcp]")),
+        };
+        let host_ip = if host_ip.is_empty() {
+            "0.0.0.0"
+        } else {
+            host_ip
+        };
+        if host_ip != "0.0.0.0" {
+            return Err(bad(
+                "only 0.0.0.0 (every address of the host) can be given as host address",
+            ));
+        }
+        let port = |text: &str, zero_ok: bool| match text.parse::<u16>() {
+            Ok(0) if !zero_ok => Err(bad("ports are numbers from 1 to 65535")),
+            Ok(n) => Ok(n),
+            Err(_) => Err(bad("ports are numbers from 1 to 65535")),
+        };
+        Ok(PortBinding {
+            host_ip: host_ip.into(),
+            host_port: port(host_port, parts.len() == 1)?,
+            container_port: port(container_port, false)?,
+            protocol: protocol.into(),
+        })
+    }
+
+    /// Docker's key for it: `80/tcp`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.container_port, self.protocol)
+    }
+
+    /// `ps`'s PORTS form: `0.0.0.0:8080->80/tcp`.
+    pub fn display(&self) -> String {
+        format!("{}:{}->{}", self.host_ip, self.host_port, self.key())
+    }
+}
+
+/// Where a container is plugged into one network, while it runs (Docker's
+/// `NetworkSettings.Networks.NAME`): its end of a veth(4) pair and the address IPAM leased.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Endpoint {
+    /// The network's id.
+    #[serde(rename = "NetworkID")]
+    pub network_id: String,
+    /// Its address (empty when not running).
+    #[serde(rename = "IPAddress")]
+    pub ip_address: String,
+    /// The subnet's prefix length.
+    #[serde(rename = "IPPrefixLen")]
+    pub ip_prefix_len: u8,
+    /// The bridge's address, its default route.
+    pub gateway: String,
+    /// The MAC address of its interface inside.
+    pub mac_address: String,
+    /// The interface inside (`eth0`, `eth1`…).
+    pub interface: String,
+}
+
+/// Docker's `NetworkSettings`: the networks a container belongs to (kept while it is stopped,
+/// so `start` plugs it in again) and, while it runs, its endpoint on each.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkSettings {
+    /// Network name → endpoint.
+    pub networks: BTreeMap<String, Endpoint>,
+    /// The ports published while it runs, with the host ports actually taken.
+    #[serde(default)]
+    pub ports: Vec<PortBinding>,
+}
+
+impl NetworkSettings {
+    /// The first network's endpoint: what Docker shows as the top-level `IPAddress`.
+    pub fn primary(&self) -> Option<&Endpoint> {
+        self.networks.values().find(|e| !e.ip_address.is_empty())
+    }
+
+    /// Forgets every address and published port (the container stopped), keeping the
+    /// memberships.
+    pub fn clear_endpoints(&mut self) {
+        self.ports.clear();
+        for (_, e) in self.networks.iter_mut() {
+            let id = std::mem::take(&mut e.network_id);
+            *e = Endpoint {
+                network_id: id,
+                ..Endpoint::default()
+            };
+        }
+    }
+}
+
+/// `HostConfig.PortBindings` / `NetworkSettings.Ports`: `{"80/tcp": [{"HostIp", "HostPort"}]}`.
+pub fn ports_json(bindings: &[PortBinding]) -> Value {
+    let mut map: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for b in bindings {
+        map.entry(b.key()).or_default().push(json!({
+            "HostIp": b.host_ip, "HostPort": b.host_port.to_string(),
+        }));
+    }
+    json!(map)
+}
+
+/// `inspect`'s `NetworkSettings` of a container record.
+pub fn inspect_json(c: &crate::container::Container) -> Value {
+    let s = &c.network_settings;
+    let primary = s.primary().cloned().unwrap_or_default();
+    let mut ports = ports_json(&s.ports);
+    for exposed in &c.config.exposed_ports {
+        if let Some(map) = ports.as_object_mut() {
+            map.entry(exposed.clone()).or_insert(Value::Null);
+        }
+    }
+    let networks: BTreeMap<&String, Value> = if s.networks.is_empty() {
+        // `none` and `host` are networks too in Docker's output, with nothing in them.
+        BTreeMap::new()
+    } else {
+        s.networks.iter().map(|(n, e)| (n, json!(e))).collect()
+    };
+    let mut networks = json!(networks);
+    if s.networks.is_empty()
+        && let Some(map) = networks.as_object_mut()
+    {
+        map.insert(c.host_config.network_mode.clone(), json!({}));
+    }
+    json!({
+        "IPAddress": primary.ip_address, "IPPrefixLen": primary.ip_prefix_len,
+        "Gateway": primary.gateway, "MacAddress": primary.mac_address,
+        "Ports": ports, "Networks": networks,
+    })
+}
+
+/// `ps`'s PORTS column: bindings while running (`0.0.0.0:8080->80/tcp`), then exposed ports
+/// that are not published (`443/tcp`), comma-separated as Docker prints them.
+pub fn ps_ports(c: &crate::container::Container) -> String {
+    let mut items: Vec<String> = Vec::new();
+    let ports = &c.network_settings.ports;
+    items.extend(ports.iter().map(PortBinding::display));
+    for exposed in &c.config.exposed_ports {
+        if !ports.iter().any(|b| &b.key() == exposed) {
+            items.push(exposed.clone());
+        }
+    }
+    items.join(", ")
+}
+
+/// At `create`: checks `--network` and `-p`, makes the default network on first use, and
+/// returns the memberships to record. Everything is checked before the container exists.
+pub fn for_create(
+    paths: &crate::state::Paths,
+    host: &mut crate::container::HostConfig,
+    opts: &crate::create::CreateOptions,
+) -> Result<NetworkSettings> {
+    let bindings = opts
+        .publish
+        .iter()
+        .map(|p| PortBinding::parse(p))
+        .collect::<Result<Vec<_>>>()?;
+    for (i, b) in bindings.iter().enumerate() {
+        if b.host_port != 0 && bindings[..i].iter().any(|o| o.host_port == b.host_port) {
+            return Err(Error::invalid(
+                "-p",
+                b.host_port.to_string(),
+                "the same host port is published twice",
+            ));
+        }
+    }
+    let mut settings = NetworkSettings::default();
+    match host.network_mode.as_str() {
+        "none" | "host" if !bindings.is_empty() => {
+            return Err(Error::invalid(
+                "-p",
+                opts.publish.join(" "),
+                format!(
+                    "ports cannot be published with --network {}: use a bridge network",
+                    host.network_mode
+                ),
+            ));
+        }
+        "none" | "host" => {}
+        name => {
+            if name == super::DEFAULT_NETWORK {
+                super::ensure_default(paths)?;
+            }
+            let net = super::find(paths, name)?;
+            host.network_mode = net.name.clone();
+            settings.networks.insert(
+                net.name,
+                Endpoint {
+                    network_id: net.id,
+                    ..Endpoint::default()
+                },
+            );
+        }
+    }
+    host.port_bindings = bindings;
+    Ok(settings)
+}
+
+/// Docker's `Config.ExposedPorts`: the image's (`80` taken as `80/tcp`) and every `-p` port.
+pub fn exposed_ports(
+    image: &oci_spec::image::ImageConfiguration,
+    host: &crate::container::HostConfig,
+) -> Vec<String> {
+    let from_image = image
+        .config()
+        .as_ref()
+        .and_then(|c| c.exposed_ports().clone())
+        .unwrap_or_default();
+    let mut ports: Vec<String> = from_image
+        .into_iter()
+        .map(|p| {
+            if p.contains('/') {
+                p
+            } else {
+                format!("{p}/tcp")
+            }
+        })
+        .chain(host.port_bindings.iter().map(PortBinding::key))
+        .collect();
+    ports.sort();
+    ports.dedup();
+    ports
+}
