@@ -108,7 +108,7 @@ if [ -f capstone/src/main.rs ] && cargo build --release --quiet -p capstone 2>"$
     export CAPSTONE_ROOT=$WORK/capstone CAPSTONE_RUNROOT=$WORK/capstone-run
     export KIT_CAPSTONE=$BIN/capstone KIT_CAPSTONE_IMAGE=kit-busybox:bench
     if "$KIT_CAPSTONE" import "$WORK/rootfs.tar" "$KIT_CAPSTONE_IMAGE" >/dev/null 2>"$WORK/capstone-import.log"; then
-        try OURS "capstone run --rm" "$KIT_CAPSTONE" run --rm "$KIT_CAPSTONE_IMAGE" /bin/true
+        try OURS "capstone run --rm" "$KIT_CAPSTONE" run --rm --network none "$KIT_CAPSTONE_IMAGE" /bin/true
     else
         gap "capstone run --rm: not measured: capstone import failed: $(tail -n 1 "$WORK/capstone-import.log")"
         unset KIT_CAPSTONE

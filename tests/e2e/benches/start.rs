@@ -139,7 +139,7 @@ fn whole_starts(c: &mut Criterion) {
             group.bench_function("capstone run --rm", |b| {
                 b.iter(|| {
                     let status = Command::new(&binary)
-                        .args(["run", "--rm", &image, "/bin/true"])
+                        .args(["run", "--rm", "--network", "none", &image, "/bin/true"])
                         .stdout(Stdio::null())
                         .status()
                         .expect("capstone");

@@ -243,11 +243,13 @@ fn login_without_a_password_on_a_pipe_does_not_hang_or_save() {
 
 #[test]
 fn card_command_runs_alpine_pushed_to_a_classroom_mirror() {
-    let registry = Registry::start(Auth::None);
-    let teacher = engine_with(&format!("{}/library/alpine:latest", registry.host()));
-    teacher.ok(&["push", &format!("{}/library/alpine", registry.host())]);
-
+    // The student's `run` works in the student engine's network namespace: the classroom
+    // mirror listens there, and the teacher pushes from there too.
     let student = Engine::new();
+    let registry = student.in_netns(|| Registry::start(Auth::None));
+    let teacher = engine_with(&format!("{}/library/alpine:latest", registry.host()));
+    student.in_netns(|| teacher.ok(&["push", &format!("{}/library/alpine", registry.host())]));
+
     let out = student
         .command(&[
             "run",
