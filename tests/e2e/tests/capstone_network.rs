@@ -1,0 +1,302 @@
+//! Bridge networking in the capstone (lesson 06 under `run --network` and `-p`): containers on
+//! a user network reach each other by name and address, published ports answer on the host's
+//! addresses, `--network none` has only loopback, and every way a container ends leaves no
+//! veth, no nftables entry and no lease behind. Every engine command runs inside the test's
+//! own network namespace (see `capstone_support`), which is also the "host" we inspect with
+//! `ip` and `nft`; the machine's interfaces and firewall are never touched.
+
+mod capstone_support;
+
+use capstone_support::Engine;
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// How long a server in a container may take to listen (an upper bound, not a sleep).
+const READY: Duration = Duration::from_secs(10);
+
+/// A web server whose page is `text`, in busybox's httpd.
+fn web_server(text: &str) -> String {
+    format!("mkdir -p /www && echo {text} > /www/index.html && exec httpd -f -p 80 -h /www")
+}
+
+/// `GET /` from the engine's namespace (the "host"), waiting for something to listen.
+fn http_get(engine: &Engine, addr: &str) -> String {
+    let addr: SocketAddr = addr.parse().unwrap();
+    engine
+        .in_netns(|| network::probe::http_get(addr, READY))
+        .unwrap_or_else(|e| panic!("GET http://{addr}/: {e}"))
+}
+
+/// The container's address on `network`, from `inspect`.
+fn address(engine: &Engine, container: &str, network: &str) -> String {
+    let c = engine.inspect(container);
+    c["NetworkSettings"]["Networks"][network]["IPAddress"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The leases lesson 06's IPAM holds for `network`, from its state file.
+fn leases(engine: &Engine, network: &str) -> usize {
+    let path = engine.root.path().join("networks/networks.json");
+    let state: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    state["networks"][network]["leases"]
+        .as_object()
+        .map_or(0, |l| l.len())
+}
+
+/// Host ends of veth pairs in the engine's namespace (lesson 06 names them `vl…`).
+fn veths(engine: &Engine) -> Vec<String> {
+    let links = engine.netns.links();
+    links.into_iter().filter(|l| l.starts_with("vl")).collect()
+}
+
+#[test]
+fn containers_on_a_user_network_reach_each_other_by_name_and_address() {
+    let engine = Engine::with_busybox();
+    engine.ok(&["network", "create", "app"]);
+    engine.detached(&[
+        "--name",
+        "web",
+        "--network",
+        "app",
+        "busybox",
+        "sh",
+        "-c",
+        &web_server("hello-from-web"),
+    ]);
+    let web_ip = address(&engine, "web", "app");
+    // Ready when it answers (from the host side, through the bridge).
+    assert!(http_get(&engine, &format!("{web_ip}:80")).contains("hello-from-web"));
+    let out = engine.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "app",
+        "busybox",
+        "sh",
+        "-c",
+        &format!(
+            "ping -c1 -W5 {web_ip} >/dev/null && wget -qO- http://web/ && grep -w web /etc/hosts"
+        ),
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "hello-from-web", "{out}");
+    assert!(lines[1].starts_with(&format!("{web_ip}\tweb ")), "{out}");
+}
+
+#[test]
+fn a_bridged_container_has_eth0_a_default_route_and_resolv_conf() {
+    let engine = Engine::with_busybox();
+    let out = engine.ok(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "ip -o -4 addr show eth0; ip route show default; grep -c nameserver /etc/resolv.conf",
+    ]);
+    assert!(out.contains("inet 172.30.0."), "{out}");
+    assert!(out.contains("default via 172.30.0.1 dev eth0"), "{out}");
+    assert!(out.lines().last().unwrap().parse::<u32>().unwrap() >= 1);
+    // The default network was made on first use, on the engine's "host".
+    assert!(engine.netns.links().contains(&"capstone0".to_string()));
+}
+
+#[test]
+fn network_none_has_only_loopback() {
+    let engine = Engine::with_busybox();
+    let out = engine.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "busybox",
+        "ip",
+        "-o",
+        "link",
+    ]);
+    let names: Vec<&str> = out.lines().filter_map(|l| l.split(": ").nth(1)).collect();
+    assert_eq!(names, ["lo"], "{out}");
+    assert!(!engine.netns.links().contains(&"capstone0".to_string()));
+}
+
+#[test]
+fn a_published_port_answers_on_the_hosts_loopback_and_address() {
+    let engine = Engine::with_busybox();
+    let id = engine.detached(&[
+        "--name",
+        "pub",
+        "-p",
+        "8080:80",
+        "busybox",
+        "sh",
+        "-c",
+        &web_server("published"),
+    ]);
+    let ip = address(&engine, "pub", "bridge");
+    assert!(http_get(&engine, &format!("{ip}:80")).contains("published"));
+    assert!(http_get(&engine, "127.0.0.1:8080").contains("published"));
+    assert!(http_get(&engine, "172.30.0.1:8080").contains("published"));
+    let ps = engine.ok(&["ps"]);
+    assert!(ps.contains("0.0.0.0:8080->80/tcp"), "{ps}");
+    assert_eq!(engine.ok(&["port", "pub"]), "80/tcp -> 0.0.0.0:8080\n");
+    let c = engine.inspect(&id);
+    assert_eq!(
+        c["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"],
+        "8080"
+    );
+    assert_eq!(
+        c["HostConfig"]["PortBindings"]["80/tcp"][0]["HostPort"],
+        "8080"
+    );
+    assert_eq!(c["HostConfig"]["NetworkMode"], "bridge");
+    assert_eq!(c["NetworkSettings"]["IPAddress"], ip.as_str());
+    assert_eq!(c["NetworkSettings"]["Gateway"], "172.30.0.1");
+    assert_eq!(c["Config"]["ExposedPorts"]["80/tcp"], serde_json::json!({}));
+}
+
+#[test]
+fn a_port_without_a_host_port_gets_a_free_one() {
+    let engine = Engine::with_busybox();
+    engine.detached(&[
+        "--name",
+        "any",
+        "-p",
+        "80",
+        "busybox",
+        "sh",
+        "-c",
+        &web_server("any"),
+    ]);
+    let port = engine.ok(&["port", "any"]);
+    let host_port = port.trim().rsplit(':').next().unwrap();
+    assert!(host_port.parse::<u16>().unwrap() > 0, "{port}");
+    assert!(http_get(&engine, &format!("127.0.0.1:{host_port}")).contains("any"));
+}
+
+#[test]
+fn rm_and_exit_leave_no_veth_no_published_port_and_no_lease() {
+    let engine = Engine::with_busybox();
+    engine.ok(&["network", "create", "app"]);
+    let args = [
+        "--network",
+        "app",
+        "-p",
+        "8081:80",
+        "busybox",
+        "sleep",
+        "1000",
+    ];
+    let id = engine.detached(&args);
+    assert_eq!(veths(&engine).len(), 1);
+    assert_eq!(leases(&engine, "app"), 1);
+    assert!(engine.netns.nft_ruleset().contains("8081"));
+    engine.ok(&["rm", "-f", &id]);
+    // --rm: the monitor tears down at the exit, then removes.
+    engine.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "app",
+        "-p",
+        "8082:80",
+        "busybox",
+        "true",
+    ]);
+    // A plain exit, then system prune.
+    engine.ok(&[
+        "run",
+        "--network",
+        "app",
+        "-p",
+        "8083:80",
+        "busybox",
+        "true",
+    ]);
+    assert_eq!(leases(&engine, "app"), 0, "released at exit");
+    engine.ok(&["system", "prune", "-f"]);
+    assert!(veths(&engine).is_empty(), "{:?}", engine.netns.links());
+    assert_eq!(leases(&engine, "app"), 0);
+    let ruleset = engine.netns.nft_ruleset();
+    for port in ["8081", "8082", "8083"] {
+        assert!(!ruleset.contains(port), "{ruleset}");
+    }
+    // With no container left, the network goes too: bridge, rules, record.
+    engine.ok(&["network", "rm", "app"]);
+    assert!(!engine.netns.links().iter().any(|l| l.starts_with("br-")));
+    assert!(!engine.netns.nft_ruleset().contains("net app"));
+    assert!(!engine.ok(&["network", "ls"]).contains(" app "));
+}
+
+#[test]
+fn connect_and_disconnect_plug_a_running_container_in_and_out() {
+    let engine = Engine::with_busybox();
+    engine.ok(&["network", "create", "--subnet", "10.123.0.0/24", "back"]);
+    let id = engine.detached(&["--name", "worker", "busybox", "sleep", "1000"]);
+    engine.ok(&["network", "connect", "back", "worker"]);
+    let addrs = engine.ok(&["exec", "worker", "ip", "-o", "-4", "addr", "show", "eth1"]);
+    assert!(addrs.contains("inet 10.123.0.2/24"), "{addrs}");
+    let net: Value = serde_json::from_str(&engine.ok(&["network", "inspect", "back"])).unwrap();
+    let member = &net[0]["Containers"][&id];
+    assert_eq!(member["Name"], "worker");
+    assert_eq!(member["IPv4Address"], "10.123.0.2/24");
+    assert_eq!(net[0]["IPAM"]["Config"][0]["Subnet"], "10.123.0.0/24");
+    assert_eq!(net[0]["IPAM"]["Config"][0]["Gateway"], "10.123.0.1");
+    // Refused while attached; fine after disconnect.
+    let busy = engine.run(&["network", "rm", "back"]);
+    assert_eq!(busy.code, 1);
+    assert!(busy.stderr.contains("is attached"), "{}", busy.stderr);
+    engine.ok(&["network", "disconnect", "back", "worker"]);
+    let links = engine.ok(&["exec", "worker", "ip", "-o", "link"]);
+    assert!(!links.contains("eth1"), "{links}");
+    assert_eq!(leases(&engine, "back"), 0);
+    engine.ok(&["network", "rm", "back"]);
+}
+
+#[test]
+fn bad_network_input_is_refused_with_a_clear_error_and_leaves_nothing() {
+    let engine = Engine::with_busybox();
+    for (args, says) in [
+        (
+            &["run", "--network", "moon", "busybox", "true"][..],
+            "network moon not found",
+        ),
+        (&["run", "-p", "99999:80", "busybox", "true"], "invalid -p"),
+        (&["run", "-p", "53:53/udp", "busybox", "true"], "only tcp"),
+        (
+            &["run", "--network", "none", "-p", "80:80", "busybox", "true"],
+            "--network none",
+        ),
+    ] {
+        let run = engine.run(args);
+        assert_eq!(run.code, 125, "{args:?}: {run:?}");
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+    }
+    assert_eq!(engine.ok(&["ps", "-aq"]), "");
+    engine.ok(&["network", "create", "--subnet", "10.124.0.0/16", "one"]);
+    let taken = engine.run(&["network", "create", "one"]);
+    assert!(
+        taken.code == 1 && taken.stderr.contains("already exists"),
+        "{taken:?}"
+    );
+    let overlap = engine.run(&["network", "create", "--subnet", "10.124.5.0/24", "two"]);
+    assert!(
+        overlap.code == 1 && overlap.stderr.contains("overlaps"),
+        "{overlap:?}"
+    );
+    let bad = engine.run(&["network", "create", "--subnet", "10.124.0.1/16", "three"]);
+    assert!(bad.code == 1 && bad.stderr.contains("CIDR"), "{bad:?}");
+    // A host port already published: the second start fails at the gate and leaves nothing.
+    engine.detached(&["-p", "8090:80", "busybox", "sleep", "1000"]);
+    let second = engine.run(&["run", "-d", "-p", "8090:80", "busybox", "sleep", "1000"]);
+    assert_eq!(second.code, 125, "{second:?}");
+    assert!(
+        second.stderr.contains("already published"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(veths(&engine).len(), 1, "{:?}", engine.netns.links());
+    assert_eq!(leases(&engine, "bridge"), 1);
+}
