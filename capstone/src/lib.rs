@@ -23,6 +23,7 @@ pub mod create;
 pub mod credentials;
 pub mod error;
 pub mod exec;
+pub mod gc;
 pub mod ids;
 pub mod images_ref;
 pub mod init;

@@ -52,38 +52,56 @@ pub(super) fn tag(paths: &state::Paths, source: &str, target: &str) -> Result<i3
     Ok(0)
 }
 
-/// `rmi`: removes the named tag; an image named by id loses all its tags. Refused while a
-/// container uses the image, unless `force`. (Blobs and unpacked layers stay in the store:
-/// they may be shared, and the store has no garbage collector yet.)
+/// `rmi`, as Docker decides: a name removes that tag; an id removes every tag (refused
+/// without `force` when there are several). When the last tag goes, the image is deleted and
+/// its blobs and layers that nothing else uses are freed ([`crate::gc`]). Deleting an image a
+/// container uses is refused without `force`; with it, a stopped container keeps its layers
+/// (they stay until `system prune` after the container is gone), and a running one keeps the
+/// whole image (only untagged, as Docker does).
 pub(super) fn rmi(paths: &state::Paths, names: &[String], force: bool) -> Result<i32> {
     let store = paths.store()?;
     let containers = state::list(paths)?;
     for name in names {
         let image = images_ref::find(&store, name)?;
-        if !force
-            && let Some(user) = containers
-                .iter()
-                .find(|c| c.image_manifest == image.digest.to_string())
+        let tags = images_ref::tags_of(&store, &image)?;
+        let by_tag = images_ref::normalize(name)
+            .ok()
+            .filter(|n| tags.contains(n));
+        if by_tag.is_none() && tags.len() > 1 && !force {
+            return Err(Error::invalid(
+                "image",
+                name.as_str(),
+                "it is referenced in multiple repositories: remove it by name, or use -f",
+            ));
+        }
+        let untag: Vec<String> = match by_tag {
+            Some(tag) => vec![tag],
+            None => tags.clone(),
+        };
+        let deletes = untag.len() == tags.len();
+        let users: Vec<_> = containers
+            .iter()
+            .filter(|c| c.image_manifest == image.digest.to_string())
+            .collect();
+        if deletes
+            && !force
+            && let Some(user) = users.first()
         {
             return Err(Error::ImageInUse {
                 image: name.clone(),
                 container: user.short_id().into(),
             });
         }
-        let tags = images_ref::tags_of(&store, &image)?;
-        let by_tag = images_ref::normalize(name)
-            .ok()
-            .filter(|n| tags.contains(n));
-        let untag: Vec<String> = match by_tag {
-            Some(tag) => vec![tag],
-            None => tags.clone(),
-        };
         for t in &untag {
             store.untag(t)?;
             println!("Untagged: {}", images_ref::familiar(t));
         }
-        if untag.len() == tags.len() {
+        if deletes && !users.iter().any(|c| c.is_active()) {
             println!("Deleted: {}", image.config_digest);
+            let (layers, _) = crate::gc::remove_image(paths, &store, &image)?;
+            for chain_id in layers {
+                println!("Deleted: {chain_id}");
+            }
         }
     }
     Ok(0)
@@ -213,6 +231,8 @@ pub fn pull(paths: &state::Paths, typed: &str) -> Result<()> {
     let store = paths.store()?;
     let client = crate::credentials::client(paths)?;
     let options = registry::pull::PullOptions::default();
+    // Blobs land before the tag that makes them reachable: keep collections out meanwhile.
+    let _writing = crate::gc::lock_for_writing(paths)?;
     eprintln!("Pulling {}", reference.familiar());
     let pulled = registry::pull::pull(&client, &store, &reference, &options)
         .map_err(crate::credentials::explain)?;

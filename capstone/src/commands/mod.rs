@@ -32,6 +32,14 @@ pub fn main(cli: Cli) -> i32 {
 }
 
 fn dispatch(paths: &state::Paths, command: Command) -> Result<i32> {
+    // Commands that add to the image store keep garbage collection out while they write.
+    let _writing = match &command {
+        Command::Build(_)
+        | Command::Import { .. }
+        | Command::Load { .. }
+        | Command::Commit { .. } => Some(crate::gc::lock_for_writing(paths)?),
+        _ => None,
+    };
     match command {
         Command::Run(args) => containers::run(paths, args),
         Command::Create(args) => containers::create(paths, args),

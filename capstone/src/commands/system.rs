@@ -2,6 +2,7 @@
 
 use super::table;
 use crate::{Error, Result, lifecycle, state};
+use std::collections::HashMap;
 
 pub(super) fn info(paths: &state::Paths) -> Result<i32> {
     let all = state::list(paths)?;
@@ -56,26 +57,34 @@ pub(super) fn doctor() -> Result<i32> {
     Ok(i32::from(report.exit_code()))
 }
 
-/// `system df`: images (their layer blobs) and containers (their upper layers).
+/// `system df`: images (the layer blobs of every image a tag or a container names, each
+/// shared layer counted once, as Docker does) and containers (their upper layers).
 pub(super) fn df(paths: &state::Paths) -> Result<i32> {
     let store = paths.store()?;
     let containers = state::list(paths)?;
-    let mut image_size = 0;
-    let mut used_size = 0;
-    let tags = store.tags()?;
+    let mut manifests: std::collections::BTreeSet<String> =
+        store.tags()?.values().map(|d| d.to_string()).collect();
+    manifests.extend(containers.iter().map(|c| c.image_manifest.clone()));
+    let (mut all_layers, mut used_layers) = (HashMap::new(), HashMap::new());
+    let mut images = 0;
     let mut active_images = 0;
-    for digest in tags.values() {
-        let image = store.image_by_digest(digest)?;
-        let size: u64 = image.layers.iter().map(|l| l.size).sum();
-        image_size += size;
-        if containers
-            .iter()
-            .any(|c| c.image_manifest == digest.to_string())
-        {
-            active_images += 1;
-            used_size += size;
+    for manifest in &manifests {
+        let found = manifest.parse().ok().map(|d| store.image_by_digest(&d));
+        let Some(Ok(image)) = found else {
+            continue; // a container whose image is gone altogether
+        };
+        images += 1;
+        let used = containers.iter().any(|c| c.image_manifest == *manifest);
+        active_images += usize::from(used);
+        for l in &image.layers {
+            all_layers.insert(l.digest.clone(), l.size);
+            if used {
+                used_layers.insert(l.digest.clone(), l.size);
+            }
         }
     }
+    let image_size: u64 = all_layers.values().sum();
+    let used_size: u64 = used_layers.values().sum();
     let mut container_size = 0;
     let mut stopped_size = 0;
     for c in &containers {
@@ -89,7 +98,7 @@ pub(super) fn df(paths: &state::Paths) -> Result<i32> {
     let rows = vec![
         vec![
             "Images".into(),
-            tags.len().to_string(),
+            images.to_string(),
             active_images.to_string(),
             table::human_size(image_size),
             table::human_size(image_size - used_size),
@@ -110,7 +119,8 @@ pub(super) fn df(paths: &state::Paths) -> Result<i32> {
 }
 
 /// `system prune -f`: removes every stopped container, and container directories that have no
-/// record (what a `create` killed half-way leaves). Images are kept.
+/// record (what a `create` killed half-way leaves); then collects the image store's garbage
+/// ([`crate::gc::sweep`]): tagged images, and those of remaining containers, are kept.
 pub(super) fn prune(paths: &state::Paths, force: bool) -> Result<i32> {
     if !force {
         return Err(Error::invalid(
@@ -150,6 +160,16 @@ pub(super) fn prune(paths: &state::Paths, force: bool) -> Result<i32> {
         }
         println!();
     }
+    // Then the image store: untagged images, old build steps, leftovers of killed pulls.
+    let freed = crate::gc::sweep(paths)?;
+    if freed.blobs + freed.layers > 0 {
+        println!(
+            "Deleted Images: {} blobs, {} unpacked layers",
+            freed.blobs, freed.layers
+        );
+        println!();
+    }
+    reclaimed += freed.bytes;
     println!("Total reclaimed space: {}", table::human_size(reclaimed));
     Ok(0)
 }

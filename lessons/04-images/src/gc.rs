@@ -28,22 +28,52 @@ pub struct GcReport {
     pub bytes: u64,
 }
 
+/// The mark phase's result: what must stay.
+#[derive(Debug, Default, Clone)]
+pub struct Reachable {
+    /// Hex digests of blobs (manifests, configs, layers) reachable from a root.
+    pub blobs: HashSet<String>,
+    /// Hex chain IDs of the unpacked layers those images use.
+    pub chains: HashSet<String>,
+}
+
 impl Store {
+    /// Marks everything reachable from a tag, or from one of `extra_roots` (manifest digests
+    /// an engine still needs untagged, e.g. the image of a container). A root whose manifest
+    /// is gone marks nothing.
+    pub fn reachable(&self, extra_roots: &[Digest]) -> Result<Reachable, Error> {
+        let mut marked = Reachable::default();
+        let tagged: Vec<Digest> = self.tags()?.into_values().collect();
+        for (digest, from_tag) in tagged
+            .iter()
+            .map(|d| (d, true))
+            .chain(extra_roots.iter().map(|d| (d, false)))
+        {
+            let image = match self.image_by_digest(digest) {
+                Ok(image) => image,
+                Err(_) if !from_tag => continue,
+                Err(e) => return Err(e),
+            };
+            marked.blobs.insert(image.digest.hex().to_string());
+            marked.blobs.insert(image.config_digest.hex().to_string());
+            for l in &image.layers {
+                marked.blobs.insert(l.digest.hex().to_string());
+                marked.chains.insert(l.chain_id.hex().to_string());
+            }
+        }
+        Ok(marked)
+    }
+
     /// Deletes every blob and unpacked layer no tag reaches, except those modified less than
     /// `grace` ago (an unfinished pull's). Unpacked layers may be in use as overlay lowers of a
     /// running container: callers (the engine) must only collect layers no container uses.
     pub fn gc(&self, grace: Duration) -> Result<GcReport, Error> {
-        let mut blobs = HashSet::new();
-        let mut chains = HashSet::new();
-        for digest in self.tags()?.values() {
-            let image = self.image_by_digest(digest)?;
-            blobs.insert(image.digest.hex().to_string());
-            blobs.insert(image.config_digest.hex().to_string());
-            for l in &image.layers {
-                blobs.insert(l.digest.hex().to_string());
-                chains.insert(l.chain_id.hex().to_string());
-            }
-        }
+        self.gc_keeping(grace, &[])
+    }
+
+    /// [`Store::gc`] that also keeps what `extra_roots` reach (see [`Store::reachable`]).
+    pub fn gc_keeping(&self, grace: Duration, extra_roots: &[Digest]) -> Result<GcReport, Error> {
+        let Reachable { blobs, chains } = self.reachable(extra_roots)?;
         let mut report = GcReport::default();
         let blob_dir = self.root().join("blobs/sha256");
         for (name, path, len) in old_entries(&blob_dir, grace)? {
