@@ -1,6 +1,6 @@
 //! The capstone: a small daemonless container engine with Docker's verbs, put together from
 //! the lab's lessons — namespaces and pivot_root (01), cgroups (02), overlayfs (03), images
-//! (04) and registries (05).
+//! (04), registries (05) and networks (06).
 //!
 //! Like podman, there is no daemon: every command is one process working on shared state on
 //! disk ([`state`]), guarded by flock(2). A container is started by a *monitor* ([`monitor`]),
@@ -11,6 +11,7 @@
 //! Modules, in the order `run` uses them: [`cli`] → [`commands`] → [`create`] (record, layer
 //! dirs, via [`images_ref`]) → [`lifecycle`] / [`monitor`] → [`cgroup`] → [`runtime`] →
 //! [`security`] → execve; then [`logs`], [`remove`]. [`exec`] joins a running container.
+//! [`network`] plugs a container into its bridges (lesson 06) while it waits at the gate.
 
 pub mod build;
 pub mod cgroup;

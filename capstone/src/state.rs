@@ -208,18 +208,34 @@ pub fn refresh(paths: &Paths, record: Container) -> Result<Container> {
     {
         return Ok(record);
     }
-    update(paths, &record.id, |c| {
+    let record = update(paths, &record.id, |c| {
         if c.state.running || c.state.paused {
             c.state.mark_exited(255);
             c.state.error = "the container and its monitor died; the exit status is unknown".into();
         }
-    })
+    })?;
+    // The monitor did not live to give back the address and the published ports: do it now.
+    if record.network_settings.primary().is_some()
+        && crate::network::attach::disconnect_all(paths, &record).is_ok()
+    {
+        return update(paths, &record.id, |c| c.network_settings.clear_endpoints());
+    }
+    Ok(record)
 }
 
 /// Whether process `pid` exists and is the same process we saw start: its start time (field
 /// 22 of `/proc/PID/stat`, proc_pid_stat(5)) must match, because pids are reused.
 pub fn alive(pid: i32, start: u64) -> bool {
-    pid > 0 && start_time(pid) == Some(start)
+    pid > 0 && start_time(pid) == Some(start) && !is_zombie(pid)
+}
+
+/// Whether `pid` has exited and only waits to be reaped (state `Z` in `/proc/PID/stat`): an
+/// orphan whose monitor was killed lingers so until its new parent calls wait(2).
+fn is_zombie(pid: i32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rfind(')')
+        .and_then(|i| stat.get(i + 2..i + 3))
+        .is_some_and(|state| state == "Z" || state == "X")
 }
 
 /// The start time of `pid` in clock ticks since boot (`/proc/PID/stat` field 22).

@@ -8,8 +8,10 @@
 mod capstone_support;
 
 use capstone_support::Engine;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde_json::Value;
 use std::net::SocketAddr;
+use std::os::fd::{AsFd, FromRawFd};
 use std::time::Duration;
 
 /// How long a server in a container may take to listen (an upper bound, not a sleep).
@@ -299,4 +301,33 @@ fn bad_network_input_is_refused_with_a_clear_error_and_leaves_nothing() {
     );
     assert_eq!(veths(&engine).len(), 1, "{:?}", engine.netns.links());
     assert_eq!(leases(&engine, "bridge"), 1);
+}
+
+#[test]
+fn a_container_whose_monitor_was_killed_gives_its_address_back_when_noticed() {
+    let engine = Engine::with_busybox();
+    let id = engine.detached(&["-p", "8085:80", "busybox", "sleep", "1000"]);
+    let pid = engine.inspect(&id)["State"]["Pid"].as_i64().unwrap() as i32;
+    // The monitor is the container's parent (field 4 of /proc/PID/stat, proc_pid_stat(5)).
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let monitor: i32 = after_name.split(' ').nth(1).unwrap().parse().unwrap();
+    for victim in [monitor, pid] {
+        // A pidfd (pidfd_open(2)) becomes readable when its process has exited: the event.
+        // SAFETY: a plain system call with two integer arguments.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, victim, 0) } as i32;
+        assert!(fd >= 0, "pidfd_open({victim})");
+        // SAFETY: we own the fresh descriptor.
+        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+        let victim = nix::unistd::Pid::from_raw(victim);
+        nix::sys::signal::kill(victim, nix::sys::signal::Signal::SIGKILL).unwrap();
+        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+        assert_eq!(poll(&mut fds, PollTimeout::from(10_000u16)).unwrap(), 1);
+    }
+    // `ps -a` notices both are gone, records the exit and tears the network down.
+    let ps = engine.ok(&["ps", "-a"]);
+    assert!(ps.contains("Exited (255)"), "{ps}");
+    assert_eq!(leases(&engine, "bridge"), 0);
+    assert!(!engine.netns.nft_ruleset().contains("8085"));
+    assert_eq!(engine.inspect(&id)["NetworkSettings"]["IPAddress"], "");
 }
