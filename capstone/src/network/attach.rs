@@ -26,6 +26,7 @@ pub fn owner(record: &Container) -> &str {
 /// At the gate: plugs container `record`, whose first process is `pid`, into every network
 /// its record names, publishes its ports and writes its hosts and resolv.conf. Returns the
 /// settings to record. On failure, undoes all of it.
+// ANCHOR: connect_all
 pub fn connect_all(paths: &state::Paths, record: &Container, pid: i32) -> Result<NetworkSettings> {
     let mut settings = record.network_settings.clone();
     if !files::is_networked(record) {
@@ -52,6 +53,7 @@ pub fn connect_all(paths: &state::Paths, record: &Container, pid: i32) -> Result
     }
     Ok(settings)
 }
+// ANCHOR_END: connect_all
 
 /// After the exit (and on `rm`): withdraws the published ports, deletes the veth pairs (the
 /// kernel has already done so if the namespace died with the container), releases the
