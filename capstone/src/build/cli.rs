@@ -51,6 +51,7 @@ pub fn main(paths: &Paths, args: BuildArgs) -> i32 {
     }
     let opts = BuildOptions {
         root: paths.root.clone(),
+        runroot: paths.runroot.clone(),
         context: args.context,
         dockerfile: args.file,
         tags: args.tag,

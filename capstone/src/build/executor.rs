@@ -10,7 +10,6 @@ use super::run::Scratch;
 use super::snapshot::{NewLayer, Snapshot};
 use super::stages::{Base, Plan};
 use super::words;
-use crate::images_ref;
 use crate::{Error, Result};
 use images::Store;
 use images::digest::Digest;
@@ -19,6 +18,8 @@ use std::path::PathBuf;
 
 /// What every stage of one build shares.
 pub struct Builder<'a> {
+    /// The engine's state directories (to pull base images, [`super::base`]).
+    pub paths: crate::state::Paths,
     /// The image store.
     pub store: Store,
     /// The step cache.
@@ -83,12 +84,8 @@ impl<'a> Builder<'a> {
                 .clone()
                 .expect("dependencies are built first"),
             Base::Image(reference) => {
-                let image =
-                    images_ref::find(&self.store, reference).map_err(|e| Error::BuildStep {
-                        line: stage.line,
-                        instruction: format!("FROM {}", stage.base),
-                        why: format!("base image {reference}: {e}"),
-                    })?;
+                let instruction = format!("FROM {}", stage.base);
+                let image = self.base_image(reference, stage.line, &instruction)?;
                 Snapshot::of(&self.store, &image)?
             }
         };

@@ -262,8 +262,7 @@ impl StageRun<'_, '_> {
                 .clone()
                 .expect("dependencies are built first"),
             _ => {
-                let image = crate::images_ref::find(&self.b.store, &from)
-                    .map_err(|e| step_error(step, format!("--from={from}: {e}")))?;
+                let image = self.b.base_image(&from, step.line, &step.text)?;
                 Snapshot::of(&self.b.store, &image)?
             }
         };

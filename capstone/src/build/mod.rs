@@ -3,7 +3,8 @@
 //! Read it in this order:
 //! - the language: [`lines`] (directives, comments, continuations) → [`words`] (quotes and
 //!   `$VAR` substitution) → [`dockerfile`] (instructions, stages) and [`health`];
-//! - the plan: [`stages`] (which stages the target needs, `ARG`s in `FROM`);
+//! - the plan: [`stages`] (which stages the target needs, `ARG`s in `FROM`), and [`base`]
+//!   (base images, pulled when missing);
 //! - the steps: [`executor`] (a stage, step by step, through the [`cache`]) → [`steps`] (what
 //!   each config instruction does) and [`fs_steps`] (the ones that make layers) → [`run`]
 //!   (`RUN` in a lesson-01 container on a lesson-03 overlay, its output through [`output`]),
@@ -13,6 +14,7 @@
 //! Only the target stage's snapshot is tagged, at the very end: a failed build tags nothing,
 //! and its scratch directories and mounts are removed by their guards.
 
+pub mod base;
 pub mod cache;
 pub mod cli;
 pub mod context;
@@ -43,6 +45,8 @@ pub struct BuildOptions {
     /// The engine's `--root`: images are stored in `<root>/images`, the build cache in
     /// `<root>/build-cache`, scratch directories in `<root>/build-tmp`.
     pub root: PathBuf,
+    /// The engine's `--runroot` (locks), for pulling base images.
+    pub runroot: PathBuf,
     /// The build context directory.
     pub context: PathBuf,
     /// `-f`: the Dockerfile (default `<context>/Dockerfile`).
@@ -100,6 +104,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
     let plan = stages::plan(&file, &build_args, opts.target.as_deref())?;
     let store = images::Store::open(opts.root.join("images"))?;
     let mut builder = executor::Builder {
+        paths: crate::state::Paths {
+            root: opts.root.clone(),
+            runroot: opts.runroot.clone(),
+        },
         store,
         cache: cache::Cache::new(opts.root.join("build-cache"), !opts.no_cache),
         context: context::SourceRoot::context(&opts.context)?,

@@ -13,6 +13,7 @@ mod table;
 
 use crate::cli::{Cli, Command, SystemCommand};
 use crate::{Result, lifecycle, state};
+pub use image::pull;
 
 /// Runs the command line and returns the process exit code.
 pub fn main(cli: Cli) -> i32 {
