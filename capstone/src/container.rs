@@ -88,7 +88,7 @@ pub struct HostConfig {
     pub network_mode: String,
     /// `-p`: host ports forwarded to the container's ports.
     #[serde(default)]
-    pub port_bindings: Vec<crate::network::settings::PortBinding>,
+    pub port_bindings: Vec<crate::network::ports::PortBinding>,
     /// `--cap-add`.
     pub cap_add: Vec<String>,
     /// `--cap-drop`.

@@ -21,11 +21,11 @@ pub(super) fn main(paths: &state::Paths, command: NetworkCommand) -> Result<i32>
                     "only the bridge driver is available",
                 ));
             }
-            if matches!(name.as_str(), "none" | "host") {
+            if matches!(name.as_str(), "none" | "host" | network::DEFAULT_NETWORK) {
                 return Err(Error::invalid(
                     "network name",
                     name,
-                    "`none` and `host` are built-in modes, not networks to create",
+                    "`bridge` (made on first use), `none` and `host` are predefined: pick another name",
                 ));
             }
             let subnet = subnet
@@ -38,6 +38,13 @@ pub(super) fn main(paths: &state::Paths, command: NetworkCommand) -> Result<i32>
         NetworkCommand::Ls { quiet } => ls(paths, quiet),
         NetworkCommand::Rm { networks } => {
             for n in networks {
+                if matches!(n.as_str(), "none" | "host" | network::DEFAULT_NETWORK) {
+                    return Err(Error::invalid(
+                        "network rm",
+                        n,
+                        "a predefined network cannot be removed",
+                    ));
+                }
                 println!("{}", network::remove(paths, &n)?);
             }
             Ok(0)

@@ -66,7 +66,7 @@ fn ps_row(c: &Container) -> Vec<String> {
         command,
         format!("{created} ago"),
         c.state.status_line(),
-        crate::network::settings::ps_ports(c),
+        crate::network::ports::ps_ports(c),
         c.name.clone(),
     ]
 }
@@ -219,7 +219,7 @@ pub fn container_json(paths: &state::Paths, c: &Container) -> Value {
             "Memory": h.memory, "NanoCpus": h.nano_cpus, "PidsLimit": h.pids_limit,
             "CapAdd": h.cap_add, "CapDrop": h.cap_drop, "Privileged": h.privileged, "Init": h.init,
             "CgroupParent": "", "Cgroup": c.cgroup,
-            "PortBindings": crate::network::settings::ports_json(&h.port_bindings),
+            "PortBindings": crate::network::ports::ports_json(&h.port_bindings),
         },
         "GraphDriver": {
             "Name": "overlay",

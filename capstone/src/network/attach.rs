@@ -11,7 +11,8 @@
 //! container exits and again (harmlessly) when it is removed.
 
 use super::files;
-use super::settings::{Endpoint, NetworkSettings, PortBinding};
+use super::ports::PortBinding;
+use super::settings::{Endpoint, NetworkSettings};
 use crate::container::Container;
 use crate::{Error, Result, ids, state};
 use ::network::NetNs;

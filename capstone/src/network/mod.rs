@@ -16,6 +16,7 @@
 
 pub mod attach;
 pub mod files;
+pub mod ports;
 pub mod settings;
 
 use crate::{Error, Result, clock, ids, state};

@@ -290,6 +290,13 @@ fn bad_network_input_is_refused_with_a_clear_error_and_leaves_nothing() {
     );
     let bad = engine.run(&["network", "create", "--subnet", "10.124.0.1/16", "three"]);
     assert!(bad.code == 1 && bad.stderr.contains("CIDR"), "{bad:?}");
+    for verb in ["create", "rm"] {
+        let predefined = engine.run(&["network", verb, "bridge"]);
+        assert!(
+            predefined.code == 1 && predefined.stderr.contains("predefined"),
+            "{predefined:?}"
+        );
+    }
     // A host port already published: the second start fails at the gate and leaves nothing.
     engine.detached(&["-p", "8090:80", "busybox", "sleep", "1000"]);
     let second = engine.run(&["run", "-d", "-p", "8090:80", "busybox", "sleep", "1000"]);
@@ -330,4 +337,23 @@ fn a_container_whose_monitor_was_killed_gives_its_address_back_when_noticed() {
     assert_eq!(leases(&engine, "bridge"), 0);
     assert!(!engine.netns.nft_ruleset().contains("8085"));
     assert_eq!(engine.inspect(&id)["NetworkSettings"]["IPAddress"], "");
+}
+
+#[test]
+fn network_ls_layout_matches_docker() {
+    let engine = Engine::new();
+    engine.ok(&["network", "create", "app"]);
+    let ls = engine.ok(&["network", "ls"]);
+    // The ids are the only part that changes between runs: every one is 12 hex digits, so
+    // the columns stay where they are when each is replaced by 12 x's.
+    let redacted: Vec<String> = ls
+        .lines()
+        .map(|l| match l.split_once(' ') {
+            Some((id, rest)) if id.len() == 12 && id.chars().all(|c| c.is_ascii_hexdigit()) => {
+                format!("{} {rest}", "x".repeat(12))
+            }
+            _ => l.to_string(),
+        })
+        .collect();
+    insta::assert_snapshot!(redacted.join("\n"));
 }
