@@ -32,6 +32,18 @@ pub fn main(cli: Cli) -> i32 {
     }
 }
 
+/// Runs a detached container's monitor (`capstone --root R --runroot RR __monitor ID`) and
+/// returns its exit code, without the command-line parser (see `main.rs`).
+pub fn monitor(root: &std::path::Path, runroot: &std::path::Path, id: &str) -> i32 {
+    match state::Paths::open(root, runroot).and_then(|paths| lifecycle::monitor_main(&paths, id)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("capstone: {e}");
+            1
+        }
+    }
+}
+
 fn dispatch(paths: &state::Paths, command: Command) -> Result<i32> {
     // Commands that add to the image store keep garbage collection out while they write.
     let _writing = match &command {
