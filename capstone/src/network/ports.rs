@@ -93,6 +93,9 @@ pub fn ports_json(bindings: &[PortBinding]) -> Value {
 /// `ps`'s PORTS column: bindings while running (`0.0.0.0:8080->80/tcp`), then exposed ports
 /// that are not published (`443/tcp`), comma-separated as Docker prints them.
 pub fn ps_ports(c: &Container) -> String {
+    if !c.is_active() {
+        return String::new(); // Docker shows no ports for a container that does not run
+    }
     let mut items: Vec<String> = Vec::new();
     let ports = &c.network_settings.ports;
     items.extend(ports.iter().map(PortBinding::display));

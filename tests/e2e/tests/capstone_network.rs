@@ -357,3 +357,32 @@ fn network_ls_layout_matches_docker() {
         .collect();
     insta::assert_snapshot!(redacted.join("\n"));
 }
+
+#[test]
+fn the_images_exposed_ports_are_recorded_and_listed_beside_published_ones() {
+    let engine = Engine::with_busybox();
+    let context = tempfile::tempdir().unwrap();
+    std::fs::write(
+        context.path().join("Dockerfile"),
+        "FROM busybox\nEXPOSE 443\n",
+    )
+    .unwrap();
+    engine.ok(&[
+        "build",
+        "-q",
+        "-t",
+        "exposed",
+        context.path().to_str().unwrap(),
+    ]);
+    let id = engine.detached(&["-p", "8086:80", "exposed", "sleep", "1000"]);
+    let ps = engine.ok(&["ps"]);
+    assert!(ps.contains("0.0.0.0:8086->80/tcp, 443/tcp"), "{ps}");
+    let exposed = &engine.inspect(&id)["Config"]["ExposedPorts"];
+    assert!(exposed.get("443/tcp").is_some() && exposed.get("80/tcp").is_some());
+    engine.ok(&["stop", "-t", "0", &id]);
+    let ps = engine.ok(&["ps", "-a"]);
+    assert!(
+        !ps.contains("443/tcp"),
+        "no ports shown once it stopped: {ps}"
+    );
+}
