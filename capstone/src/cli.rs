@@ -98,7 +98,7 @@ pub enum Command {
         /// Kill and remove running containers.
         #[arg(short, long)]
         force: bool,
-        /// Remove anonymous volumes (there are none yet: accepted for Docker compatibility).
+        /// Also remove the container's anonymous volumes (named volumes are kept).
         #[arg(short, long)]
         volumes: bool,
         /// Containers.
@@ -234,6 +234,12 @@ pub enum Command {
     },
     /// System-wide information: storage, cgroup layout, counts.
     Info,
+    /// Manage volumes.
+    Volume {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::volumes::cli::VolumeCommand,
+    },
     /// Disk usage and clean-up.
     System {
         /// What to do.
@@ -273,6 +279,9 @@ pub enum SystemCommand {
         /// Do not ask (required: there is no prompt).
         #[arg(short, long)]
         force: bool,
+        /// Also remove unused anonymous volumes.
+        #[arg(long)]
+        volumes: bool,
     },
 }
 
@@ -395,6 +404,12 @@ pub struct RunArgs {
     /// Platform (only the machine's own, e.g. linux/amd64).
     #[arg(long)]
     pub platform: Option<String>,
+    /// Bind mount or volume: `/host/path:/ctr/path[:ro]`, `NAME:/ctr/path[:ro]`, `/ctr/path`.
+    #[arg(short, long = "volume")]
+    pub volume: Vec<String>,
+    /// Bind mount or volume: `type=bind|volume,source=…,target=…[,readonly]`.
+    #[arg(long)]
+    pub mount: Vec<String>,
     /// The image.
     pub image: String,
     /// The command and its arguments.

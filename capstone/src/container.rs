@@ -33,6 +33,9 @@ pub struct Container {
     /// Its networks and, while it runs, its addresses and published ports.
     #[serde(default)]
     pub network_settings: crate::network::settings::NetworkSettings,
+    /// Bind mounts and volumes (`-v`, `--mount`, image `VOLUME`), mounted with mount(2) at start.
+    #[serde(default)]
+    pub mounts: Vec<crate::volumes::MountPoint>,
 }
 
 /// The process and its environment (Docker's `Config`), already resolved against the image.
@@ -97,6 +100,9 @@ pub struct HostConfig {
     pub privileged: bool,
     /// `--init`: the engine's own pid 1 reaps zombies and forwards signals.
     pub init: bool,
+    /// The `-v` values as given (Docker's `Binds`).
+    #[serde(default)]
+    pub binds: Vec<String>,
 }
 
 /// Where the container's layers live (Docker's `GraphDriver.Data`).

@@ -54,11 +54,16 @@ pub struct CreateOptions {
     pub privileged: bool,
     /// `--init`.
     pub init: bool,
+    /// `-v SOURCE:DEST[:MODE]` / `-v DEST`.
+    pub volumes: Vec<String>,
+    /// `--mount type=…,source=…,target=…`.
+    pub mounts: Vec<String>,
 }
 
 /// Creates a container and returns its record.
 pub fn create(paths: &state::Paths, opts: &CreateOptions) -> Result<Container> {
     let mut host_config = host_config(opts)?;
+    let mount_specs = crate::volumes::spec::parse_all(&opts.volumes, &opts.mounts)?;
     let network_settings = crate::network::settings::for_create(paths, &mut host_config, opts)?;
     crate::security::capability_set(&opts.cap_add, &opts.cap_drop, opts.privileged)?;
     if let Some(name) = &opts.name {
@@ -88,6 +93,9 @@ pub fn create(paths: &state::Paths, opts: &CreateOptions) -> Result<Container> {
     };
     let names_lock = paths.lock_names()?;
     let name = claim_name(paths, &id, opts.name.as_deref())?;
+    // Held until the record is saved: no `volume rm` between making a volume and using it.
+    let volumes_lock = crate::volumes::store::lock(paths)?;
+    let (mounts, new_volumes) = crate::volumes::plan::prepare(paths, &mount_specs, &image.config)?;
     let record = Container {
         id: id.clone(),
         name,
@@ -100,6 +108,7 @@ pub fn create(paths: &state::Paths, opts: &CreateOptions) -> Result<Container> {
         rootfs,
         cgroup: cgroup::name_for(&id),
         network_settings,
+        mounts,
     };
     let made = (|| {
         for d in [
@@ -112,6 +121,10 @@ pub fn create(paths: &state::Paths, opts: &CreateOptions) -> Result<Container> {
         // The record last: a container exists once its record does.
         state::save(paths, &record)
     })();
+    if made.is_err() {
+        crate::volumes::plan::discard(paths, &new_volumes);
+    }
+    drop(volumes_lock);
     drop(names_lock);
     if let Err(e) = made {
         let _ = std::fs::remove_dir_all(&dir);
@@ -171,6 +184,7 @@ fn host_config(opts: &CreateOptions) -> Result<HostConfig> {
         cap_drop: opts.cap_drop.clone(),
         privileged: opts.privileged,
         init: opts.init,
+        binds: opts.volumes.clone(),
     })
 }
 

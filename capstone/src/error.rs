@@ -129,6 +129,9 @@ pub enum Error {
     /// From the registry library (lesson 05).
     #[error(transparent)]
     Registry(#[from] registry::Error),
+    /// From volumes and mounts (`-v`, `volume …`).
+    #[error(transparent)]
+    Volume(#[from] crate::volumes::Error),
     /// An image reference that does not parse.
     #[error(transparent)]
     Reference(#[from] registry::reference::ReferenceError),

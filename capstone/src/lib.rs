@@ -38,5 +38,6 @@ pub mod remove;
 pub mod runtime;
 pub mod security;
 pub mod state;
+pub mod volumes;
 
 pub use error::{Error, Result};

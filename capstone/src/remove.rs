@@ -32,5 +32,10 @@ pub fn remove(paths: &state::Paths, record: &Container) -> Result<()> {
             .join("locks")
             .join(format!("{}.lock", record.id)),
     );
+    if record.host_config.auto_remove
+        && let Err(e) = crate::volumes::store::remove_anonymous(paths, record)
+    {
+        first_error.get_or_insert(e); // `--rm` takes its anonymous volumes along, as Docker's
+    }
     first_error.map_or(Ok(()), Err)
 }

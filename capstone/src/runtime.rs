@@ -146,6 +146,8 @@ fn set_up(record: &Container, stdio: Stdio, caps: &CapsHashSet) -> Result<()> {
     // A tmpfs /dev with only harmless devices: a device node shipped in the image stays
     // unusable because the root below is `nodev` (see below).
     namespaces::mounts::mount_minimal_dev(root)?;
+    // Volumes and bind mounts, resolved inside `root` (never through the image's symlinks).
+    crate::volumes::mount::mount_all(record, root)?;
     // /etc/hosts and /etc/resolv.conf written by the engine for a networked container.
     crate::network::files::bind_into(record, root)?;
     namespaces::mounts::pivot_into(root)?;

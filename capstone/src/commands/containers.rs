@@ -42,6 +42,8 @@ fn options(args: RunArgs) -> Result<CreateOptions> {
         cap_drop: args.cap_drop,
         privileged: args.privileged,
         init: args.init,
+        volumes: args.volume,
+        mounts: args.mount,
     })
 }
 
@@ -202,8 +204,19 @@ pub(super) fn wait(paths: &state::Paths, names: &[String]) -> Result<i32> {
     Ok(0)
 }
 
-pub(super) fn rm(paths: &state::Paths, names: &[String], force: bool) -> Result<i32> {
-    each(paths, names, |r| lifecycle::rm(paths, r, force))
+pub(super) fn rm(
+    paths: &state::Paths,
+    names: &[String],
+    force: bool,
+    volumes: bool,
+) -> Result<i32> {
+    each(paths, names, |r| {
+        lifecycle::rm(paths, r, force)?;
+        if volumes {
+            crate::volumes::store::remove_anonymous(paths, r)?;
+        }
+        Ok(())
+    })
 }
 
 pub(super) fn exec(paths: &state::Paths, args: ExecArgs) -> Result<i32> {

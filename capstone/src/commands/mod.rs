@@ -10,6 +10,7 @@ mod push;
 mod show;
 mod system;
 mod table;
+mod volume;
 
 use crate::cli::{Cli, Command, SystemCommand};
 use crate::{Result, lifecycle, state};
@@ -69,9 +70,9 @@ fn dispatch(paths: &state::Paths, command: Command) -> Result<i32> {
         Command::Wait { containers } => containers::wait(paths, &containers),
         Command::Rm {
             force,
-            volumes: _,
+            volumes,
             containers,
-        } => containers::rm(paths, &containers, force),
+        } => containers::rm(paths, &containers, force, volumes),
         Command::Exec(args) => containers::exec(paths, args),
         Command::Ps { all, quiet, filter } => show::ps(paths, all, quiet, &filter),
         Command::Logs {
@@ -118,8 +119,9 @@ fn dispatch(paths: &state::Paths, command: Command) -> Result<i32> {
             command: SystemCommand::Df,
         } => system::df(paths),
         Command::System {
-            command: SystemCommand::Prune { force },
-        } => system::prune(paths, force),
+            command: SystemCommand::Prune { force, volumes },
+        } => system::prune(paths, force, volumes),
+        Command::Volume { command } => volume::main(paths, command),
         Command::Version => system::version(),
         Command::Doctor => system::doctor(),
         Command::Network { command } => network::main(paths, command),

@@ -220,6 +220,7 @@ pub fn container_json(paths: &state::Paths, c: &Container) -> Value {
             "CapAdd": h.cap_add, "CapDrop": h.cap_drop, "Privileged": h.privileged, "Init": h.init,
             "CgroupParent": "", "Cgroup": c.cgroup,
             "PortBindings": crate::network::ports::ports_json(&h.port_bindings),
+            "Binds": h.binds,
         },
         "GraphDriver": {
             "Name": "overlay",
@@ -228,7 +229,7 @@ pub fn container_json(paths: &state::Paths, c: &Container) -> Value {
                 "WorkDir": c.rootfs.work_dir, "MergedDir": c.rootfs.merged_dir,
             },
         },
-        "Mounts": [],
+        "Mounts": c.mounts.iter().map(crate::volumes::MountPoint::to_json).collect::<Vec<_>>(),
         "Config": {
             "Hostname": c.config.hostname, "User": c.config.user, "Tty": c.config.tty,
             "OpenStdin": c.config.open_stdin, "Env": c.config.env, "Cmd": c.config.cmd,

@@ -110,6 +110,7 @@ pub(super) fn df(paths: &state::Paths) -> Result<i32> {
             table::human_size(container_size),
             table::human_size(stopped_size),
         ],
+        super::volume::df_row(paths)?,
     ];
     print!(
         "{}",
@@ -120,8 +121,9 @@ pub(super) fn df(paths: &state::Paths) -> Result<i32> {
 
 /// `system prune -f`: removes every stopped container, and container directories that have no
 /// record (what a `create` killed half-way leaves); then collects the image store's garbage
-/// ([`crate::gc::sweep`]): tagged images, and those of remaining containers, are kept.
-pub(super) fn prune(paths: &state::Paths, force: bool) -> Result<i32> {
+/// ([`crate::gc::sweep`]): tagged images, and those of remaining containers, are kept. With
+/// `volumes`, unused anonymous volumes go too (before the images, as in Docker).
+pub(super) fn prune(paths: &state::Paths, force: bool, volumes: bool) -> Result<i32> {
     if !force {
         return Err(Error::invalid(
             "system prune",
@@ -159,6 +161,9 @@ pub(super) fn prune(paths: &state::Paths, force: bool) -> Result<i32> {
             println!("{id}");
         }
         println!();
+    }
+    if volumes {
+        reclaimed += super::volume::print_pruned(paths, false)?;
     }
     // Then the image store: untagged images, old build steps, leftovers of killed pulls.
     let freed = crate::gc::sweep(paths)?;
