@@ -41,7 +41,7 @@ pub enum Command {
         /// Attach to its output and wait for it (and forward signals).
         #[arg(short, long)]
         attach: bool,
-        /// Attach stdin (with -a).
+        /// Attach stdin (implies -a; the container must have been created with -i).
         #[arg(short, long)]
         interactive: bool,
         /// Containers (id, id prefix or name).

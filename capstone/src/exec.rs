@@ -7,11 +7,13 @@
 //! The CLI forks once so that it never changes its own namespaces (setns(2) of a mount
 //! namespace changes the caller's root directory); it only waits.
 
+use crate::console::{self, ConsoleSocket};
 use crate::container::Container;
 use crate::{Error, Result, cgroup, runtime, security};
 use nix::sched::{CloneFlags, setns};
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, fork};
+use std::os::fd::AsFd;
 use std::path::Path;
 
 /// What to run, and how.
@@ -25,6 +27,10 @@ pub struct ExecOptions {
     pub user: Option<String>,
     /// `-w`; default: the container's working directory.
     pub workdir: Option<String>,
+    /// `-t`: a pty of its own, made inside the container ([`crate::console`]).
+    pub tty: bool,
+    /// `-i`: with `-t`, forward our stdin to that pty.
+    pub interactive: bool,
 }
 
 /// The namespaces to join, in an order that works: the user-visible ones first, the mount
@@ -64,9 +70,21 @@ pub fn exec(record: &Container, opts: &ExecOptions) -> Result<i32> {
         &record.host_config.cap_drop,
         record.host_config.privileged,
     )?;
+    let mut console = opts.tty.then(ConsoleSocket::new).transpose()?;
+    let size = console::Size::of_or_default(std::io::stdin().as_fd());
+    let inside = console.as_ref().map(|socket| runtime::Console {
+        socket: socket.container_end(),
+        size,
+    });
     // SAFETY: the CLI is single-threaded, so the child may do anything after fork(2).
     match unsafe { fork() }.map_err(Error::sys("fork(2)"))? {
         ForkResult::Parent { child } => loop {
+            if let Some(mut socket) = console.take() {
+                socket.close_container_end();
+                if let Some(master) = socket.receive_master()? {
+                    crate::relay::relay(master, child, opts.interactive)?;
+                }
+            }
             match waitpid(child, None) {
                 Ok(status) => {
                     if let Some(code) = namespaces::process::exit_code(status) {
@@ -79,7 +97,7 @@ pub fn exec(record: &Container, opts: &ExecOptions) -> Result<i32> {
         },
         ForkResult::Child => {
             let code = match join(record, &namespaces, cgroup.as_deref()) {
-                Ok(()) => run_inside(record, opts, &caps),
+                Ok(()) => run_inside(record, opts, &caps, inside),
                 Err(e) => {
                     eprintln!("capstone: exec: {e}");
                     namespaces::container::EXIT_SETUP_FAILED
@@ -107,7 +125,12 @@ fn join(
 
 /// Forks the process that is born in the container's PID namespace, sets its user, working
 /// directory and capabilities as `run` does, and execs; the first child waits for it.
-fn run_inside(record: &Container, opts: &ExecOptions, caps: &caps::CapsHashSet) -> i32 {
+fn run_inside(
+    record: &Container,
+    opts: &ExecOptions,
+    caps: &caps::CapsHashSet,
+    console: Option<runtime::Console>,
+) -> i32 {
     // SAFETY: still single-threaded.
     match unsafe { fork() } {
         Ok(ForkResult::Parent { child }) => loop {
@@ -121,7 +144,7 @@ fn run_inside(record: &Container, opts: &ExecOptions, caps: &caps::CapsHashSet) 
                 Err(_) => return namespaces::container::EXIT_SETUP_FAILED,
             }
         },
-        Ok(ForkResult::Child) => match prepare(record, opts, caps) {
+        Ok(ForkResult::Child) => match prepare(record, opts, caps, console) {
             Ok(env) => runtime::exec(&opts.args, &env),
             Err(e) => {
                 eprintln!("capstone: exec: {e}");
@@ -136,6 +159,7 @@ fn prepare(
     record: &Container,
     opts: &ExecOptions,
     caps: &caps::CapsHashSet,
+    console: Option<runtime::Console>,
 ) -> Result<Vec<String>> {
     // SAFETY: restoring the default disposition touches no memory.
     let _ = unsafe {
@@ -149,6 +173,12 @@ fn prepare(
         Some(user) => images::runconfig::resolve_user(Path::new("/"), user)?,
         None => (record.config.uid, record.config.gid),
     };
+    if let Some(console) = console {
+        // A session of its own, with a pty from the container's devpts as its terminal.
+        nix::unistd::setsid().map_err(Error::sys("setsid(2)"))?;
+        let slave = console::open_inside(console.socket, console.size, uid)?;
+        console::attach_terminal(slave)?;
+    }
     let dir = opts
         .workdir
         .clone()

@@ -87,7 +87,7 @@ pub fn monitor_main(paths: &state::Paths, id: &str) -> Result<i32> {
         .map_err(Error::io("open", "/dev/null"))?;
     // SAFETY: dup2 onto fd 1, which no Rust object owns exclusively.
     unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), 1) };
-    let result = monitor::run(paths, id, false, |_| {
+    let result = monitor::run(paths, id, monitor::Attach::Detached, |_| {
         if let Some(mut pipe) = ready.take() {
             let _ = pipe.write_all(b"ok\n");
         }

@@ -13,6 +13,7 @@
 //!
 //! [`runtime`]: crate::runtime
 
+use crate::console::{self, ConsoleSocket};
 use crate::container::Container;
 use crate::logs::{LogWriter, Stream};
 use crate::runtime::{self, Stdio};
@@ -36,15 +37,30 @@ const FORWARDED: [Signal; 6] = [
     Signal::SIGUSR2,
 ];
 
+/// Who the monitor serves: nobody (a detached monitor, output only to the log), or the user's
+/// terminal in the foreground — output, and with `stdin` also our stdin (`run -i`,
+/// `start -ai`; only for a container created with `-i`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attach {
+    /// `run -d`, `start`: output goes to the log only.
+    Detached,
+    /// `run`, `start -a`: output to the log and to our stdout/stderr; stdin if `stdin`.
+    Foreground {
+        /// Forward our stdin to the container.
+        stdin: bool,
+    },
+}
+
 /// Runs container `id` to its end and returns its exit code. `on_started` is called once the
 /// command has been released (a detached monitor tells the waiting CLI "ok" there).
 // ANCHOR: monitor_run
 pub fn run(
     paths: &state::Paths,
     id: &str,
-    foreground: bool,
+    attach: Attach,
     on_started: impl FnOnce(&Container),
 ) -> Result<i32> {
+    let foreground = matches!(attach, Attach::Foreground { .. });
     let record = state::load(paths, id)?;
     if record.is_active() {
         return Err(Error::WrongState {
@@ -58,7 +74,7 @@ pub fn run(
         &record.host_config.cap_drop,
         record.host_config.privileged,
     )?;
-    let mut io = Io::prepare(&record, foreground)?;
+    let mut io = Io::prepare(&record, attach)?;
     let signals = block_signals()?;
     let cgroup = cgroup::create(&record)?;
     let created = match runtime::create(&record, io.child_stdio(), &caps) {
@@ -103,8 +119,10 @@ pub fn run(
     })?;
     created.start()?;
     io.close_child_side();
+    io.receive_console()?;
     on_started(&record);
-    let raw = (foreground && record.config.tty)
+    // Raw mode only when our keys go to the container: then Ctrl-C is a byte for its pty.
+    let raw = (io.tty && io.forward_stdin)
         .then(|| pty::RawMode::enter(std::io::stdin().as_fd()))
         .flatten();
     let mut log = LogWriter::open(&paths.log(id))?;
@@ -150,6 +168,7 @@ fn block_signals() -> Result<SignalFd> {
 struct Io {
     tty: bool,
     forward_stdin: bool,
+    console: Option<(ConsoleSocket, console::Size)>,
     master: Option<OwnedFd>,
     out: Option<OwnedFd>,
     err: Option<OwnedFd>,
@@ -158,29 +177,40 @@ struct Io {
 }
 
 impl Io {
-    /// A pty for `-t`; otherwise two pipes (pipe2(2)) for stdout and stderr, and stdin either
-    /// our own (`-i` in the foreground) or `/dev/null`.
-    fn prepare(record: &Container, foreground: bool) -> Result<Io> {
+    /// For `-t`, a console socket to receive the pty the container makes ([`console`]), and
+    /// a pipe for what goes wrong before that; otherwise two pipes (pipe2(2)) for stdout and
+    /// stderr, and stdin either our own (`-i` in the foreground) or `/dev/null`.
+    fn prepare(record: &Container, attach: Attach) -> Result<Io> {
         let stdin = std::io::stdin();
+        let attach_stdin = attach == Attach::Foreground { stdin: true } && record.config.open_stdin;
         if record.config.tty {
-            let size_from = (foreground && pty::is_terminal(stdin.as_fd())).then(|| stdin.as_fd());
-            let pair = pty::open(size_from)?;
-            let fd = pair.slave.as_raw_fd();
+            let socket = ConsoleSocket::new()?;
+            let size = match attach {
+                Attach::Foreground { .. } => console::Size::of_or_default(stdin.as_fd()),
+                Attach::Detached => console::Size::DEFAULT,
+            };
+            let (err_r, err_w) =
+                nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2(2)"))?;
+            let null: OwnedFd = std::fs::File::open("/dev/null")
+                .map_err(Error::io("open", "/dev/null"))?
+                .into();
+            let child_fds = [null.as_raw_fd(), err_w.as_raw_fd(), err_w.as_raw_fd()];
             return Ok(Io {
                 tty: true,
-                forward_stdin: foreground && record.config.open_stdin,
-                master: Some(pair.master),
+                forward_stdin: attach_stdin,
+                console: Some((socket, size)),
+                master: None,
                 out: None,
-                err: None,
-                child_ends: vec![pair.slave],
-                child_fds: [fd, fd, fd],
+                err: Some(err_r),
+                child_ends: vec![null, err_w],
+                child_fds,
             });
         }
         let (out_r, out_w) =
             nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2(2)"))?;
         let (err_r, err_w) =
             nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2(2)"))?;
-        let stdin_fd: OwnedFd = if foreground && record.config.open_stdin {
+        let stdin_fd: OwnedFd = if attach_stdin {
             stdin
                 .as_fd()
                 .try_clone_to_owned()
@@ -194,6 +224,7 @@ impl Io {
         Ok(Io {
             tty: false,
             forward_stdin: false,
+            console: None,
             master: None,
             out: Some(out_r),
             err: Some(err_r),
@@ -205,13 +236,31 @@ impl Io {
     fn child_stdio(&self) -> Stdio {
         Stdio {
             fds: self.child_fds,
-            tty: self.tty,
+            console: self
+                .console
+                .as_ref()
+                .map(|(socket, size)| runtime::Console {
+                    socket: socket.container_end(),
+                    size: *size,
+                }),
         }
     }
 
     /// Our copies of the container's ends must go, or we would never see end-of-file.
     fn close_child_side(&mut self) {
         self.child_ends.clear();
+        if let Some((socket, _)) = &mut self.console {
+            socket.close_container_end();
+        }
+    }
+
+    /// With `-t`: takes the pty master the container sent (it did so before its execve(2), so
+    /// it is waiting in the socket). None came if its set-up failed; the error pipe says why.
+    fn receive_console(&mut self) -> Result<()> {
+        if let Some((socket, _)) = self.console.take() {
+            self.master = socket.receive_master()?;
+        }
+        Ok(())
     }
 
     fn open(&self) -> bool {

@@ -1,19 +1,11 @@
-//! Pseudo-terminals for `-t` (pty(7)): a master side the monitor reads and writes, a slave
-//! side that becomes the container's stdin/stdout/stderr and controlling terminal, the window
-//! size copied from the user's terminal (TIOCGWINSZ/TIOCSWINSZ, tty_ioctl(4)), and the user's
-//! terminal switched to raw mode (termios(3)) while attached, so keys like Ctrl-C travel to the
-//! container as bytes instead of signalling the CLI.
+//! The user's side of a terminal: the window size (TIOCGWINSZ/TIOCSWINSZ, ioctl_tty(2)) and
+//! raw mode (termios(3)) while attached, so keys like Ctrl-C travel to the container as bytes
+//! instead of signalling the CLI. The container's pty itself (pty(7)) is made inside the
+//! container, from its own devpts: see [`crate::console`].
 
-use crate::{Error, Result};
-use nix::pty::{OpenptyResult, Winsize, openpty};
+use nix::pty::Winsize;
 use nix::sys::termios::{SetArg, Termios, cfmakeraw, tcgetattr, tcsetattr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
-
-/// Opens a new pty pair (openpty(3)) with the window size of `size_from`, if it is a terminal.
-pub fn open(size_from: Option<BorrowedFd<'_>>) -> Result<OpenptyResult> {
-    let size = size_from.and_then(window_size);
-    openpty(size.as_ref(), None).map_err(Error::sys("openpty(3)"))
-}
 
 /// The window size of a terminal, or `None` if `fd` is not one.
 pub fn window_size(fd: BorrowedFd<'_>) -> Option<Winsize> {

@@ -23,10 +23,19 @@ use std::path::{Path, PathBuf};
 /// The descriptors that become the container's stdin, stdout and stderr.
 #[derive(Debug, Clone, Copy)]
 pub struct Stdio {
-    /// fds 0, 1, 2 inside, in that order.
+    /// fds 0, 1, 2 inside, in that order (with `-t`: only until the pty replaces them).
     pub fds: [RawFd; 3],
-    /// Whether fd 0 is a pseudo-terminal to make the controlling terminal (`-t`).
-    pub tty: bool,
+    /// With `-t`: where to send the pty made inside ([`crate::console`]), and its size.
+    pub console: Option<Console>,
+}
+
+/// `-t`: the container's end of the console socket, and the window size to give the pty.
+#[derive(Debug, Clone, Copy)]
+pub struct Console {
+    /// The socket ([`crate::console::ConsoleSocket::container_end`]).
+    pub socket: RawFd,
+    /// The pty's window size: the user's terminal's, or 80×24.
+    pub size: crate::console::Size,
 }
 
 /// A container process that exists, in its namespaces, but waits for [`Created::start`].
@@ -159,6 +168,11 @@ fn set_up(record: &Container, stdio: Stdio, caps: &CapsHashSet) -> Result<()> {
     }
     mount(None::<&str>, "/", None::<&str>, flags, None::<&str>)
         .map_err(Error::sys("remount / nodev"))?;
+    if let Some(console) = stdio.console {
+        // The pty comes from the container's own devpts (see `console`), now that it is `/dev`.
+        let slave = crate::console::open_inside(console.socket, console.size, record.config.uid)?;
+        crate::console::attach_terminal(slave)?;
+    }
     if !record.host_config.privileged {
         security::mask_and_protect_paths()?;
     }
@@ -170,8 +184,8 @@ fn set_up(record: &Container, stdio: Stdio, caps: &CapsHashSet) -> Result<()> {
 // ANCHOR_END: set_up
 
 /// Makes `stdio.fds` the process's 0, 1 and 2 (dup2(2)), in a new session (setsid(2)) so the
-/// host terminal's job control does not reach it; with a pty, that pty becomes the session's
-/// controlling terminal (ioctl TIOCSCTTY, tty_ioctl(4)).
+/// host terminal's job control does not reach it. (With `-t` a pty replaces them later, once
+/// the container's own `/dev/pts` is mounted.)
 fn attach_stdio(stdio: Stdio) -> Result<()> {
     for (target, fd) in stdio.fds.into_iter().enumerate() {
         // SAFETY: dup2 on descriptors this process owns; no Rust object owns fds 0-2 here.
@@ -182,12 +196,6 @@ fn attach_stdio(stdio: Stdio) -> Result<()> {
         }
     }
     nix::unistd::setsid().map_err(Error::sys("setsid(2)"))?;
-    if stdio.tty {
-        // SAFETY: TIOCSCTTY takes an int argument and changes only kernel state.
-        if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } < 0 {
-            return Err(Error::sys("ioctl(TIOCSCTTY)")(nix::errno::Errno::last()));
-        }
-    }
     Ok(())
 }
 

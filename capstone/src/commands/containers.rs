@@ -102,13 +102,13 @@ pub(super) fn run(paths: &state::Paths, args: RunArgs) -> Result<i32> {
         println!("{}", record.id);
         return Ok(0);
     }
-    foreground(paths, &record.id)
+    foreground(paths, &record.id, true)
 }
 
-/// Runs a container with this process as its monitor; on a failure to start, a `--rm`
-/// container is removed again.
-fn foreground(paths: &state::Paths, id: &str) -> Result<i32> {
-    let result = monitor::run(paths, id, true, |_| {});
+/// Runs a container with this process as its monitor (our stdin attached if `stdin` and the
+/// container was created with `-i`); on a failure to start, a `--rm` container is removed again.
+fn foreground(paths: &state::Paths, id: &str, stdin: bool) -> Result<i32> {
+    let result = monitor::run(paths, id, monitor::Attach::Foreground { stdin }, |_| {});
     if let Err(e) = &result {
         let _ = state::update(paths, id, |c| c.state.error = e.to_string());
         if let Ok(record) = state::load(paths, id)
@@ -124,9 +124,10 @@ pub(super) fn start(
     paths: &state::Paths,
     names: &[String],
     attach: bool,
-    _interactive: bool,
+    interactive: bool,
 ) -> Result<i32> {
-    if attach {
+    // Docker: `start -i` attaches as `-ai` does.
+    if attach || interactive {
         let [name] = names else {
             return Err(Error::invalid(
                 "containers",
@@ -135,7 +136,7 @@ pub(super) fn start(
             ));
         };
         let record = state::find(paths, name)?;
-        return foreground(paths, &record.id);
+        return foreground(paths, &record.id, interactive);
     }
     for name in names {
         let record = state::find(paths, name)?;
@@ -226,6 +227,8 @@ pub(super) fn exec(paths: &state::Paths, args: ExecArgs) -> Result<i32> {
         env: args.env,
         user: args.user,
         workdir: args.workdir,
+        tty: args.tty,
+        interactive: args.interactive,
     };
     engine_exec::exec(&record, &opts)
 }
