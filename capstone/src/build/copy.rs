@@ -163,6 +163,13 @@ fn copy_entry(
         }
     } else if meta.is_file() {
         fs::copy(src, target).map_err(fail)?;
+        // Docker keeps a copied file's mtime (for `ADD <url>`: the server's Last-Modified).
+        let mtime = meta.modified().map_err(fail)?;
+        fs::File::options()
+            .write(true)
+            .open(target)
+            .and_then(|f| f.set_modified(mtime))
+            .map_err(fail)?;
     } else {
         return Err(format!(
             "{}: only files, directories and symlinks can be copied",

@@ -6,6 +6,7 @@ use super::context::SourceRoot;
 use super::copy::{CopyPlan, copy_into_layer, image_relative};
 use super::dockerfile::{Command, CopyArgs, Step};
 use super::executor::StageRun;
+use super::fetch;
 use super::run::{RunSpec, Scratch, run_step};
 use super::snapshot::{Snapshot, write_layer};
 use super::stages::{Base, resolve};
@@ -169,12 +170,11 @@ impl StageRun<'_, '_> {
             paths.push(self.expand(step, p)?);
         }
         let dest_raw = paths.pop().expect("parser checked two paths");
-        if let Some(url) = paths.iter().find(|p| p.contains("://")) {
+        let urls = paths.iter().filter(|p| fetch::is_url(p)).count();
+        if urls > 0 && (!is_add || urls < paths.len() || args.from.is_some()) {
             return Err(step_error(
                 step,
-                format!(
-                    "{url}: ADD of URLs is not supported: download the file into the build context and ADD or COPY it from there"
-                ),
+                "a URL source needs ADD, without --from, and with only URL sources: put local files in an ADD or COPY of their own".into(),
             ));
         }
         let workdir = self.snap.field("WorkingDir");
@@ -186,11 +186,26 @@ impl StageRun<'_, '_> {
                 if workdir.is_empty() { "/" } else { &workdir }
             )
         };
-        let root = self.source_root(step, args.from.as_deref())?;
+        // URLs are downloaded (every build: their content is the cache key) into a scratch
+        // dir that stands in for the context; it lives until this step is done.
+        let mut downloads = None;
         let mut sources = Vec::new();
-        for p in &paths {
-            sources.extend(root.resolve(p).map_err(|why| step_error(step, why))?);
-        }
+        let root = if urls > 0 {
+            let scratch = downloads.insert(Scratch::new(&self.b.scratch_dir)?);
+            let dir = scratch.sub("download")?;
+            for url in &paths {
+                let name = fetch::file_name(url).map_err(|why| step_error(step, why))?;
+                fetch::download(url, &dir, &name).map_err(|why| step_error(step, why))?;
+                sources.push(name.into());
+            }
+            SourceRoot::tree(&dir)?
+        } else {
+            let root = self.source_root(step, args.from.as_deref())?;
+            for p in &paths {
+                sources.extend(root.resolve(p).map_err(|why| step_error(step, why))?);
+            }
+            root
+        };
         let mut hasher = Hasher::new();
         for rel in &sources {
             root.hash_into(rel, &mut hasher)?;
@@ -243,7 +258,7 @@ impl StageRun<'_, '_> {
                 dest,
                 owner,
                 chmod,
-                extract_tars: is_add,
+                extract_tars: is_add && urls == 0, // a downloaded archive stays as it is
             };
             copy_into_layer(&plan, &layer, &LowerStack::new(lowers.iter()))
                 .map_err(|why| step_error(step, why))?;

@@ -8,7 +8,7 @@
 //! - the steps: [`executor`] (a stage, step by step, through the [`cache`]) → [`steps`] (what
 //!   each config instruction does) and [`fs_steps`] (the ones that make layers) → [`run`]
 //!   (`RUN` in a lesson-01 container on a lesson-03 overlay, its output through [`output`]),
-//!   [`copy`] and [`context`] (`COPY`/`ADD`, `.dockerignore`), [`snapshot`] (config, layers
+//!   [`copy`] and [`context`] (`COPY`/`ADD`, `.dockerignore`), [`fetch`] (`ADD` of a URL), [`snapshot`] (config, layers
 //!   and manifests in lesson 04's store).
 //!
 //! Only the target stage's snapshot is tagged, at the very end: a failed build tags nothing,
@@ -21,6 +21,7 @@ pub mod context;
 pub mod copy;
 pub mod dockerfile;
 pub mod executor;
+pub mod fetch;
 pub mod fs_steps;
 pub mod health;
 pub mod lines;

@@ -8,20 +8,10 @@ mod capstone_support;
 #[path = "dockerfiles/common.rs"]
 mod common;
 
-use capstone_support::{Engine, host_mounts};
+use capstone_support::Engine;
 use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// Writes a one-off Dockerfile into a fresh context.
-fn context_with(dockerfile: &str) -> tempfile::TempDir {
-    let ctx = tempfile::Builder::new()
-        .prefix("build-run-")
-        .tempdir()
-        .unwrap();
-    std::fs::write(ctx.path().join("Dockerfile"), dockerfile).unwrap();
-    ctx
-}
 
 /// Reads a file of a built image, unpacked by umoci (software we did not write).
 fn file_in_image(engine: &Engine, tag: &str, path: &str) -> Option<String> {
@@ -120,17 +110,8 @@ fn failing_run_names_line_code_and_output_tail_and_leaves_nothing() {
 
     // Nothing half-made: no tag, no mount, no cgroup, no scratch dir, no layer of the failed
     // step (the successful step before it is cached, as in Docker: 1 layer + config + manifest).
-    let tags =
-        std::fs::read_to_string(engine.root.path().join("images/tags.json")).unwrap_or_default();
-    assert!(
-        !tags.contains("broken"),
-        "a failed build was tagged: {tags}"
-    );
-    let root = engine.root.path().to_str().unwrap().to_string();
-    assert!(!host_mounts().contains(&root), "a mount was left behind");
+    assert_nothing_left(&engine, "broken");
     assert_eq!(build_cgroups(), cgroups_before, "a cgroup was left behind");
-    let scratch = entries(&engine.root.path().join("build-tmp"));
-    assert!(scratch.is_empty(), "scratch left behind: {scratch:?}");
     let blobs_after = entries(&engine.root.path().join("images/blobs/sha256")).len();
     assert_eq!(
         blobs_after,

@@ -4,7 +4,7 @@
 //! did not write — `umoci unpack` for the root file systems.
 #![allow(dead_code)]
 
-use crate::capstone_support::{Engine, busybox_tarball};
+use crate::capstone_support::{Engine, busybox_tarball, host_mounts};
 use overlay::tree::Tree;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -31,6 +31,34 @@ pub fn context_copy(name: &str) -> tempfile::TempDir {
         .unwrap();
     assert!(status.success());
     dir
+}
+
+/// A fresh context holding only `dockerfile` (and `present.txt`, for COPY cases).
+pub fn context_with(dockerfile: &str) -> tempfile::TempDir {
+    let ctx = tempfile::Builder::new()
+        .prefix("build-ctx-")
+        .tempdir()
+        .unwrap();
+    std::fs::write(ctx.path().join("Dockerfile"), dockerfile).unwrap();
+    std::fs::write(ctx.path().join("present.txt"), "here\n").unwrap();
+    ctx
+}
+
+/// Nothing of a failed build may remain: no tag, no scratch dir, no mount under the root.
+pub fn assert_nothing_left(engine: &Engine, tag: &str) {
+    let tags =
+        std::fs::read_to_string(engine.root.path().join("images/tags.json")).unwrap_or_default();
+    assert!(!tags.contains(tag), "a failed build was tagged: {tags}");
+    let scratch = engine.root.path().join("build-tmp");
+    let left: Vec<_> = std::fs::read_dir(&scratch)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "scratch left behind: {left:?}");
+    let root = engine.root.path().to_str().unwrap().to_string();
+    assert!(
+        !host_mounts().contains(&root),
+        "a mount under the engine root was left behind"
+    );
 }
 
 /// `ADD archive.tar`'s archive: made with GNU tar, owners numeric.
