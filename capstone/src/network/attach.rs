@@ -214,6 +214,11 @@ fn free_port(nets: &::network::Networks) -> Result<u16> {
 fn unplug_all(paths: &state::Paths, record: &Container, names: &[String]) {
     let nets = super::driver(paths);
     for name in names {
-        let _ = nets.disconnect(name, owner(record));
+        // Without `-p`, nothing can be in nft's map for it: skip asking nft (a process start).
+        let _ = if record.host_config.port_bindings.is_empty() {
+            nets.disconnect_unpublished(name, owner(record))
+        } else {
+            nets.disconnect(name, owner(record))
+        };
     }
 }

@@ -84,12 +84,29 @@ impl Networks {
     /// pair, release its address — the mirror of [`Networks::connect`]. Goes on past failures.
     // ANCHOR: disconnect
     pub fn disconnect(&self, network: &str, container: &str) -> Result<(), TeardownErrors> {
+        self.teardown(network, container, true)
+    }
+
+    /// [`Networks::disconnect`] for a caller that knows it published no port for `container`
+    /// (an engine keeps that in its record): the same teardown without asking nft(8), which
+    /// costs a process start.
+    pub fn disconnect_unpublished(
+        &self,
+        network: &str,
+        container: &str,
+    ) -> Result<(), TeardownErrors> {
+        self.teardown(network, container, false)
+    }
+
+    fn teardown(&self, network: &str, container: &str, ports: bool) -> Result<(), TeardownErrors> {
         let addr = match self.address_of(network, container) {
             Ok(addr) => addr,
             Err(e) => return Err(TeardownErrors(vec![e])),
         };
         let mut errors = Vec::new();
-        errors.extend(self.firewall.unpublish_all(addr).err().map(Error::from));
+        if ports {
+            errors.extend(self.firewall.unpublish_all(addr).err().map(Error::from));
+        }
         // Deleting our end deletes the container's eth0 too. If the container has already
         // exited, its namespace (and so the pair) is gone, which is fine.
         errors.extend(delete_link_if_present(&host_veth_name(addr)).err());
