@@ -2,7 +2,8 @@
 //! its layer (no tmpfs there, as in Docker); a failing command's error names the line, its
 //! exit code and its last lines of output, and the failed build leaves no tag, mount, cgroup
 //! or scratch directory; `--network none|host|default` decides which network namespace `RUN`
-//! sees — checked inside a network namespace this test creates, never on the host's.
+//! sees — checked inside the engine's own network namespace (the harness's `TestNetns`),
+//! never on the host's.
 
 mod capstone_support;
 #[path = "dockerfiles/common.rs"]
@@ -11,7 +12,6 @@ mod common;
 use capstone_support::Engine;
 use common::*;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Reads a file of a built image, unpacked by umoci (software we did not write).
 fn file_in_image(engine: &Engine, tag: &str, path: &str) -> Option<String> {
@@ -137,89 +137,43 @@ fn quiet_failing_run_still_quotes_the_output() {
     );
 }
 
-/// A network namespace made for this test, with a veth pair whose one end is named `marker`
-/// (a link no other namespace has); removed, with its links, on drop.
-struct TestNetns {
-    name: String,
-    marker: String,
-}
+/// A link only the engine's own network namespace has: one end of a veth pair made there.
+const MARKER: &str = "bldmarker0";
 
-impl TestNetns {
-    fn new() -> TestNetns {
-        let name = harness::names::unique("bldnet");
-        let marker = format!("m{}", &name[name.len().saturating_sub(8)..]);
-        let ip = |args: &[&str]| {
-            let ok = Command::new("ip").args(args).status().unwrap().success();
-            assert!(ok, "ip {args:?}");
-        };
-        ip(&["netns", "add", &name]);
-        let ns = TestNetns { name, marker };
-        ip(&[
-            "-n",
-            &ns.name,
-            "link",
-            "add",
-            &ns.marker,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            &format!("p{}", &ns.marker[1..]),
+/// Runs `capstone build` inside the engine's network namespace (where `build` does not run
+/// by default: see `HOST_NETWORK_VERBS`), after adding the [`MARKER`] link there; returns the
+/// interfaces a `RUN` saw (from /proc/net/dev) followed by its `lo`'s flags.
+fn links_seen(engine: &Engine, network: &str, tag: &str) -> String {
+    if !engine.netns.links().iter().any(|l| l == MARKER) {
+        engine.netns.ip(&[
+            "link", "add", MARKER, "type", "veth", "peer", "name", "bldpeer0",
         ]);
-        ns
     }
-
-    /// `capstone build` run inside this namespace (like `ip netns exec`).
-    fn build(&self, engine: &Engine, ctx: &Path, extra: &[&str]) -> capstone_support::Run {
-        let mut args = vec!["build"];
-        args.extend_from_slice(extra);
-        let ctx = ctx.to_str().unwrap();
-        args.push(ctx);
-        let inner = engine.command(&args);
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &self.name])
-            .arg(inner.get_program());
-        cmd.args(inner.get_args());
-        let out = cmd.output().unwrap();
-        capstone_support::Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-}
-
-impl Drop for TestNetns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-    }
-}
-
-/// The interfaces a `RUN` saw (from /proc/net/dev) and the state of its `lo`.
-fn links_seen(ns: &TestNetns, engine: &Engine, network: &str, tag: &str) -> String {
     let ctx = context_with(
-        "FROM busybox\nRUN tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' > /links.txt && cat /sys/class/net/lo/operstate /sys/class/net/lo/flags >> /links.txt\n",
+        "FROM busybox\nRUN tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' > /links.txt && cat /sys/class/net/lo/flags >> /links.txt\n",
     );
-    let mut extra = vec!["-t", tag];
+    let mut cmd = engine
+        .netns
+        .command(capstone_support::capstone_bin().to_str().unwrap());
+    cmd.arg("--root").arg(engine.root.path());
+    cmd.arg("--runroot").arg(engine.runroot.path());
+    cmd.args(["build", "-t", tag]);
     if !network.is_empty() {
-        extra.extend(["--network", network]);
+        cmd.args(["--network", network]);
     }
-    let run = ns.build(engine, ctx.path(), &extra);
-    assert_eq!(run.code, 0, "--network {network}: {run:?}");
+    let out = cmd.arg(ctx.path()).output().unwrap();
+    assert!(out.status.success(), "--network {network}: {out:?}");
     file_in_image(engine, tag, "links.txt").unwrap()
 }
 
 #[test]
 fn network_none_gives_run_only_a_loopback_that_is_up() {
-    let ns = TestNetns::new();
     let engine = Engine::with_busybox();
-    let seen = links_seen(&ns, &engine, "none", "netnone");
+    let seen = links_seen(&engine, "none", "netnone");
     let links: Vec<&str> = seen.lines().take_while(|l| !l.contains("0x")).collect();
     assert_eq!(links.first(), Some(&"lo"), "{seen}");
     assert!(
-        !seen.contains(&ns.marker),
+        !seen.contains(MARKER),
         "none saw the outside's link: {seen}"
     );
     // IFF_UP is bit 0 of /sys/class/net/lo/flags.
@@ -230,18 +184,17 @@ fn network_none_gives_run_only_a_loopback_that_is_up() {
 
 #[test]
 fn network_host_and_default_see_the_callers_network_namespace() {
-    let ns = TestNetns::new();
     let engine = Engine::with_busybox();
     for (mode, tag) in [
         ("host", "nethost"),
         ("default", "netdefault"),
         ("", "netunset"),
     ] {
-        let seen = links_seen(&ns, &engine, mode, tag);
+        let seen = links_seen(&engine, mode, tag);
         assert!(
-            seen.lines().any(|l| l == ns.marker),
+            seen.lines().any(|l| l == MARKER),
             "--network {mode:?} did not see {}: {seen}",
-            ns.marker
+            MARKER
         );
     }
 }
