@@ -165,3 +165,76 @@ fn components(path: &Path) -> Vec<OsString> {
 fn entry_path(parts: &[OsString]) -> Result<EntryPath, String> {
     EntryPath::parse(&parts.iter().collect::<PathBuf>()).map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn root_fd(dir: &Path) -> OwnedFd {
+        nix::fcntl::open(dir, OFlag::O_PATH | OFlag::O_DIRECTORY, Mode::empty()).unwrap()
+    }
+
+    #[test]
+    fn symlinks_are_followed_with_the_root_as_slash_even_when_dangling() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        symlink(outside.path(), root.path().join("abs")).unwrap();
+        symlink("../../../..", root.path().join("up")).unwrap();
+        std::fs::create_dir(root.path().join("real")).unwrap();
+        symlink("real", root.path().join("rel")).unwrap();
+        let fd = root_fd(root.path());
+        let expect_abs = outside.path().strip_prefix("/").unwrap().join("x");
+        let resolved = resolve_in_root(&fd, "/abs/x").unwrap();
+        assert_eq!(resolved.to_path_buf(), expect_abs);
+        assert!(
+            resolve_in_root(&fd, "/up").unwrap().is_root(),
+            "`..` stops at the root"
+        );
+        assert_eq!(
+            resolve_in_root(&fd, "/rel/y").unwrap().to_path_buf(),
+            Path::new("real/y")
+        );
+    }
+
+    #[test]
+    fn preparing_a_target_behind_a_hostile_symlink_creates_it_inside_the_root() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        symlink(outside.path().join("data"), root.path().join("data")).unwrap();
+        let fd = root_fd(root.path());
+        let target = prepare(&fd, "/data", true).unwrap();
+        assert!(!target.existed);
+        assert!(
+            root.path()
+                .join(outside.path().strip_prefix("/").unwrap())
+                .join("data")
+                .is_dir()
+        );
+        assert!(
+            !outside.path().join("data").exists(),
+            "nothing made outside the root"
+        );
+        let file = prepare(&fd, "/etc/conf", false).unwrap();
+        assert!(root.path().join("etc/conf").is_file() && !file.existed);
+    }
+
+    #[test]
+    fn a_symlink_loop_and_the_root_itself_are_refused() {
+        let root = tempfile::tempdir().unwrap();
+        symlink("b", root.path().join("a")).unwrap();
+        symlink("a", root.path().join("b")).unwrap();
+        symlink("/", root.path().join("top")).unwrap();
+        let fd = root_fd(root.path());
+        assert!(
+            resolve_in_root(&fd, "/a")
+                .unwrap_err()
+                .contains("too many levels")
+        );
+        assert!(
+            prepare(&fd, "/top", true)
+                .unwrap_err()
+                .contains("root directory")
+        );
+    }
+}
