@@ -4,6 +4,7 @@
 
 mod containers;
 mod image;
+mod inspect_order;
 mod login;
 mod network;
 mod push;

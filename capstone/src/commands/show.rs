@@ -186,7 +186,11 @@ pub(super) fn inspect(paths: &state::Paths, kind: Option<&str>, names: &[String]
             None => return Err(Error::NoSuchContainer(name.clone())),
         }
     }
-    println!("{}", serde_json::to_string_pretty(&out).expect("json"));
+    let ordered: Vec<_> = out
+        .iter()
+        .map(super::inspect_order::InOrder::document)
+        .collect();
+    println!("{}", serde_json::to_string_pretty(&ordered).expect("json"));
     Ok(0)
 }
 
