@@ -191,6 +191,9 @@ fn prepare(
     security::set_process_capabilities(caps, uid == 0)?;
     security::close_engine_fds_on_exec()?;
     let mut env = record.config.env.clone();
+    if console.is_some() && !env.iter().any(|e| e.starts_with("TERM=")) {
+        env.push("TERM=xterm".into()); // what Docker sets for `exec -t`
+    }
     for pair in &opts.env {
         let key = pair.split('=').next().unwrap_or_default();
         env.retain(|e| e.split('=').next() != Some(key));

@@ -5,7 +5,10 @@
 //! bytes to the master), a signalfd(2) for SIGWINCH (the user resized their window: copy the
 //! size to the pty with TIOCSWINSZ, and the kernel tells the process with its own SIGWINCH),
 //! and a pidfd (pidfd_open(2)) that becomes readable when our child exits. Our terminal is in
-//! raw mode while keys are forwarded, restored by a guard on every way out.
+//! raw mode while keys are forwarded, restored by a guard on every way out — also when we are
+//! told to stop (SIGINT, SIGTERM, SIGHUP, SIGQUIT are read from the signalfd too): then we
+//! close the master, and the kernel hangs up the process's terminal (SIGHUP), as when a
+//! terminal window closes.
 
 use crate::{Error, Result, pty};
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
@@ -19,11 +22,19 @@ use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 /// Relays between our terminal and `master` until `child` exits or the pty closes; with
 /// `forward_stdin`, our stdin goes to the pty (and our terminal is raw meanwhile).
 pub fn relay(master: OwnedFd, child: Pid, forward_stdin: bool) -> Result<()> {
-    let mut winch = SigSet::empty();
-    winch.add(Signal::SIGWINCH);
-    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&winch), None).map_err(Error::sys("sigprocmask(2)"))?;
+    let mut set = SigSet::empty();
+    for signal in [
+        Signal::SIGWINCH,
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+    ] {
+        set.add(signal);
+    }
+    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None).map_err(Error::sys("sigprocmask(2)"))?;
     let signals =
-        SignalFd::with_flags(&winch, SfdFlags::SFD_CLOEXEC).map_err(Error::sys("signalfd(2)"))?;
+        SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC).map_err(Error::sys("signalfd(2)"))?;
     let exited = pidfd(child)?;
     let stdin = std::io::stdin();
     let _raw = forward_stdin
@@ -49,9 +60,12 @@ pub fn relay(master: OwnedFd, child: Pid, forward_stdin: bool) -> Result<()> {
                 .and_then(PollFd::revents)
                 .is_some_and(|r| !r.is_empty())
         };
-        let (output, gone, resized, typed) = (ready(0), ready(1), ready(2), ready(3));
+        let (output, gone, signalled, typed) = (ready(0), ready(1), ready(2), ready(3));
         drop(fds);
-        if resized && signals.read_signal().is_ok() {
+        if signalled && let Ok(Some(info)) = signals.read_signal() {
+            if info.ssi_signo != Signal::SIGWINCH as u32 {
+                return Ok(()); // told to stop: dropping the master hangs up the process
+            }
             pty::copy_window_size(stdin.as_fd(), master.as_fd());
         }
         if typed {

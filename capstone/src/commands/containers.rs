@@ -61,6 +61,8 @@ fn create_pulling(
     paths: &state::Paths,
     opts: &CreateOptions,
 ) -> Result<crate::container::Container> {
+    // Until the record names its image, a collection (`rmi`) must not free that image's layers.
+    let _using_images = crate::gc::lock_for_writing(paths)?;
     match engine::create(paths, opts) {
         Err(Error::NoSuchImage(_)) => {
             eprintln!(

@@ -166,7 +166,14 @@ fn exec_t_gets_its_own_pty_with_our_window_size() {
     let id = engine.detached(&["busybox", "sleep", "1000"]);
     let pty = OnPty::start(
         &engine,
-        &["exec", "-it", &id, "sh", "-c", "tty; stty size; exit 4"],
+        &[
+            "exec",
+            "-it",
+            &id,
+            "sh",
+            "-c",
+            "tty; stty size; echo TERM=$TERM; exit 4",
+        ],
         19,
         77,
     );
@@ -174,6 +181,7 @@ fn exec_t_gets_its_own_pty_with_our_window_size() {
     assert_eq!(code, 4, "{out:?}");
     assert!(out.contains("/dev/pts/0\r\n"), "{out:?}");
     assert!(out.contains("19 77\r\n"), "{out:?}");
+    assert!(out.contains("TERM=xterm\r\n"), "as Docker sets it: {out:?}");
     // Without -t, exec has no terminal, as in Docker.
     let plain = engine.run(&["exec", &id, "tty"]);
     assert_eq!(plain.stdout, "not a tty\n");
@@ -261,4 +269,23 @@ fn run_dt_logs_a_tty_of_80_by_24_from_the_containers_devpts() {
     let id = engine.detached(&["-t", "busybox", "sh", "-c", "tty; stty size"]);
     assert_eq!(engine.ok(&["wait", &id]), "0\n");
     assert_eq!(engine.ok(&["logs", &id]), "/dev/pts/0\r\n24 80\r\n");
+}
+
+#[test]
+fn exec_it_told_to_stop_restores_our_terminal_and_hangs_up_the_shell() {
+    let engine = Engine::with_busybox();
+    let id = engine.detached(&["busybox", "sleep", "1000"]);
+    let mut pty = OnPty::start(&engine, &["exec", "-it", &id, "sh"], 24, 80);
+    pty.type_text("echo RE''ADY\n");
+    pty.expect("READY");
+    let cli = nix::unistd::Pid::from_raw(pty.child.id() as i32);
+    nix::sys::signal::kill(cli, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let (code, out) = pty.finish(); // asserts the terminal is cooked again
+    assert_eq!(code, 128 + 1, "the shell died of SIGHUP: {out:?}");
+    let left = engine.ok(&["exec", &id, "ps", "-o", "comm"]);
+    assert_eq!(
+        left.matches("sh\n").count(),
+        0,
+        "no shell left behind: {left}"
+    );
 }
