@@ -7,7 +7,8 @@
 //!   (base images, pulled when missing);
 //! - the steps: [`executor`] (a stage, step by step, through the [`cache`]) → [`steps`] (what
 //!   each config instruction does) and [`fs_steps`] (the ones that make layers) → [`run`]
-//!   (`RUN` in a lesson-01 container on a lesson-03 overlay, its output through [`output`]),
+//!   (`RUN` in a lesson-01 container on a lesson-03 overlay, its output through [`output`],
+//!   its `/etc/hosts` and `/etc/resolv.conf` from [`etc_files`]),
 //!   [`copy`] and [`context`] (`COPY`/`ADD`, `.dockerignore`), [`fetch`] (`ADD` of a URL), [`snapshot`] (config, layers
 //!   and manifests in lesson 04's store).
 //!
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod context;
 pub mod copy;
 pub mod dockerfile;
+pub mod etc_files;
 pub mod executor;
 pub mod fetch;
 pub mod fs_steps;

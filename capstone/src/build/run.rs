@@ -10,7 +10,7 @@
 //! The container is cloned from this process, so the caller must be single-threaded (the
 //! `capstone` CLI is; a multi-threaded test harness is not — tests run the binary).
 
-use super::output;
+use super::{etc_files, output};
 use crate::{Error, Result};
 use namespaces::Namespace;
 use namespaces::container::{ContainerSpec, create};
@@ -90,10 +90,14 @@ pub fn run_step(spec: &RunSpec, scratch: &Scratch) -> Result<Finished> {
     if spec.host_network {
         container.namespaces.retain(|ns| *ns != Namespace::Net);
     }
+    // The step's own /etc/hosts and a copy of the host's /etc/resolv.conf, bind-mounted.
+    let lent = etc_files::lend(&merged, scratch)?;
     let finished = run_container(&container, spec.echo, !spec.host_network);
+    let created = lent.give_back();
     // Unmount before reading the upper dir, on success and failure alike (the guard would
     // detach it lazily too, but an eager umount2(2) reports a busy mount).
     mounted.unmount()?;
+    etc_files::tidy_upper(&upper, &created);
     finished
 }
 // ANCHOR_END: run_step

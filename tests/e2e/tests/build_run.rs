@@ -1,5 +1,6 @@
 //! `RUN` in `capstone build`, through the real binary: what it writes under `/tmp` stays in
-//! its layer (no tmpfs there, as in Docker); a failing command's error names the line, its
+//! its layer (no tmpfs there, as in Docker); it sees Docker's build-time `/etc/hosts` and the
+//! host's `/etc/resolv.conf`, neither of which enters the layer; a failing command's error names the line, its
 //! exit code and its last lines of output, and the failed build leaves no tag, mount, cgroup
 //! or scratch directory; `--network none|host|default` decides which network namespace `RUN`
 //! sees — checked inside the engine's own network namespace (the harness's `TestNetns`),
@@ -43,6 +44,47 @@ fn files_run_writes_under_tmp_are_kept_in_the_layer() {
     assert_eq!(
         file_in_image(&engine, "tmpkeep", "copy-of-note.txt").as_deref(),
         Some("kept\n")
+    );
+}
+
+#[test]
+fn run_gets_its_own_hosts_and_the_hosts_resolv_conf_which_stay_out_of_the_layer() {
+    let engine = Engine::with_busybox();
+    let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let ctx = context_with(
+        "FROM busybox\nRUN cat /etc/resolv.conf > /seen-resolv.txt && cat /etc/hosts > /seen-hosts.txt && echo 'nameserver 192.0.2.1' > /etc/resolv.conf && echo '192.0.2.2 changed' >> /etc/hosts\n",
+    );
+    let run = capstone_build(&engine, ctx.path(), &["-t", "etcfiles"]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    unpack_ours(&engine, "docker.io/library/etcfiles:latest", dir.path());
+    let rootfs = dir.path().join("bundle/rootfs");
+    let read = |p: &str| std::fs::read_to_string(rootfs.join(p)).ok();
+    // What the step saw: the host's resolv.conf, and Docker's build-time hosts file.
+    assert_eq!(
+        read("seen-resolv.txt").as_deref(),
+        Some(host_resolv.as_str())
+    );
+    let hosts = read("seen-hosts.txt").unwrap();
+    assert!(
+        hosts.contains("127.0.0.1\tlocalhost buildkitsandbox"),
+        "{hosts}"
+    );
+    // What the image keeps: the base's own files (busybox has a hosts file, no resolv.conf);
+    // the step's writes to them went to the lent copies.
+    let base = namespaces::rootfs::busybox_rootfs().unwrap();
+    let base_hosts = std::fs::read_to_string(base.join("etc/hosts")).ok();
+    assert_eq!(read("etc/hosts"), base_hosts);
+    assert_eq!(
+        read("etc/resolv.conf"),
+        None,
+        "the mount point went into the layer"
+    );
+    // And the host's file was never touched.
+    assert_eq!(
+        std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(),
+        host_resolv
     );
 }
 
