@@ -26,7 +26,8 @@ pub struct BuildArgs {
     /// Do not use the cache (every step runs).
     #[arg(long)]
     pub no_cache: bool,
-    /// Network for `RUN` steps: `default`/`none` (loopback only) or `host`.
+    /// Network for `RUN` steps: `none` (a loopback only), `host`, or `default` (the host's
+    /// network too, until build steps can join the bridge).
     #[arg(long)]
     pub network: Option<String>,
     /// Print only the image id.

@@ -6,11 +6,11 @@
 //! - the plan: [`stages`] (which stages the target needs, `ARG`s in `FROM`), and [`base`]
 //!   (base images, pulled when missing);
 //! - the steps: [`executor`] (a stage, step by step, through the [`cache`]) → [`steps`] (what
-//!   each config instruction does) and [`fs_steps`] (the ones that make layers) → [`run`]
+//!   each config instruction does) and the ones that make layers: [`fs_steps`] → [`run`]
 //!   (`RUN` in a lesson-01 container on a lesson-03 overlay, its output through [`output`],
-//!   its `/etc/hosts` and `/etc/resolv.conf` from [`etc_files`]),
-//!   [`copy`] and [`context`] (`COPY`/`ADD`, `.dockerignore`), [`fetch`] (`ADD` of a URL), [`snapshot`] (config, layers
-//!   and manifests in lesson 04's store).
+//!   its `/etc/hosts` and `/etc/resolv.conf` from [`etc_files`]); [`copy_step`] → [`copy`]
+//!   and [`context`] (`COPY`/`ADD`, `.dockerignore`), [`fetch`] (`ADD` of a URL);
+//!   [`snapshot`] (config, layers and manifests in lesson 04's store).
 //!
 //! Only the target stage's snapshot is tagged, at the very end: a failed build tags nothing,
 //! and its scratch directories and mounts are removed by their guards.
@@ -20,6 +20,7 @@ pub mod cache;
 pub mod cli;
 pub mod context;
 pub mod copy;
+pub mod copy_step;
 pub mod dockerfile;
 pub mod etc_files;
 pub mod executor;
