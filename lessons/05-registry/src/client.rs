@@ -223,7 +223,7 @@ impl Client {
     /// from the realm, or Basic credentials.
     pub fn authorization(&self, endpoint: &Endpoint, scope: &str) -> Result<Option<String>, Error> {
         let challenge = self.challenges.lock().unwrap().get(&endpoint.base).cloned();
-        let login = self.credentials.get(&endpoint.registry);
+        let login = self.credentials.get(&login_name(endpoint));
         match challenge {
             None => Ok(None),
             Some(Challenge::Basic) => Ok(login.map(|l| l.basic_header())),
@@ -283,6 +283,24 @@ impl Client {
         };
         sent.map_err(|source| Error::connect(url, source))
     }
+}
+
+/// The name a login for `endpoint` is saved under: the registry's (`docker.io`,
+/// `127.0.0.1:5000`), but a mirror's own `host:port` — a mirror is another server, and Docker
+/// Hub's password must never be sent to it.
+pub fn login_name(endpoint: &Endpoint) -> String {
+    if !endpoint.mirror {
+        return endpoint.registry.clone();
+    }
+    let without_scheme = endpoint
+        .base
+        .split_once("://")
+        .map_or(endpoint.base.as_str(), |(_, rest)| rest);
+    without_scheme
+        .split('/')
+        .next()
+        .unwrap_or(without_scheme)
+        .to_string()
 }
 
 /// The absolute URL a redirect points to (`Location` may be relative to the current URL).
@@ -357,7 +375,7 @@ pub fn status_error(
     let url = url.to_string();
     match status {
         401 => Error::Unauthorized {
-            registry: endpoint.registry.clone(),
+            registry: login_name(endpoint),
             url,
         },
         403 => Error::Denied {
@@ -401,5 +419,21 @@ mod tests {
             absolute_url("http://h:1/v2/", "https://cdn/x"),
             "https://cdn/x"
         );
+    }
+
+    #[test]
+    fn a_mirror_gets_its_own_login_never_docker_hubs() {
+        let mirror = Endpoint {
+            registry: "docker.io".into(),
+            base: "http://10.0.0.2:5000/".into(),
+            mirror: true,
+        };
+        assert_eq!(login_name(&mirror), "10.0.0.2:5000");
+        let hub = Endpoint {
+            base: "https://registry-1.docker.io".into(),
+            mirror: false,
+            ..mirror
+        };
+        assert_eq!(login_name(&hub), "docker.io");
     }
 }

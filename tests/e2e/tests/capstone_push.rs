@@ -272,3 +272,48 @@ fn card_command_runs_alpine_pushed_to_a_classroom_mirror() {
     let images = student.ok(&["images"]);
     assert!(images.lines().any(|l| l.starts_with("alpine ")), "{images}");
 }
+
+#[test]
+fn a_password_protected_mirror_gets_its_own_login_never_docker_hubs() {
+    let student = Engine::new();
+    let registry = student.in_netns(|| Registry::start(basic()));
+    let host = registry.host();
+    let teacher = engine_with(&format!("{host}/library/alpine:latest"));
+    student.in_netns(|| {
+        assert_eq!(login(&teacher, &host, PASSWORD).code, 0);
+        teacher.ok(&["push", &format!("{host}/library/alpine")]);
+    });
+    let mirror = format!("http://{host}");
+    let run_alpine = || {
+        student
+            .command(&["run", "--rm", "alpine", "echo", "through the mirror"])
+            .env("CAPSTONE_REGISTRY_MIRROR", &mirror)
+            .output()
+            .unwrap()
+    };
+
+    // A Docker Hub login (here with the mirror's very password) is not sent to the mirror.
+    let auth = harness::registry::run(
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf %s '{USER}:{PASSWORD}' | base64")),
+    );
+    let hub_only = format!(
+        r#"{{"auths": {{"docker.io": {{"auth": "{}"}}}}}}"#,
+        String::from_utf8_lossy(&auth).trim()
+    );
+    std::fs::write(student.root.path().join("config.json"), hub_only).unwrap();
+    let refused = run_alpine();
+    assert_ne!(
+        refused.status.code(),
+        Some(0),
+        "the mirror wanted its own login"
+    );
+
+    // Logged in to the mirror itself, the same command works.
+    student.in_netns(|| assert_eq!(login(&student, &host, PASSWORD).code, 0));
+    let out = run_alpine();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "through the mirror\n");
+}
