@@ -14,7 +14,7 @@ pub(super) fn main(paths: &state::Paths, command: VolumeCommand) -> Result<i32> 
             driver,
             name,
         } => create(paths, &label, &driver, name),
-        VolumeCommand::Ls { quiet } => ls(paths, quiet),
+        VolumeCommand::Ls { quiet, filter } => ls(paths, quiet, &filter),
         VolumeCommand::Inspect { names } => inspect(paths, &names),
         VolumeCommand::Rm { force: _, names } => rm(paths, &names),
         VolumeCommand::Prune { all, force } => prune(paths, all, force),
@@ -51,8 +51,27 @@ fn create(
     Ok(0)
 }
 
-fn ls(paths: &state::Paths, quiet: bool) -> Result<i32> {
-    let volumes = store::list(paths)?;
+fn ls(paths: &state::Paths, quiet: bool, filters: &[String]) -> Result<i32> {
+    let mut volumes = store::list(paths)?;
+    let records = store::records(paths)?;
+    for filter in filters {
+        let bad = || {
+            let why = "use dangling=true|false, name=PART or label=KEY[=VALUE]";
+            Error::invalid("filter", filter.as_str(), why)
+        };
+        let (key, value) = filter.split_once('=').ok_or_else(bad)?;
+        let dangling = |v: &store::Volume| store::users(&records, &v.name).is_empty();
+        match (key, value) {
+            ("dangling", "true" | "1") => volumes.retain(dangling),
+            ("dangling", "false" | "0") => volumes.retain(|v| !dangling(v)),
+            ("name", part) => volumes.retain(|v| v.name.contains(part)),
+            ("label", label) => volumes.retain(|v| match label.split_once('=') {
+                Some((k, val)) => v.labels.get(k).is_some_and(|x| x == val),
+                None => v.labels.contains_key(label),
+            }),
+            _ => return Err(bad()),
+        }
+    }
     if quiet {
         volumes.iter().for_each(|v| println!("{}", v.name));
         return Ok(0);

@@ -23,6 +23,9 @@ pub enum VolumeCommand {
         /// Only print names.
         #[arg(short, long)]
         quiet: bool,
+        /// Filter: `dangling=true|false` (used by no container), `name=PART`, `label=KEY[=VALUE]`.
+        #[arg(short, long)]
+        filter: Vec<String>,
     },
     /// Show volumes as JSON (Docker's fields).
     Inspect {

@@ -7,7 +7,8 @@
 //! let it). Owners, modes, times, symlinks (as links, never followed) and special files are
 //! kept, with lchown(2), chmod(2), utimensat(2) and mknod(2); hard links become copies and
 //! extended attributes are not copied. It runs in the container's first process before
-//! pivot_root(2); a flock(2) on the volume makes two containers starting at once take turns.
+//! pivot_root(2); a flock(2) on the volume makes containers starting at once take turns, so
+//! none of them sees a half-filled volume.
 
 use nix::fcntl::{AT_FDCWD, Flock, FlockArg};
 use nix::sys::stat::{Mode, SFlag, UtimensatFlags, mknod, utimensat};

@@ -518,6 +518,27 @@ fn volume_verbs_create_list_inspect_and_prune_as_docker_does() {
         .to_string();
     engine.ok(&["rm", &unused_anon]);
 
+    let dangling = engine.ok(&["volume", "ls", "-q", "--filter", "dangling=true"]);
+    assert!(
+        dangling.contains(&unused_anon_name) && !dangling.contains("beta"),
+        "{dangling}"
+    );
+    let labelled = engine.ok(&[
+        "volume",
+        "ls",
+        "-q",
+        "-f",
+        "label=team=lab",
+        "-f",
+        "name=alp",
+    ]);
+    assert_eq!(labelled, "alpha\n");
+    assert_eq!(
+        engine.run(&["volume", "ls", "-f", "size=1"]).code,
+        1,
+        "unknown filter"
+    );
+
     assert_eq!(
         engine.run(&["volume", "prune"]).code,
         1,
@@ -644,4 +665,53 @@ fn containers_racing_for_a_new_volume_share_one() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(left, ["shared"], "no temporary directory left");
+}
+
+#[test]
+fn containers_starting_at_once_fill_a_new_volume_once_and_all_start() {
+    let engine = Engine::with_busybox();
+    let extra = host_dir();
+    let seed = extra.path().join("seed");
+    std::fs::create_dir_all(&seed).unwrap();
+    for i in 0..200 {
+        std::fs::write(seed.join(format!("f{i}")), "x".repeat(4096)).unwrap();
+    }
+    std::fs::write(seed.join("conf"), "from the image\n").unwrap();
+    import_with(&engine, "seeded", extra.path(), &["./seed"], 0, 0);
+    let ids: Vec<String> = (0..4)
+        .map(|_| {
+            let out = engine.ok(&[
+                "create",
+                "-v",
+                "together:/seed",
+                "seeded",
+                "cat",
+                "/seed/conf",
+            ]);
+            out.trim().to_string()
+        })
+        .collect();
+    // All four copy-ups race for the empty volume; the flock on it makes them take turns.
+    let starts: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            engine
+                .command(&["start", "-a", id])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for start in starts {
+        let out = start.wait_with_output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "from the image\n");
+    }
+    assert_eq!(
+        std::fs::read_dir(volume_data(&engine, "together"))
+            .unwrap()
+            .count(),
+        201
+    );
 }
