@@ -24,13 +24,17 @@ pub(super) fn ps(paths: &state::Paths, all: bool, quiet: bool, filters: &[String
             "name" => c.name.contains(value),
             "id" => c.id.starts_with(value),
             "status" => c.state.status == value,
+            // Docker's `volume=`: a volume's name, a bind's source, or a mount's destination.
+            "volume" => c.mounts.iter().any(|m| {
+                m.name == value || m.destination == value || m.source.as_os_str() == value
+            }),
             _ => true,
         });
-        if !matches!(key, "name" | "id" | "status") {
+        if !matches!(key, "name" | "id" | "status" | "volume") {
             return Err(Error::invalid(
                 "filter",
                 filter.as_str(),
-                "supported keys: name, id, status",
+                "supported keys: name, id, status, volume",
             ));
         }
     }

@@ -431,6 +431,12 @@ fn removing_a_volume_in_use_is_refused_and_its_data_is_intact() {
         1,
         "running user too"
     );
+    let users = engine.ok(&["ps", "-aq", "--filter", "volume=busy"]);
+    assert_eq!(
+        users,
+        format!("{}\n", &id[..12]),
+        "ps --filter volume= finds who uses it"
+    );
     engine.ok(&["rm", "-f", &running]);
     engine.ok(&["rm", &id]);
     assert_eq!(engine.ok(&["volume", "rm", "busy", "live"]), "busy\nlive\n");
@@ -465,10 +471,26 @@ fn a_mount_that_cannot_be_made_fails_the_start_with_the_reason() {
     let file = host.path().join("file");
     std::fs::write(&file, "x").unwrap();
     let bind = format!("{}:/etc", file.display()); // a file over the image's directory
-    let run = engine.run(&["run", "--rm", "-v", &bind, "busybox", "true"]);
+    let run = engine.run(&["run", "--rm", "-v", "/anon", "-v", &bind, "busybox", "true"]);
     assert_eq!(run.code, 125, "{run:?}");
     assert!(run.stderr.contains("/etc"), "{run:?}");
     assert_eq!(engine.ok(&["ps", "-aq"]), "", "--rm removed it");
+    assert!(volume_names(&engine).is_empty(), "and its anonymous volume");
+
+    // A bind source that disappears between create and start.
+    let gone = host_dir();
+    let bind = format!("{}:/gone", gone.path().display());
+    let id = engine
+        .ok(&["create", "-v", &bind, "busybox", "true"])
+        .trim()
+        .to_string();
+    std::fs::remove_dir(gone.path()).unwrap();
+    let run = engine.run(&["start", "-a", &id]);
+    assert_eq!(run.code, 125, "{run:?}");
+    assert!(
+        run.stderr.contains("bind source path does not exist"),
+        "{run:?}"
+    );
     assert_not_mounted_on_host(&[host.path()]);
 }
 
