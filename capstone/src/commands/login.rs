@@ -8,6 +8,9 @@
 //! saved.
 
 use crate::{Error, Result, credentials, pty, registries, state};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
 use registry::auth::{CredentialStore, Login};
 use registry::client::Body;
@@ -132,7 +135,8 @@ pub(super) fn logout(paths: &state::Paths, server: Option<&str>) -> Result<i32> 
 }
 
 /// Reads one line from the terminal on stdin, after printing `question` to stderr; with
-/// `echo` off (termios(3) `ECHO` cleared, restored afterwards) for passwords.
+/// `echo` off (termios(3) `ECHO` cleared, restored afterwards) for passwords. Ctrl-C (or
+/// SIGTERM, SIGHUP, SIGQUIT) meanwhile restores the terminal first, then ends us as it would.
 fn prompt(question: &str, echo: bool) -> Result<String> {
     let stdin = std::io::stdin();
     if !pty::is_terminal(stdin.as_fd()) {
@@ -142,20 +146,88 @@ fn prompt(question: &str, echo: bool) -> Result<String> {
             "cannot ask for credentials: stdin is not a terminal; use -u USER --password-stdin",
         ));
     }
-    eprint!("{question}");
-    let _ = std::io::stderr().flush();
+    // Signals held back before anything changes, so none can end us with the echo off.
+    let stops = StopSignals::block()?;
     let saved = tcgetattr(stdin.as_fd()).map_err(Error::sys("tcgetattr(3)"))?;
     if !echo {
+        // Echo off *before* asking, so nothing typed after the prompt is ever shown.
         let mut quiet = saved.clone();
         quiet.local_flags.remove(LocalFlags::ECHO);
         tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &quiet).map_err(Error::sys("tcsetattr(3)"))?;
     }
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
     let mut line = String::new();
-    let read = stdin.lock().read_line(&mut line);
+    let read = stops.read_line(&mut line);
     if !echo {
         let _ = tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &saved);
         eprintln!();
     }
-    read.map_err(Error::io("read from", "the terminal"))?;
+    drop(stops);
+    if let Ok(Some(signal)) = read {
+        // The terminal is restored: now die of the signal, as the user asked.
+        let _ = nix::sys::signal::raise(signal);
+        return Err(Error::invalid("login", signal.as_str(), "interrupted"));
+    }
+    read?;
     Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+/// SIGINT, SIGTERM, SIGHUP and SIGQUIT blocked (sigprocmask(2)) and readable from a
+/// signalfd(2) until dropped, when the old mask comes back.
+struct StopSignals {
+    signals: SignalFd,
+    before: SigSet,
+}
+
+impl StopSignals {
+    fn block() -> Result<StopSignals> {
+        let mut stop = SigSet::empty();
+        for signal in [
+            Signal::SIGINT,
+            Signal::SIGTERM,
+            Signal::SIGHUP,
+            Signal::SIGQUIT,
+        ] {
+            stop.add(signal);
+        }
+        let mut before = SigSet::empty();
+        sigprocmask(SigmaskHow::SIG_BLOCK, Some(&stop), Some(&mut before))
+            .map_err(Error::sys("sigprocmask(2)"))?;
+        let signals = SignalFd::with_flags(&stop, SfdFlags::SFD_CLOEXEC)
+            .map_err(Error::sys("signalfd(2)"))?;
+        Ok(StopSignals { signals, before })
+    }
+
+    /// A line from stdin, or the stop signal that came first (one poll(2) over both).
+    fn read_line(&self, line: &mut String) -> Result<Option<Signal>> {
+        let stdin = std::io::stdin();
+        let mut fds = [
+            PollFd::new(stdin.as_fd(), PollFlags::POLLIN),
+            PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
+        ];
+        while let Err(e) = poll(&mut fds, PollTimeout::NONE) {
+            if e != nix::errno::Errno::EINTR {
+                return Err(Error::sys("poll(2)")(e));
+            }
+        }
+        if fds[1].revents().is_some_and(|r| !r.is_empty()) {
+            let info = self
+                .signals
+                .read_signal()
+                .map_err(Error::sys("read(signalfd)"))?;
+            return Ok(info.and_then(|i| Signal::try_from(i.ssi_signo as i32).ok()));
+        }
+        stdin
+            .lock()
+            .read_line(line)
+            .map_err(Error::io("read from", "the terminal"))?;
+        Ok(None)
+    }
+}
+
+impl Drop for StopSignals {
+    fn drop(&mut self) {
+        let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.before), None);
+    }
 }

@@ -289,3 +289,43 @@ fn exec_it_told_to_stop_restores_our_terminal_and_hangs_up_the_shell() {
         "no shell left behind: {left}"
     );
 }
+
+#[test]
+fn login_at_a_terminal_asks_and_does_not_echo_the_password() {
+    let registry = harness::registry::Registry::start(harness::registry::Auth::Basic {
+        user: "student".into(),
+        password: "hunter2-secret".into(),
+    });
+    let engine = Engine::new();
+    let mut pty = OnPty::start(&engine, &["login", &registry.host()], 24, 80);
+    pty.expect("Username: ");
+    pty.type_text("student\n");
+    pty.expect("Password: ");
+    pty.type_text("hunter2-secret\n");
+    pty.expect("Login Succeeded");
+    let (code, out) = pty.finish();
+    assert_eq!(code, 0, "{out:?}");
+    assert!(out.contains("student"), "the user name is echoed: {out:?}");
+    assert!(!out.contains("hunter2"), "the password is not: {out:?}");
+    assert!(engine.root.path().join("config.json").exists());
+}
+
+#[test]
+fn ctrl_c_at_the_password_prompt_gives_the_echo_back() {
+    let registry = harness::registry::Registry::start(harness::registry::Auth::Basic {
+        user: "student".into(),
+        password: "hunter2-secret".into(),
+    });
+    let engine = Engine::new();
+    let mut pty = OnPty::start(
+        &engine,
+        &["login", "-u", "student", &registry.host()],
+        24,
+        80,
+    );
+    pty.expect("Password: ");
+    pty.type_text("\x03"); // Ctrl-C: the line discipline sends SIGINT
+    let (code, out) = pty.finish(); // asserts echo and line editing are back on
+    assert_eq!(code, -1, "died of SIGINT, as asked: {out:?}");
+    assert!(!engine.root.path().join("config.json").exists());
+}
