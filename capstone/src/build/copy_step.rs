@@ -32,6 +32,13 @@ impl StageRun<'_, '_> {
                 "a URL source needs ADD, without --from, and with only URL sources: put local files in an ADD or COPY of their own".into(),
             ));
         }
+        if args.checksum.is_some() && (urls != 1 || paths.len() != 1) {
+            return Err(step_error(
+                step,
+                "--checksum is for one URL source: ADD --checksum=sha256:<hex> https://… /dest"
+                    .into(),
+            ));
+        }
         let workdir = self.snap.field("WorkingDir");
         let dest = if dest_raw.starts_with('/') {
             dest_raw.clone()
@@ -50,7 +57,10 @@ impl StageRun<'_, '_> {
             let dir = scratch.sub("download")?;
             for url in &paths {
                 let name = fetch::file_name(url).map_err(|why| step_error(step, why))?;
-                fetch::download(url, &dir, &name).map_err(|why| step_error(step, why))?;
+                let got = fetch::download(url, &dir, &name).map_err(|why| step_error(step, why))?;
+                if let Some(expected) = &args.checksum {
+                    fetch::verify(url, &got, expected).map_err(|why| step_error(step, why))?;
+                }
                 sources.push(name.into());
             }
             SourceRoot::tree(&dir)?

@@ -64,6 +64,8 @@ pub struct CopyArgs {
     pub chown: Option<String>,
     /// `--chmod=octal`.
     pub chmod: Option<String>,
+    /// `ADD --checksum=sha256:<hex>` of a URL source.
+    pub checksum: Option<String>,
     /// Sources then destination, as written (to be expanded).
     pub paths: Vec<String>,
 }
@@ -264,6 +266,7 @@ fn parse_instruction(line: usize, keyword: &str, rest: &str, escape: char) -> Re
                     "from" => args.from = Some(value),
                     "chown" => args.chown = Some(value),
                     "chmod" => args.chmod = Some(value),
+                    "checksum" => args.checksum = Some(value),
                     _ => {}
                 }
             }

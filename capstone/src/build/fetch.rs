@@ -7,9 +7,11 @@
 //! - it gets mode 0600 (unless `--chmod`), owner root (unless `--chown`), and its mtime from
 //!   the `Last-Modified` header when the server sends one;
 //! - it is never extracted, even when it is a tar archive (only local archives are);
+//! - with `--checksum=sha256:…` its digest must match, or the step fails;
 //! - it is downloaded at every build and its *content* goes into the cache key, so a changed
 //!   file invalidates the step and an unchanged one hits the cache.
 
+use images::digest::{Digest, HashingWriter};
 use std::fs::{self, File};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -37,8 +39,9 @@ pub fn file_name(url: &str) -> Result<String, String> {
 }
 
 /// Downloads `url` into `dir/<name>` with mode 0600 and the server's `Last-Modified` as its
-/// mtime. Errors are messages for the caller to put the Dockerfile line on.
-pub fn download(url: &str, dir: &Path, name: &str) -> Result<(), String> {
+/// mtime; returns the sha256 of what it got (for `ADD --checksum`). Errors are messages for
+/// the caller to put the Dockerfile line on.
+pub fn download(url: &str, dir: &Path, name: &str) -> Result<Digest, String> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false) // we say which status, and on which URL
         .timeout_connect(Some(Duration::from_secs(10)))
@@ -63,13 +66,25 @@ pub fn download(url: &str, dir: &Path, name: &str) -> Result<(), String> {
         .and_then(parse_http_date);
     let path = dir.join(name);
     let fail = |e: std::io::Error| format!("cannot download {url} to {}: {e}", path.display());
-    let mut file = File::create(&path).map_err(fail)?;
+    let mut file = HashingWriter::new(File::create(&path).map_err(fail)?);
     std::io::copy(&mut response.body_mut().as_reader(), &mut file).map_err(fail)?;
+    let (digest, _size) = file.digest();
+    let file = file.into_inner();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).map_err(fail)?;
     if let Some(time) = modified {
         file.set_modified(time).map_err(fail)?;
     }
-    Ok(())
+    Ok(digest)
+}
+
+/// `ADD --checksum=sha256:…`: the download must have exactly this digest.
+pub fn verify(url: &str, got: &Digest, expected: &str) -> Result<(), String> {
+    if got.to_string() == expected {
+        return Ok(());
+    }
+    Err(format!(
+        "{url}: checksum mismatch: --checksum says {expected}, the download is {got}: the file changed on the server, or the checksum is wrong"
+    ))
 }
 
 /// Parses an HTTP date in its one current form, RFC 9110's IMF-fixdate

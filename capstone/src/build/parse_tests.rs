@@ -63,6 +63,19 @@ fn env_and_label_take_pairs_or_the_legacy_form() {
 }
 
 #[test]
+fn add_checksum_is_recorded() {
+    let got = instructions("FROM a\nADD --checksum=sha256:ab https://x/y /y\n");
+    assert_eq!(
+        got,
+        [Instruction::Add(CopyArgs {
+            checksum: Some("sha256:ab".into()),
+            paths: vec!["https://x/y".into(), "/y".into()],
+            ..CopyArgs::default()
+        })]
+    );
+}
+
+#[test]
 fn copy_flags_and_json_paths() {
     let got = instructions(
         "FROM a\nCOPY --from=build --chown=1:2 /out/app /bin/\nCOPY [\"a b\", \"/dst/\"]\n",
@@ -74,6 +87,7 @@ fn copy_flags_and_json_paths() {
                 from: Some("build".into()),
                 chown: Some("1:2".into()),
                 chmod: None,
+                checksum: None,
                 paths: vec!["/out/app".into(), "/bin/".into()],
             }),
             Instruction::Copy(CopyArgs {

@@ -235,3 +235,46 @@ fn add_url_http_failure_names_the_line_and_leaves_nothing() {
         );
     }
 }
+
+/// The sha256 of `bytes` as `sha256sum` (coreutils, not our code) computes it.
+fn sha256sum(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f");
+    std::fs::write(&file, bytes).unwrap();
+    let out = std::process::Command::new("sha256sum")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    format!("sha256:{}", text.split_whitespace().next().unwrap())
+}
+
+#[test]
+fn add_url_checksum_must_match_the_download() {
+    let http = FileServer::start();
+    http.serve("pinned.txt", "pinned content\n");
+    let engine = Engine::with_busybox();
+    let url = http.url("pinned.txt");
+
+    let good = sha256sum(b"pinned content\n");
+    let ctx = context_with(&format!(
+        "FROM busybox\nADD --checksum={good} {url} /pinned.txt\n"
+    ));
+    let run = capstone_build(&engine, ctx.path(), &["-t", "pinned"]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    let bad = sha256sum(b"something else\n");
+    let ctx = context_with(&format!(
+        "FROM busybox\nADD --checksum={bad} {url} /pinned.txt\n"
+    ));
+    let run = capstone_build(&engine, ctx.path(), &["-t", "mispinned"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "dockerfile line 2: ADD --checksum={bad} {url} /pinned.txt: {url}: checksum mismatch: --checksum says {bad}, the download is {good}"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_nothing_left(&engine, "mispinned");
+}
