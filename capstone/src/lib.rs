@@ -12,6 +12,8 @@
 //! dirs, via [`images_ref`]) → [`lifecycle`] / [`monitor`] → [`cgroup`] → [`runtime`] →
 //! [`security`] → execve; then [`logs`], [`remove`]. [`exec`] joins a running container.
 //! [`network`] plugs a container into its bridges (lesson 06) while it waits at the gate.
+//! [`volumes`] makes `-v` volumes at `create` and bind-mounts them (mount(2), resolved inside
+//! the root with openat2(2)) in [`runtime`], before pivot_root.
 
 pub mod build;
 pub mod cgroup;
