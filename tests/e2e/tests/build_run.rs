@@ -170,6 +170,8 @@ fn quiet_failing_run_still_quotes_the_output() {
     let run = capstone_build(&engine, ctx.path(), &["-q", "-t", "q"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(!run.stdout.contains("the reason"), "-q echoed: {run:?}");
+    // The whole message as a student sees it (stable: no ids, no paths).
+    insta::assert_snapshot!(run.stderr.trim_end());
     assert!(
         run.stderr
             .contains("dockerfile line 2: RUN echo the reason && false: exit code 1")
