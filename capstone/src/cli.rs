@@ -135,7 +135,7 @@ pub enum Command {
     Exec(ExecArgs),
     /// Low-level information on containers or images, as JSON.
     Inspect {
-        /// Only `container` or `image`.
+        /// Only `container`, `image` or `volume`.
         #[arg(long = "type")]
         kind: Option<String>,
         /// Containers or images.

@@ -172,7 +172,7 @@ pub(super) fn inspect(paths: &state::Paths, kind: Option<&str>, names: &[String]
     let mut out = Vec::new();
     for name in names {
         let container = match kind {
-            Some("image") => None,
+            Some("image" | "volume") => None,
             _ => match state::find(paths, name) {
                 Ok(c) => Some(c),
                 Err(Error::NoSuchContainer(_)) => None,
@@ -181,11 +181,21 @@ pub(super) fn inspect(paths: &state::Paths, kind: Option<&str>, names: &[String]
         };
         match container {
             Some(c) => out.push(container_json(paths, &c)),
+            None if kind == Some("volume") => {
+                out.push(crate::volumes::store::get(paths, name)?.to_json(paths));
+            }
             None if kind != Some("container") => {
                 let store = paths.store()?;
-                let image = images_ref::find(&store, name)
-                    .map_err(|_| Error::NoSuchContainer(format!("{name} (no such object)")))?;
-                out.push(image_json(&store, &image)?);
+                match images_ref::find(&store, name) {
+                    Ok(image) => out.push(image_json(&store, &image)?),
+                    // Last, as Docker looks: a volume of that name.
+                    Err(_) => match crate::volumes::store::get(paths, name) {
+                        Ok(volume) => out.push(volume.to_json(paths)),
+                        Err(_) => {
+                            return Err(Error::NoSuchContainer(format!("{name} (no such object)")));
+                        }
+                    },
+                }
             }
             None => return Err(Error::NoSuchContainer(name.clone())),
         }

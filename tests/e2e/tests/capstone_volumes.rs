@@ -521,6 +521,13 @@ fn volume_verbs_create_list_inspect_and_prune_as_docker_does() {
         volume_data(&engine, "alpha").to_str().unwrap()
     );
     assert!(v["CreatedAt"].as_str().unwrap().starts_with("20"));
+    assert_eq!(
+        engine.inspect("alpha")["Mountpoint"],
+        v["Mountpoint"],
+        "plain inspect finds volumes too"
+    );
+    let typed = engine.ok(&["inspect", "--type", "volume", "alpha"]);
+    assert!(typed.contains("\"Scope\": \"local\""), "{typed}");
     let run = engine.run(&["volume", "inspect", "ghost"]);
     assert_eq!(
         (run.code, run.stderr.trim_end()),
