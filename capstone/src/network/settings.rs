@@ -127,6 +127,11 @@ pub fn for_create(
         }
         "none" | "host" => {}
         name => {
+            let name = if name == "default" {
+                super::DEFAULT_NETWORK // Docker's other name for it
+            } else {
+                name
+            };
             if name == super::DEFAULT_NETWORK {
                 super::ensure_default(paths)?;
             }
