@@ -10,14 +10,17 @@
 
 use super::DEFAULT_NETWORK;
 use crate::container::Container;
+use crate::volumes::resolve;
 use crate::{Error, Result, state};
+use nix::fcntl::{OFlag, open};
 use nix::mount::{MsFlags, mount};
+use nix::sys::stat::Mode;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 /// The two files, and where they go inside.
-const FILES: [(&str, &str); 2] = [("hosts", "etc/hosts"), ("resolv.conf", "etc/resolv.conf")];
+const FILES: [(&str, &str); 2] = [("hosts", "/etc/hosts"), ("resolv.conf", "/etc/resolv.conf")];
 
 /// Whether the container has a network namespace of its own plugged into networks (not
 /// `none`, not `host`): only then does it get our hosts and resolv.conf.
@@ -26,33 +29,40 @@ pub fn is_networked(c: &Container) -> bool {
 }
 
 /// In the container's process, before pivot_root(2): bind-mounts the engine's files over
-/// `/etc/hosts` and `/etc/resolv.conf` of the new root (`root`). A symlink there is replaced
-/// by a plain file first, so the mount cannot land outside the container's root.
+/// `/etc/hosts` and `/etc/resolv.conf` of the new root (`root`). The image is untrusted: its
+/// `/etc` or `/etc/hosts` may be a symlink (`/etc -> /etc` would point at the *host's* `/etc`
+/// while we still see the host's `/`), so the targets are resolved inside the root with
+/// openat2(2) `RESOLVE_IN_ROOT`, as volumes are (see [`resolve`]), and the mount goes onto the
+/// descriptor found there, never onto a path a symlink could redirect.
+///
+/// [`resolve`]: crate::volumes::resolve
 pub fn bind_into(record: &Container, root: &Path) -> Result<()> {
     if !is_networked(record) {
         return Ok(());
     }
+    let root_fd = open(
+        root,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(Error::sys(format!("open {}", root.display())))?;
     let dir = container_dir(record);
     for (file, target) in FILES {
         let source = dir.join(file);
-        let target = root.join(target);
-        if std::fs::symlink_metadata(&target).is_ok_and(|m| !m.is_file()) {
-            let _ = std::fs::remove_file(&target);
-        }
-        if !target.exists() {
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent).map_err(Error::io("create", parent))?;
-            }
-            std::fs::write(&target, "").map_err(Error::io("create", &target))?;
-        }
+        let fail = |why: String| crate::volumes::Error::Target {
+            host: source.clone(),
+            destination: target.into(),
+            why,
+        };
+        let inside = resolve::prepare(&root_fd, target, false).map_err(fail)?;
         mount(
             Some(&source),
-            &target,
+            &resolve::fd_path(&inside.fd),
             None::<&str>,
             MsFlags::MS_BIND,
             None::<&str>,
         )
-        .map_err(Error::sys(format!("bind mount {}", source.display())))?;
+        .map_err(|e| fail(format!("mount(2) MS_BIND: {e}")))?;
     }
     Ok(())
 }

@@ -386,3 +386,47 @@ fn the_images_exposed_ports_are_recorded_and_listed_beside_published_ones() {
         "no ports shown once it stopped: {ps}"
     );
 }
+
+#[test]
+fn an_image_whose_etc_is_a_symlink_to_the_host_cannot_make_the_engine_write_there() {
+    // The engine binds its hosts and resolv.conf into the new root while it still sees the
+    // host's `/`. An image whose `/etc` is an absolute symlink to a host directory must not
+    // make it create or mount anything in that directory.
+    let engine = Engine::new();
+    let outside = tempfile::tempdir().unwrap();
+    let tree = tempfile::tempdir().unwrap();
+    let untar = std::process::Command::new("tar")
+        .arg("-xf")
+        .arg(capstone_support::busybox_tarball())
+        .arg("-C")
+        .arg(tree.path())
+        .status()
+        .unwrap();
+    assert!(untar.success());
+    std::fs::remove_dir_all(tree.path().join("etc")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), tree.path().join("etc")).unwrap();
+    let image = outside.path().with_extension("tar");
+    let pack = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(tree.path())
+        .arg("-cf")
+        .arg(&image)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(pack.success());
+    engine.ok(&["import", image.to_str().unwrap(), "hostile"]);
+    std::fs::remove_file(&image).unwrap();
+
+    let out = engine.ok(&["run", "--rm", "hostile", "cat", "/etc/hosts"]);
+
+    assert!(
+        out.contains("localhost"),
+        "the container got its hosts file: {out}"
+    );
+    let written: Vec<_> = std::fs::read_dir(outside.path()).unwrap().collect();
+    assert!(
+        written.is_empty(),
+        "the engine wrote into the host directory the image's /etc names: {written:?}"
+    );
+}
