@@ -145,10 +145,7 @@ fn set_up(record: &Container, stdio: Stdio, caps: &CapsHashSet) -> Result<()> {
         overlay::Overlay::new(fs.lower_dirs.clone(), &fs.upper_dir, &fs.work_dir).mount(root)?;
     std::mem::forget(mounted); // not ours to unmount: it lives as long as the namespace
     for dir in ["proc", "sys", "dev"] {
-        let path = root.join(dir);
-        if !path.is_dir() {
-            std::fs::create_dir_all(&path).map_err(Error::io("create mount point", &path))?;
-        }
+        make_mount_point(root, dir)?;
     }
     namespaces::mounts::mount_proc(&root.join("proc"))?;
     namespaces::mounts::mount_sysfs_readonly(&root.join("sys"))?;
@@ -182,6 +179,26 @@ fn set_up(record: &Container, stdio: Stdio, caps: &CapsHashSet) -> Result<()> {
     security::close_engine_fds_on_exec()
 }
 // ANCHOR_END: set_up
+
+/// Makes sure `root/name` is a real directory to mount on. The image is untrusted and we
+/// still see the host's `/`: a symlink there (`/proc -> /etc`) would send mount(2) or mkdir(2)
+/// to the host's files, so it is refused, as runc refuses it (CVE-2019-19921). `name` is a
+/// single component, so no earlier symlink can redirect the lookup.
+fn make_mount_point(root: &Path, name: &str) -> Result<()> {
+    let path = root.join(name);
+    match std::fs::symlink_metadata(&path) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(Error::invalid(
+            "image",
+            format!("/{name}"),
+            "it is not a directory (a symlink or file there could redirect the mount): fix the image",
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir(&path).map_err(Error::io("create mount point", &path))
+        }
+        Err(e) => Err(Error::io("look at mount point", &path)(e)),
+    }
+}
 
 /// Makes `stdio.fds` the process's 0, 1 and 2 (dup2(2)), in a new session (setsid(2)) so the
 /// host terminal's job control does not reach it. (With `-t` a pty replaces them later, once

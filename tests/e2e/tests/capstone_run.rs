@@ -274,3 +274,51 @@ fn at_a_terminal_a_bare_run_gets_a_pty_with_the_window_size() {
     );
     assert_eq!(out.status.code(), Some(4), "{text:?}");
 }
+
+#[test]
+fn an_image_whose_proc_is_a_symlink_is_refused_and_nothing_is_made_on_the_host() {
+    // /proc, /sys and /dev are mounted while the engine still sees the host's `/`: an image's
+    // `/proc -> /some/host/dir` must not send mkdir(2) or mount(2) there.
+    let engine = Engine::new();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("made-by-the-engine");
+    let tree = tempfile::tempdir().unwrap();
+    let untar = std::process::Command::new("tar")
+        .arg("-xf")
+        .arg(capstone_support::busybox_tarball())
+        .arg("-C")
+        .arg(tree.path())
+        .status()
+        .unwrap();
+    assert!(untar.success());
+    let proc_dir = tree.path().join("proc");
+    if proc_dir.exists() {
+        std::fs::remove_dir_all(&proc_dir).unwrap();
+    }
+    std::os::unix::fs::symlink(&target, &proc_dir).unwrap();
+    let image = tree.path().with_extension("tar");
+    let pack = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(tree.path())
+        .arg("-cf")
+        .arg(&image)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(pack.success());
+    engine.ok(&["import", image.to_str().unwrap(), "hostile"]);
+    std::fs::remove_file(&image).unwrap();
+
+    let run = engine.run(&["run", "--rm", "hostile", "true"]);
+
+    assert_eq!(
+        run.code, 125,
+        "refused before the command runs: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("/proc"), "{}", run.stderr);
+    assert!(
+        !target.exists(),
+        "the engine made the directory on the host"
+    );
+}
