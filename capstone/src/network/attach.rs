@@ -37,7 +37,9 @@ pub fn connect_all(paths: &state::Paths, record: &Container, pid: i32) -> Result
     files::write_resolv_conf(record)?;
     let _lock = super::lock(paths)?;
     let ns = NetNs::of_pid(pid as u32).map_err(::network::Error::from)?;
-    let names: Vec<String> = settings.networks.keys().cloned().collect();
+    // `--network`'s network first: it gets eth0, the default route and the published ports.
+    let mut names: Vec<String> = settings.networks.keys().cloned().collect();
+    names.sort_by_key(|n| *n != record.host_config.network_mode);
     let result = (|| -> Result<()> {
         for (i, name) in names.iter().enumerate() {
             let endpoint = plug(paths, record, name, &ns)?;

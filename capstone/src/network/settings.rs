@@ -44,9 +44,13 @@ pub struct NetworkSettings {
 }
 
 impl NetworkSettings {
-    /// The first network's endpoint: what Docker shows as the top-level `IPAddress`.
+    /// The endpoint on `eth0` (the `--network` one, plugged in first): what Docker shows as
+    /// the top-level `IPAddress`.
     pub fn primary(&self) -> Option<&Endpoint> {
-        self.networks.values().find(|e| !e.ip_address.is_empty())
+        let live = || self.networks.values().filter(|e| !e.ip_address.is_empty());
+        live()
+            .find(|e| e.interface == "eth0")
+            .or_else(|| live().next())
     }
 
     /// Forgets every address and published port (the container stopped), keeping the

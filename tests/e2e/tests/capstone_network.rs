@@ -430,3 +430,32 @@ fn an_image_whose_etc_is_a_symlink_to_the_host_cannot_make_the_engine_write_ther
         "the engine wrote into the host directory the image's /etc names: {written:?}"
     );
 }
+
+#[test]
+fn a_stopped_container_connected_to_a_network_joins_it_when_it_starts() {
+    let engine = Engine::with_busybox();
+    // "alpha" sorts before "bridge": eth0 must still be --network's.
+    engine.ok(&["network", "create", "--subnet", "10.125.0.0/24", "alpha"]);
+    let args = [
+        "--name",
+        "late",
+        "--network",
+        "default",
+        "busybox",
+        "ip",
+        "-o",
+        "-4",
+        "addr",
+    ];
+    let mut create = vec!["create"];
+    create.extend(args);
+    engine.ok(&create);
+    engine.ok(&["network", "connect", "alpha", "late"]);
+    let out = engine.ok(&["start", "-a", "late"]);
+    assert!(
+        out.contains("eth0    inet 172.30.0.2/16"),
+        "default is bridge: {out}"
+    );
+    assert!(out.contains("eth1    inet 10.125.0.2/24"), "{out}");
+    assert_eq!(leases(&engine, "alpha"), 0, "given back at the exit");
+}
