@@ -64,7 +64,10 @@ pub struct CreateOptions {
 pub fn create(paths: &state::Paths, opts: &CreateOptions) -> Result<Container> {
     let mut host_config = host_config(opts)?;
     let mount_specs = crate::volumes::spec::parse_all(&opts.volumes, &opts.mounts)?;
-    let network_settings = crate::network::settings::for_create(paths, &mut host_config, opts)?;
+    // `-p` is checked now, before a missing image is pulled (as Docker's CLI checks it).
+    for spec in &opts.publish {
+        crate::network::ports::PortBinding::parse(spec)?;
+    }
     crate::security::capability_set(&opts.cap_add, &opts.cap_drop, opts.privileged)?;
     if let Some(name) = &opts.name {
         ids::check_name(name)?;
@@ -72,6 +75,9 @@ pub fn create(paths: &state::Paths, opts: &CreateOptions) -> Result<Container> {
     let store = paths.store()?;
     let reference = images_ref::normalize(&opts.image)?;
     let image = images_ref::find(&store, &opts.image)?;
+    // After the image is found: a `run` that must pull first makes no bridge before it has
+    // an image to run (the default network is made here, on first use).
+    let network_settings = crate::network::settings::for_create(paths, &mut host_config, opts)?;
     // Each layer is unpacked once, shared by every container of every image that has it.
     let mut lower_dirs = store.unpack(&image)?;
     lower_dirs.reverse(); // overlayfs wants the top layer first

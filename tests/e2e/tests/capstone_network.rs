@@ -459,3 +459,16 @@ fn a_stopped_container_connected_to_a_network_joins_it_when_it_starts() {
     assert!(out.contains("eth1    inet 10.125.0.2/24"), "{out}");
     assert_eq!(leases(&engine, "alpha"), 0, "given back at the exit");
 }
+
+#[test]
+fn a_run_whose_image_cannot_be_found_makes_no_bridge() {
+    let engine = Engine::new();
+
+    let run = engine.run(&["run", "--rm", "127.0.0.1:9/nowhere/nothing", "true"]);
+
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(
+        !engine.netns.links().contains(&"capstone0".to_string()),
+        "the default network was made for a container that never existed"
+    );
+}
