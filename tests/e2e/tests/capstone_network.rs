@@ -394,29 +394,10 @@ fn an_image_whose_etc_is_a_symlink_to_the_host_cannot_make_the_engine_write_ther
     // make it create or mount anything in that directory.
     let engine = Engine::new();
     let outside = tempfile::tempdir().unwrap();
-    let tree = tempfile::tempdir().unwrap();
-    let untar = std::process::Command::new("tar")
-        .arg("-xf")
-        .arg(capstone_support::busybox_tarball())
-        .arg("-C")
-        .arg(tree.path())
-        .status()
-        .unwrap();
-    assert!(untar.success());
-    std::fs::remove_dir_all(tree.path().join("etc")).unwrap();
-    std::os::unix::fs::symlink(outside.path(), tree.path().join("etc")).unwrap();
-    let image = outside.path().with_extension("tar");
-    let pack = std::process::Command::new("tar")
-        .arg("-C")
-        .arg(tree.path())
-        .arg("-cf")
-        .arg(&image)
-        .arg(".")
-        .status()
-        .unwrap();
-    assert!(pack.success());
-    engine.ok(&["import", image.to_str().unwrap(), "hostile"]);
-    std::fs::remove_file(&image).unwrap();
+    engine.import_busybox_changed("hostile", |tree| {
+        std::fs::remove_dir_all(tree.join("etc")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), tree.join("etc")).unwrap();
+    });
 
     let out = engine.ok(&["run", "--rm", "hostile", "cat", "/etc/hosts"]);
 

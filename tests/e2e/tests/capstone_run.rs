@@ -282,32 +282,13 @@ fn an_image_whose_proc_is_a_symlink_is_refused_and_nothing_is_made_on_the_host()
     let engine = Engine::new();
     let outside = tempfile::tempdir().unwrap();
     let target = outside.path().join("made-by-the-engine");
-    let tree = tempfile::tempdir().unwrap();
-    let untar = std::process::Command::new("tar")
-        .arg("-xf")
-        .arg(capstone_support::busybox_tarball())
-        .arg("-C")
-        .arg(tree.path())
-        .status()
-        .unwrap();
-    assert!(untar.success());
-    let proc_dir = tree.path().join("proc");
-    if proc_dir.exists() {
-        std::fs::remove_dir_all(&proc_dir).unwrap();
-    }
-    std::os::unix::fs::symlink(&target, &proc_dir).unwrap();
-    let image = tree.path().with_extension("tar");
-    let pack = std::process::Command::new("tar")
-        .arg("-C")
-        .arg(tree.path())
-        .arg("-cf")
-        .arg(&image)
-        .arg(".")
-        .status()
-        .unwrap();
-    assert!(pack.success());
-    engine.ok(&["import", image.to_str().unwrap(), "hostile"]);
-    std::fs::remove_file(&image).unwrap();
+    engine.import_busybox_changed("hostile", |tree| {
+        let proc_dir = tree.join("proc");
+        if proc_dir.exists() {
+            std::fs::remove_dir_all(&proc_dir).unwrap();
+        }
+        std::os::unix::fs::symlink(&target, &proc_dir).unwrap();
+    });
 
     let run = engine.run(&["run", "--rm", "hostile", "true"]);
 

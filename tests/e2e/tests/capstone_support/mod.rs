@@ -200,6 +200,33 @@ impl Engine {
         list.remove(0)
     }
 
+    /// Imports, as `name`, lesson 01's busybox root filesystem after `change` has edited an
+    /// unpacked copy of it (a hostile image, say): GNU tar packs the result.
+    pub fn import_busybox_changed(&self, name: &str, change: impl FnOnce(&Path)) {
+        let tree = tempfile::tempdir().unwrap();
+        let untar = Command::new("tar")
+            .arg("-xf")
+            .arg(busybox_tarball())
+            .arg("-C")
+            .arg(tree.path())
+            .status()
+            .expect("run tar");
+        assert!(untar.success(), "tar -x of the busybox tarball failed");
+        change(tree.path());
+        let image = tree.path().with_extension("tar");
+        let pack = Command::new("tar")
+            .arg("-C")
+            .arg(tree.path())
+            .args(["--numeric-owner", "-cf"])
+            .arg(&image)
+            .arg(".")
+            .status()
+            .expect("run tar");
+        assert!(pack.success(), "tar -c of the changed tree failed");
+        self.ok(&["import", image.to_str().unwrap(), name]);
+        let _ = std::fs::remove_file(&image);
+    }
+
     /// Starts a detached container and returns its id.
     pub fn detached(&self, args: &[&str]) -> String {
         let mut all = vec!["run", "-d"];
