@@ -54,8 +54,11 @@ if podman import "$work/busybox.tar" capstone-bench >/dev/null 2>&1 && podman ru
 else
   echo "podman cannot run containers here (it uses crun, see above)"
 fi
-hyperfine -N --warmup 3 --runs "$runs" --export-markdown "$work/result.md" "${cmds[@]}" >/dev/null
+hyperfine -N --warmup 3 --runs "$runs" --export-markdown "$work/result.md" --export-json "$work/result.json" "${cmds[@]}" >/dev/null
 cat "$work/result.md"
+echo
+echo "medians [ms]:"
+jq -r '.results[] | "  \(.command): \(.median * 1000 | . * 10 | round / 10)"' "$work/result.json"
 
 id=$("$bin" "${state[@]}" run -d --network none busybox sleep 1000)
 monitor=$("$bin" "${state[@]}" inspect "$id" | grep -o '"Pid": [0-9]*' | head -1 | grep -o '[0-9]*$')
