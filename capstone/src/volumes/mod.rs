@@ -137,12 +137,10 @@ pub enum Error {
         /// Why.
         why: String,
     },
-    /// A file operation failed.
-    #[error("cannot {action} {path}: {source}")]
-    Io {
-        /// What we were doing.
-        action: &'static str,
-        /// On which file.
+    /// A bind's host path exists but cannot be looked at (permissions, a symlink loop…).
+    #[error("cannot look at bind source {}: {source}", path.display())]
+    BindSource {
+        /// The host path.
         path: PathBuf,
         /// The operating system's reason.
         source: std::io::Error,
@@ -155,19 +153,4 @@ pub enum Error {
         /// What is wrong with it.
         why: String,
     },
-}
-
-impl Error {
-    /// Wraps an I/O error with the action and the path.
-    pub fn io(
-        action: &'static str,
-        path: impl Into<PathBuf>,
-    ) -> impl FnOnce(std::io::Error) -> Error {
-        let path = path.into();
-        move |source| Error::Io {
-            action,
-            path,
-            source,
-        }
-    }
 }

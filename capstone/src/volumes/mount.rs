@@ -16,8 +16,9 @@
 //! (mount_namespaces(7)): nothing propagates to the host, and every volume mount disappears
 //! with the namespace when the container's last process exits.
 
-use super::{Error, Kind, MountPoint, copy_up, resolve};
+use super::{Error as VolumeError, Kind, MountPoint, copy_up, resolve};
 use crate::container::Container;
+use crate::{Error, Result};
 use nix::fcntl::{OFlag, open};
 use nix::mount::{MsFlags, mount};
 use nix::sys::stat::Mode;
@@ -27,7 +28,7 @@ use std::path::Path;
 
 /// Mounts every volume and bind mount of `record` into `root` (the merged overlay, not yet
 /// pivoted into), parents before children so `/a` never hides `/a/b`.
-pub fn mount_all(record: &Container, root: &Path) -> Result<(), Error> {
+pub fn mount_all(record: &Container, root: &Path) -> Result<()> {
     if record.mounts.is_empty() {
         return Ok(());
     }
@@ -48,8 +49,8 @@ pub fn mount_all(record: &Container, root: &Path) -> Result<(), Error> {
 // ANCHOR: mount_one
 /// One mount: resolve the target inside the root, fill a new volume from the image, bind,
 /// then remount with the per-mount flags.
-fn mount_one(root: &OwnedFd, m: &MountPoint, privileged: bool) -> Result<(), Error> {
-    let fail = |why: String| Error::Target {
+fn mount_one(root: &OwnedFd, m: &MountPoint, privileged: bool) -> Result<()> {
+    let fail = |why: String| VolumeError::Target {
         host: m.source.clone(),
         destination: m.destination.clone(),
         why,
@@ -57,9 +58,10 @@ fn mount_one(root: &OwnedFd, m: &MountPoint, privileged: bool) -> Result<(), Err
     let source_is_dir = match std::fs::metadata(&m.source) {
         Ok(meta) => meta.is_dir(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::SourceMissing {
+            return Err(VolumeError::SourceMissing {
                 path: m.source.clone(),
-            });
+            }
+            .into());
         }
         Err(e) => return Err(Error::io("look at mount source", &m.source)(e)),
     };
@@ -98,7 +100,8 @@ fn mount_one(root: &OwnedFd, m: &MountPoint, privileged: bool) -> Result<(), Err
         flags,
         None::<&str>,
     )
-    .map_err(|e| fail(format!("mount(2) MS_REMOUNT|MS_BIND: {e}")))
+    .map_err(|e| fail(format!("mount(2) MS_REMOUNT|MS_BIND: {e}")))?;
+    Ok(())
 }
 // ANCHOR_END: mount_one
 

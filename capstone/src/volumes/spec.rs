@@ -146,7 +146,7 @@ fn host_source(src: &str) -> Result<Source, Error> {
     match std::fs::metadata(&path) {
         Ok(_) => Ok(Source::Host(path)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::SourceMissing { path }),
-        Err(e) => Err(Error::io("look at bind source", path)(e)),
+        Err(source) => Err(Error::BindSource { path, source }),
     }
 }
 
