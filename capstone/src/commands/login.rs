@@ -12,9 +12,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
-use registry::auth::{CredentialStore, Login};
-use registry::client::Body;
-use registry::{Client, Reference};
+use registry::auth::Login;
 use std::io::{BufRead, Read, Write};
 use std::os::fd::AsFd;
 
@@ -81,45 +79,14 @@ pub(super) fn login(
     Ok(0)
 }
 
-/// Asks the registry whether `login` is good: `GET /v2/` anonymously for the challenge, then
-/// again with the credentials (Basic), or a token request with them (Bearer).
+/// Asks the registry whether `login` is good (lesson 05's `login::check`): `GET /v2/`
+/// anonymously for the challenge, then with the credentials (Basic) or a token (Bearer).
 fn verify(paths: &state::Paths, server: &str, login: &Login) -> Result<()> {
-    let mut client = Client::new(registries::config(paths)?, CredentialStore::default());
-    client.set_login(server, login);
-    let probe = Reference::parse(&format!("{server}/login-check"))?;
-    // Not a mirror: the last endpoint is the registry itself.
-    let endpoint = client
-        .config()
-        .endpoints(&probe)
-        .pop()
-        .expect("a reference has at least one endpoint");
-    let ping = client.ping(&endpoint)?;
-    if ping.challenge.is_none() {
-        return Ok(()); // an open registry accepts anyone (Docker says "Login Succeeded" too)
-    }
-    let url = format!("{}/v2/", endpoint.base);
-    let response = client.send(
-        &endpoint,
-        "GET",
-        &url,
-        &[],
-        Body::Empty,
-        "registry:catalog:*",
-    )?;
-    match response.status().as_u16() {
-        200 => Ok(()),
-        status @ (401 | 403) => Err(registry::Error::LoginRejected {
-            realm: server.into(),
-            status,
-        }
-        .into()),
-        status => Err(registry::Error::Status {
-            status,
-            url,
-            detail: "while checking the login".into(),
-        }
-        .into()),
-    }
+    Ok(registry::login::check(
+        registries::config(paths)?,
+        server,
+        login,
+    )?)
 }
 
 pub(super) fn logout(paths: &state::Paths, server: Option<&str>) -> Result<i32> {

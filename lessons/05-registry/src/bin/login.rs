@@ -9,9 +9,8 @@ use std::io::Read;
 
 use anyhow::{Context, bail};
 use clap::Parser;
+use registry::Client;
 use registry::auth::{CredentialStore, Login};
-use registry::client::Body;
-use registry::{Client, Reference};
 
 /// Log in to (or out of) a registry.
 #[derive(Parser)]
@@ -62,33 +61,11 @@ fn main() -> anyhow::Result<()> {
         password: password.trim_end_matches('\n').to_string(),
     };
     // Check the credentials before saving them: ping, then ask for access as this user.
-    let mut client = Client::new(
+    registry::login::check(
         Client::from_user_files()?.config().clone(),
-        CredentialStore::default(),
-    );
-    client.set_login(&args.registry, &login);
-    let reference = Reference::parse(&format!("{}/login-check", args.registry))?;
-    let endpoint = client
-        .config()
-        .endpoints(&reference)
-        .pop()
-        .expect("an endpoint");
-    client.ping(&endpoint)?;
-    let url = format!("{}/v2/", endpoint.base);
-    let response = client.send(
-        &endpoint,
-        "GET",
-        &url,
-        &[],
-        Body::Empty,
-        "registry:catalog:*",
+        &args.registry,
+        &login,
     )?;
-    if response.status().as_u16() == 401 {
-        bail!(
-            "the registry refused the login for {}: check the user name and password",
-            login.username
-        );
-    }
     saved.set(&args.registry, &login);
     saved.save(&path)?;
     println!("Login Succeeded (saved to {}, mode 0600)", path.display());
