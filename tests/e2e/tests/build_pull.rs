@@ -11,9 +11,7 @@ use capstone_support::{Engine, Run, busybox_tarball};
 use common::{assert_nothing_left, capstone_build, context_with};
 use harness::registry::image::{OCI_LAYER_TAR, OciLayout};
 use harness::registry::{Auth, Registry};
-use std::io::Write;
 use std::path::Path;
-use std::process::Stdio;
 
 const USER: &str = "student";
 const PASSWORD: &str = "build-s3cret";
@@ -101,18 +99,10 @@ fn missing_bases_are_pulled_from_the_mirror_for_from_and_copy_from() {
     assert_eq!(asked(&registry.log()), before, "pulled again");
 }
 
-/// `capstone login -u USER --password-stdin SERVER`.
+/// `capstone login` as the test user, which must succeed.
 fn login(engine: &Engine, server: &str) {
-    let mut child = engine
-        .command(&["login", "-u", USER, "--password-stdin", server])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "login: {out:?}");
+    let run = engine.login(server, USER, PASSWORD);
+    assert_eq!(run.code, 0, "login: {run:?}");
 }
 
 #[test]

@@ -159,13 +159,7 @@ fn multi_stage_matches_buildah_and_keeps_only_the_final_stage() {
     assert_eq!(run.code, 0, "{run:?}");
     let size = |r: &str| -> u64 {
         let m = manifest_of(&engine, r);
-        let blob = |d: &str| {
-            engine
-                .root
-                .path()
-                .join("images/blobs/sha256")
-                .join(d.trim_start_matches("sha256:"))
-        };
+        let blob = |d: &str| engine.blob_path(d);
         let manifest: serde_json::Value =
             serde_json::from_slice(&std::fs::read(blob(&m)).unwrap()).unwrap();
         manifest["layers"]

@@ -8,8 +8,6 @@ mod capstone_support;
 
 use capstone_support::{Engine, Run};
 use harness::registry::{Auth, Registry};
-use std::io::Write;
-use std::process::Stdio;
 
 const USER: &str = "student";
 const PASSWORD: &str = "s3cret:with:colons";
@@ -21,24 +19,9 @@ fn basic() -> Auth {
     }
 }
 
-/// `capstone login -u USER --password-stdin SERVER`, the password written to its stdin.
+/// `capstone login` as the test user.
 fn login(engine: &Engine, server: &str, password: &str) -> Run {
-    let mut child = engine
-        .command(&["login", "-u", USER, "--password-stdin", server])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run capstone login");
-    let mut stdin = child.stdin.take().unwrap();
-    writeln!(stdin, "{password}").unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    engine.login(server, USER, password)
 }
 
 /// The manifest digest the registry serves for `reference`, as skopeo sees it.

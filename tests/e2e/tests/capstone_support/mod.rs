@@ -128,6 +128,16 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl From<Output> for Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 impl Engine {
     /// A fresh engine with no images.
     pub fn new() -> Engine {
@@ -178,12 +188,39 @@ impl Engine {
 
     /// Runs a command to completion.
     pub fn run(&self, args: &[&str]) -> Run {
-        let out: Output = self.command(args).output().expect("run capstone");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(self.command(args).output().expect("run capstone"))
+    }
+
+    /// Runs a command to completion with `input` written to its stdin (then closed).
+    pub fn run_with_stdin(&self, args: &[&str], input: &str) -> Run {
+        use std::io::Write;
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run capstone");
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        stdin
+            .write_all(input.as_bytes())
+            .expect("write to capstone's stdin");
+        drop(stdin);
+        Run::from(child.wait_with_output().expect("wait for capstone"))
+    }
+
+    /// `capstone login -u USER --password-stdin SERVER`, the password on its stdin.
+    pub fn login(&self, server: &str, user: &str, password: &str) -> Run {
+        let args = ["login", "-u", user, "--password-stdin", server];
+        self.run_with_stdin(&args, &format!("{password}\n"))
+    }
+
+    /// Where the image store keeps the blob `digest` (`sha256:…` or bare hex).
+    pub fn blob_path(&self, digest: &str) -> PathBuf {
+        self.root
+            .path()
+            .join("images/blobs/sha256")
+            .join(digest.trim_start_matches("sha256:"))
     }
 
     /// Runs a command that must succeed; returns its stdout.

@@ -117,13 +117,7 @@ pub fn unpack_ours(engine: &Engine, full_ref: &str, dest: &Path) -> Value {
         r#"{"imageLayoutVersion":"1.0.0"}"#,
     )
     .unwrap();
-    let blob = |d: &str| {
-        engine
-            .root
-            .path()
-            .join("images/blobs/sha256")
-            .join(d.trim_start_matches("sha256:"))
-    };
+    let blob = |d: &str| engine.blob_path(d);
     let size = std::fs::metadata(blob(&manifest)).unwrap().len();
     let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
         "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest, "size": size,
