@@ -49,6 +49,13 @@ fn leases(engine: &Engine, network: &str) -> usize {
 }
 
 /// Host ends of veth pairs in the engine's namespace (lesson 06 names them `vl…`).
+/// Whether host port `port` is in the engine's published-port map (an element
+/// `PORT : ADDRESS . PORT` of lesson 06's `tcp_ports`; a bare number could also match a
+/// random bridge name elsewhere in the ruleset).
+fn published(engine: &Engine, port: u16) -> bool {
+    engine.netns.nft_ruleset().contains(&format!("{port} : "))
+}
+
 fn veths(engine: &Engine) -> Vec<String> {
     let links = engine.netns.links();
     links.into_iter().filter(|l| l.starts_with("vl")).collect()
@@ -194,7 +201,7 @@ fn rm_and_exit_leave_no_veth_no_published_port_and_no_lease() {
     let id = engine.detached(&args);
     assert_eq!(veths(&engine).len(), 1);
     assert_eq!(leases(&engine, "app"), 1);
-    assert!(engine.netns.nft_ruleset().contains("8081"));
+    assert!(published(&engine, 8081));
     engine.ok(&["rm", "-f", &id]);
     // --rm: the monitor tears down at the exit, then removes.
     engine.ok(&[
@@ -221,9 +228,8 @@ fn rm_and_exit_leave_no_veth_no_published_port_and_no_lease() {
     engine.ok(&["system", "prune", "-f"]);
     assert!(veths(&engine).is_empty(), "{:?}", engine.netns.links());
     assert_eq!(leases(&engine, "app"), 0);
-    let ruleset = engine.netns.nft_ruleset();
-    for port in ["8081", "8082", "8083"] {
-        assert!(!ruleset.contains(port), "{ruleset}");
+    for port in [8081, 8082, 8083] {
+        assert!(!published(&engine, port), "{}", engine.netns.nft_ruleset());
     }
     // With no container left, the network goes too: bridge, rules, record.
     engine.ok(&["network", "rm", "app"]);
@@ -335,7 +341,7 @@ fn a_container_whose_monitor_was_killed_gives_its_address_back_when_noticed() {
     let ps = engine.ok(&["ps", "-a"]);
     assert!(ps.contains("Exited (255)"), "{ps}");
     assert_eq!(leases(&engine, "bridge"), 0);
-    assert!(!engine.netns.nft_ruleset().contains("8085"));
+    assert!(!published(&engine, 8085));
     assert_eq!(engine.inspect(&id)["NetworkSettings"]["IPAddress"], "");
 }
 
