@@ -29,7 +29,8 @@ pub struct ExecOptions {
     pub workdir: Option<String>,
     /// `-t`: a pty of its own, made inside the container ([`crate::console`]).
     pub tty: bool,
-    /// `-i`: with `-t`, forward our stdin to that pty.
+    /// `-i`: keep stdin open — forward ours to the pty with `-t`, or let the process read it.
+    /// Without `-i` its stdin is `/dev/null`, as in Docker.
     pub interactive: bool,
 }
 
@@ -70,6 +71,11 @@ pub fn exec(record: &Container, opts: &ExecOptions) -> Result<i32> {
         &record.host_config.cap_drop,
         record.host_config.privileged,
     )?;
+    // Without -i (and no pty), the process reads /dev/null, not whatever our stdin is. Opened
+    // now, from the host's /dev, so it works even if the image has no /dev/null of its own.
+    let null_stdin = (!opts.interactive && !opts.tty)
+        .then(|| std::fs::File::open("/dev/null").map_err(Error::io("open", "/dev/null")))
+        .transpose()?;
     let mut console = opts.tty.then(ConsoleSocket::new).transpose()?;
     let size = console::Size::of_or_default(std::io::stdin().as_fd());
     let inside = console.as_ref().map(|socket| runtime::Console {
@@ -97,7 +103,7 @@ pub fn exec(record: &Container, opts: &ExecOptions) -> Result<i32> {
         },
         ForkResult::Child => {
             let code = match join(record, &namespaces, cgroup.as_deref()) {
-                Ok(()) => run_inside(record, opts, &caps, inside),
+                Ok(()) => run_inside(record, opts, &caps, inside, null_stdin),
                 Err(e) => {
                     eprintln!("capstone: exec: {e}");
                     namespaces::container::EXIT_SETUP_FAILED
@@ -130,6 +136,7 @@ fn run_inside(
     opts: &ExecOptions,
     caps: &caps::CapsHashSet,
     console: Option<runtime::Console>,
+    null_stdin: Option<std::fs::File>,
 ) -> i32 {
     // SAFETY: still single-threaded.
     match unsafe { fork() } {
@@ -144,7 +151,7 @@ fn run_inside(
                 Err(_) => return namespaces::container::EXIT_SETUP_FAILED,
             }
         },
-        Ok(ForkResult::Child) => match prepare(record, opts, caps, console) {
+        Ok(ForkResult::Child) => match prepare(record, opts, caps, console, null_stdin) {
             Ok(env) => runtime::exec(&opts.args, &env),
             Err(e) => {
                 eprintln!("capstone: exec: {e}");
@@ -160,6 +167,7 @@ fn prepare(
     opts: &ExecOptions,
     caps: &caps::CapsHashSet,
     console: Option<runtime::Console>,
+    null_stdin: Option<std::fs::File>,
 ) -> Result<Vec<String>> {
     // SAFETY: restoring the default disposition touches no memory.
     let _ = unsafe {
@@ -178,6 +186,10 @@ fn prepare(
         nix::unistd::setsid().map_err(Error::sys("setsid(2)"))?;
         let slave = console::open_inside(console.socket, console.size, uid)?;
         console::attach_terminal(slave)?;
+    }
+    if let Some(null) = null_stdin {
+        // dup2(2) onto descriptor 0; the original is closed when `null` drops.
+        nix::unistd::dup2_stdin(&null).map_err(Error::sys("dup2(2) of /dev/null onto stdin"))?;
     }
     let dir = opts
         .workdir

@@ -150,6 +150,19 @@ fn exec_joins_the_running_container() {
 }
 
 #[test]
+fn exec_reads_our_stdin_only_with_i() {
+    let engine = Engine::with_busybox();
+    let id = engine.detached(&["busybox", "sleep", "1000"]);
+    let script = "cat; echo end";
+    let without = engine.run_with_stdin(&["exec", &id, "sh", "-c", script], "typed\n");
+    assert_eq!(without.code, 0, "{without:?}");
+    assert_eq!(without.stdout, "end\n", "without -i stdin is /dev/null");
+    let with = engine.run_with_stdin(&["exec", "-i", &id, "sh", "-c", script], "typed\n");
+    assert_eq!(with.code, 0, "{with:?}");
+    assert_eq!(with.stdout, "typed\nend\n", "-i passes our stdin through");
+}
+
+#[test]
 fn pause_freezes_and_unpause_thaws() {
     let engine = Engine::with_busybox();
     let id = engine.detached(&["busybox", "sleep", "1000"]);
