@@ -266,6 +266,16 @@ impl Cgroup for V1Cgroup {
     /// (frozen tasks die once thawed). Then we wait until every directory is empty.
     // ANCHOR: kill
     fn kill_all(&self) -> Result<()> {
+        // An empty cgroup cannot gain a process on its own (only a write to cgroup.procs
+        // moves one in), so there is nothing to freeze — the usual case when a container's
+        // last process has already exited, and freezing costs milliseconds.
+        let mut empty = true;
+        for dir in self.directories() {
+            empty &= files::read_pids(&dir.join("cgroup.procs"))?.is_empty();
+        }
+        if empty {
+            return Ok(());
+        }
         let frozen = self.dirs.contains_key("freezer") && self.freeze().is_ok();
         for dir in self.directories() {
             crate::process::kill_each(&dir.join("cgroup.procs"))?;
