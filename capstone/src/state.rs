@@ -129,8 +129,9 @@ fn save_change(paths: &Paths, record: &Container) -> Result<()> {
         .prefix(".tmp-")
         .tempfile_in(dir)
         .map_err(Error::io("create temporary file in", dir))?;
-    serde_json::to_writer_pretty(&mut tmp, record)
-        .map_err(|e| Error::io("write", &path)(e.into()))?;
+    // One write(2) of the whole record (serialising straight into the file makes hundreds).
+    let json = serde_json::to_vec_pretty(record).expect("a container record serialises");
+    std::io::Write::write_all(&mut tmp, &json).map_err(Error::io("write", &path))?;
     tmp.persist(&path)
         .map_err(|e| Error::io("rename into place", &path)(e.error))?;
     Ok(())
