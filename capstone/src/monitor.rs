@@ -85,15 +85,27 @@ pub fn run(
         }
     };
     let pid = created.pid();
-    // Into the cgroup *before* the gate opens: nothing the container runs escapes its limits.
-    if let Err(e) = cgroup.add_process(pid) {
-        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-        let _ = waitpid(Pid::from_raw(pid), None);
-        let _ = cgroup.remove();
-        return Err(e.into());
-    }
-    // Still at the gate: plug it into its networks (lesson 06), or kill it before it ran.
-    let network_settings = match crate::network::attach::connect_all(paths, &record, pid) {
+    // While it waits at the gate, two things at once: into the cgroup (before the gate opens,
+    // so nothing the container runs escapes its limits) and into its networks (lesson 06).
+    // On cgroup v1 the move waits out an RCU grace period (~10 ms of sleeping in the kernel),
+    // and networking is netlink round trips: a thread lets the two overlap.
+    let (joined, connected) = std::thread::scope(|scope| {
+        let joining = scope.spawn(|| cgroup.add_process(pid));
+        let connected = crate::network::attach::connect_all(paths, &record, pid);
+        let joined = joining.join().expect("the cgroup thread does not panic");
+        (joined, connected)
+    });
+    let set_up = match (joined, connected) {
+        (Ok(()), connected) => connected,
+        (Err(e), connected) => {
+            if connected.is_ok() {
+                let _ = crate::network::attach::disconnect_all(paths, &record);
+            }
+            Err(e.into())
+        }
+    };
+    // Either failed: kill it before it ran anything, and undo the cgroup.
+    let network_settings = match set_up {
         Ok(settings) => settings,
         Err(e) => {
             let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
