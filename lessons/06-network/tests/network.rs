@@ -166,6 +166,65 @@ fn teardown_leaves_no_links_rules_or_leases() {
     assert!(!nets.hosts_file("n").exists());
 }
 
+/// The host ends of veth pairs in `host` (lesson 06 names them `vl…`), read with `ip`.
+fn host_veths(host: &TestNetns) -> Vec<String> {
+    let links = host.links();
+    links.into_iter().filter(|l| l.starts_with("vl")).collect()
+}
+
+#[test]
+fn disconnect_exited_leaves_the_pair_to_the_kernel_which_deletes_it_with_the_namespace() {
+    let host = TestNetns::new();
+    let dir = tempfile::tempdir().unwrap();
+    let nets = Networks::new(dir.path());
+    host.run(|| {
+        nets.create("n", "brn", subnet("10.97.0.0/24")).unwrap();
+        let a = Sandbox::start("a", None).unwrap();
+        nets.connect("n", "a", a.netns()).unwrap();
+        drop(a); // its last process dies, and with it the namespace
+        nets.disconnect_exited("n", "a", false).unwrap();
+        assert!(nets.network("n").unwrap().leases.is_empty());
+    });
+    // The kernel's netns worker deletes both ends, a moment later: poll with a deadline.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !host_veths(&host).is_empty() && std::time::Instant::now() < deadline {}
+    assert!(host_veths(&host).is_empty(), "{:?}", host.links());
+    host.run(|| nets.remove("n").unwrap());
+}
+
+#[test]
+fn an_address_leased_again_before_the_kernel_deleted_its_old_pair_still_connects() {
+    let host = TestNetns::new();
+    let dir = tempfile::tempdir().unwrap();
+    let nets = Networks::new(dir.path());
+    host.run(|| {
+        nets.create("n", "brn", subnet("10.98.0.0/24")).unwrap();
+        // `a` stays alive, so its namespace and the old pair outlive the released lease:
+        // the worst case of a kernel that has not got round to deleting it yet.
+        let a = Sandbox::start("a", None).unwrap();
+        let at_a = nets.connect("n", "a", a.netns()).unwrap();
+        nets.disconnect_exited("n", "a", false).unwrap();
+        assert_eq!(host_veths(&host), vec![at_a.host_veth.clone()]);
+        let b = Sandbox::start("b", None).unwrap();
+        let at_b = nets.connect("n", "b", b.netns()).unwrap();
+        assert_eq!(
+            at_b.addr, at_a.addr,
+            "the released address is the first free one"
+        );
+        // The stale pair was deleted (a has no eth0 left) and b's is the one on the bridge.
+        let inside_a = a.command("ip").args(["-o", "link"]).output().unwrap();
+        assert!(!String::from_utf8_lossy(&inside_a.stdout).contains("eth0"));
+        let ports = host.ip(&["-o", "link", "show", "master", "brn"]);
+        assert_eq!(ports.lines().count(), 1, "{ports}");
+        assert!(
+            ping(&b, &at_b.gateway.to_string()),
+            "b cannot reach its gateway"
+        );
+        nets.disconnect("n", "b").unwrap();
+        nets.remove("n").unwrap();
+    });
+}
+
 #[test]
 fn concurrent_allocations_never_share_an_address() {
     let dir = tempfile::tempdir().unwrap();

@@ -155,3 +155,10 @@ impl Netlink {
         }
     }
 }
+
+impl Error {
+    /// Whether the kernel refused a request with EEXIST (a link of that name already exists).
+    pub fn is_already_exists(&self) -> bool {
+        matches!(self, Error::Kernel { source, .. } if source.raw_os_error() == Some(libc::EEXIST))
+    }
+}

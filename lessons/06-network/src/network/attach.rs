@@ -49,7 +49,7 @@ impl Networks {
             let eth = first_free_eth(&mut inside)?; // eth0, or eth1 on a second network
             let mut nl = Netlink::open()?;
             // One request makes both ends; the peer is born inside the container.
-            nl.add_veth(&host_veth, &eth, Some(ns))?;
+            add_veth_over_stale(&mut nl, &host_veth, &eth, ns)?;
             let veth = nl.link(&host_veth)?;
             let bridge = nl.link(&record.bridge)?;
             nl.set_master(veth.index, bridge.index)?;
@@ -98,7 +98,33 @@ impl Networks {
         self.teardown(network, container, false)
     }
 
+    /// [`Networks::disconnect`] for a container whose network namespace died with its last
+    /// process: withdraws its ports (if it `published` any) and releases its address, but
+    /// leaves the veth pair to the kernel, which deletes every interface of a dead namespace
+    /// — both ends of the pair — in its own worker (network_namespaces(7)). Deleting the host
+    /// end here as well would only make the caller wait for that: unregistering a device waits
+    /// out RCU grace periods, about 15 ms. If the address is leased again before the kernel
+    /// is done, [`Networks::connect`] deletes the stale pair itself.
+    pub fn disconnect_exited(
+        &self,
+        network: &str,
+        container: &str,
+        published: bool,
+    ) -> Result<(), TeardownErrors> {
+        self.teardown_with(network, container, published, false)
+    }
+
     fn teardown(&self, network: &str, container: &str, ports: bool) -> Result<(), TeardownErrors> {
+        self.teardown_with(network, container, ports, true)
+    }
+
+    fn teardown_with(
+        &self,
+        network: &str,
+        container: &str,
+        ports: bool,
+        delete_veth: bool,
+    ) -> Result<(), TeardownErrors> {
         let addr = match self.address_of(network, container) {
             Ok(addr) => addr,
             Err(e) => return Err(TeardownErrors(vec![e])),
@@ -109,7 +135,9 @@ impl Networks {
         }
         // Deleting our end deletes the container's eth0 too. If the container has already
         // exited, its namespace (and so the pair) is gone, which is fine.
-        errors.extend(delete_link_if_present(&host_veth_name(addr)).err());
+        if delete_veth {
+            errors.extend(delete_link_if_present(&host_veth_name(addr)).err());
+        }
         let release = self.ipam.update(|state| -> Result<(), Error> {
             state.release(network, container)?;
             self.write_hosts(network, state)
@@ -148,5 +176,20 @@ impl Networks {
                 container: container.to_string(),
                 network: network.to_string(),
             })
+    }
+}
+
+/// `ip link add HOST type veth peer name ETH netns NS`, where a pair of the same name left by
+/// the address's previous holder is replaced: that container may have exited a moment ago and
+/// left its pair to the kernel ([`Networks::disconnect_exited`]), which deletes it in its own
+/// time. The lease is ours now (IPAM hands an address to one container at a time), so a link
+/// of this name is stale: delete it and try again.
+fn add_veth_over_stale(nl: &mut Netlink, host: &str, eth: &str, ns: &NetNs) -> Result<(), Error> {
+    match nl.add_veth(host, eth, Some(ns)) {
+        Err(e) if e.is_already_exists() => {
+            delete_link_if_present(host)?;
+            Ok(nl.add_veth(host, eth, Some(ns))?)
+        }
+        other => Ok(other?),
     }
 }
