@@ -149,7 +149,9 @@ pub fn run(
 /// and a `--rm` container goes entirely.
 fn finish(paths: &state::Paths, record: &Container, code: i32) -> Result<i32> {
     let cgroup_result = cgroup::remove(record);
-    let network_result = crate::network::attach::disconnect_all(paths, record);
+    // Its last process is gone, and with it the network namespace: the kernel deletes the
+    // veth pairs; we give back the addresses and ports.
+    let network_result = crate::network::attach::disconnect_after_exit(paths, record);
     let record = state::update(paths, &record.id, |c| {
         c.state.mark_exited(code);
         c.network_settings.clear_endpoints();

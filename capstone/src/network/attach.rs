@@ -7,8 +7,8 @@
 //! [`connect_all`] runs in the monitor while the container's first process is held at the
 //! gate (cloned into its namespaces, not yet running anything of the image), so the command
 //! starts with its network ready, and a failure leaves nothing: what was made is undone and
-//! the process is killed before it ran. [`disconnect_all`] is the mirror image, run when the
-//! container exits and again (harmlessly) when it is removed.
+//! the process is killed before it ran. [`disconnect_after_exit`] is the mirror image, run when
+//! the container exits, and [`disconnect_all`] runs again (harmlessly) when it is removed.
 
 use super::files;
 use super::ports::PortBinding;
@@ -58,16 +58,28 @@ pub fn connect_all(paths: &state::Paths, record: &Container, pid: i32) -> Result
 }
 // ANCHOR_END: connect_all
 
-/// After the exit (and on `rm`): withdraws the published ports, deletes the veth pairs (the
-/// kernel has already done so if the namespace died with the container), releases the
-/// addresses and refreshes the neighbours' hosts files. Safe to repeat.
+/// On `rm`, or when a dead monitor is noticed: withdraws the published ports, deletes the
+/// veth pairs, releases the addresses and refreshes the neighbours' hosts files. Safe to
+/// repeat.
 pub fn disconnect_all(paths: &state::Paths, record: &Container) -> Result<()> {
+    disconnect_each(paths, record, Unplug::DeleteVeth)
+}
+
+/// The monitor's teardown once the container's last process has exited: as
+/// [`disconnect_all`], but the veth pairs are left to the kernel, which deletes them with the
+/// dead network namespace (lesson 06's `disconnect_exited`) — the monitor does not wait the
+/// ~15 ms that deleting one takes.
+pub fn disconnect_after_exit(paths: &state::Paths, record: &Container) -> Result<()> {
+    disconnect_each(paths, record, Unplug::LeaveVethToKernel)
+}
+
+fn disconnect_each(paths: &state::Paths, record: &Container, how: Unplug) -> Result<()> {
     if !files::is_networked(record) {
         return Ok(());
     }
     let _lock = super::lock(paths)?;
     let names: Vec<String> = record.network_settings.networks.keys().cloned().collect();
-    unplug_all(paths, record, &names);
+    unplug(paths, record, &names, how);
     files::refresh_hosts(paths, &names)
 }
 
@@ -211,16 +223,32 @@ fn free_port(nets: &::network::Networks) -> Result<u16> {
     ))
 }
 
+/// Whether a teardown deletes the veth pairs itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unplug {
+    /// The container's network namespace may still be alive: delete the pairs.
+    DeleteVeth,
+    /// Its last process has exited, so the namespace is dead and the kernel deletes them.
+    LeaveVethToKernel,
+}
+
 /// Lesson 06's disconnect on each network, going on past errors (there is nothing more a
 /// teardown could do about them; a later `rm` tries again).
 fn unplug_all(paths: &state::Paths, record: &Container, names: &[String]) {
+    unplug(paths, record, names, Unplug::DeleteVeth)
+}
+
+fn unplug(paths: &state::Paths, record: &Container, names: &[String], how: Unplug) {
     let nets = super::driver(paths);
+    // Without `-p`, nothing can be in nft's map for it: skip asking nft (a process start).
+    let published = !record.host_config.port_bindings.is_empty();
     for name in names {
-        // Without `-p`, nothing can be in nft's map for it: skip asking nft (a process start).
-        let _ = if record.host_config.port_bindings.is_empty() {
-            nets.disconnect_unpublished(name, owner(record))
-        } else {
-            nets.disconnect(name, owner(record))
+        let _ = match (how, published) {
+            (Unplug::LeaveVethToKernel, _) => {
+                nets.disconnect_exited(name, owner(record), published)
+            }
+            (Unplug::DeleteVeth, false) => nets.disconnect_unpublished(name, owner(record)),
+            (Unplug::DeleteVeth, true) => nets.disconnect(name, owner(record)),
         };
     }
 }

@@ -48,7 +48,6 @@ fn leases(engine: &Engine, network: &str) -> usize {
         .map_or(0, |l| l.len())
 }
 
-/// Host ends of veth pairs in the engine's namespace (lesson 06 names them `vl…`).
 /// Whether host port `port` is in the engine's published-port map (an element
 /// `PORT : ADDRESS . PORT` of lesson 06's `tcp_ports`; a bare number could also match a
 /// random bridge name elsewhere in the ruleset).
@@ -56,6 +55,20 @@ fn published(engine: &Engine, port: u16) -> bool {
     engine.netns.nft_ruleset().contains(&format!("{port} : "))
 }
 
+/// [`veths`] once the kernel has deleted every pair it was left (a container's pair goes with
+/// its network namespace, in the kernel's own worker, a moment after the engine returns),
+/// or whatever is still there after 10 s.
+fn veths_once_settled(engine: &Engine) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let left = veths(engine);
+        if left.is_empty() || std::time::Instant::now() > deadline {
+            return left;
+        }
+    }
+}
+
+/// Host ends of veth pairs in the engine's namespace (lesson 06 names them `vl…`).
 fn veths(engine: &Engine) -> Vec<String> {
     let links = engine.netns.links();
     links.into_iter().filter(|l| l.starts_with("vl")).collect()
@@ -226,7 +239,11 @@ fn rm_and_exit_leave_no_veth_no_published_port_and_no_lease() {
     ]);
     assert_eq!(leases(&engine, "app"), 0, "released at exit");
     engine.ok(&["system", "prune", "-f"]);
-    assert!(veths(&engine).is_empty(), "{:?}", engine.netns.links());
+    assert!(
+        veths_once_settled(&engine).is_empty(),
+        "{:?}",
+        engine.netns.links()
+    );
     assert_eq!(leases(&engine, "app"), 0);
     for port in [8081, 8082, 8083] {
         assert!(!published(&engine, port), "{}", engine.netns.nft_ruleset());
