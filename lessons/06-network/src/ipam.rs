@@ -83,6 +83,9 @@ pub struct NetworkRecord {
     pub subnet: Subnet,
     /// Addresses handed out, and to which container.
     pub leases: BTreeMap<Ipv4Addr, String>,
+    /// The address handed out most recently: the next search starts after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<Ipv4Addr>,
 }
 
 impl NetworkRecord {
@@ -121,6 +124,7 @@ impl State {
             bridge: bridge.to_string(),
             subnet,
             leases: BTreeMap::new(),
+            last: None,
         };
         self.networks.insert(name.to_string(), record);
         Ok(())
@@ -133,7 +137,13 @@ impl State {
             .ok_or_else(|| Error::NoSuchNetwork(name.to_string()))
     }
 
-    /// Lease the lowest free address of `network` to `owner` (the gateway is never handed out).
+    /// Lease `network`'s next free address after the last one handed out to `owner`, going
+    /// round to the start at the end of the subnet (the gateway is never handed out).
+    ///
+    /// Why not simply the lowest free one: an address given back a moment ago is the one
+    /// most likely to be remembered elsewhere — in other containers' ARP caches (with the old
+    /// container's MAC address), or as the name of a veth pair the kernel has not finished
+    /// deleting. Docker's IPAM hands addresses out in the same serial way.
     // ANCHOR: allocate
     pub fn allocate(&mut self, network: &str, owner: &str) -> Result<Ipv4Addr, Error> {
         let record = self.network(network)?;
@@ -144,15 +154,17 @@ impl State {
             });
         }
         let gateway = record.subnet.gateway();
-        let free = record
-            .subnet
-            .hosts()
+        let after_last = |a: &Ipv4Addr| record.last.is_none_or(|last| *a > last);
+        let round = record.subnet.hosts().filter(after_last);
+        let free = round
+            .chain(record.subnet.hosts())
             .find(|a| *a != gateway && !record.leases.contains_key(a));
         let addr = free.ok_or_else(|| Error::Exhausted {
             network: network.to_string(),
             subnet: record.subnet,
         })?;
         record.leases.insert(addr, owner.to_string());
+        record.last = Some(addr);
         Ok(addr)
     }
     // ANCHOR_END: allocate

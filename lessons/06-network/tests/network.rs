@@ -198,7 +198,8 @@ fn an_address_leased_again_before_the_kernel_deleted_its_old_pair_still_connects
     let dir = tempfile::tempdir().unwrap();
     let nets = Networks::new(dir.path());
     host.run(|| {
-        nets.create("n", "brn", subnet("10.98.0.0/24")).unwrap();
+        // A /30 has one address besides the gateway, so `b` must get `a`'s again.
+        nets.create("n", "brn", subnet("10.98.0.0/30")).unwrap();
         // `a` stays alive, so its namespace and the old pair outlive the released lease:
         // the worst case of a kernel that has not got round to deleting it yet.
         let a = Sandbox::start("a", None).unwrap();
@@ -223,6 +224,30 @@ fn an_address_leased_again_before_the_kernel_deleted_its_old_pair_still_connects
         nets.disconnect("n", "b").unwrap();
         nets.remove("n").unwrap();
     });
+}
+
+#[test]
+fn addresses_are_handed_out_serially_and_a_released_one_only_after_a_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let ipam = network::ipam::Ipam::new(dir.path());
+    // 10.96.0.0/29: gateway .1, containers .2 to .6.
+    ipam.update(|s| s.add_network("n", "brn", subnet("10.96.0.0/29")))
+        .unwrap();
+    let lease = |owner: &str| ipam.update(|s| s.allocate("n", owner)).unwrap().to_string();
+    assert_eq!(lease("a"), "10.96.0.2");
+    assert_eq!(lease("b"), "10.96.0.3");
+    ipam.update(|s| s.release("n", "a")).unwrap();
+    // Not .2, just given back (another container may still have it in its ARP cache).
+    assert_eq!(lease("c"), "10.96.0.4");
+    assert_eq!(lease("d"), "10.96.0.5");
+    assert_eq!(lease("e"), "10.96.0.6");
+    // At the end of the subnet, round to the start: .2 is free again, .3 is still b's.
+    assert_eq!(lease("f"), "10.96.0.2");
+    let full = ipam.update(|s| s.allocate("n", "g")).unwrap_err();
+    assert!(
+        matches!(full, network::ipam::Error::Exhausted { .. }),
+        "{full}"
+    );
 }
 
 #[test]
