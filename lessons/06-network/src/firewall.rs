@@ -3,8 +3,9 @@
 //! Everything lives in one table, `ip lab`, of the namespace the caller runs in:
 //! - `postrouting` (nat): **masquerade** — a container's packet leaving through anything but
 //!   its own bridge gets the host's address as source, so replies find their way back;
-//! - `prerouting` and `output` (nat): **DNAT** for published ports, one rule each that looks
-//!   the destination port up in the map `tcp_ports` (host port → container address . port).
+//! - `prerouting` and `output` (nat): **DNAT** for published ports, one rule per protocol
+//!   that looks the destination port up in the map `tcp_ports` or `udp_ports`
+//!   (host port → container address . port).
 //!   `prerouting` sees traffic arriving from outside; `output` sees the host's own
 //!   connections, including those to 127.0.0.1 (see `route_localnet` in [`crate::network`]);
 //! - `forward` (filter): **isolation** — a packet may not be routed from one of our bridges
@@ -52,10 +53,12 @@ pub enum Error {
         stderr: String,
     },
     /// The host port is already published.
-    #[error("host port {port} is already published (to {to}): choose another host port")]
+    #[error("host port {port}/{proto} is already published (to {to}): choose another host port")]
     PortTaken {
         /// The host port.
         port: u16,
+        /// Its protocol.
+        proto: Protocol,
         /// Where it goes now.
         to: String,
     },
@@ -64,14 +67,53 @@ pub enum Error {
 /// The name of our nftables table (family `ip`).
 pub const TABLE: &str = "lab";
 
+/// The transport protocol of a published port: each has its own port numbers (ip(7)), so
+/// TCP 53 and UDP 53 are two different ports, in two different maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Protocol {
+    /// tcp(7)
+    Tcp,
+    /// udp(7)
+    Udp,
+}
+
+impl Protocol {
+    /// Both, in the order teardown and listings visit them.
+    pub const ALL: [Protocol; 2] = [Protocol::Tcp, Protocol::Udp];
+
+    /// Its name in nft(8) and in Docker's `80/tcp`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+
+    /// Our map of published ports for it: `tcp_ports` or `udp_ports`.
+    fn map(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp_ports",
+            Protocol::Udp => "udp_ports",
+        }
+    }
+}
+
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One published port: `host_port` on the host goes to `addr:port` in a container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PortMapping {
-    /// The TCP port on the host.
+    /// TCP or UDP (the same for both ends).
+    pub proto: Protocol,
+    /// The port on the host.
     pub host_port: u16,
     /// The container's address.
     pub addr: Ipv4Addr,
-    /// The TCP port inside the container.
+    /// The port inside the container.
     pub port: u16,
 }
 
@@ -102,26 +144,43 @@ impl Firewall {
         self.nft(&["--version"]).map(|_| ())
     }
 
-    /// Create the table with its chains, map and set, unless it exists already.
+    /// Create the table with its chains, maps and set, unless it exists already.
     // ANCHOR: table
     pub fn ensure_table(&self) -> Result<(), Error> {
         if self.nft(&["list", "table", "ip", TABLE]).is_ok() {
-            return Ok(());
+            return self.ensure_udp_map();
         }
         self.apply(&format!(
             "table ip {TABLE} {{
   set bridges {{ type ifname; }}
   map tcp_ports {{ type inet_service : ipv4_addr . inet_service; }}
+  map udp_ports {{ type inet_service : ipv4_addr . inet_service; }}
   chain prerouting {{ type nat hook prerouting priority dstnat; policy accept;
-    fib daddr type local dnat ip to tcp dport map @tcp_ports; }}
+    fib daddr type local dnat ip to tcp dport map @tcp_ports;
+    fib daddr type local dnat ip to udp dport map @udp_ports; }}
   chain output {{ type nat hook output priority -100; policy accept;
-    fib daddr type local dnat ip to tcp dport map @tcp_ports; }}
+    fib daddr type local dnat ip to tcp dport map @tcp_ports;
+    fib daddr type local dnat ip to udp dport map @udp_ports; }}
   chain postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}
   chain forward {{ type filter hook forward priority filter; policy accept; }}
 }}"
         ))
     }
     // ANCHOR_END: table
+
+    /// A table made by an older version of this lesson has no `udp_ports`: add the map and its
+    /// two DNAT rules (one transaction), leaving everything else as it is.
+    fn ensure_udp_map(&self) -> Result<(), Error> {
+        if self.nft(&["list", "map", "ip", TABLE, "udp_ports"]).is_ok() {
+            return Ok(());
+        }
+        let dnat = "fib daddr type local dnat ip to udp dport map @udp_ports";
+        self.apply(&format!(
+            "add map ip {TABLE} udp_ports {{ type inet_service : ipv4_addr . inet_service; }}
+add rule ip {TABLE} prerouting {dnat}
+add rule ip {TABLE} output {dnat}"
+        ))
+    }
 
     /// Delete the whole table (all chains, rules, maps and sets in it).
     pub fn delete_table(&self) -> Result<(), Error> {
@@ -159,38 +218,48 @@ add rule ip {TABLE} forward iifname \"{bridge}\" oifname @bridges oifname != \"{
         errors
     }
 
-    /// Publish `host_port` to `addr:port`; refuses a host port that is already published.
+    /// Publish `host_port` to `addr:port` (of protocol `m.proto`); refuses a host port that
+    /// is already published for that protocol.
     pub fn publish(&self, m: PortMapping) -> Result<(), Error> {
         if let Some(old) = self
             .published()?
             .into_iter()
-            .find(|p| p.host_port == m.host_port)
+            .find(|p| p.proto == m.proto && p.host_port == m.host_port)
         {
             let to = format!("{}:{}", old.addr, old.port);
             return Err(Error::PortTaken {
                 port: m.host_port,
+                proto: m.proto,
                 to,
             });
         }
         // `create` (not `add`) fails if the key exists: the kernel settles any race.
-        let (hp, a, p) = (m.host_port, m.addr, m.port);
+        let (map, hp, a, p) = (m.proto.map(), m.host_port, m.addr, m.port);
         self.apply(&format!(
-            "create element ip {TABLE} tcp_ports {{ {hp} : {a} . {p} }}"
+            "create element ip {TABLE} {map} {{ {hp} : {a} . {p} }}"
         ))
     }
 
     /// Withdraw every published port that leads to `addr`.
     pub fn unpublish_all(&self, addr: Ipv4Addr) -> Result<(), Error> {
         for m in self.published()?.into_iter().filter(|m| m.addr == addr) {
-            let hp = m.host_port;
-            self.apply(&format!("delete element ip {TABLE} tcp_ports {{ {hp} }}"))?;
+            let (map, hp) = (m.proto.map(), m.host_port);
+            self.apply(&format!("delete element ip {TABLE} {map} {{ {hp} }}"))?;
         }
         Ok(())
     }
 
-    /// Every published port, read back from the kernel (`nft -j list map`).
+    /// Every published port, TCP then UDP, read back from the kernel (`nft -j list map`).
     pub fn published(&self) -> Result<Vec<PortMapping>, Error> {
-        let json = self.nft(&["-j", "list", "map", "ip", TABLE, "tcp_ports"])?;
+        let mut found = Vec::new();
+        for proto in Protocol::ALL {
+            found.extend(self.published_in(proto)?);
+        }
+        Ok(found)
+    }
+
+    fn published_in(&self, proto: Protocol) -> Result<Vec<PortMapping>, Error> {
+        let json = self.nft(&["-j", "list", "map", "ip", TABLE, proto.map()])?;
         let mut found = Vec::new();
         for item in objects(&json, "map") {
             for elem in item["elem"].as_array().into_iter().flatten() {
@@ -203,6 +272,7 @@ add rule ip {TABLE} forward iifname \"{bridge}\" oifname @bridges oifname != \"{
                 );
                 if let (Some(hp), Some(addr), Some(port)) = parsed {
                     found.push(PortMapping {
+                        proto,
                         host_port: hp as u16,
                         addr,
                         port: port as u16,

@@ -106,6 +106,55 @@ fn published_port_answers_on_the_hosts_loopback() {
 }
 
 #[test]
+fn published_udp_port_answers_on_the_hosts_loopback_beside_tcp_of_the_same_number() {
+    let host = TestNetns::new();
+    let dir = tempfile::tempdir().unwrap();
+    let nets = Networks::new(dir.path());
+    let reply = host.run(|| {
+        nets.create("n", "brn", subnet("10.93.0.0/24")).unwrap();
+        let dns = Sandbox::start("dns", None).unwrap();
+        nets.connect("n", "dns", dns.netns()).unwrap();
+        // A UDP echo server inside: a socket made in the sandbox's namespace stays in it.
+        let server = dns
+            .netns()
+            .run(|| std::net::UdpSocket::bind("0.0.0.0:53"))
+            .unwrap()
+            .unwrap();
+        let echo = std::thread::spawn(move || {
+            let mut buf = [0u8; 64];
+            let (n, from) = server.recv_from(&mut buf).unwrap();
+            server.send_to(&buf[..n], from).unwrap();
+        });
+        let udp = network::firewall::Protocol::Udp;
+        nets.publish_protocol("n", "dns", udp, 18053, 53).unwrap();
+        // TCP 18053 is another port: publishing it too is fine; UDP 18053 again is not.
+        nets.publish("n", "dns", 18053, 53).unwrap();
+        let again = nets
+            .publish_protocol("n", "dns", udp, 18053, 53)
+            .unwrap_err();
+        assert!(
+            again.to_string().contains("18053/udp is already published"),
+            "{again}"
+        );
+        let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        client.send_to(b"ping over udp", "127.0.0.1:18053").unwrap();
+        let mut buf = [0u8; 64];
+        let (n, _) = client.recv_from(&mut buf).unwrap();
+        echo.join().unwrap();
+        let published = nets.firewall().published().unwrap();
+        assert_eq!(published.len(), 2, "{published:?}");
+        nets.disconnect("n", "dns").unwrap();
+        assert!(nets.firewall().published().unwrap().is_empty());
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    });
+    assert_eq!(reply, "ping over udp");
+    assert!(host.nft_ruleset().contains("udp dport map @udp_ports"));
+}
+
+#[test]
 fn container_on_another_network_cannot_reach() {
     let host = TestNetns::new();
     let dir = tempfile::tempdir().unwrap();
@@ -376,7 +425,7 @@ fn publishing_a_taken_port_is_refused() {
     });
     assert!(
         err.to_string()
-            .contains("host port 18082 is already published (to 10.99.0.2:80)"),
+            .contains("host port 18082/tcp is already published (to 10.99.0.2:80)"),
         "{err}"
     );
     assert_eq!(published.len(), 1);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::names::{check_name, first_free_eth, host_veth_name};
 use super::{Error, Networks, TeardownErrors, delete_link_if_present};
-use crate::firewall::PortMapping;
+use crate::firewall::{PortMapping, Protocol};
 use crate::netlink::Netlink;
 use crate::netns::NetNs;
 use crate::subnet::Subnet;
@@ -147,7 +147,7 @@ impl Networks {
     }
     // ANCHOR_END: disconnect
 
-    /// Publish `host_port` on the host to `container_port` of `container` on `network`
+    /// Publish TCP `host_port` on the host to `container_port` of `container` on `network`
     /// (like `docker run -p HOST:CONTAINER`).
     pub fn publish(
         &self,
@@ -156,11 +156,24 @@ impl Networks {
         host_port: u16,
         container_port: u16,
     ) -> Result<PortMapping, Error> {
+        self.publish_protocol(network, container, Protocol::Tcp, host_port, container_port)
+    }
+
+    /// [`Networks::publish`] for either protocol (like `docker run -p HOST:CONTAINER/udp`).
+    pub fn publish_protocol(
+        &self,
+        network: &str,
+        container: &str,
+        proto: Protocol,
+        host_port: u16,
+        container_port: u16,
+    ) -> Result<PortMapping, Error> {
         if host_port == 0 || container_port == 0 {
             return Err(Error::PortZero);
         }
         let addr = self.address_of(network, container)?;
         let mapping = PortMapping {
+            proto,
             host_port,
             addr,
             port: container_port,
