@@ -386,7 +386,7 @@ pub struct RunArgs {
     /// Network: `bridge` (default), `none`, `host` or a network's name.
     #[arg(long, alias = "net")]
     pub network: Option<String>,
-    /// Publish a container's port on the host: `[0.0.0.0:]hostport:port[/tcp]`, or `port`.
+    /// Publish a container's port on the host: `[0.0.0.0:]hostport:port[/tcp|/udp]`, or `port`.
     #[arg(short, long)]
     pub publish: Vec<String>,
     /// Add capabilities.

@@ -44,7 +44,7 @@ pub struct CreateOptions {
     pub rm: bool,
     /// `--network none|host|bridge|NAME` (default `bridge`).
     pub network: Option<String>,
-    /// `-p [hostip:]hostport:ctrport[/tcp]`.
+    /// `-p [hostip:]hostport:ctrport[/tcp|/udp]`.
     pub publish: Vec<String>,
     /// `--cap-add`.
     pub cap_add: Vec<String>,

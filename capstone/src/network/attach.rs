@@ -16,6 +16,7 @@ use super::settings::{Endpoint, NetworkSettings};
 use crate::container::Container;
 use crate::{Error, Result, ids, state};
 use ::network::NetNs;
+use ::network::firewall::Protocol;
 use ::network::netlink::Netlink;
 
 /// The name a container's address is leased under: its short id (lesson 06 allows 63
@@ -191,11 +192,12 @@ fn publish(paths: &state::Paths, record: &Container, name: &str) -> Result<Vec<P
     for wanted in &record.host_config.port_bindings {
         let mut binding = wanted.clone();
         if binding.host_port == 0 {
-            binding.host_port = free_port(&nets)?;
+            binding.host_port = free_port(&nets, binding.proto())?;
         }
-        nets.publish(
+        nets.publish_protocol(
             name,
             owner(record),
+            binding.proto(),
             binding.host_port,
             binding.container_port,
         )?;
@@ -204,15 +206,21 @@ fn publish(paths: &state::Paths, record: &Container, name: &str) -> Result<Vec<P
     Ok(done)
 }
 
-/// A host port nobody listens on and we have not published: the kernel's pick for a TCP
-/// socket bound to port 0 (bind(2), ip(7)'s ephemeral range).
-fn free_port(nets: &::network::Networks) -> Result<u16> {
+/// A host port nobody listens on and we have not published for `proto`: the kernel's pick
+/// for a socket of that protocol bound to port 0 (bind(2), ip(7)'s ephemeral range).
+fn free_port(nets: &::network::Networks, proto: Protocol) -> Result<u16> {
     let published = nets.firewall().published().unwrap_or_default();
+    let any = "0.0.0.0:0";
     for _ in 0..16 {
-        let listener = std::net::TcpListener::bind("0.0.0.0:0")
-            .map_err(Error::io("bind a free port", "0.0.0.0:0"))?;
-        let port = listener.local_addr().map_or(0, |a| a.port());
-        if port != 0 && !published.iter().any(|p| p.host_port == port) {
+        let bound = match proto {
+            Protocol::Tcp => std::net::TcpListener::bind(any).and_then(|l| l.local_addr()),
+            Protocol::Udp => std::net::UdpSocket::bind(any).and_then(|s| s.local_addr()),
+        };
+        let port = bound.map_err(Error::io("bind a free port", any))?.port();
+        let taken = published
+            .iter()
+            .any(|p| p.proto == proto && p.host_port == port);
+        if port != 0 && !taken {
             return Ok(port);
         }
     }

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-/// One `-p [hostip:]hostport:ctrport[/tcp]`: host port `host_port` forwarded (DNAT, nft(8))
-/// to `container_port` of the container.
+/// One `-p [hostip:]hostport:ctrport[/tcp|/udp]`: host port `host_port` forwarded (DNAT,
+/// nft(8)) to `container_port` of the container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PortBinding {
@@ -20,22 +20,22 @@ pub struct PortBinding {
     pub host_port: u16,
     /// The port inside the container.
     pub container_port: u16,
-    /// `tcp` (lesson 06's firewall maps TCP only).
+    /// `tcp` or `udp` (lesson 06's firewall has a map for each).
     pub protocol: String,
 }
 
 impl PortBinding {
-    /// Parses Docker's `-p` syntax: `8080:80`, `0.0.0.0:8080:80/tcp`, or `80` (a host port
-    /// chosen when the container starts).
+    /// Parses Docker's `-p` syntax: `8080:80`, `0.0.0.0:8080:80/tcp`, `5353:53/udp`, or
+    /// `80` (a host port chosen when the container starts).
     pub fn parse(spec: &str) -> Result<PortBinding> {
         let bad = |why: &str| Error::invalid("-p", spec, why);
         let (ports, protocol) = match spec.split_once('/') {
             Some((p, proto)) => (p, proto),
             None => (spec, "tcp"),
         };
-        if protocol != "tcp" {
+        if !["tcp", "udp"].contains(&protocol) {
             return Err(bad(
-                "only tcp ports can be published (lesson 06's nftables map is tcp only)",
+                "the protocol is tcp or udp (lesson 06's firewall has no sctp map)",
             ));
         }
         let parts: Vec<&str> = ports.split(':').collect();
@@ -43,7 +43,7 @@ impl PortBinding {
             [c] => ("0.0.0.0", "0", *c),
             [h, c] => ("0.0.0.0", *h, *c),
             [ip, h, c] => (*ip, *h, *c),
-            _ => return Err(bad("expected [hostip:]hostport:containerport[/tcp]")),
+            _ => return Err(bad("expected [hostip:]hostport:containerport[/tcp|/udp]")),
         };
         let host_ip = if host_ip.is_empty() {
             "0.0.0.0"
@@ -71,6 +71,14 @@ impl PortBinding {
     /// Docker's key for it: `80/tcp`.
     pub fn key(&self) -> String {
         format!("{}/{}", self.container_port, self.protocol)
+    }
+
+    /// Its protocol in lesson 06's terms (anything but `udp` is TCP, as [`Self::parse`] allows).
+    pub fn proto(&self) -> ::network::firewall::Protocol {
+        match self.protocol.as_str() {
+            "udp" => ::network::firewall::Protocol::Udp,
+            _ => ::network::firewall::Protocol::Tcp,
+        }
     }
 
     /// `ps`'s PORTS form: `0.0.0.0:8080->80/tcp`.
@@ -126,6 +134,9 @@ mod tests {
             0,
             "picked at start"
         );
+        let b = PortBinding::parse("5353:53/udp").unwrap();
+        assert_eq!(b.display(), "0.0.0.0:5353->53/udp");
+        assert_eq!(b.proto(), ::network::firewall::Protocol::Udp);
     }
 
     #[test]
@@ -136,7 +147,8 @@ mod tests {
             "8080:0",
             "99999:80",
             "a:b",
-            "53:53/udp",
+            "53:53/sctp",
+            "53:53/",
             "127.0.0.1:80:80",
             "1:2:3:4",
         ] {

@@ -109,10 +109,11 @@ pub fn for_create(
         .map(|p| PortBinding::parse(p))
         .collect::<Result<Vec<_>>>()?;
     for (i, b) in bindings.iter().enumerate() {
-        if b.host_port != 0 && bindings[..i].iter().any(|o| o.host_port == b.host_port) {
+        let same = |o: &PortBinding| o.host_port == b.host_port && o.protocol == b.protocol;
+        if b.host_port != 0 && bindings[..i].iter().any(same) {
             return Err(Error::invalid(
                 "-p",
-                b.host_port.to_string(),
+                format!("{}/{}", b.host_port, b.protocol),
                 "the same host port is published twice",
             ));
         }

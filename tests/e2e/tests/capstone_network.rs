@@ -199,6 +199,57 @@ fn a_port_without_a_host_port_gets_a_free_one() {
 }
 
 #[test]
+fn a_udp_port_is_published_beside_tcp_of_the_same_number_and_answers() {
+    let engine = Engine::with_busybox();
+    let args = [
+        "-p",
+        "5353:53/udp",
+        "-p",
+        "5353:53",
+        "busybox",
+        "sleep",
+        "1000",
+    ];
+    let id = engine.detached(&args);
+    let port = engine.ok(&["port", &id]);
+    assert!(port.contains("53/udp -> 0.0.0.0:5353"), "{port}");
+    assert!(port.contains("53/tcp -> 0.0.0.0:5353"), "{port}");
+    assert!(engine.ok(&["ps"]).contains("0.0.0.0:5353->53/udp"));
+    let inspect = engine.inspect(&id);
+    assert_eq!(
+        inspect["NetworkSettings"]["Ports"]["53/udp"][0]["HostPort"],
+        "5353"
+    );
+    // busybox has no UDP server: bind one in the container's network namespace from here
+    // (a socket made in a namespace stays in it) and echo one datagram.
+    let pid = inspect["State"]["Pid"].as_u64().unwrap() as u32;
+    let container_ns = network::NetNs::of_pid(pid).unwrap();
+    let server = container_ns
+        .run(|| std::net::UdpSocket::bind("0.0.0.0:53"))
+        .unwrap()
+        .unwrap();
+    let echo = std::thread::spawn(move || {
+        let mut buf = [0u8; 64];
+        let (n, from) = server.recv_from(&mut buf).unwrap();
+        server.send_to(&buf[..n], from).unwrap();
+    });
+    let reply = engine.in_netns(|| {
+        let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        client.set_read_timeout(Some(READY)).unwrap();
+        client.send_to(b"over udp", "127.0.0.1:5353").unwrap();
+        let mut buf = [0u8; 64];
+        let (n, _) = client.recv_from(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    });
+    echo.join().unwrap();
+    assert_eq!(reply, "over udp");
+    let ruleset = engine.netns.nft_ruleset();
+    assert!(ruleset.contains("udp dport map @udp_ports"), "{ruleset}");
+    engine.ok(&["rm", "-f", &id]);
+    assert!(!published(&engine, 5353), "{}", engine.netns.nft_ruleset());
+}
+
+#[test]
 fn rm_and_exit_leave_no_veth_no_published_port_and_no_lease() {
     let engine = Engine::with_busybox();
     engine.ok(&["network", "create", "app"]);
@@ -289,7 +340,14 @@ fn bad_network_input_is_refused_with_a_clear_error_and_leaves_nothing() {
             "network moon not found",
         ),
         (&["run", "-p", "99999:80", "busybox", "true"], "invalid -p"),
-        (&["run", "-p", "53:53/udp", "busybox", "true"], "only tcp"),
+        (
+            &["run", "-p", "53:53/sctp", "busybox", "true"],
+            "tcp or udp",
+        ),
+        (
+            &["run", "-p", "80:80", "-p", "80:81", "busybox", "true"],
+            "published twice",
+        ),
         (
             &["run", "--network", "none", "-p", "80:80", "busybox", "true"],
             "--network none",
