@@ -289,15 +289,16 @@ fn account_files_root(lower_dirs: &[PathBuf]) -> PathBuf {
         .unwrap_or_else(|| Path::new("/nonexistent").into())
 }
 
-/// `--env-file`: `KEY=value` lines; blank lines and `#` comments skipped.
+/// `--env-file`: `KEY=value` lines; blank lines and `#` comments skipped. As in Docker, the
+/// value is taken as written, quotes and trailing spaces included (no shell parses it).
 fn read_env_files(files: &[PathBuf]) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(file).map_err(Error::io("read env file", file))?;
         out.extend(
             text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::trim_start)
+                .filter(|l| !l.trim_end().is_empty() && !l.starts_with('#'))
                 .map(String::from),
         );
     }

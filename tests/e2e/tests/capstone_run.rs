@@ -76,6 +76,36 @@ fn the_image_config_and_flags_shape_the_process() {
 }
 
 #[test]
+fn env_file_values_are_taken_as_written_and_dash_e_wins() {
+    let engine = Engine::with_busybox();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.env");
+    let text = "# a comment\n\n  PLAIN=one\nQUOTED=\"two words\"\nFROM_CLI\nLATER=file\n";
+    std::fs::write(&file, text).unwrap();
+    let out = engine
+        .command(&[
+            "run",
+            "--rm",
+            "--env-file",
+            file.to_str().unwrap(),
+            "-e",
+            "LATER=flag",
+            "busybox",
+            "sh",
+            "-c",
+            "echo \"$PLAIN|$QUOTED|$FROM_CLI|$LATER\"",
+        ])
+        .env("FROM_CLI", "exported")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    // Quotes stay (no shell parses the file, in Docker either); a bare NAME is taken from
+    // the CLI's environment; -e comes after the file.
+    assert_eq!(stdout.trim_end(), "one|\"two words\"|exported|flag");
+}
+
+#[test]
 fn the_container_is_pid_1_in_its_own_namespaces() {
     let engine = Engine::with_busybox();
     let out = engine.ok(&[
