@@ -5,8 +5,11 @@
 //! we try again until a deadline; each failure is an event, not a guess about timing.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use crate::NetNs;
 
 /// Connect to `addr`, retrying refused connections until `timeout` has passed; the last
 /// error is returned if it never succeeds. Runs in the calling thread's network namespace.
@@ -32,4 +35,35 @@ pub fn http_get(addr: SocketAddr, timeout: Duration) -> std::io::Result<String> 
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     Ok(response)
+}
+
+/// A UDP echo server for one datagram on `port` inside namespace `ns`, waiting at most
+/// `timeout` for it: the socket is made from a thread in `ns` (setns(2)) and stays there,
+/// while the thread that answers runs in ours. busybox has no UDP server, so this stands in
+/// for one in a container. Join the handle to see that it answered.
+pub fn udp_echo_once(
+    ns: &NetNs,
+    port: u16,
+    timeout: Duration,
+) -> std::io::Result<JoinHandle<std::io::Result<()>>> {
+    let server = ns
+        .run(|| UdpSocket::bind(("0.0.0.0", port)))
+        .map_err(std::io::Error::other)??;
+    server.set_read_timeout(Some(timeout))?;
+    Ok(std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        let (n, from) = server.recv_from(&mut buf)?;
+        server.send_to(&buf[..n], from).map(|_| ())
+    }))
+}
+
+/// Send `message` in one UDP datagram to `addr` from 127.0.0.1 and return the reply, waiting
+/// at most `timeout` for it (SO_RCVTIMEO, socket(7)). Runs in the calling thread's namespace.
+pub fn udp_ask(addr: SocketAddr, message: &str, timeout: Duration) -> std::io::Result<String> {
+    let client = UdpSocket::bind("127.0.0.1:0")?;
+    client.set_read_timeout(Some(timeout))?;
+    client.send_to(message.as_bytes(), addr)?;
+    let mut buf = [0u8; 512];
+    let (n, _) = client.recv_from(&mut buf)?;
+    Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
 }

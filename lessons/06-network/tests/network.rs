@@ -114,17 +114,8 @@ fn published_udp_port_answers_on_the_hosts_loopback_beside_tcp_of_the_same_numbe
         nets.create("n", "brn", subnet("10.93.0.0/24")).unwrap();
         let dns = Sandbox::start("dns", None).unwrap();
         nets.connect("n", "dns", dns.netns()).unwrap();
-        // A UDP echo server inside: a socket made in the sandbox's namespace stays in it.
-        let server = dns
-            .netns()
-            .run(|| std::net::UdpSocket::bind("0.0.0.0:53"))
-            .unwrap()
-            .unwrap();
-        let echo = std::thread::spawn(move || {
-            let mut buf = [0u8; 64];
-            let (n, from) = server.recv_from(&mut buf).unwrap();
-            server.send_to(&buf[..n], from).unwrap();
-        });
+        let wait = Duration::from_secs(10);
+        let echo = network::probe::udp_echo_once(dns.netns(), 53, wait).unwrap();
         let udp = network::firewall::Protocol::Udp;
         nets.publish_protocol("n", "dns", udp, 18053, 53).unwrap();
         // TCP 18053 is another port: publishing it too is fine; UDP 18053 again is not.
@@ -136,19 +127,14 @@ fn published_udp_port_answers_on_the_hosts_loopback_beside_tcp_of_the_same_numbe
             again.to_string().contains("18053/udp is already published"),
             "{again}"
         );
-        let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        client
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        client.send_to(b"ping over udp", "127.0.0.1:18053").unwrap();
-        let mut buf = [0u8; 64];
-        let (n, _) = client.recv_from(&mut buf).unwrap();
-        echo.join().unwrap();
+        let local: SocketAddr = "127.0.0.1:18053".parse().unwrap();
+        let reply = network::probe::udp_ask(local, "ping over udp", wait);
+        echo.join().unwrap().unwrap();
         let published = nets.firewall().published().unwrap();
         assert_eq!(published.len(), 2, "{published:?}");
         nets.disconnect("n", "dns").unwrap();
         assert!(nets.firewall().published().unwrap().is_empty());
-        String::from_utf8_lossy(&buf[..n]).into_owned()
+        reply.unwrap()
     });
     assert_eq!(reply, "ping over udp");
     assert!(host.nft_ruleset().contains("udp dport map @udp_ports"));

@@ -224,25 +224,11 @@ fn a_udp_port_is_published_beside_tcp_of_the_same_number_and_answers() {
     // (a socket made in a namespace stays in it) and echo one datagram.
     let pid = inspect["State"]["Pid"].as_u64().unwrap() as u32;
     let container_ns = network::NetNs::of_pid(pid).unwrap();
-    let server = container_ns
-        .run(|| std::net::UdpSocket::bind("0.0.0.0:53"))
-        .unwrap()
-        .unwrap();
-    let echo = std::thread::spawn(move || {
-        let mut buf = [0u8; 64];
-        let (n, from) = server.recv_from(&mut buf).unwrap();
-        server.send_to(&buf[..n], from).unwrap();
-    });
-    let reply = engine.in_netns(|| {
-        let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        client.set_read_timeout(Some(READY)).unwrap();
-        client.send_to(b"over udp", "127.0.0.1:5353").unwrap();
-        let mut buf = [0u8; 64];
-        let (n, _) = client.recv_from(&mut buf).unwrap();
-        String::from_utf8_lossy(&buf[..n]).into_owned()
-    });
-    echo.join().unwrap();
-    assert_eq!(reply, "over udp");
+    let echo = network::probe::udp_echo_once(&container_ns, 53, READY).unwrap();
+    let local: SocketAddr = "127.0.0.1:5353".parse().unwrap();
+    let reply = engine.in_netns(|| network::probe::udp_ask(local, "over udp", READY));
+    echo.join().unwrap().unwrap();
+    assert_eq!(reply.unwrap(), "over udp");
     let ruleset = engine.netns.nft_ruleset();
     assert!(ruleset.contains("udp dport map @udp_ports"), "{ruleset}");
     engine.ok(&["rm", "-f", &id]);
