@@ -232,11 +232,12 @@ fn step_07_serves_what_skopeo_pushes() {
             .spawn()
             .unwrap(),
     );
-    // The first line says where it listens: wait for it instead of sleeping.
+    // The first line says where it listens: wait for it instead of sleeping. The pipe stays
+    // open to the end: the server prints a second line, and if we had closed our end by then,
+    // its println! would fail with EPIPE and panic, taking the registry down mid-push.
+    let mut stdout = BufReader::new(server.0.stdout.take().unwrap());
     let mut line = String::new();
-    BufReader::new(server.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    stdout.read_line(&mut line).unwrap();
     let addr = line
         .split("http://")
         .nth(1)
