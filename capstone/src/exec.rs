@@ -102,8 +102,15 @@ pub fn exec(record: &Container, opts: &ExecOptions) -> Result<i32> {
             }
         },
         ForkResult::Child => {
+            if let Some(null) = &null_stdin {
+                // dup2(2) onto descriptor 0: the process born inside inherits it.
+                if let Err(e) = nix::unistd::dup2_stdin(null) {
+                    eprintln!("capstone: exec: dup2(2) of /dev/null onto stdin: {e}");
+                    std::process::exit(namespaces::container::EXIT_SETUP_FAILED);
+                }
+            }
             let code = match join(record, &namespaces, cgroup.as_deref()) {
-                Ok(()) => run_inside(record, opts, &caps, inside, null_stdin),
+                Ok(()) => run_inside(record, opts, &caps, inside),
                 Err(e) => {
                     eprintln!("capstone: exec: {e}");
                     namespaces::container::EXIT_SETUP_FAILED
@@ -136,7 +143,6 @@ fn run_inside(
     opts: &ExecOptions,
     caps: &caps::CapsHashSet,
     console: Option<runtime::Console>,
-    null_stdin: Option<std::fs::File>,
 ) -> i32 {
     // SAFETY: still single-threaded.
     match unsafe { fork() } {
@@ -151,7 +157,7 @@ fn run_inside(
                 Err(_) => return namespaces::container::EXIT_SETUP_FAILED,
             }
         },
-        Ok(ForkResult::Child) => match prepare(record, opts, caps, console, null_stdin) {
+        Ok(ForkResult::Child) => match prepare(record, opts, caps, console) {
             Ok(env) => runtime::exec(&opts.args, &env),
             Err(e) => {
                 eprintln!("capstone: exec: {e}");
@@ -167,7 +173,6 @@ fn prepare(
     opts: &ExecOptions,
     caps: &caps::CapsHashSet,
     console: Option<runtime::Console>,
-    null_stdin: Option<std::fs::File>,
 ) -> Result<Vec<String>> {
     // SAFETY: restoring the default disposition touches no memory.
     let _ = unsafe {
@@ -186,10 +191,6 @@ fn prepare(
         nix::unistd::setsid().map_err(Error::sys("setsid(2)"))?;
         let slave = console::open_inside(console.socket, console.size, uid)?;
         console::attach_terminal(slave)?;
-    }
-    if let Some(null) = null_stdin {
-        // dup2(2) onto descriptor 0; the original is closed when `null` drops.
-        nix::unistd::dup2_stdin(&null).map_err(Error::sys("dup2(2) of /dev/null onto stdin"))?;
     }
     let dir = opts
         .workdir

@@ -52,7 +52,7 @@ pub fn connect_all(paths: &state::Paths, record: &Container, pid: i32) -> Result
         files::refresh_hosts(paths, &names)
     })();
     if let Err(e) = result {
-        unplug_all(paths, record, &names);
+        unplug(paths, record, &names, Unplug::DeleteVeth);
         return Err(e);
     }
     Ok(settings)
@@ -138,7 +138,7 @@ pub fn connect(paths: &state::Paths, record: &Container, net: &str) -> Result<()
 
 fn disconnect_quietly(paths: &state::Paths, record: &Container, name: &str) {
     if let Ok(_lock) = super::lock(paths) {
-        unplug_all(paths, record, &[name.to_string()]);
+        unplug(paths, record, &[name.to_string()], Unplug::DeleteVeth);
         let _ = files::refresh_hosts(paths, &[name.to_string()]);
     }
 }
@@ -158,7 +158,7 @@ pub fn disconnect(paths: &state::Paths, record: &Container, net: &str) -> Result
     })?;
     let _lock = super::lock(paths)?;
     let names = [info.name];
-    unplug_all(paths, record, &names);
+    unplug(paths, record, &names, Unplug::DeleteVeth);
     files::refresh_hosts(paths, &names)
 }
 
@@ -242,10 +242,6 @@ enum Unplug {
 
 /// Lesson 06's disconnect on each network, going on past errors (there is nothing more a
 /// teardown could do about them; a later `rm` tries again).
-fn unplug_all(paths: &state::Paths, record: &Container, names: &[String]) {
-    unplug(paths, record, names, Unplug::DeleteVeth)
-}
-
 fn unplug(paths: &state::Paths, record: &Container, names: &[String], how: Unplug) {
     let nets = super::driver(paths);
     // Without `-p`, nothing can be in nft's map for it: skip asking nft (a process start).

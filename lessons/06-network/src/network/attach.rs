@@ -84,7 +84,7 @@ impl Networks {
     /// pair, release its address — the mirror of [`Networks::connect`]. Goes on past failures.
     // ANCHOR: disconnect
     pub fn disconnect(&self, network: &str, container: &str) -> Result<(), TeardownErrors> {
-        self.teardown(network, container, true)
+        self.teardown(network, container, true, true)
     }
 
     /// [`Networks::disconnect`] for a caller that knows it published no port for `container`
@@ -95,7 +95,7 @@ impl Networks {
         network: &str,
         container: &str,
     ) -> Result<(), TeardownErrors> {
-        self.teardown(network, container, false)
+        self.teardown(network, container, false, true)
     }
 
     /// [`Networks::disconnect`] for a container whose network namespace died with its last
@@ -111,14 +111,12 @@ impl Networks {
         container: &str,
         published: bool,
     ) -> Result<(), TeardownErrors> {
-        self.teardown_with(network, container, published, false)
+        self.teardown(network, container, published, false)
     }
 
-    fn teardown(&self, network: &str, container: &str, ports: bool) -> Result<(), TeardownErrors> {
-        self.teardown_with(network, container, ports, true)
-    }
-
-    fn teardown_with(
+    /// The one teardown behind the three above: `ports` withdraws published ports (asking
+    /// nft(8)), `delete_veth` deletes the pair; the address is always released.
+    fn teardown(
         &self,
         network: &str,
         container: &str,
@@ -133,8 +131,8 @@ impl Networks {
         if ports {
             errors.extend(self.firewall.unpublish_all(addr).err().map(Error::from));
         }
-        // Deleting our end deletes the container's eth0 too. If the container has already
-        // exited, its namespace (and so the pair) is gone, which is fine.
+        // Deleting our end deletes the container's eth0 too. If the kernel has already deleted
+        // the pair with a dead namespace, there is nothing to delete, which is fine.
         if delete_veth {
             errors.extend(delete_link_if_present(&host_veth_name(addr)).err());
         }
