@@ -2,10 +2,10 @@
 //! store, lesson 03's diff and layer writer, and lesson 05's registry client.
 
 use super::table;
-use crate::engine::commit as engine_commit;
+use crate::engine::images::Removed;
 use crate::model::clock;
 use crate::store::image_refs as images_ref;
-use crate::{Error, Result, store};
+use crate::{Engine, Error, Result, store};
 use std::io::Write;
 use std::path::Path;
 
@@ -48,62 +48,18 @@ fn normalise_time(t: &str) -> String {
     t.replace("+00:00", "Z")
 }
 
-pub(super) fn tag(paths: &store::Paths, source: &str, target: &str) -> Result<i32> {
-    let store = paths.store()?;
-    let image = images_ref::find(&store, source)?;
-    store.tag(&images_ref::normalize(target)?, &image.digest)?;
+pub(super) fn tag(engine: &Engine, source: &str, target: &str) -> Result<i32> {
+    engine.tag(source, target)?;
     Ok(0)
 }
 
-/// `rmi`, as Docker decides: a name removes that tag; an id removes every tag (refused
-/// without `force` when there are several). When the last tag goes, the image is deleted and
-/// its blobs and layers that nothing else uses are freed ([`crate::gc`]). Deleting an image a
-/// container uses is refused without `force`; with it, a stopped container keeps its layers
-/// (they stay until `system prune` after the container is gone), and a running one keeps the
-/// whole image (only untagged, as Docker does).
-pub(super) fn rmi(paths: &store::Paths, names: &[String], force: bool) -> Result<i32> {
-    let store = paths.store()?;
-    let containers = crate::engine::reconcile::list_observed(paths)?;
+/// `rmi`: the engine decides what goes ([`Engine::remove_image`]); we print it as Docker does.
+pub(super) fn rmi(engine: &Engine, names: &[String], force: bool) -> Result<i32> {
     for name in names {
-        let image = images_ref::find(&store, name)?;
-        let tags = images_ref::tags_of(&store, &image)?;
-        let by_tag = images_ref::normalize(name)
-            .ok()
-            .filter(|n| tags.contains(n));
-        if by_tag.is_none() && tags.len() > 1 && !force {
-            return Err(Error::invalid(
-                "image",
-                name.as_str(),
-                "it is referenced in multiple repositories: remove it by name, or use -f",
-            ));
-        }
-        let untag: Vec<String> = match by_tag {
-            Some(tag) => vec![tag],
-            None => tags.clone(),
-        };
-        let deletes = untag.len() == tags.len();
-        let users: Vec<_> = containers
-            .iter()
-            .filter(|c| c.image_manifest == image.digest.to_string())
-            .collect();
-        if deletes
-            && !force
-            && let Some(user) = users.first()
-        {
-            return Err(Error::ImageInUse {
-                image: name.clone(),
-                container: user.short_id().into(),
-            });
-        }
-        for t in &untag {
-            store.untag(t)?;
-            println!("Untagged: {}", images_ref::familiar(t));
-        }
-        if deletes && !users.iter().any(|c| c.is_active()) {
-            println!("Deleted: {}", image.config_digest);
-            let (layers, _) = crate::engine::gc::remove_image(paths, &store, &image)?;
-            for chain_id in layers {
-                println!("Deleted: {chain_id}");
+        for removed in engine.remove_image(name, force)? {
+            match removed {
+                Removed::Untagged(tag) => println!("Untagged: {}", images_ref::familiar(&tag)),
+                Removed::Deleted(digest) => println!("Deleted: {digest}"),
             }
         }
     }
@@ -219,9 +175,8 @@ pub(super) fn diff(paths: &store::Paths, name: &str) -> Result<i32> {
     Ok(0)
 }
 
-pub(super) fn commit(paths: &store::Paths, name: &str, reference: Option<&str>) -> Result<i32> {
-    let record = crate::engine::reconcile::find_observed(paths, name)?;
-    let image = engine_commit::commit(paths, &record, reference)?;
+pub(super) fn commit(engine: &Engine, name: &str, reference: Option<&str>) -> Result<i32> {
+    let image = engine.commit(name, reference)?;
     println!("{}", image.config_digest);
     Ok(0)
 }

@@ -88,8 +88,8 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
         } => show::logs(paths, &container, follow, &tail, timestamps),
         Command::Inspect { kind, names } => show::inspect(paths, kind.as_deref(), &names),
         Command::Images { quiet } => image::images(paths, quiet),
-        Command::Tag { source, target } => image::tag(paths, &source, &target),
-        Command::Rmi { force, images } => image::rmi(paths, &images, force),
+        Command::Tag { source, target } => image::tag(engine, &source, &target),
+        Command::Rmi { force, images } => image::rmi(engine, &images, force),
         Command::Import {
             file,
             reference,
@@ -102,7 +102,7 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
         Command::Commit {
             container,
             reference,
-        } => image::commit(paths, &container, reference.as_deref()),
+        } => image::commit(engine, &container, reference.as_deref()),
         Command::Pull { image } => engine
             .pull(&image, &mut |line| eprintln!("{line}"))
             .map(|()| 0),
@@ -131,7 +131,7 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
         Command::Volume { command } => volume::main(paths, command),
         Command::Version => system::version(),
         Command::Doctor => system::doctor(),
-        Command::Network { command } => network::main(paths, command),
+        Command::Network { command } => network::main(engine, command),
         Command::Port { container } => network::port(paths, &container),
         Command::Monitor { id } => lifecycle::monitor_main(paths, &id),
     }

@@ -1,60 +1,30 @@
 //! `network create/ls/rm/inspect/connect/disconnect` and `port`: Docker's output over
-//! [`crate::network`].
+//! the [`Engine`].
 
 use super::table;
 use crate::cli::args::NetworkCommand;
-use crate::engine::networks;
 use crate::mechanisms::network::attach;
 use crate::model::ids;
 use crate::store::networks as network_records;
-use crate::{Error, Result, store};
+use crate::{Engine, Result, store};
 use serde_json::{Value, json};
 
-pub(super) fn main(paths: &store::Paths, command: NetworkCommand) -> Result<i32> {
+pub(super) fn main(engine: &Engine, command: NetworkCommand) -> Result<i32> {
+    let paths = engine.paths();
     match command {
         NetworkCommand::Create {
             subnet,
             driver,
             name,
         } => {
-            if driver.as_deref().is_some_and(|d| d != "bridge") {
-                return Err(Error::invalid(
-                    "--driver",
-                    driver.unwrap_or_default(),
-                    "only the bridge driver is available",
-                ));
-            }
-            if matches!(
-                name.as_str(),
-                "none" | "host" | crate::model::network::DEFAULT_NETWORK
-            ) {
-                return Err(Error::invalid(
-                    "network name",
-                    name,
-                    "`bridge` (made on first use), `none` and `host` are predefined: pick another name",
-                ));
-            }
-            let subnet = subnet
-                .map(|s| s.parse::<::network::Subnet>())
-                .transpose()
-                .map_err(|e| Error::invalid("--subnet", e.0.clone(), e.to_string()))?;
-            println!("{}", networks::create(paths, &name, subnet)?.id);
+            let made = engine.create_network(&name, driver.as_deref(), subnet.as_deref())?;
+            println!("{}", made.id);
             Ok(0)
         }
         NetworkCommand::Ls { quiet } => ls(paths, quiet),
         NetworkCommand::Rm { networks } => {
             for n in networks {
-                if matches!(
-                    n.as_str(),
-                    "none" | "host" | crate::model::network::DEFAULT_NETWORK
-                ) {
-                    return Err(Error::invalid(
-                        "network rm",
-                        n,
-                        "a predefined network cannot be removed",
-                    ));
-                }
-                println!("{}", networks::remove(paths, &n)?);
+                println!("{}", engine.remove_network(&n)?);
             }
             Ok(0)
         }
@@ -66,18 +36,12 @@ pub(super) fn main(paths: &store::Paths, command: NetworkCommand) -> Result<i32>
             println!("{}", serde_json::to_string_pretty(&out).expect("json"));
             Ok(0)
         }
-        NetworkCommand::Connect { network, container } => attach::connect(
-            paths,
-            &crate::engine::reconcile::find_observed(paths, &container)?,
-            &network,
-        )
-        .map(|()| 0),
-        NetworkCommand::Disconnect { network, container } => attach::disconnect(
-            paths,
-            &crate::engine::reconcile::find_observed(paths, &container)?,
-            &network,
-        )
-        .map(|()| 0),
+        NetworkCommand::Connect { network, container } => {
+            engine.connect(&network, &container).map(|()| 0)
+        }
+        NetworkCommand::Disconnect { network, container } => {
+            engine.disconnect(&network, &container).map(|()| 0)
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use crate::model::ports::PortBinding;
 use crate::model::{clock, ids};
 use crate::store::Paths;
 use crate::store::networks::{Meta, NetworkInfo, driver, find, list, lock, meta_path};
-use crate::{Error, Result};
+use crate::{Engine, Error, Result};
 use ::network::Subnet;
 use std::net::Ipv4Addr;
 
@@ -190,4 +190,72 @@ pub fn exposed_ports(
     ports.sort();
     ports.dedup();
     ports
+}
+
+/// `none` and `host` (choices with no bridge behind them) and the default `bridge`.
+fn is_predefined(name: &str) -> bool {
+    matches!(name, "none" | "host" | DEFAULT_NETWORK)
+}
+
+impl Engine {
+    /// `network create NAME [--driver bridge] [--subnet CIDR]`: a bridge network of its own
+    /// (lesson 06), with a free /24 in 172.31.0.0/16 when no subnet is given.
+    pub fn create_network(
+        &self,
+        name: &str,
+        driver: Option<&str>,
+        subnet: Option<&str>,
+    ) -> Result<NetworkInfo> {
+        if let Some(d) = driver.filter(|d| *d != "bridge") {
+            return Err(Error::invalid(
+                "--driver",
+                d,
+                "only the bridge driver is available",
+            ));
+        }
+        if is_predefined(name) {
+            return Err(Error::invalid(
+                "network name",
+                name,
+                "`bridge` (made on first use), `none` and `host` are predefined: pick another name",
+            ));
+        }
+        let subnet = subnet
+            .map(|s| s.parse::<Subnet>())
+            .transpose()
+            .map_err(|e| Error::invalid("--subnet", e.0.clone(), e.to_string()))?;
+        create(&self.paths, name, subnet)
+    }
+
+    /// `network rm NAME`: refused for the predefined networks and while a container is plugged
+    /// in; returns the name removed.
+    pub fn remove_network(&self, name: &str) -> Result<String> {
+        if is_predefined(name) {
+            return Err(Error::invalid(
+                "network rm",
+                name,
+                "a predefined network cannot be removed",
+            ));
+        }
+        remove(&self.paths, name)
+    }
+
+    /// `network connect NETWORK CONTAINER`: a running container is plugged in at once, a
+    /// stopped one at its next start.
+    pub fn connect(&self, network: &str, container: &str) -> Result<()> {
+        let record = super::reconcile::refresh(
+            &self.paths,
+            crate::store::containers::find(&self.paths, container)?,
+        )?;
+        crate::mechanisms::network::attach::connect(&self.paths, &record, network)
+    }
+
+    /// `network disconnect NETWORK CONTAINER`.
+    pub fn disconnect(&self, network: &str, container: &str) -> Result<()> {
+        let record = super::reconcile::refresh(
+            &self.paths,
+            crate::store::containers::find(&self.paths, container)?,
+        )?;
+        crate::mechanisms::network::attach::disconnect(&self.paths, &record, network)
+    }
 }
