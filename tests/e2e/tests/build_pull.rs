@@ -20,7 +20,7 @@ const PASSWORD: &str = "build-s3cret";
 fn push_busybox(registry: &Registry, repositories: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let mut layout = OciLayout::new(dir.path());
-    let layer = std::fs::read(busybox_tarball()).unwrap();
+    let layer = std::fs::read(busybox_tarball().path()).unwrap();
     let image = layout.image("amd64", None, &[layer], OCI_LAYER_TAR);
     let source = layout.name("v1", &image);
     for repository in repositories {

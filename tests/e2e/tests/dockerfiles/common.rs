@@ -168,7 +168,7 @@ impl Buildah {
         };
         let ctx = b.dir.path().join("base");
         std::fs::create_dir_all(&ctx).unwrap();
-        std::fs::copy(busybox_tarball(), ctx.join("busybox.tar")).unwrap();
+        std::fs::copy(busybox_tarball().path(), ctx.join("busybox.tar")).unwrap();
         // The same config `capstone import --change 'CMD ["sh"]'` gives ours.
         std::fs::write(ctx.join("Dockerfile"), "FROM scratch\nADD busybox.tar /\nENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nCMD [\"sh\"]\n").unwrap();
         let out = b.bud(&ctx, &["-t", "docker.io/library/busybox:latest"]);
