@@ -46,9 +46,14 @@ pub fn context_with(dockerfile: &str) -> tempfile::TempDir {
 
 /// Nothing of a failed build may remain: no tag, no scratch dir, no mount under the root.
 pub fn assert_nothing_left(engine: &Engine, tag: &str) {
-    let tags =
-        std::fs::read_to_string(engine.root.path().join("images/tags.json")).unwrap_or_default();
-    assert!(!tags.contains(tag), "a failed build was tagged: {tags}");
+    let images = engine.ok(&["images"]);
+    assert!(images.starts_with("REPOSITORY"), "{images}");
+    assert!(
+        !images
+            .lines()
+            .any(|l| l.split_whitespace().next() == Some(tag)),
+        "a failed build was tagged: {images}"
+    );
     let scratch = engine.root.path().join("build-tmp");
     let left: Vec<_> = std::fs::read_dir(&scratch)
         .map(|d| d.flatten().map(|e| e.path()).collect())
