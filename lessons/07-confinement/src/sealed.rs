@@ -32,9 +32,14 @@ impl SealedCopy {
     pub fn of(program: &Path) -> Result<SealedCopy> {
         let name = program
             .file_name()
-            .map_or("program".into(), |n| n.to_string_lossy().into_owned());
+            .map_or("program".into(), |n| n.to_string_lossy());
+        SealedCopy::named(program, &name)
+    }
+
+    /// Like [`SealedCopy::of`], with the name `/proc/PID/exe` will show (`/memfd:NAME`).
+    pub fn named(program: &Path, name: &str) -> Result<SealedCopy> {
         let fd: OwnedFd = memfd_create(
-            name.as_str(),
+            name,
             MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING | exec_flag(),
         )
         .map_err(sys("memfd_create(2)"))?;
@@ -94,7 +99,11 @@ pub fn reexec_sealed() -> Result<()> {
     if running_sealed() {
         return Ok(());
     }
-    let copy = SealedCopy::of(Path::new("/proc/self/exe"))?;
+    let me = std::fs::read_link("/proc/self/exe").map_err(io("/proc/self/exe"))?;
+    let name = me
+        .file_name()
+        .map_or("runtime".into(), |n| n.to_string_lossy());
+    let copy = SealedCopy::named(Path::new("/proc/self/exe"), &name)?;
     let to_c =
         |s: std::ffi::OsString| std::ffi::CString::new(s.into_encoded_bytes()).unwrap_or_default();
     let args: Vec<_> = std::env::args_os().map(to_c).collect();

@@ -9,8 +9,11 @@
 //! of it runs, and the attacker's handle leads to that sealed copy, which nobody can write.
 //!
 //! Run:  cargo run -p confinement --bin 07-proc-self-exe
+//!       cargo run -p confinement --bin 07-proc-self-exe -- --reexec   (the engine's way)
 //! Look for: `plain: exe=…/runtime … write=ok changed=true`, then
-//! `sealed: exe=/memfd:runtime (deleted) … write=EPERM changed=false`.
+//! `sealed: exe=/memfd:runtime (deleted) … write=EPERM changed=false`; with `--reexec`, the
+//! step re-executes itself from a sealed copy of its own binary, as an engine would, and shows
+//! `re-executed: exe=/memfd:07-proc-self-exe (deleted)`.
 //! Read: proc(5) /proc/PID/exe, memfd_create(2), fcntl(2) "File Sealing", and `src/sealed.rs`.
 
 use confinement::sealed::{SealedCopy, sha256_of};
@@ -54,6 +57,15 @@ fn start(path: &str, name: &Path) -> anyhow::Result<Child> {
 use std::os::unix::process::CommandExt;
 
 fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("--reexec") {
+        // What an engine does first in every command that enters a container.
+        // ANCHOR: reexec
+        confinement::sealed::reexec_sealed()?;
+        // ANCHOR_END: reexec
+        let exe = std::fs::read_link("/proc/self/exe")?;
+        println!("re-executed: exe={}", exe.display());
+        return Ok(());
+    }
     let dir = tempfile::Builder::new().prefix("lab07-exe-").tempdir()?;
     let runtime = dir.path().join("runtime");
     std::fs::copy(namespaces::rootfs::BUSYBOX, &runtime)?;

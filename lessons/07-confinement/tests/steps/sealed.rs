@@ -68,3 +68,12 @@ fn a_sealed_copy_refuses_writes_and_runs_as_an_anonymous_file() {
         "the file on disk is untouched"
     );
 }
+
+#[test]
+fn an_engine_reexecutes_itself_from_a_sealed_copy() {
+    let text = stdout_of(env!("CARGO_BIN_EXE_07-proc-self-exe"), &["--reexec"]);
+    assert_eq!(
+        line(&text, "re-executed:"),
+        "re-executed: exe=/memfd:07-proc-self-exe (deleted)"
+    );
+}
