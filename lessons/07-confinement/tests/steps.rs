@@ -14,6 +14,8 @@ mod paths;
 mod sealed;
 #[path = "steps/seccomp.rs"]
 mod seccomp;
+#[path = "steps/v2_in_vm.rs"]
+mod v2_in_vm;
 
 use std::process::{Command, Output};
 

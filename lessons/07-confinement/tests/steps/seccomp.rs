@@ -46,22 +46,9 @@ fn default_filter(cap_add: &[&str]) -> Filter {
 }
 
 #[test]
-fn without_a_filter_no_probe_is_refused_with_eperm() {
-    for probe in REFUSED_BY_DEFAULT.iter().chain(&ALLOWED_BY_DEFAULT) {
-        let errno = errno_in_child(None, probe);
-        assert_ne!(
-            errno,
-            libc::EPERM,
-            "{} is refused even without a filter: a useless probe",
-            probe.call
-        );
-    }
-}
-
-#[test]
 fn dockers_default_profile_refuses_every_family_with_eperm() {
     let filter = default_filter(&[]);
-    let mut families = Vec::new();
+    let mut decisive = Vec::new();
     for probe in &REFUSED_BY_DEFAULT {
         let errno = errno_in_child(Some(&filter), probe);
         assert_eq!(
@@ -71,7 +58,11 @@ fn dockers_default_profile_refuses_every_family_with_eperm() {
             probe.call,
             probe.family
         );
-        families.push(probe.family);
+        // Without the filter the kernel must answer otherwise, or this probe proves nothing
+        // here (in a chroot, for one, the kernel itself refuses unshare(CLONE_NEWUSER)).
+        if errno_in_child(None, probe) != libc::EPERM {
+            decisive.push(probe.family);
+        }
     }
     for family in [
         "namespaces",
@@ -86,7 +77,17 @@ fn dockers_default_profile_refuses_every_family_with_eperm() {
         "mount",
         "open_by_handle_at",
     ] {
-        assert!(families.contains(&family), "no probe for {family}");
+        assert!(
+            decisive.contains(&family),
+            "no probe shows the filter refusing {family}"
+        );
+    }
+}
+
+#[test]
+fn without_a_filter_the_ordinary_calls_and_most_probes_get_through() {
+    for probe in &ALLOWED_BY_DEFAULT {
+        assert_eq!(errno_in_child(None, probe), 0, "{}", probe.call);
     }
 }
 
@@ -123,7 +124,11 @@ fn added_capabilities_bring_their_system_calls_back() {
     ] {
         let relaxed = default_filter(&[cap]);
         for call in calls {
-            let errno = errno_in_child(Some(&relaxed), probe_named(call));
+            let probe = probe_named(call);
+            if errno_in_child(None, probe) == libc::EPERM {
+                continue; // refused by this kernel itself: nothing to learn about the filter
+            }
+            let errno = errno_in_child(Some(&relaxed), probe);
             assert_ne!(errno, libc::EPERM, "{call} still refused with CAP_{cap}");
         }
     }
@@ -260,8 +265,7 @@ fn docker_profile_step_shows_eperm_for_each_family_and_ok_for_the_rest() {
         env!("CARGO_BIN_EXE_04-docker-profile"),
         &["--cap-add", "SYS_ADMIN"],
     );
-    assert!(
-        super::line(&relaxed, "inside: namespaces         unshare").ends_with(" ok"),
-        "{relaxed}"
-    );
+    // With CAP_SYS_ADMIN the filter lets setns through, and the kernel itself answers.
+    let setns = super::line(&relaxed, "inside: namespaces         setns");
+    assert!(setns.ends_with("EBADF"), "{setns}");
 }
