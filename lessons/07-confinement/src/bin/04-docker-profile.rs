@@ -1,4 +1,4 @@
-//! Step 4: Docker's default seccomp profile. About 370 system calls are allowed by name; the
+//! Step 4: Docker's default seccomp profile. Some 360 system calls are allowed by name; the
 //! rest — about 50 that reach kernel-wide state, such as creating user namespaces, the kernel
 //! keyring, loading BPF programs, kexec, swap, the clock — fail with `EPERM`. Some come back
 //! with a capability (`CAP_SYS_ADMIN` gives `mount`, `unshare`, `setns` back). libseccomp
