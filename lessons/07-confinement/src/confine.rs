@@ -93,7 +93,8 @@ impl Confinement {
     ///    set-up calls above, and can be installed without `CAP_SYS_ADMIN`.
     ///
     /// Descriptors from 3 up are marked close-on-exec (close_range(2)) so none of the engine's
-    /// files reach the command.
+    /// files reach the command. Nothing here allocates unless a step fails (to say why), so
+    /// it is safe in a child cloned from a multi-threaded parent.
     pub fn apply_in_child(&self) -> Result<()> {
         paths::mask_and_protect(&self.masked_paths, &self.readonly_paths)?;
         limit_bounding_set(&self.capabilities)?;

@@ -24,7 +24,7 @@ fn capabilities_step_keeps_dockers_fourteen_and_mount_is_refused() {
 #[test]
 fn a_confined_child_shows_dockers_mask_in_its_status_file() {
     let keep: CapsHashSet = DEFAULT_CAPABILITIES.into_iter().collect();
-    let (read_end, write_end) = nix::unistd::pipe().unwrap();
+    let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
     // SAFETY: the child makes capset/prctl calls and blocks in read(2), then _exit(2)s.
     let pid = unsafe { libc::fork() };
     if pid == 0 {

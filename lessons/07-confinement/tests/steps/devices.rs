@@ -44,7 +44,7 @@ fn devices_step_allows_mknod_and_refuses_open_on_each_version() {
 fn open_kmsg_in(group: &DeviceCgroup) -> i32 {
     let scratch = tempfile::tempdir().unwrap();
     let node = scratch.path().join("kmsg");
-    let (read_end, write_end) = nix::unistd::pipe().unwrap();
+    let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
     // SAFETY: the child makes plain system calls and _exit(2)s.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
