@@ -6,7 +6,7 @@
 //! - [`filter`]: the program itself (classic BPF), a hand-written one of seven instructions,
 //!   and installing it with seccomp(2);
 //! - [`profile`]: Docker's profile format, read with the JSON path of any mistake;
-//! - [`compile`]: a profile turned into a filter for this machine with libseccomp, as runc,
+//! - [`mod@compile`]: a profile turned into a filter for this machine with libseccomp, as runc,
 //!   crun and youki do.
 
 pub mod compile;
