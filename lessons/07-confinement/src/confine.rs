@@ -15,7 +15,8 @@ pub struct Flags {
     pub cap_add: Vec<String>,
     /// `--cap-drop`.
     pub cap_drop: Vec<String>,
-    /// `--privileged`: every capability, no seccomp, no masked or read-only paths.
+    /// `--privileged`: every capability, no masked or read-only paths, and no seccomp filter
+    /// unless one is given explicitly.
     pub privileged: bool,
     /// `--security-opt seccomp=…` (`None`: the default profile).
     pub seccomp: Option<SeccompOption>,
@@ -56,9 +57,11 @@ impl Confinement {
     pub fn from_flags(flags: &Flags) -> Result<Confinement> {
         let capabilities =
             capabilities::capability_set(&flags.cap_add, &flags.cap_drop, flags.privileged)?;
+        // As moby does: a profile given explicitly applies even with --privileged; otherwise a
+        // privileged container runs unfiltered.
         let seccomp = match (&flags.seccomp, flags.privileged) {
-            (_, true) => None,
-            (Some(option), false) => option.filter(&capabilities)?,
+            (Some(option), _) => option.filter(&capabilities)?,
+            (None, true) => None,
             (None, false) => SeccompOption::Default.filter(&capabilities)?,
         };
         let (masked_paths, readonly_paths) = if flags.privileged {

@@ -2,6 +2,7 @@
 //! container, checked in the kernel after execve(2): what an engine gets.
 
 use confinement::capabilities::DEFAULT_CAPABILITIES;
+use confinement::seccomp::SeccompOption;
 use confinement::{Confinement, Flags, Status, sandbox};
 use nix::sched::CloneFlags;
 use nix::sys::signal::{Signal, kill};
@@ -92,6 +93,17 @@ fn privileged_means_every_capability_and_no_filter() {
     assert!(confinement.seccomp.is_none() && confinement.masked_paths.is_empty());
     let status = status_of_confined_sleep(&confinement);
     assert_eq!(status.seccomp_mode, 0);
+    // …unless a profile is asked for explicitly, as with Docker.
+    let explicit = Flags {
+        seccomp: Some(SeccompOption::Default),
+        ..flags
+    };
+    assert!(
+        Confinement::from_flags(&explicit)
+            .unwrap()
+            .seccomp
+            .is_some()
+    );
     assert_eq!(
         status.caps.bounding,
         confinement::capabilities::grantable().unwrap()
