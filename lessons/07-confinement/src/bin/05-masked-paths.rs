@@ -6,7 +6,8 @@
 //!
 //! Run:  cargo run -p confinement --bin 05-masked-paths
 //! Look for: `inside: /proc/timer_list bytes=0` where the host shows thousands of bytes,
-//! `/sys/firmware entries=0`, `write /proc/sys/kernel/domainname: EROFS`, and from outside the
+//! `/sys/firmware entries=0`, `create a file in /proc/acpi: EROFS` (a masked directory),
+//! `write /proc/sys/kernel/domainname: EROFS`, and from outside the
 //! container's mount table with one mount per masked and read-only path (paths this kernel
 //! does not have, such as `/proc/kcore` on some, are `missing` and skipped).
 //! Read: mount(2) MS_BIND and MS_REMOUNT, proc(5), and `src/paths.rs`.
@@ -28,6 +29,14 @@ fn look(path: &str) -> String {
     }
 }
 
+/// `ok`, or the errno's name (`EROFS`).
+fn errno_of(result: std::io::Result<()>) -> String {
+    match result {
+        Ok(()) => "ok".into(),
+        Err(e) => format!("{:?}", nix::Error::from_raw(e.raw_os_error().unwrap_or(0))),
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     namespaces::privilege::require_root("a container")?;
     let rootfs = namespaces::rootfs::busybox_rootfs()?;
@@ -45,13 +54,17 @@ fn main() -> anyhow::Result<()> {
         }
         for path in &masked {
             println!("inside: {path} {}", look(path));
+            // A masked directory is an empty read-only tmpfs: nothing can be created in it.
+            if std::path::Path::new(path).is_dir() {
+                let created = std::fs::write(format!("{path}/lab07"), "x");
+                println!("inside: create a file in {path}: {}", errno_of(created));
+            }
         }
         let write = std::fs::write("/proc/sys/kernel/domainname", "lab07");
-        let errno = write.map_or_else(
-            |e| format!("{:?}", nix::Error::from_raw(e.raw_os_error().unwrap_or(0))),
-            |_| "ok".into(),
+        println!(
+            "inside: write /proc/sys/kernel/domainname: {}",
+            errno_of(write)
         );
-        println!("inside: write /proc/sys/kernel/domainname: {errno}");
         if ready.open().is_err() || !go.wait() {
             return 1;
         }

@@ -59,11 +59,20 @@ fn attack(mut runtime: Child) -> anyhow::Result<(String, String)> {
 }
 // ANCHOR_END: attack
 
-/// Starts the "runtime" at `path` as a long-running process (busybox `sleep`).
+/// Starts the "runtime" at `path` as a long-running process (busybox `sleep`), and returns
+/// once the kernel shows it running that program: spawn(2)-style starts can return a moment
+/// before `/proc/PID/exe` switches from our binary to the new one.
 fn start(path: &str, name: &Path) -> anyhow::Result<Child> {
     let mut command = Command::new(path);
     command.arg0(name).arg("60").stdin(Stdio::null());
-    Ok(command.spawn()?)
+    let child = command.spawn()?;
+    let me = std::fs::read_link("/proc/self/exe")?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::fs::read_link(format!("/proc/{}/exe", child.id()))? == me {
+        anyhow::ensure!(Instant::now() < deadline, "the runtime never started");
+        std::thread::yield_now();
+    }
+    Ok(child)
 }
 
 use std::os::unix::process::CommandExt;

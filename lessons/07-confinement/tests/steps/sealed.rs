@@ -54,7 +54,17 @@ fn a_sealed_copy_refuses_writes_and_runs_as_an_anonymous_file() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let exe = std::fs::read_link(format!("/proc/{}/exe", child.id())).unwrap();
+    // spawn can return a moment before /proc/PID/exe switches from this test binary to the
+    // new program (the vfork parent wakes before the child's new mm is in place): poll.
+    let me = std::fs::read_link("/proc/self/exe").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let exe = loop {
+        let exe = std::fs::read_link(format!("/proc/{}/exe", child.id())).unwrap();
+        if exe != me || std::time::Instant::now() > deadline {
+            break exe;
+        }
+        std::thread::yield_now();
+    };
     drop(child.stdin.take());
     child.wait().unwrap();
     assert!(
