@@ -24,18 +24,6 @@ fn links_inside(sandbox: &Sandbox) -> Vec<String> {
         .collect()
 }
 
-/// The namespace's nftables ruleset, from `nft list ruleset` (which must succeed, so that a
-/// table missing from it is really missing).
-fn ruleset(host: &TestNetns) -> String {
-    let out = host
-        .command("nft")
-        .args(["list", "ruleset"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "nft list ruleset failed: {out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn ping(from: &Sandbox, target: &str) -> bool {
     let out = from
         .command("busybox")
@@ -210,14 +198,14 @@ fn teardown_leaves_no_links_rules_or_leases() {
         assert_eq!(nets.network("n").unwrap().leases.len(), 1);
         assert_eq!(links_inside(&a), ["lo"], "a's eth0 went with its veth");
         assert!(
-            ruleset(&host).contains("table ip lab"),
+            host.nft_ruleset().contains("table ip lab"),
             "the network's rules"
         );
 
         nets.remove("n").unwrap();
     });
     assert_eq!(host.links(), vec!["lo".to_string()]);
-    let rules = ruleset(&host);
+    let rules = host.nft_ruleset();
     assert!(!rules.contains("table ip lab"), "{rules}");
     let state = network::ipam::Ipam::new(dir.path()).read().unwrap();
     assert!(state.networks.is_empty());
@@ -361,7 +349,7 @@ fn overlapping_subnet_is_refused_and_nothing_is_made() {
     let links = host.links();
     assert!(links.contains(&"br1".to_string()), "{links:?}");
     assert!(!links.contains(&"br2".to_string()), "{links:?}");
-    let rules = ruleset(&host);
+    let rules = host.nft_ruleset();
     assert!(rules.contains("br1") && !rules.contains("br2"), "{rules}");
 }
 
@@ -458,7 +446,7 @@ fn taken_bridge_name_is_refused_before_anything_is_recorded() {
     });
     assert!(matches!(err, Error::BridgeTaken(_)), "{err}");
     assert!(nets.ipam().read().unwrap().networks.is_empty());
-    let rules = ruleset(&host);
+    let rules = host.nft_ruleset();
     assert!(!rules.contains("table ip lab"), "{rules}");
 }
 

@@ -52,20 +52,7 @@ fn leases(engine: &Engine, network: &str) -> usize {
 /// `PORT : ADDRESS . PORT` of lesson 06's `tcp_ports`; a bare number could also match a
 /// random bridge name elsewhere in the ruleset).
 fn published(engine: &Engine, port: u16) -> bool {
-    ruleset(engine).contains(&format!("{port} : "))
-}
-
-/// The engine's nftables ruleset, from `nft list ruleset`, which must succeed (so that a
-/// rule missing from it is really missing).
-fn ruleset(engine: &Engine) -> String {
-    let out = engine
-        .netns
-        .command("nft")
-        .args(["list", "ruleset"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "nft list ruleset failed: {out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    engine.netns.nft_ruleset().contains(&format!("{port} : "))
 }
 
 /// [`veths`] once the kernel has deleted every pair it was left (a container's pair goes with
@@ -242,10 +229,10 @@ fn a_udp_port_is_published_beside_tcp_of_the_same_number_and_answers() {
     let reply = engine.in_netns(|| network::probe::udp_ask(local, "over udp", READY));
     echo.join().unwrap().unwrap();
     assert_eq!(reply.unwrap(), "over udp");
-    let rules = ruleset(&engine);
+    let rules = engine.netns.nft_ruleset();
     assert!(rules.contains("udp dport map @udp_ports"), "{rules}");
     engine.ok(&["rm", "-f", &id]);
-    assert!(!published(&engine, 5353), "{}", ruleset(&engine));
+    assert!(!published(&engine, 5353), "{}", engine.netns.nft_ruleset());
 }
 
 #[test]
@@ -296,7 +283,7 @@ fn rm_and_exit_leave_no_veth_no_published_port_and_no_lease() {
     );
     assert_eq!(leases(&engine, "app"), 0);
     for port in [8081, 8082, 8083] {
-        assert!(!published(&engine, port), "{}", ruleset(&engine));
+        assert!(!published(&engine, port), "{}", engine.netns.nft_ruleset());
     }
     // With no container left, the network goes too: bridge, rules, record.
     let bridges = || -> Vec<String> {
@@ -304,11 +291,11 @@ fn rm_and_exit_leave_no_veth_no_published_port_and_no_lease() {
         links.into_iter().filter(|l| l.starts_with("br-")).collect()
     };
     assert_eq!(bridges().len(), 1, "{:?}", engine.netns.links());
-    assert!(ruleset(&engine).contains("net app"));
+    assert!(engine.netns.nft_ruleset().contains("net app"));
     assert!(engine.ok(&["network", "ls"]).contains(" app "));
     engine.ok(&["network", "rm", "app"]);
     assert_eq!(bridges(), Vec::<String>::new());
-    let rules = ruleset(&engine);
+    let rules = engine.netns.nft_ruleset();
     assert!(!rules.contains("net app"), "{rules}");
     let networks = engine.ok(&["network", "ls"]);
     assert!(
@@ -409,7 +396,7 @@ fn bad_network_input_is_refused_with_a_clear_error_and_leaves_nothing() {
 fn a_container_whose_monitor_was_killed_gives_its_address_back_when_reconciled() {
     let engine = Engine::with_busybox();
     let id = engine.detached(&["-p", "8085:80", "busybox", "sleep", "1000"]);
-    assert!(published(&engine, 8085), "{}", ruleset(&engine));
+    assert!(published(&engine, 8085), "{}", engine.netns.nft_ruleset());
     let pid = engine.inspect(&id)["State"]["Pid"].as_i64().unwrap() as i32;
     // The monitor is the container's parent (field 4 of /proc/PID/stat, proc_pid_stat(5)).
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
