@@ -405,6 +405,7 @@ mod boot_tests {
             // A fresh tmpfs /tmp, and a devpts for terminals.
             "[ \"$(stat -fc %T /tmp)\" = tmpfs ] && echo tmp-is-tmpfs",
             "[ \"$(stat -fc %T /dev/pts)\" = devpts ] && echo devpts-mounted",
+            "ip -o link show lo | grep -q ',UP' && echo loopback-up",
             // setns(2) into the mount namespace lands in the host's files, not the initramfs.
             "nsenter --mount=/proc/1/ns/mnt test -e /run/kit/run.sh && echo setns-root-is-the-host",
             // The kernel loads the bridge module on demand with the host's modprobe.
@@ -418,6 +419,7 @@ mod boot_tests {
         for expected in [
             "tmp-is-tmpfs",
             "devpts-mounted",
+            "loopback-up",
             "setns-root-is-the-host",
             "bridge-module-loaded",
         ] {

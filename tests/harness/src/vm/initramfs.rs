@@ -237,13 +237,14 @@ pub fn build(dest: &Path, init_script: &str, modules: &[PathBuf]) -> Result<(), 
 
 /// The init of the kit's initramfs. It loads the modules, mounts the host's `/` (shared
 /// read-only over 9p) with a RAM-backed overlayfs on top at `/host` — so the guest sees every
-/// host file and can write without touching the host — adds fresh /proc, /sys, /dev (with
-/// /dev/pts for terminals), a cgroup2 tree and an empty tmpfs `/tmp` (as a booted system has; overlayfs, which
-/// containers use for their root, accepts tmpfs as an upper layer, but not the 9p-backed
-/// overlay), and makes `/host` the root with `switch_root`, as a distribution's initramfs
-/// does. Then, as PID 1 of the new root, it runs the base64-encoded script given as
-/// `kit.run=` on the kernel command line, with its output on the second serial port (ttyS1).
-/// Marker lines (`KIT-READY`, `KIT-EXIT n`) frame it there for the host.
+/// host file and can write without touching the host — and adds what a booted system has:
+/// loopback up, fresh /proc, /sys, /dev (with /dev/pts for terminals), a cgroup2 tree, and
+/// an empty tmpfs `/tmp` (overlayfs, which containers use for their root, accepts tmpfs as
+/// an upper layer, but not the 9p-backed overlay). It makes `/host` the root with
+/// `switch_root`, as a distribution's initramfs does; then, as PID 1 of the new root, it
+/// runs the base64-encoded script given as `kit.run=` on the kernel command line, with its
+/// output on the second serial port (ttyS1). Marker lines (`KIT-READY`, `KIT-EXIT n`) frame
+/// it there for the host.
 ///
 /// Why `switch_root` rather than `chroot`: a chroot leaves the initramfs as the root of the
 /// mount namespace, and whatever joins a namespace with setns(2) lands at that root (a
@@ -260,6 +261,7 @@ say() { echo "$@" > /dev/ttyS1; }
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 fail() { say "KIT-ERROR $*"; say "KIT-EXIT 125"; poweroff -f; }
 for m in $(cat /lib/modules/order); do insmod /lib/modules/$m.ko || fail "insmod $m"; done
+ip link set lo up || fail "loopback up"
 script=$(sed -n 's/.*kit\.run=\([^ ]*\).*/\1/p' /proc/cmdline)
 [ -n "$script" ] || fail "no kit.run= on the kernel command line"
 mkdir -p /lower /rw
