@@ -18,6 +18,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 /// The test programs run in the VM, with the tests each leaves out there (and why).
+///
+/// Under software emulation every process start costs ~20 times what it does on the host,
+/// so these five take about three minutes of two CPUs; they are the ones that touch cgroups,
+/// namespaces, mounts and networks. The image, registry, build, terminal and `system`
+/// suites passed on v2 too when tried, but are left out to keep CI's time reasonable.
 const SUITES: &[(&str, &[&str])] = &[
     // Memory limit and OOM kill, pids limit, pause, in the kernel's files.
     ("capstone_limits", &[]),
@@ -77,7 +82,7 @@ fn capstone_tests_pass_on_cgroup_v2_in_a_vm() {
         .accel(Accel::Auto)
         .memory_mib(1536)
         .cpus(2)
-        .run(&script, Duration::from_secs(540))
+        .run(&script, Duration::from_secs(600))
         .unwrap_or_else(|e| panic!("could not run the tests in a cgroup v2 VM: {e}\n(set KIT_SKIP_VM=1 to skip this test on purpose)"));
     eprintln!(
         "vm: {:?}, ready after {:.1?}, done after {:.1?}\n{}",
