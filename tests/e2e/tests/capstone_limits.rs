@@ -1,11 +1,13 @@
 //! `--memory`, `--pids-limit` and `pause` do what they promise in the kernel, not only in the
 //! files the engine writes: a hog is OOM-killed at the memory limit and the kill is counted,
-//! a fork past the pids limit fails, and a paused container's cgroup is frozen.
+//! a fork past the pids limit fails, and a paused container's cgroup is frozen. `--cpus`
+//! lands in the layout's quota files (its effect is timing, which a test should not judge).
 //!
 //! Each check reads the cgroup files of whichever layout the machine runs (cgroups(7)): on v1
-//! `memory.limit_in_bytes`, `memory.max_usage_in_bytes`, `memory.oom_control` and
-//! `freezer.state`; on v2 `memory.max`, `memory.peak`, `memory.events` and `cgroup.events`.
-//! These tests run here (hybrid v1) and again in a cgroup-v2 VM (`capstone_v2_in_vm`).
+//! `memory.limit_in_bytes`, `memory.max_usage_in_bytes`, `memory.oom_control`,
+//! `cpu.cfs_quota_us` and `freezer.state`; on v2 `memory.max`, `memory.peak`,
+//! `memory.events`, `cpu.max` and `cgroup.events`. These tests run here (hybrid v1) and
+//! again in a cgroup-v2 VM (`capstone_v2_in_vm`).
 
 mod capstone_support;
 
@@ -132,6 +134,21 @@ fn a_fork_past_the_pids_limit_fails_and_is_counted() {
         "no refused fork counted in {}",
         hits.display()
     );
+}
+
+#[test]
+fn a_cpu_limit_becomes_a_quota_per_period_in_the_cpu_controller() {
+    let engine = Engine::with_busybox();
+    let id = engine.detached(&["--cpus", "0.5", "busybox", "sleep", "1000"]);
+    // v1: two files, cpu.cfs_quota_us and cpu.cfs_period_us; v2: "QUOTA PERIOD" in cpu.max.
+    let file = cgroup_file(&id, &["cpu.cfs_quota_us", "cpu.max"]);
+    let quota_and_period = if file.ends_with("cpu.max") {
+        read(&file).trim().to_string()
+    } else {
+        let period = read(&cgroup_file(&id, &["cpu.cfs_period_us"]));
+        format!("{} {}", read(&file).trim(), period.trim())
+    };
+    assert_eq!(quota_and_period, "50000 100000", "in {}", file.display());
 }
 
 #[test]
