@@ -1,11 +1,12 @@
 //! Boot a real Linux kernel under QEMU, run a command inside, get its output and exit status.
 //!
-//! Lesson 02 uses it to run its tests on a cgroup-v2-only system when the host runs v1 or
-//! hybrid cgroups; the containers-vs-VMs benchmark uses it to time a VM from launch to
-//! power-off. The guest is Debian's kernel (`linux-image-amd64`) with a busybox initramfs
-//! built here and cached under the workspace's `target/kit/vm/`; the host's `/` is shared
-//! read-only over 9p, with a RAM-backed overlay on top, so the guest can run the host's
-//! (glibc) test binaries unchanged and write anywhere without touching the host.
+//! Lesson 02 and the capstone's end-to-end tests (`capstone_v2_in_vm`) use it to run their
+//! tests on a cgroup-v2-only system when the host runs v1 or hybrid cgroups; the
+//! containers-vs-VMs benchmark uses it to time a VM from launch to power-off. The guest is
+//! Debian's kernel (`linux-image-amd64`) with a busybox initramfs built here and cached under
+//! the workspace's `target/kit/vm/`; the host's `/` is shared read-only over 9p, with a
+//! RAM-backed overlay on top, so the guest can run the host's (glibc) test binaries unchanged
+//! and write anywhere without touching the host.
 //!
 //! ```no_run
 //! use harness::vm::{Accel, Vm};
