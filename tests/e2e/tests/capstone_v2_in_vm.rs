@@ -20,11 +20,11 @@ use std::time::{Duration, SystemTime};
 /// The test programs run in the VM, with the tests each leaves out there (and why).
 ///
 /// Under software emulation every process start costs ~20 times what it does on the host,
-/// so these five take about three minutes of two CPUs; they are the ones that touch cgroups,
+/// so these five take 3 to 4 minutes on a busy two-core machine; they touch cgroups,
 /// namespaces, mounts and networks. The image, registry, build, terminal and `system`
 /// suites passed on v2 too when tried, but are left out to keep CI's time reasonable.
 const SUITES: &[(&str, &[&str])] = &[
-    // Memory limit and OOM kill, pids limit, pause, in the kernel's files.
+    // Memory limit and OOM kill, pids limit, CPU quota, pause, in the kernel's files.
     ("capstone_limits", &[]),
     // Exit codes, the container's view of the world, limits written to the cgroup.
     (
