@@ -27,12 +27,7 @@ const SUITES: &[(&str, &[&str])] = &[
     // Memory limit and OOM kill, pids limit, CPU quota, pause, in the kernel's files.
     ("capstone_limits", &[]),
     // Exit codes, the container's view of the world, limits written to the cgroup.
-    (
-        "capstone_run",
-        // Looks for /sys/fs/cgroup/memory only, so it panics on v2 (issue 14, item 3: the
-        // fix belongs to capstone_run.rs); capstone_limits covers the same files on v2.
-        &["limits_are_written_to_the_container_cgroup_and_removed_with_it"],
-    ),
+    ("capstone_run", &[]),
     // Detached containers, stop, kill, logs, exec, pause, restart, ps.
     ("capstone_lifecycle", &[]),
     // Bridges, user networks, published ports, connect and disconnect.
