@@ -116,6 +116,9 @@ pub enum Command {
         /// Filter, e.g. `name=web` or `status=exited`.
         #[arg(short, long)]
         filter: Vec<String>,
+        /// Go template per line (`{{.Names}}`), `table TEMPLATE` for a table, or `json`.
+        #[arg(long)]
+        format: Option<String>,
     },
     /// Print a container's logs.
     Logs {
@@ -138,6 +141,9 @@ pub enum Command {
         /// Only `container`, `image` or `volume`.
         #[arg(long = "type")]
         kind: Option<String>,
+        /// Go template run over each object's JSON (`{{.State.Status}}`), or `json`.
+        #[arg(short, long)]
+        format: Option<String>,
         /// Containers or images.
         #[arg(required = true)]
         names: Vec<String>,
@@ -147,6 +153,9 @@ pub enum Command {
         /// Only print image ids.
         #[arg(short, long)]
         quiet: bool,
+        /// Go template per line (`{{.Names}}`), `table TEMPLATE` for a table, or `json`.
+        #[arg(long)]
+        format: Option<String>,
     },
     /// Give an image another name.
     Tag {
@@ -233,7 +242,11 @@ pub enum Command {
         server: Option<String>,
     },
     /// System-wide information: storage, cgroup layout, counts.
-    Info,
+    Info {
+        /// Go template over the information (`{{.Containers}}`), or `json`.
+        #[arg(short, long)]
+        format: Option<String>,
+    },
     /// Manage volumes.
     Volume {
         /// What to do.
@@ -247,7 +260,11 @@ pub enum Command {
         command: SystemCommand,
     },
     /// Version information.
-    Version,
+    Version {
+        /// Go template over the versions (`{{.Client.Version}}`), or `json`.
+        #[arg(short, long)]
+        format: Option<String>,
+    },
     /// Check this machine for what containers need (lesson 00's doctor).
     Doctor,
     /// Manage networks (bridges with their own subnet).
@@ -305,6 +322,9 @@ pub enum NetworkCommand {
         /// Only print ids.
         #[arg(short, long)]
         quiet: bool,
+        /// Go template per line (`{{.Name}}`), `table TEMPLATE` for a table, or `json`.
+        #[arg(long)]
+        format: Option<String>,
     },
     /// Remove networks no container is attached to.
     #[command(alias = "remove")]

@@ -9,9 +9,11 @@ use crate::{Engine, Error, Result, store};
 use std::io::Write;
 use std::path::Path;
 
-pub(super) fn images(paths: &store::Paths, quiet: bool) -> Result<i32> {
+pub(super) fn images(paths: &store::Paths, quiet: bool, format: Option<&str>) -> Result<i32> {
+    let format = super::format::Format::parse("images", format, true)?;
     let store = paths.store()?;
     let mut rows = Vec::new();
+    let mut fields = Vec::new();
     for (reference, digest) in store.tags()? {
         let image = store.image_by_digest(&digest)?;
         let (repo, tag) = images_ref::repository_and_tag(&reference);
@@ -22,6 +24,15 @@ pub(super) fn images(paths: &store::Paths, quiet: bool) -> Result<i32> {
             .and_then(|c| clock::since(&normalise_time(c)))
             .map_or_else(|| "N/A".to_string(), |d| format!("{} ago", clock::human(d)));
         let size: u64 = image.layers.iter().map(|l| l.size).sum();
+        let created_at = config.get("created").and_then(|c| c.as_str()).unwrap_or("");
+        // The fields of Docker's `ImageContext`.
+        fields.push(serde_json::json!({
+            "ID": images_ref::short_id(&image), "Repository": repo, "Tag": tag,
+            "Digest": "<none>", "CreatedSince": created,
+            "CreatedAt": super::show::docker_time(&normalise_time(created_at)),
+            "Size": table::human_size(size), "VirtualSize": table::human_size(size),
+            "SharedSize": "N/A", "UniqueSize": "N/A", "Containers": "N/A",
+        }));
         rows.push(vec![
             repo,
             tag,
@@ -29,6 +40,22 @@ pub(super) fn images(paths: &store::Paths, quiet: bool) -> Result<i32> {
             created,
             table::human_size(size),
         ]);
+    }
+    if let Some(format) = format.filter(|_| !quiet) {
+        let headers = [
+            ("ID", "IMAGE ID"),
+            ("Repository", "REPOSITORY"),
+            ("Tag", "TAG"),
+            ("Digest", "DIGEST"),
+            ("CreatedSince", "CREATED"),
+            ("CreatedAt", "CREATED AT"),
+            ("Size", "SIZE"),
+            ("VirtualSize", "VIRTUAL SIZE"),
+            ("SharedSize", "SHARED SIZE"),
+            ("UniqueSize", "UNIQUE SIZE"),
+        ];
+        print!("{}", format.render(&fields, &headers)?);
+        return Ok(0);
     }
     if quiet {
         for row in rows {

@@ -5,6 +5,7 @@
 pub mod args;
 pub mod build;
 mod containers;
+mod format;
 mod image;
 mod inspect_order;
 mod login;
@@ -79,15 +80,24 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             containers,
         } => containers::rm(engine, &containers, force, volumes),
         Command::Exec(args) => containers::exec(engine, args),
-        Command::Ps { all, quiet, filter } => show::ps(paths, all, quiet, &filter),
+        Command::Ps {
+            all,
+            quiet,
+            filter,
+            format,
+        } => show::ps(paths, all, quiet, &filter, format.as_deref()),
         Command::Logs {
             follow,
             tail,
             timestamps,
             container,
         } => show::logs(paths, &container, follow, &tail, timestamps),
-        Command::Inspect { kind, names } => show::inspect(paths, kind.as_deref(), &names),
-        Command::Images { quiet } => image::images(paths, quiet),
+        Command::Inspect {
+            kind,
+            format,
+            names,
+        } => show::inspect(paths, kind.as_deref(), &names, format.as_deref()),
+        Command::Images { quiet, format } => image::images(paths, quiet, format.as_deref()),
         Command::Tag { source, target } => image::tag(engine, &source, &target),
         Command::Rmi { force, images } => image::rmi(engine, &images, force),
         Command::Import {
@@ -121,7 +131,7 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             login::login(paths, server.as_deref(), username, password)
         }
         Command::Logout { server } => login::logout(paths, server.as_deref()),
-        Command::Info => system::info(paths),
+        Command::Info { format } => system::info(paths, format.as_deref()),
         Command::System {
             command: SystemCommand::Df,
         } => system::df(paths),
@@ -129,7 +139,7 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             command: SystemCommand::Prune { force, volumes },
         } => system::prune(paths, force, volumes),
         Command::Volume { command } => volume::main(engine, command),
-        Command::Version => system::version(),
+        Command::Version { format } => system::version(format.as_deref()),
         Command::Doctor => system::doctor(),
         Command::Network { command } => network::main(engine, command),
         Command::Port { container } => network::port(paths, &container),

@@ -21,7 +21,7 @@ pub(super) fn main(engine: &Engine, command: NetworkCommand) -> Result<i32> {
             println!("{}", made.id);
             Ok(0)
         }
-        NetworkCommand::Ls { quiet } => ls(paths, quiet),
+        NetworkCommand::Ls { quiet, format } => ls(paths, quiet, format.as_deref()),
         NetworkCommand::Rm { networks } => {
             for n in networks {
                 println!("{}", engine.remove_network(&n)?);
@@ -47,7 +47,8 @@ pub(super) fn main(engine: &Engine, command: NetworkCommand) -> Result<i32> {
 
 /// `network ls`: Docker's columns. `none` and `host` are listed too, as Docker does: they
 /// are choices for `--network`, with no bridge behind them.
-fn ls(paths: &store::Paths, quiet: bool) -> Result<i32> {
+fn ls(paths: &store::Paths, quiet: bool, format: Option<&str>) -> Result<i32> {
+    let format = super::format::Format::parse("network ls", format, true)?;
     let nets = network_records::list(paths)?;
     if quiet {
         for n in &nets {
@@ -71,6 +72,35 @@ fn ls(paths: &store::Paths, quiet: bool) -> Result<i32> {
         ]);
     }
     rows.sort_by(|a, b| a[1].cmp(&b[1]));
+    if let Some(format) = format {
+        // The fields of Docker's `networkContext`.
+        let fields: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                let created = nets
+                    .iter()
+                    .find(|n| n.name == r[1])
+                    .map(|n| n.created.as_str());
+                json!({
+                    "ID": r[0], "Name": r[1], "Driver": r[2], "Scope": r[3], "IPv6": "false",
+                    "Internal": "false", "Labels": "",
+                    "CreatedAt": created.map(super::show::docker_time).unwrap_or_default(),
+                })
+            })
+            .collect();
+        let headers = [
+            ("ID", "NETWORK ID"),
+            ("Name", "NAME"),
+            ("Driver", "DRIVER"),
+            ("Scope", "SCOPE"),
+            ("IPv6", "IPV6"),
+            ("Internal", "INTERNAL"),
+            ("Labels", "LABELS"),
+            ("CreatedAt", "CREATED AT"),
+        ];
+        print!("{}", format.render(&fields, &headers)?);
+        return Ok(0);
+    }
     print!(
         "{}",
         table::render(&["NETWORK ID", "NAME", "DRIVER", "SCOPE"], &rows)

@@ -1,5 +1,6 @@
 //! Read-only verbs: `ps`, `logs`, `inspect`.
 
+use super::format::Format;
 use super::table;
 use crate::mechanisms::logs::{self, Entry};
 use crate::model::clock;
@@ -9,7 +10,14 @@ use crate::{Error, Result, store};
 use serde_json::{Value, json};
 use std::io::{BufReader, Write};
 
-pub(super) fn ps(paths: &store::Paths, all: bool, quiet: bool, filters: &[String]) -> Result<i32> {
+pub(super) fn ps(
+    paths: &store::Paths,
+    all: bool,
+    quiet: bool,
+    filters: &[String],
+    format: Option<&str>,
+) -> Result<i32> {
+    let format = Format::parse("ps", format, true)?;
     let mut shown: Vec<Container> = crate::engine::reconcile::list_observed(paths)?
         .into_iter()
         .filter(|c| all || c.is_active())
@@ -47,6 +55,11 @@ pub(super) fn ps(paths: &store::Paths, all: bool, quiet: bool, filters: &[String
         }
         return Ok(0);
     }
+    if let Some(format) = format {
+        let rows: Vec<Value> = shown.iter().map(ps_fields).collect();
+        print!("{}", format.render(&rows, PS_HEADERS)?);
+        return Ok(0);
+    }
     let rows: Vec<Vec<String>> = shown.iter().map(ps_row).collect();
     let headers = [
         "CONTAINER ID",
@@ -59,6 +72,67 @@ pub(super) fn ps(paths: &store::Paths, all: bool, quiet: bool, filters: &[String
     ];
     print!("{}", table::render(&headers, &rows));
     Ok(0)
+}
+
+/// The column titles of Docker's `ps` table for each template field.
+const PS_HEADERS: &[(&str, &str)] = &[
+    ("ID", "CONTAINER ID"),
+    ("Image", "IMAGE"),
+    ("Command", "COMMAND"),
+    ("CreatedAt", "CREATED AT"),
+    ("RunningFor", "CREATED"),
+    ("Ports", "PORTS"),
+    ("State", "STATE"),
+    ("Status", "STATUS"),
+    ("Size", "SIZE"),
+    ("Names", "NAMES"),
+    ("Labels", "LABELS"),
+    ("Mounts", "MOUNTS"),
+    ("Networks", "NETWORKS"),
+];
+
+/// A container as `ps --format` sees it: the fields of Docker's `ContainerContext`, as the
+/// strings its table shows.
+fn ps_fields(c: &Container) -> Value {
+    let row = ps_row(c);
+    let mounts: Vec<String> = c
+        .mounts
+        .iter()
+        .map(|m| {
+            if m.name.is_empty() {
+                m.source.display().to_string()
+            } else {
+                m.name.clone()
+            }
+        })
+        .collect();
+    let networks: Vec<&str> = c
+        .network_settings
+        .networks
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let networks = if networks.is_empty() {
+        c.host_config.network_mode.clone()
+    } else {
+        networks.join(",")
+    };
+    let size = overlay::tree::disk_usage(&c.rootfs.upper_dir).unwrap_or(0);
+    json!({
+        "ID": row[0], "Image": row[1], "Command": row[2], "CreatedAt": docker_time(&c.created),
+        "RunningFor": row[3], "Status": row[4], "Ports": row[5], "Names": row[6],
+        "State": c.state.status, "Size": table::human_size(size), "Labels": "",
+        "Mounts": mounts.join(","), "Networks": networks,
+    })
+}
+
+/// Go's default `time.Time` text, as Docker's `CreatedAt` shows it:
+/// `2026-12-05 19:30:00 +0000 UTC` (our records are UTC RFC 3339).
+pub(super) fn docker_time(rfc3339: &str) -> String {
+    match rfc3339.get(..19) {
+        Some(seconds) => format!("{} +0000 UTC", seconds.replacen('T', " ", 1)),
+        None => rfc3339.to_string(),
+    }
 }
 
 fn ps_row(c: &Container) -> Vec<String> {
@@ -170,7 +244,13 @@ fn follow_log(
     }
 }
 
-pub(super) fn inspect(paths: &store::Paths, kind: Option<&str>, names: &[String]) -> Result<i32> {
+pub(super) fn inspect(
+    paths: &store::Paths,
+    kind: Option<&str>,
+    names: &[String],
+    format: Option<&str>,
+) -> Result<i32> {
+    let format = Format::parse("inspect", format, false)?;
     let mut out = Vec::new();
     for name in names {
         let container = match kind {
@@ -201,6 +281,10 @@ pub(super) fn inspect(paths: &store::Paths, kind: Option<&str>, names: &[String]
             }
             None => return Err(Error::NoSuchContainer(name.clone())),
         }
+    }
+    if let Some(format) = format {
+        print!("{}", format.render(&out, &[])?);
+        return Ok(0);
     }
     let ordered: Vec<_> = out
         .iter()
