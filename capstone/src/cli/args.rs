@@ -131,6 +131,13 @@ pub enum Command {
         /// Prefix each line with its timestamp.
         #[arg(short, long)]
         timestamps: bool,
+        /// Only entries since this time: RFC 3339 (`2026-12-05T19:30:00Z`), Unix seconds, or
+        /// a duration ago (`10m`, `1h30m`).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only entries before this time (same forms as --since).
+        #[arg(long)]
+        until: Option<String>,
         /// The container.
         container: String,
     },
@@ -273,16 +280,92 @@ pub enum Command {
         #[command(subcommand)]
         command: NetworkCommand,
     },
-    /// List a container's published ports.
+    /// List a container's published ports (or the host address of one of them).
     Port {
         /// The container.
         container: String,
+        /// Only this port: `80` or `80/tcp`; prints only its host address.
+        port: Option<String>,
+    },
+    /// Give a container a new name.
+    Rename {
+        /// The container.
+        container: String,
+        /// Its new name.
+        name: String,
+    },
+    /// Show how an image was made: one row per step of its history.
+    History {
+        /// Do not cut long commands.
+        #[arg(long)]
+        no_trunc: bool,
+        /// Only print image ids.
+        #[arg(short, long)]
+        quiet: bool,
+        /// The image.
+        image: String,
+    },
+    /// Write a container's filesystem as a tar archive (volumes not included).
+    Export {
+        /// Write to this file instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// The container.
+        container: String,
+    },
+    /// Manage containers (`container prune`).
+    Container {
+        /// What to do.
+        #[command(subcommand)]
+        command: ContainerCommand,
+    },
+    /// Manage images (`image prune`).
+    Image {
+        /// What to do.
+        #[command(subcommand)]
+        command: ImageCommand,
     },
     /// Runs a detached container's monitor (started by the engine itself).
     #[command(name = "__monitor", hide = true)]
     Monitor {
         /// The container id.
         id: String,
+    },
+}
+
+/// `container` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ContainerCommand {
+    /// Remove every stopped container.
+    Prune {
+        /// Do not ask (required: there is no prompt).
+        #[arg(short, long)]
+        force: bool,
+    },
+}
+
+/// `image` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Remove dangling image data (with -a: every image no container uses).
+    Prune {
+        /// Also remove tagged images that no container uses.
+        #[arg(short, long)]
+        all: bool,
+        /// Do not ask (required: there is no prompt).
+        #[arg(short, long)]
+        force: bool,
+    },
+    /// Show how an image was made.
+    History {
+        /// Do not cut long commands.
+        #[arg(long)]
+        no_trunc: bool,
+        /// Only print image ids.
+        #[arg(short, long)]
+        quiet: bool,
+        /// The image.
+        image: String,
     },
 }
 

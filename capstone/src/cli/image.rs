@@ -207,3 +207,66 @@ pub(super) fn commit(engine: &Engine, name: &str, reference: Option<&str>) -> Re
     println!("{}", image.config_digest);
     Ok(0)
 }
+
+/// `history IMAGE`: Docker's columns, newest step first.
+pub(super) fn history(engine: &Engine, name: &str, no_trunc: bool, quiet: bool) -> Result<i32> {
+    let steps = engine.history(name)?;
+    let id = |step: &crate::engine::images::HistoryStep| match &step.image {
+        Some(digest) if no_trunc => digest.clone(),
+        Some(digest) => crate::model::ids::short(digest.trim_start_matches("sha256:")).to_string(),
+        None => "<missing>".to_string(),
+    };
+    if quiet {
+        steps.iter().for_each(|s| println!("{}", id(s)));
+        return Ok(0);
+    }
+    let rows: Vec<Vec<String>> = steps
+        .iter()
+        .map(|s| {
+            let created = s
+                .created
+                .as_deref()
+                .and_then(|c| clock::since(&normalise_time(c)))
+                .map_or_else(|| "N/A".to_string(), |d| format!("{} ago", clock::human(d)));
+            let by = s.created_by.replace('\t', " ");
+            let by = if no_trunc {
+                by
+            } else {
+                table::ellipsis(&by, 45)
+            };
+            vec![
+                id(s),
+                created,
+                by,
+                table::human_size(s.size),
+                s.comment.clone(),
+            ]
+        })
+        .collect();
+    let headers = ["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"];
+    print!("{}", table::render(&headers, &rows));
+    Ok(0)
+}
+
+/// `export CONTAINER [-o FILE]`: the archive goes to a temporary file beside `FILE` that is
+/// renamed into place when complete (no half archive under the real name), or to stdout.
+pub(super) fn export(engine: &Engine, name: &str, output: Option<&Path>) -> Result<i32> {
+    match output {
+        Some(path) => {
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .map_err(Error::io("create temporary file in", dir))?;
+            engine.export(name, tmp.as_file_mut())?;
+            tmp.persist(path)
+                .map_err(|e| Error::io("write", path)(e.error))?;
+        }
+        None => {
+            let mut out = std::io::stdout();
+            engine.export(name, &mut out)?;
+        }
+    }
+    Ok(0)
+}

@@ -17,7 +17,7 @@ mod table;
 mod volume;
 pub mod volume_args;
 
-use crate::cli::args::{Cli, Command, SystemCommand};
+use crate::cli::args::{Cli, Command, ContainerCommand, ImageCommand, SystemCommand};
 use crate::engine::lifecycle;
 use crate::{Engine, Result, store};
 
@@ -90,8 +90,18 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             follow,
             tail,
             timestamps,
+            since,
+            until,
             container,
-        } => show::logs(paths, &container, follow, &tail, timestamps),
+        } => show::logs(
+            paths,
+            &container,
+            follow,
+            &tail,
+            timestamps,
+            since.as_deref(),
+            until.as_deref(),
+        ),
         Command::Inspect {
             kind,
             format,
@@ -142,7 +152,30 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
         Command::Version { format } => system::version(format.as_deref()),
         Command::Doctor => system::doctor(),
         Command::Network { command } => network::main(engine, command),
-        Command::Port { container } => network::port(paths, &container),
+        Command::Port { container, port } => network::port(paths, &container, port.as_deref()),
+        Command::Rename { container, name } => engine.rename(&container, &name).map(|()| 0),
+        Command::History {
+            no_trunc,
+            quiet,
+            image,
+        }
+        | Command::Image {
+            command:
+                ImageCommand::History {
+                    no_trunc,
+                    quiet,
+                    image,
+                },
+        } => image::history(engine, &image, no_trunc, quiet),
+        Command::Export { output, container } => {
+            image::export(engine, &container, output.as_deref())
+        }
+        Command::Container {
+            command: ContainerCommand::Prune { force },
+        } => system::prune_containers(engine, force),
+        Command::Image {
+            command: ImageCommand::Prune { all, force },
+        } => system::prune_images(engine, all, force),
         Command::Monitor { id } => lifecycle::monitor_main(paths, &id),
     }
 }

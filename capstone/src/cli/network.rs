@@ -145,11 +145,46 @@ fn inspect(paths: &store::Paths, n: &network_records::NetworkInfo) -> Value {
     })
 }
 
-/// `port CONTAINER`: `80/tcp -> 0.0.0.0:8080`, one line per published port.
-pub(super) fn port(paths: &store::Paths, container: &str) -> Result<i32> {
+/// `port CONTAINER`: `80/tcp -> 0.0.0.0:8080`, one line per published port; `port CONTAINER
+/// 80[/tcp]`: only that port's host address (`0.0.0.0:8080`), or Docker's error when it is
+/// not published.
+pub(super) fn port(paths: &store::Paths, container: &str, only: Option<&str>) -> Result<i32> {
     let c = crate::engine::reconcile::find_observed(paths, container)?;
-    for b in &c.network_settings.ports {
-        println!("{} -> {}:{}", b.key(), b.host_ip, b.host_port);
+    let address = |b: &crate::model::ports::PortBinding| {
+        if b.host_ip.contains(':') {
+            format!("[{}]:{}", b.host_ip, b.host_port)
+        } else {
+            format!("{}:{}", b.host_ip, b.host_port)
+        }
+    };
+    let bindings = if c.is_active() {
+        c.network_settings.ports.as_slice()
+    } else {
+        &[] // a stopped container publishes nothing, as Docker shows it
+    };
+    let Some(only) = only else {
+        for b in bindings {
+            println!("{} -> {}", b.key(), address(b));
+        }
+        return Ok(0);
+    };
+    let key = if only.contains('/') {
+        only.to_string()
+    } else {
+        format!("{only}/tcp")
+    };
+    let matching: Vec<_> = bindings.iter().filter(|b| b.key() == key).collect();
+    if matching.is_empty() {
+        return Err(crate::Error::invalid(
+            "port",
+            key.as_str(),
+            format!(
+                "no public port '{key}' published for {container}: publish it with -p when the container is created"
+            ),
+        ));
+    }
+    for b in matching {
+        println!("{}", address(b));
     }
     Ok(0)
 }

@@ -220,3 +220,42 @@ pub(super) fn prune(paths: &store::Paths, force: bool, volumes: bool) -> Result<
     println!("Total reclaimed space: {}", table::human_size(reclaimed));
     Ok(0)
 }
+
+/// `container prune -f`: Docker's report of what went.
+pub(super) fn prune_containers(engine: &crate::Engine, force: bool) -> Result<i32> {
+    confirm(force, "container prune", "removes all stopped containers")?;
+    let pruned = engine.prune_containers()?;
+    print_pruned("Deleted Containers:", &pruned);
+    Ok(0)
+}
+
+/// `image prune -f [-a]`: Docker's report of what went.
+pub(super) fn prune_images(engine: &crate::Engine, all: bool, force: bool) -> Result<i32> {
+    confirm(force, "image prune", "removes image data no tag names")?;
+    let pruned = engine.prune_images(all)?;
+    print_pruned("Deleted Images:", &pruned);
+    Ok(0)
+}
+
+fn confirm(force: bool, verb: &'static str, what: &str) -> Result<()> {
+    if force {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        verb,
+        "",
+        format!("this {what}: pass -f to confirm (there is no prompt)"),
+    ))
+}
+
+fn print_pruned(title: &str, pruned: &crate::engine::prune::Pruned) {
+    if !pruned.removed.is_empty() {
+        println!("{title}");
+        pruned.removed.iter().for_each(|line| println!("{line}"));
+        println!();
+    }
+    println!(
+        "Total reclaimed space: {}",
+        table::human_size(pruned.reclaimed)
+    );
+}

@@ -1,10 +1,15 @@
 //! Docker's everyday verbs beyond run/stop: `--format` Go templates on the listing verbs and
-//! `inspect -f`, checked against the records and the kernel (the pid a template prints is
-//! the container's process in /proc), and against Docker's table layout.
+//! `inspect -f`, `rename`, `port`, `history`, `export`, the prunes, `logs --since/--until` and
+//! the `rm -f $(ps -aq)` idiom — checked against the records, the files on disk and the kernel
+//! (the pid a template prints is the container's process in /proc; what `export` writes is
+//! what the container wrote; a pruned container's directory is gone), and against Docker's
+//! table layout.
 
 mod capstone_support;
 
-use capstone_support::Engine;
+use capstone_support::{Engine, cgroup_dirs, host_mounts};
+use std::path::Path;
+use std::process::Command;
 
 #[test]
 fn format_templates_print_docker_fields_for_ps_inspect_and_info() {
@@ -119,4 +124,293 @@ fn a_bad_template_names_the_template_and_the_position() {
         "an unknown field is an error, as in Docker: {run:?}"
     );
     assert!(run.stderr.contains("Nmes"), "{run:?}");
+}
+
+#[test]
+fn rename_gives_a_running_container_a_new_name_and_refuses_a_taken_one() {
+    let engine = Engine::with_busybox();
+    let id = engine.detached(&["--name", "first", "busybox", "sleep", "1000"]);
+    engine.detached(&["--name", "other", "busybox", "sleep", "1000"]);
+    engine.ok(&["rename", "first", "second"]);
+    assert_eq!(engine.inspect("second")["Id"], id.as_str());
+    assert_eq!(engine.inspect("second")["Name"], "/second");
+    assert_eq!(
+        engine
+            .run(&["inspect", "--type", "container", "first"])
+            .code,
+        1
+    );
+    let taken = engine.run(&["rename", "second", "other"]);
+    assert_eq!(taken.code, 1);
+    assert!(taken.stderr.contains("already in use"), "{taken:?}");
+    // Still the same process, still running.
+    let pid = engine.inspect("second")["State"]["Pid"].as_i64().unwrap();
+    assert!(Path::new(&format!("/proc/{pid}")).exists());
+}
+
+#[test]
+fn port_prints_one_binding_as_docker_does() {
+    let engine = Engine::with_busybox();
+    engine.detached(&["--name", "pub", "-p", "8080:80", "busybox", "sleep", "1000"]);
+    let bindings = &engine.inspect("pub")["NetworkSettings"]["Ports"]["80/tcp"][0];
+    assert_eq!(bindings["HostPort"], "8080");
+    assert_eq!(engine.ok(&["port", "pub"]), "80/tcp -> 0.0.0.0:8080\n");
+    assert_eq!(engine.ok(&["port", "pub", "80/tcp"]), "0.0.0.0:8080\n");
+    assert_eq!(engine.ok(&["port", "pub", "80"]), "0.0.0.0:8080\n");
+    let none = engine.run(&["port", "pub", "81"]);
+    assert_eq!(none.code, 1);
+    assert!(
+        none.stderr
+            .contains("no public port '81/tcp' published for pub"),
+        "{none:?}"
+    );
+}
+
+#[test]
+fn history_lists_each_step_with_the_size_of_its_layer() {
+    let engine = Engine::with_busybox();
+    engine.ok(&[
+        "run",
+        "--name",
+        "maker",
+        "busybox",
+        "sh",
+        "-c",
+        "echo made > /made",
+    ]);
+    let image = engine
+        .ok(&["commit", "maker", "made:v1"])
+        .trim()
+        .to_string();
+    let history = engine.ok(&["history", "made:v1"]);
+    let lines: Vec<&str> = history.lines().collect();
+    let header: Vec<&str> = lines[0]
+        .split("   ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        header,
+        ["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"],
+        "{history}"
+    );
+    assert!(
+        lines[1].starts_with(&image.trim_start_matches("sha256:")[..12]),
+        "{history}"
+    );
+    assert!(
+        lines.iter().skip(2).all(|l| l.starts_with("<missing>")),
+        "{history}"
+    );
+    let quiet = engine.ok(&["history", "-q", "made:v1"]);
+    assert_eq!(quiet.lines().count(), lines.len() - 1);
+    // The newest step's size is the committed layer's blob, as stored.
+    let manifest = engine.inspect("made:v1")["Manifest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(engine.blob_path(&manifest)).unwrap()).unwrap();
+    let top = manifest["layers"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    let blob = std::fs::metadata(engine.blob_path(top["digest"].as_str().unwrap())).unwrap();
+    let size = lines[1]
+        .split("   ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .nth(3)
+        .unwrap()
+        .to_string();
+    assert_eq!(size, human_size(blob.len()), "{history}");
+}
+
+#[test]
+fn export_writes_the_containers_files_without_its_mounts_and_leaves_nothing_mounted() {
+    let engine = Engine::with_busybox();
+    let script = "echo hi > /hello && rm /bin/ls && mkdir /d && ln -s / /d/root";
+    engine.ok(&["run", "--name", "done", "busybox", "sh", "-c", script]);
+    let out = tempfile::tempdir().unwrap();
+    let tar = out.path().join("done.tar");
+    engine.ok(&["export", "-o", tar.to_str().unwrap(), "done"]);
+    let tree = out.path().join("tree");
+    std::fs::create_dir(&tree).unwrap();
+    let untar = Command::new("tar")
+        .arg("-xf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(&tree)
+        .status()
+        .unwrap();
+    assert!(untar.success());
+    assert_eq!(std::fs::read_to_string(tree.join("hello")).unwrap(), "hi\n");
+    assert!(
+        tree.join("bin/busybox").is_file(),
+        "the image's files are there"
+    );
+    assert!(
+        !tree.join("bin/ls").exists(),
+        "a file the container deleted is not"
+    );
+    assert!(
+        std::fs::symlink_metadata(tree.join("d/root"))
+            .unwrap()
+            .is_symlink()
+    );
+
+    // A running container: what it wrote a moment ago, and none of its /proc.
+    engine.detached(&["--name", "live", "busybox", "sleep", "1000"]);
+    engine.ok(&["exec", "live", "sh", "-c", "echo now > /now"]);
+    let listing = engine.command(&["export", "live"]).output().unwrap();
+    assert!(listing.status.success());
+    let names = tar_names(&listing.stdout);
+    assert!(names.iter().any(|n| n == "now"), "{names:?}");
+    assert!(!names.iter().any(|n| n.starts_with("proc/1")), "{names:?}");
+    assert!(
+        !host_mounts().contains("/view-"),
+        "the view was mounted in its own namespace"
+    );
+}
+
+/// The member names of an archive, as GNU tar lists them.
+fn tar_names(archive: &[u8]) -> Vec<String> {
+    use std::io::Write;
+    let mut tar = Command::new("tar")
+        .arg("-tf")
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tar.stdin.take().unwrap().write_all(archive).unwrap();
+    let out = tar.wait_with_output().unwrap();
+    assert!(out.status.success(), "tar -t of the export failed");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// Docker's `HumanSize` for the sizes this test meets (kB and MB, three significant digits).
+fn human_size(bytes: u64) -> String {
+    let (value, unit) = if bytes >= 1_000_000 {
+        (bytes as f64 / 1e6, "MB")
+    } else if bytes >= 1000 {
+        (bytes as f64 / 1e3, "kB")
+    } else {
+        return format!("{bytes}B");
+    };
+    let digits = if value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{value:.digits$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    format!("{text}{unit}")
+}
+
+#[test]
+fn container_prune_removes_stopped_containers_and_their_directories_only() {
+    let engine = Engine::with_busybox();
+    let done = engine
+        .ok(&["run", "-d", "busybox", "true"])
+        .trim()
+        .to_string();
+    engine.ok(&["wait", &done]);
+    let made = engine.ok(&["create", "busybox"]).trim().to_string();
+    let live = engine.detached(&["busybox", "sleep", "1000"]);
+    assert_eq!(
+        engine.run(&["container", "prune"]).code,
+        1,
+        "no prompt: -f is required"
+    );
+    let out = engine.ok(&["container", "prune", "-f"]);
+    assert!(out.starts_with("Deleted Containers:\n"), "{out}");
+    assert!(
+        out.contains(&done) && out.contains(&made) && !out.contains(&live),
+        "{out}"
+    );
+    assert!(out.contains("Total reclaimed space: "), "{out}");
+    let containers = engine.root.path().join("containers");
+    assert!(!containers.join(&done).exists() && !containers.join(&made).exists());
+    assert!(containers.join(&live).exists());
+    assert_eq!(engine.ok(&["ps", "-aq"]).trim(), &live[..12]);
+}
+
+#[test]
+fn image_prune_all_removes_unused_images_and_keeps_those_in_use() {
+    let engine = Engine::with_busybox();
+    engine.import_busybox_changed("spare", |root| {
+        std::fs::write(root.join("spare"), "x").unwrap();
+    });
+    let spare_config = engine.inspect("spare")["Id"].as_str().unwrap().to_string();
+    engine.detached(&["busybox", "sleep", "1000"]);
+    assert!(engine.blob_path(&spare_config).exists());
+    let out = engine.ok(&["image", "prune", "-a", "-f"]);
+    assert!(out.contains("untagged: spare:latest"), "{out}");
+    assert!(!out.contains("busybox"), "{out}");
+    assert!(
+        !engine.blob_path(&spare_config).exists(),
+        "its config blob is gone: {out}"
+    );
+    assert_eq!(
+        engine.ok(&["images", "--format", "{{.Repository}}"]),
+        "busybox\n"
+    );
+}
+
+#[test]
+fn logs_since_and_until_select_entries_by_time() {
+    let engine = Engine::with_busybox();
+    let id = engine.detached(&["busybox", "sh", "-c", "echo one; sleep 1; echo two"]);
+    engine.ok(&["wait", &id]);
+    let stamped = engine.ok(&["logs", "-t", &id]);
+    let times: Vec<&str> = stamped
+        .lines()
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(times.len(), 2, "{stamped}");
+    assert_eq!(engine.ok(&["logs", "--since", times[1], &id]), "two\n");
+    assert_eq!(engine.ok(&["logs", "--until", times[0], &id]), "one\n");
+    assert_eq!(engine.ok(&["logs", "--since", "1h", &id]), "one\ntwo\n");
+    assert_eq!(engine.ok(&["logs", "--until", "1h", &id]), "");
+    assert_eq!(engine.ok(&["logs", "--since", "0", &id]), "one\ntwo\n");
+    let bad = engine.run(&["logs", "--since", "yesterday", &id]);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("--since"), "{bad:?}");
+}
+
+#[test]
+fn rm_f_of_ps_aq_removes_every_container_and_its_processes() {
+    let engine = Engine::with_busybox();
+    let live = engine.detached(&["busybox", "sleep", "1000"]);
+    let pid = engine.inspect(&live)["State"]["Pid"].as_i64().unwrap();
+    engine.ok(&["create", "busybox"]);
+    // The notes' idiom: `capstone rm -f $(capstone ps -aq)` — short ids, several at once.
+    let ids = engine.ok(&["ps", "-aq"]);
+    assert_eq!(ids.lines().count(), 2);
+    let mut args = vec!["rm", "-f"];
+    args.extend(ids.split_whitespace());
+    let removed = engine.ok(&args);
+    assert_eq!(removed, ids, "rm prints each name as given");
+    assert_eq!(engine.ok(&["ps", "-aq"]), "");
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "its sleep is gone"
+    );
+    assert!(
+        cgroup_dirs(&live).iter().all(|d| !d.exists()),
+        "its cgroups are gone"
+    );
 }
