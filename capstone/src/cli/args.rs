@@ -287,6 +287,28 @@ pub enum Command {
         /// Only this port: `80` or `80/tcp`; prints only its host address.
         port: Option<String>,
     },
+    /// Show a container's processes (ps(1) on the host, only the container's rows).
+    Top {
+        /// The container.
+        container: String,
+        /// ps options (default `-ef`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        ps_args: Vec<String>,
+    },
+    /// Show what containers use: CPU, memory, network and block I/O, processes.
+    Stats {
+        /// Every container (default: running ones).
+        #[arg(short, long)]
+        all: bool,
+        /// Print one reading and exit (default: refresh every second).
+        #[arg(long)]
+        no_stream: bool,
+        /// Go template per line (`{{.CPUPerc}}`), `table TEMPLATE`, or `json`.
+        #[arg(long)]
+        format: Option<String>,
+        /// Containers (default: all running ones).
+        containers: Vec<String>,
+    },
     /// Give a container a new name.
     Rename {
         /// The container.

@@ -12,6 +12,7 @@ mod login;
 mod network;
 mod push;
 mod show;
+mod stats;
 mod system;
 mod table;
 mod volume;
@@ -153,6 +154,13 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
         Command::Doctor => system::doctor(),
         Command::Network { command } => network::main(engine, command),
         Command::Port { container, port } => network::port(paths, &container, port.as_deref()),
+        Command::Top { container, ps_args } => stats::top(engine, &container, &ps_args),
+        Command::Stats {
+            all,
+            no_stream,
+            format,
+            containers,
+        } => stats::stats(engine, &containers, all, no_stream, format.as_deref()),
         Command::Rename { container, name } => engine.rename(&container, &name).map(|()| 0),
         Command::History {
             no_trunc,

@@ -17,14 +17,18 @@ pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
 /// Aligns tab-separated lines as Go's `tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)` does for a
 /// table (every line having the same columns).
 pub fn align(text: &str) -> String {
-    const MIN_WIDTH: usize = 10;
+    align_min(text, 10)
+}
+
+/// [`align`] with another minimum cell width (`docker top` uses 20).
+pub fn align_min(text: &str, min_width: usize) -> String {
     const PADDING: usize = 3;
     let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
     let mut widths: Vec<usize> = Vec::new();
     for cells in &lines {
         // The last cell ends the line, not a column.
         for (i, cell) in cells.iter().take(cells.len().saturating_sub(1)).enumerate() {
-            let width = (cell.chars().count() + PADDING).max(MIN_WIDTH);
+            let width = (cell.chars().count() + PADDING).max(min_width);
             match widths.get_mut(i) {
                 Some(w) => *w = (*w).max(width),
                 None => widths.push(width),
@@ -72,6 +76,26 @@ pub fn human_size(bytes: u64) -> String {
     } else {
         2
     };
+    let text = format!("{size:.digits$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    format!("{text}{}", units[unit])
+}
+
+/// go-units' `BytesSize` (`docker stats` memory): binary units, `%.4g` (`1.465MiB`, `64MiB`).
+pub fn bytes_size(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut size = bytes as f64;
+    let mut unit = 0;
+    while size >= 1024.0 && unit < units.len() - 1 {
+        size /= 1024.0;
+        unit += 1;
+    }
+    // %.4g: four significant digits, trailing zeros dropped.
+    let digits = 3usize.saturating_sub(size.max(1.0).log10().floor() as usize);
     let text = format!("{size:.digits$}");
     let text = if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.').to_string()

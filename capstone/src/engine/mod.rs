@@ -17,6 +17,7 @@ pub mod networks;
 pub mod prune;
 pub mod reconcile;
 pub mod remove;
+pub mod stats;
 pub mod volumes;
 
 use crate::Result;

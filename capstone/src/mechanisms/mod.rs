@@ -19,4 +19,5 @@ pub mod relay;
 pub mod rootfs_view;
 pub mod runtime;
 pub mod security;
+pub mod usage;
 pub mod volumes;

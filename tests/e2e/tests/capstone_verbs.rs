@@ -414,3 +414,176 @@ fn rm_f_of_ps_aq_removes_every_container_and_its_processes() {
         "its cgroups are gone"
     );
 }
+
+/// The pids in a container's cgroup, read from its `cgroup.procs` files.
+fn cgroup_pids(id: &str) -> Vec<i32> {
+    let mut pids: Vec<i32> = cgroup_dirs(id)
+        .iter()
+        .filter_map(|d| std::fs::read_to_string(d.join("cgroup.procs")).ok())
+        .flat_map(|text| {
+            text.lines()
+                .map(|l| l.trim().parse::<i32>().unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids
+}
+
+/// Polls `cgroup.procs` until the container has `count` processes (with a deadline).
+fn wait_for_processes(id: &str, count: usize) -> Vec<i32> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let pids = cgroup_pids(id);
+        if pids.len() == count {
+            return pids;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pids {pids:?}, wanted {count}"
+        );
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn top_lists_exactly_the_processes_of_the_containers_cgroup() {
+    let engine = Engine::with_busybox();
+    let id = engine.detached(&["busybox", "sh", "-c", "sleep 1000 & exec sleep 1001"]);
+    let in_cgroup = wait_for_processes(&id, 2);
+    let top = engine.ok(&["top", &id]);
+    let mut lines = top.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
+        "{top}"
+    );
+    let mut listed: Vec<i32> = lines
+        .map(|l| l.split_whitespace().nth(1).unwrap().parse().unwrap())
+        .collect();
+    listed.sort_unstable();
+    assert_eq!(listed, in_cgroup, "{top}");
+    for pid in &listed {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+        assert!(
+            cmdline.starts_with(b"sleep\x00100"),
+            "pid {pid} is one of the sleeps"
+        );
+    }
+    // ps options pass through; the header is ps's own, cells at least 20 wide as in Docker.
+    let top = engine.ok(&["top", &id, "-o", "pid,comm"]);
+    assert!(top.starts_with(&format!("{:<20}COMMAND\n", "PID")), "{top}");
+    assert_eq!(
+        top.lines().filter(|l| l.ends_with("sleep")).count(),
+        2,
+        "{top}"
+    );
+}
+
+#[test]
+fn stats_reports_the_cgroup_and_netns_counters() {
+    let engine = Engine::with_busybox();
+    let id = engine.detached(&[
+        "-m",
+        "64m",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 1000 & while :; do :; done",
+    ]);
+    wait_for_processes(&id, 2);
+    let gateway = engine.inspect(&id)["NetworkSettings"]["Gateway"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    engine.ok(&["exec", &id, "ping", "-c", "1", &gateway]);
+    let pid = engine.inspect(&id)["State"]["Pid"].as_i64().unwrap();
+    let net = |pid: i64| -> (u64, u64) {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/net/dev")).unwrap();
+        let eth0 = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("eth0:"))
+            .unwrap();
+        let f: Vec<u64> = eth0
+            .split_once(':')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .map(|f| f.parse().unwrap())
+            .collect();
+        (f[0], f[8])
+    };
+    let before = net(pid);
+    let out = engine.ok(&["stats", "--no-stream", "--format", "{{json .}}", &id]);
+    let after = net(pid);
+    let stats: serde_json::Value = serde_json::from_str(&out).unwrap();
+
+    // The limit is the one the cgroup file holds (v1 memory.limit_in_bytes, v2 memory.max).
+    let limit_file = cgroup_dirs(&id)
+        .iter()
+        .flat_map(|d| [d.join("memory.limit_in_bytes"), d.join("memory.max")])
+        .find(|p| p.exists())
+        .unwrap();
+    let limit: u64 = std::fs::read_to_string(&limit_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(limit, 64 << 20);
+    let usage = stats["MemUsage"].as_str().unwrap();
+    assert!(usage.ends_with(" / 64MiB"), "{stats}");
+    // Processes: the pids controller's count (pids.current).
+    let pids_file = cgroup_dirs(&id)
+        .iter()
+        .map(|d| d.join("pids.current"))
+        .find(|p| p.exists())
+        .unwrap();
+    assert_eq!(
+        stats["PIDs"],
+        std::fs::read_to_string(pids_file).unwrap().trim()
+    );
+    // A spinning shell uses CPU.
+    let cpu: f64 = stats["CPUPerc"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches('%')
+        .parse()
+        .unwrap();
+    assert!(cpu > 1.0, "{stats}");
+    // Network: the namespace's eth0 counters (the ping went out and came back).
+    let (rx, tx) = stats["NetIO"].as_str().unwrap().split_once(" / ").unwrap();
+    assert!(before.0 > 0 && before.1 > 0, "{before:?}");
+    assert!(
+        [human_size(before.0), human_size(after.0)].contains(&rx.to_string()),
+        "{stats}"
+    );
+    assert!(
+        [human_size(before.1), human_size(after.1)].contains(&tx.to_string()),
+        "{stats}"
+    );
+    // The default table has Docker's columns.
+    let table = engine.ok(&["stats", "--no-stream", &id]);
+    let header: Vec<&str> = table
+        .lines()
+        .next()
+        .unwrap()
+        .split("   ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "CONTAINER ID",
+            "NAME",
+            "CPU %",
+            "MEM USAGE / LIMIT",
+            "MEM %",
+            "NET I/O",
+            "BLOCK I/O",
+            "PIDS"
+        ]
+    );
+}
