@@ -309,6 +309,20 @@ pub enum Command {
         /// Containers (default: all running ones).
         containers: Vec<String>,
     },
+    /// Copy files between a container and the host: `cp CONTAINER:SRC DEST` or
+    /// `cp SRC CONTAINER:DEST` (a local path with `:` must start with `/` or `./`).
+    Cp {
+        /// Archive mode: keep the source's owners (uid:gid).
+        #[arg(short, long)]
+        archive: bool,
+        /// Follow a symlink given as the source.
+        #[arg(short = 'L', long)]
+        follow_link: bool,
+        /// The source.
+        src: String,
+        /// The destination.
+        dest: String,
+    },
     /// Give a container a new name.
     Rename {
         /// The container.

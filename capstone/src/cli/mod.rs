@@ -5,6 +5,7 @@
 pub mod args;
 pub mod build;
 mod containers;
+mod containers_cp;
 mod format;
 mod image;
 mod inspect_order;
@@ -161,6 +162,12 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             format,
             containers,
         } => stats::stats(engine, &containers, all, no_stream, format.as_deref()),
+        Command::Cp {
+            archive,
+            follow_link,
+            src,
+            dest,
+        } => containers_cp::cp(engine, &src, &dest, archive, follow_link),
         Command::Rename { container, name } => engine.rename(&container, &name).map(|()| 0),
         Command::History {
             no_trunc,

@@ -6,6 +6,7 @@
 pub mod build;
 pub mod commit;
 pub mod containers;
+pub mod copy;
 pub mod create;
 pub mod exec;
 pub mod export;

@@ -587,3 +587,141 @@ fn stats_reports_the_cgroup_and_netns_counters() {
         ]
     );
 }
+
+/// The container's writable layer, where the files `cp` put into a stopped container land.
+fn upper_dir(engine: &Engine, id: &str) -> std::path::PathBuf {
+    let c = engine.inspect(id);
+    c["GraphDriver"]["Data"]["UpperDir"]
+        .as_str()
+        .unwrap()
+        .into()
+}
+
+#[test]
+fn cp_follows_dockers_rules_in_both_directions() {
+    let engine = Engine::with_busybox();
+    let script = "mkdir /data && echo s > /data/s && ln -s /data/s /data/link \
+                  && touch /owned && chown 1234:1234 /owned";
+    engine.ok(&["run", "--name", "src", "busybox", "sh", "-c", script]);
+    let host = tempfile::tempdir().unwrap();
+    let at = |p: &str| host.path().join(p).to_str().unwrap().to_string();
+    std::fs::create_dir(at("existing")).unwrap();
+    std::fs::create_dir(at("contents")).unwrap();
+    std::fs::write(at("file"), "old").unwrap();
+
+    // A file into a directory keeps its name; onto a missing path takes that name.
+    engine.ok(&["cp", "src:/data/s", &format!("{}/", at("existing"))]);
+    assert_eq!(std::fs::read_to_string(at("existing/s")).unwrap(), "s\n");
+    engine.ok(&["cp", "src:/data/s", &at("renamed")]);
+    assert_eq!(std::fs::read_to_string(at("renamed")).unwrap(), "s\n");
+    engine.ok(&["cp", "src:/data/s", &at("file")]);
+    assert_eq!(
+        std::fs::read_to_string(at("file")).unwrap(),
+        "s\n",
+        "a file is replaced"
+    );
+    // A directory: created when missing, copied into one that exists, `/.` for contents.
+    engine.ok(&["cp", "src:/data", &at("new")]);
+    assert!(Path::new(&at("new/s")).is_file());
+    engine.ok(&["cp", "src:/data", &at("existing")]);
+    assert!(Path::new(&at("existing/data/s")).is_file());
+    engine.ok(&["cp", "src:/data/.", &at("contents")]);
+    assert!(Path::new(&at("contents/s")).is_file());
+    let onto_file = engine.run(&["cp", "src:/data", &at("file")]);
+    assert!(
+        onto_file
+            .stderr
+            .contains("cannot copy a directory to a file"),
+        "{onto_file:?}"
+    );
+    let missing = engine.run(&["cp", "src:/data/s", &format!("{}/", at("nowhere"))]);
+    assert!(missing.stderr.contains("must exist"), "{missing:?}");
+
+    // -L copies what a symlink points to; without it, the link itself.
+    engine.ok(&["cp", "src:/data/link", &at("link")]);
+    assert_eq!(
+        std::fs::read_link(at("link")).unwrap(),
+        Path::new("/data/s")
+    );
+    engine.ok(&["cp", "-L", "src:/data/link", &at("followed")]);
+    assert_eq!(std::fs::read_to_string(at("followed")).unwrap(), "s\n");
+    // -a keeps the owner; without it the copy belongs to the user at the destination (root).
+    use std::os::unix::fs::MetadataExt;
+    engine.ok(&["cp", "src:/owned", &at("mine")]);
+    assert_eq!(std::fs::metadata(at("mine")).unwrap().uid(), 0);
+    engine.ok(&["cp", "-a", "src:/owned", &at("theirs")]);
+    assert_eq!(std::fs::metadata(at("theirs")).unwrap().uid(), 1234);
+
+    // Into the stopped container: the file lands in its writable layer.
+    engine.ok(&["cp", &at("renamed"), "src:/data/in.txt"]);
+    engine.ok(&["cp", &at("contents"), "src:/tree"]);
+    let upper = upper_dir(&engine, "src");
+    assert_eq!(
+        std::fs::read_to_string(upper.join("data/in.txt")).unwrap(),
+        "s\n"
+    );
+    assert!(upper.join("tree/s").is_file());
+    assert!(
+        !host_mounts().contains("/root-"),
+        "the overlay was mounted privately"
+    );
+}
+
+#[test]
+fn cp_never_leaves_the_containers_root() {
+    let engine = Engine::with_busybox();
+    let script = "mkdir /data && ln -s / /data/up && ln -s ../../../../.. /data/climb";
+    engine.ok(&["run", "--name", "trap", "busybox", "sh", "-c", script]);
+    let host = tempfile::tempdir().unwrap();
+    let name = format!("capstone-cp-{}.txt", std::process::id());
+    let file = host.path().join(&name);
+    std::fs::write(&file, "inside\n").unwrap();
+
+    // Through a symlink to `/` and a `..` chain: the container's `/`, not the host's.
+    engine.ok(&["cp", file.to_str().unwrap(), "trap:/data/up/"]);
+    engine.ok(&["cp", file.to_str().unwrap(), "trap:/data/climb/etc/"]);
+    assert!(
+        !Path::new("/").join(&name).exists(),
+        "nothing was written to the host's /"
+    );
+    assert!(
+        !Path::new("/etc").join(&name).exists(),
+        "nothing was written to the host's /etc"
+    );
+    let upper = upper_dir(&engine, "trap");
+    assert!(upper.join(&name).is_file() && upper.join("etc").join(&name).is_file());
+
+    // Reading ../../etc/passwd gives the image's passwd, not the host's.
+    let out = host.path().join("passwd");
+    engine.ok(&["cp", "trap:../../../etc/passwd", out.to_str().unwrap()]);
+    let image_passwd = engine.ok(&["run", "--rm", "busybox", "cat", "/etc/passwd"]);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), image_passwd);
+
+    // A running container: its live root (/proc/PID/root), the same confinement.
+    let id = engine.detached(&["busybox", "sh", "-c", "ln -s / /up && exec sleep 1000"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while engine.run(&["exec", &id, "test", "-L", "/up"]).code != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the container made no /up"
+        );
+    }
+    engine.ok(&["cp", file.to_str().unwrap(), &format!("{id}:/up/tmp/")]);
+    assert_eq!(
+        engine.ok(&["exec", &id, "cat", &format!("/tmp/{name}")]),
+        "inside\n"
+    );
+    assert!(
+        !Path::new("/tmp").join(&name).exists(),
+        "nothing was written to the host's /tmp"
+    );
+    engine.ok(&[
+        "cp",
+        &format!("{id}:/up/tmp/{name}"),
+        host.path().join("back").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(host.path().join("back")).unwrap(),
+        "inside\n"
+    );
+}
