@@ -10,6 +10,7 @@ mod format;
 mod image;
 mod inspect_order;
 mod login;
+mod logs;
 mod network;
 mod push;
 mod show;
@@ -95,7 +96,7 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             since,
             until,
             container,
-        } => show::logs(
+        } => logs::logs(
             paths,
             &container,
             follow,
