@@ -16,6 +16,8 @@ use std::sync::Arc;
 pub struct Format {
     /// The verb, shown in errors (`template "ps": …`).
     verb: &'static str,
+    /// The template as typed, for errors.
+    text: String,
     template: Template,
     table: bool,
 }
@@ -46,6 +48,7 @@ impl Format {
             .map_err(|e| template_error(verb, text, &e))?;
         Ok(Some(Format {
             verb,
+            text: text.to_string(),
             template,
             table,
         }))
@@ -77,10 +80,10 @@ impl Format {
     }
 
     fn execute(&self, data: &serde_json::Value) -> Result<String> {
-        let data = gotmpl::to_value(data).map_err(|e| template_error(self.verb, "", &e))?;
+        let data = gotmpl::to_value(data).map_err(|e| template_error(self.verb, &self.text, &e))?;
         self.template
             .execute_to_string(&data)
-            .map_err(|e| template_error(self.verb, "", &e))
+            .map_err(|e| template_error(self.verb, &self.text, &e))
     }
 }
 
@@ -89,9 +92,35 @@ fn template_error(verb: &'static str, text: &str, e: &TemplateError) -> Error {
         TemplateError::Parse { .. } | TemplateError::Lex { .. } => {
             format!("{e} (see https://docs.docker.com/go/formatting/)")
         }
+        // Go names the action that failed and where it is; the crate names only the key or
+        // function, so we point at its first use in the template.
+        TemplateError::MissingKey { key } => {
+            let at = format!(".{key}");
+            format!(
+                "template: {verb}:{}: executing at <{at}>: no field {key} here (see https://docs.docker.com/go/formatting/ for this command's fields)",
+                position(text, &at)
+            )
+        }
+        TemplateError::UndefinedFunction(name) => {
+            format!(
+                "template: {verb}:{}: function {name:?} not defined",
+                position(text, name)
+            )
+        }
         _ => format!("template: {verb}: executing: {e}"),
     };
     Error::invalid("--format", text, why)
+}
+
+/// `line:column` (1-based) of the first `needle` in `text`, as Go's template errors show.
+fn position(text: &str, needle: &str) -> String {
+    let Some(offset) = text.find(needle) else {
+        return "1".into();
+    };
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    format!("{line}:{column}")
 }
 
 /// Docker's template functions (`cli/templates/templates.go`) on top of Go's built-ins.
@@ -274,6 +303,10 @@ mod tests {
             .unwrap()
             .unwrap();
         let e = format.render(&[json!({"ID": "a"})], &[]).unwrap_err();
-        assert!(e.to_string().contains("Nope"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("template: ps:1:3: executing at <.Nope>"),
+            "{e}"
+        );
     }
 }
