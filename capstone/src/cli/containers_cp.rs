@@ -1,5 +1,6 @@
 //! `cp`: which side is the container (Docker's `CONTAINER:PATH` syntax), then
-//! [`crate::Engine::copy_from_container`] or [`crate::Engine::copy_to_container`].
+//! [`crate::Engine::copy_from_container`] or [`crate::Engine::copy_to_container`]; `-` as
+//! the other side is a tar stream on stdout or stdin.
 
 use crate::engine::copy::CopyOptions;
 use crate::{Engine, Error, Result};
@@ -33,6 +34,15 @@ pub(super) fn cp(
         }
     };
     match (container_part(src), container_part(dest)) {
+        // `-`: a tar stream on stdout or stdin, as Docker's cp.
+        (Some((c, path)), None) if dest == "-" => {
+            let mut out = std::io::stdout();
+            engine.archive_from_container(c, &path_or_root(path), &mut out, opts)?
+        }
+        (None, Some((c, path))) if src == "-" => {
+            let mut input = std::io::stdin();
+            engine.unpack_into_container(&mut input, c, &path_or_root(path), opts)?
+        }
         (Some((c, path)), None) => {
             engine.copy_from_container(c, &path_or_root(path), Path::new(dest), opts)?
         }

@@ -99,6 +99,46 @@ impl Engine {
         })
     }
 
+    /// `cp CONTAINER:SRC -`: `SRC` as a tar stream on `out`, under its own name.
+    pub fn archive_from_container(
+        &self,
+        query: &str,
+        src: &str,
+        out: &mut (dyn Write + Send),
+        opts: CopyOptions,
+    ) -> Result<()> {
+        let record = self.container(query)?;
+        let landing = Landing {
+            dir: PathBuf::new(),
+            name: Some(OsString::new()),
+        };
+        self.in_root(&record, || {
+            stat_source(Path::new(src), opts)?;
+            write_tree(Path::new(src), &landing, opts, out)
+        })
+    }
+
+    /// `cp - CONTAINER:DEST`: unpacks the tar stream `input` into the directory `DEST`.
+    pub fn unpack_into_container(
+        &self,
+        input: &mut (dyn std::io::Read + Send),
+        query: &str,
+        dest: &str,
+        opts: CopyOptions,
+    ) -> Result<()> {
+        let record = self.container(query)?;
+        self.in_root(&record, || {
+            if !std::fs::metadata(dest).is_ok_and(|m| m.is_dir()) {
+                return Err(Error::invalid(
+                    "destination path",
+                    dest,
+                    "a tar stream unpacks into a directory that exists: create it first",
+                ));
+            }
+            unpack(Path::new(dest), input, opts)
+        })
+    }
+
     /// Runs `work` with the container's root as `/`.
     fn in_root<T: Send>(
         &self,
@@ -173,7 +213,7 @@ fn landing(dest: &Path, src: Source, is_dir: impl Fn(&Path) -> Option<bool>) -> 
 }
 
 /// The sending side: `src` as a tar stream into `out`, named as `landing` says.
-fn write_tree(src: &Path, landing: &Landing, opts: CopyOptions, out: File) -> Result<()> {
+fn write_tree(src: &Path, landing: &Landing, opts: CopyOptions, out: impl Write) -> Result<()> {
     let top: PathBuf = match &landing.name {
         None => PathBuf::new(),
         Some(n) if n.is_empty() => src
@@ -208,7 +248,7 @@ fn write_tree(src: &Path, landing: &Landing, opts: CopyOptions, out: File) -> Re
 
 /// Adds what is inside `dir`, below `name`, without following symlinks. Names that look like
 /// overlay whiteout markers (`.wh.*`) are refused: the unpacking side would delete files.
-fn add_children(archive: &mut tar::Builder<File>, dir: &Path, name: &Path) -> Result<()> {
+fn add_children<W: Write>(archive: &mut tar::Builder<W>, dir: &Path, name: &Path) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(Error::io("list", dir))?;
     for entry in entries {
         let entry = entry.map_err(Error::io("list", dir))?;
@@ -237,7 +277,7 @@ fn add_children(archive: &mut tar::Builder<File>, dir: &Path, name: &Path) -> Re
 /// A file, symlink or special file, not followed. A symlink's target is stored as it reads
 /// (readlink(2)), byte for byte: the `tar` crate's own `append_path_with_name` writes `/` as
 /// `//`.
-fn append_entry(archive: &mut tar::Builder<File>, path: &Path, name: &Path) -> Result<()> {
+fn append_entry<W: Write>(archive: &mut tar::Builder<W>, path: &Path, name: &Path) -> Result<()> {
     let io = || Error::io("archive", path);
     let meta = std::fs::symlink_metadata(path).map_err(io())?;
     if !meta.file_type().is_symlink() {
@@ -258,7 +298,7 @@ fn append_entry(archive: &mut tar::Builder<File>, path: &Path, name: &Path) -> R
 
 /// The receiving side: unpacks the stream into `dir` (lesson 04's safe applier); owners are
 /// kept only with `-a`.
-fn unpack(dir: &Path, stream: File, opts: CopyOptions) -> Result<()> {
+fn unpack(dir: &Path, stream: impl std::io::Read, opts: CopyOptions) -> Result<()> {
     let apply = images::apply::ApplyOptions {
         owners: opts.archive,
         ..images::apply::ApplyOptions::default()

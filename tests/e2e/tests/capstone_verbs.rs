@@ -665,6 +665,31 @@ fn cp_follows_dockers_rules_in_both_directions() {
         !host_mounts().contains("/root-"),
         "the overlay was mounted privately"
     );
+
+    // `-`: a tar stream on stdout, and from stdin into a directory.
+    let streamed = engine.command(&["cp", "src:/data", "-"]).output().unwrap();
+    assert!(streamed.status.success(), "{streamed:?}");
+    let names = tar_names(&streamed.stdout);
+    assert!(names.iter().any(|n| n == "data/s"), "{names:?}");
+    std::fs::write(at("t"), "t\n").unwrap();
+    let pack = Command::new("tar")
+        .arg("-C")
+        .arg(host.path())
+        .args(["-cf", "-", "t"])
+        .output()
+        .unwrap();
+    assert!(pack.status.success());
+    let tar_text = String::from_utf8(pack.stdout).expect("an ASCII-only tar");
+    let run = engine.run_with_stdin(&["cp", "-", "src:/streamed"], &tar_text);
+    assert_eq!(run.code, 1, "the directory must exist: {run:?}");
+    assert!(run.stderr.contains("create it first"), "{run:?}");
+    let run = engine.run_with_stdin(&["cp", "-", "src:/tree"], &tar_text);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(upper.join("tree/s")).unwrap(),
+        "s\n"
+    );
+    assert!(!upper.join("streamed").exists());
 }
 
 #[test]
