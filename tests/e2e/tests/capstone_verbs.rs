@@ -686,8 +686,8 @@ fn cp_follows_dockers_rules_in_both_directions() {
     let run = engine.run_with_stdin(&["cp", "-", "src:/tree"], &tar_text);
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
-        std::fs::read_to_string(upper.join("tree/s")).unwrap(),
-        "s\n"
+        std::fs::read_to_string(upper.join("tree/t")).unwrap(),
+        "t\n"
     );
     assert!(!upper.join("streamed").exists());
 }
