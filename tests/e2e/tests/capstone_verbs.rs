@@ -357,6 +357,10 @@ fn image_prune_all_removes_unused_images_and_keeps_those_in_use() {
     let spare_config = engine.inspect("spare")["Id"].as_str().unwrap().to_string();
     engine.detached(&["busybox", "sleep", "1000"]);
     assert!(engine.blob_path(&spare_config).exists());
+    // Without -a only what no tag names goes: both tagged images stay.
+    let out = engine.ok(&["image", "prune", "-f"]);
+    assert!(out.ends_with("Total reclaimed space: 0B\n"), "{out}");
+    assert!(engine.blob_path(&spare_config).exists());
     let out = engine.ok(&["image", "prune", "-a", "-f"]);
     assert!(out.contains("untagged: spare:latest"), "{out}");
     assert!(!out.contains("busybox"), "{out}");
