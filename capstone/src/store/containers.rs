@@ -13,8 +13,13 @@ use crate::{Error, Result};
 use std::path::Path;
 
 /// Writes a new `record` to its file atomically and durably (images' temp file, fsync(2),
-/// rename(2)).
+/// rename(2)). A `--rm` container's record is not fsync'd: it is removed when the container
+/// exits, and after a power cut it would only be an exited container nobody asked to keep,
+/// so two disk flushes per `run --rm` would buy nothing.
 pub fn save(paths: &Paths, record: &Container) -> Result<()> {
+    if record.host_config.auto_remove {
+        return save_change(paths, record);
+    }
     let json = serde_json::to_vec_pretty(record).expect("a container record serialises");
     images::store::write_atomic(&paths.record(&record.id), &json)?;
     Ok(())
