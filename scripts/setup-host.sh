@@ -22,6 +22,9 @@
 #   openssl           certificates for the registry's token-auth test mode
 #   sudo, procps, psmisc, util-linux, e2fsprogs  everyday tools the steps and tests call
 #   hyperfine, jq     scripts/bench/compare.sh: time whole commands, read their results
+#   docker.io         dockerd 20.10 and its client: the reference `capstone build` is compared
+#                     with (tests start their own dockerd, never the system service);
+#                     xz-utils, bzip2 make the archives those tests `ADD`
 # (mdbook, which builds the book, is a Rust program: scripts/test-all.sh installs it with cargo.)
 set -euo pipefail
 
@@ -38,6 +41,7 @@ packages=(
     iproute2 nftables iptables qemu-system-x86 cpio
     apache2-utils openssl sudo procps psmisc util-linux e2fsprogs ca-certificates
     hyperfine jq
+    docker.io xz-utils bzip2
 )
 
 # Debian's kernel package is linux-image-amd64; Ubuntu's VM harness uses the host's own kernel
@@ -64,6 +68,11 @@ fi
 # registries on free loopback ports, so the system one is not needed.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
     systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi
+
+# The same for Docker: tests start their own dockerd, each in its own namespaces and dirs.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker 2>/dev/null; then
+    systemctl disable --now docker.service docker.socket >/dev/null 2>&1 || true
 fi
 
 echo "setup-host: ready"
