@@ -79,7 +79,12 @@ impl<'a> Builder<'a> {
             }
         }
         let mut snap = match &self.plan.bases[index] {
-            Base::Scratch => Snapshot::scratch(),
+            Base::Scratch => {
+                // Stored at once, so the first step's cache key names this very config.
+                let mut snap = Snapshot::scratch();
+                snap.store(&self.store)?;
+                snap
+            }
             Base::Stage(j) => self.results[*j]
                 .clone()
                 .expect("dependencies are built first"),
@@ -111,9 +116,6 @@ impl<'a> Builder<'a> {
             run.b
                 .say(format!("[{name}] STEP {}/{total}: {}", n + 2, step.text));
             run.step(step)?;
-        }
-        if run.snap.digest.is_none() {
-            run.snap.store(&run.b.store)?; // `FROM scratch` and nothing else
         }
         let snap = run.snap;
         self.say(format!("--> {}", short(&snap)));

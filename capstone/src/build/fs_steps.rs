@@ -1,5 +1,6 @@
 //! The steps that change the file system, each making one layer: `RUN` (a container on an
-//! overlay, [`super::run`]), and `WORKDIR`/`VOLUME` when their directory does not exist yet.
+//! overlay, [`super::run`]), and `WORKDIR` when its directory does not exist yet. `VOLUME` sits beside them
+//! though it only changes the config: Docker's builders do not create its directory.
 //! (`COPY`/`ADD` are in [`super::copy_step`].)
 
 use super::copy::image_relative;
@@ -46,8 +47,9 @@ impl StageRun<'_, '_> {
         })
     }
 
-    /// `VOLUME`: recorded in the config; missing directories are created in a layer (as
-    /// buildah and the classic Docker builder do), so the mount point exists.
+    /// `VOLUME`: recorded in the config only. The directory is not created in the image
+    /// (Docker's builders, legacy and BuildKit alike, leave that to the engine when it mounts
+    /// the volume: `capstone run` creates a missing mount point then).
     pub(super) fn volume(&mut self, step: &Step, list: &[String]) -> Result<()> {
         let mut paths = Vec::new();
         for v in list {
@@ -60,26 +62,9 @@ impl StageRun<'_, '_> {
             ));
         }
         let created_by = format!("{NOP} VOLUME [{}]", paths.join(" "));
-        let lowers = self.lowers()?;
-        let stack = LowerStack::new(lowers.iter());
-        let mut missing = Vec::new();
-        for p in &paths {
-            if stack.lookup(&image_relative(p))?.is_none() {
-                missing.push(image_relative(p));
-            }
-        }
-        let scratch_dir = self.b.scratch_dir.clone();
-        self.cached(&created_by, &created_by, None, |run, next| {
+        self.cached(&created_by, &created_by, None, |_, next| {
             map_insert(next, "Volumes", paths.into_iter().map(|k| (k, json!({}))));
-            if missing.is_empty() {
-                return Ok(None);
-            }
-            let scratch = Scratch::new(&scratch_dir)?;
-            let layer = scratch.sub("layer")?;
-            for dir in &missing {
-                mkdirs(&layer, dir, &stack).map_err(|why| step_error(step, why))?;
-            }
-            Ok(Some(write_layer(&run.b.store, &layer)?))
+            Ok(None)
         })
     }
 

@@ -9,12 +9,14 @@
 //!   each config instruction does) and the ones that make layers: [`fs_steps`] → [`run`]
 //!   (`RUN` in a lesson-01 container on a lesson-03 overlay, its output through [`output`],
 //!   its `/etc/hosts` and `/etc/resolv.conf` from [`etc_files`]); [`copy_step`] → [`copy`]
-//!   and [`context`] (`COPY`/`ADD`, `.dockerignore`), [`fetch`] (`ADD` of a URL);
+//!   and [`context`] (`COPY`/`ADD`, `.dockerignore`), [`archive`] (`ADD` of a local archive),
+//!   [`fetch`] (`ADD` of a URL);
 //!   [`snapshot`] (config, layers and manifests in lesson 04's store).
 //!
 //! Only the target stage's snapshot is tagged, at the very end: a failed build tags nothing,
 //! and its scratch directories and mounts are removed by their guards.
 
+pub mod archive;
 pub mod base;
 pub mod cache;
 pub mod cli;

@@ -1,9 +1,10 @@
 //! `RUN`: the one step that needs a container. The parent image's layers become the lower
 //! dirs of an overlay (lesson 03) with a fresh upper dir; lesson 01's container (clone(2) into
 //! new namespaces, pivot_root(2), execve(2)) runs the command inside with the stage's `Env`,
-//! `WorkingDir` and `User`; whatever it changed is then exactly the upper dir, which becomes
-//! the step's layer. The overlay is unmounted and the scratch directories removed on every
-//! path (guards), so a failed `RUN` leaves nothing behind. Unlike `capstone run`'s
+//! `WorkingDir` and `User` (and `HOME` from the image's `/etc/passwd`, [`home_dir`]); whatever
+//! it changed is then exactly the upper dir, which becomes the step's layer. The overlay is
+//! unmounted and the scratch directories removed on every path (guards), so a failed `RUN`
+//! leaves nothing behind. Unlike `capstone run`'s
 //! container, `/tmp` is not a tmpfs: files a step writes there stay in its layer, as in
 //! Docker. The command's output is shown and its tail kept ([`super::output`]).
 //!
@@ -81,6 +82,11 @@ pub fn run_step(spec: &RunSpec, scratch: &Scratch) -> Result<Finished> {
     let (uid, gid) = images::runconfig::resolve_user(&merged, &spec.user)?;
     let mut container = ContainerSpec::new(&merged, spec.args.clone());
     container.env = spec.env.clone();
+    if !container.env.iter().any(|e| e.starts_with("HOME=")) {
+        container
+            .env
+            .push(format!("HOME={}", home_dir(&merged, uid)));
+    }
     container.cwd = PathBuf::from(if spec.cwd.is_empty() { "/" } else { &spec.cwd });
     container.readonly_rootfs = false; // RUN is there to change the file system
     container.tmpfs_on_tmp = false; // and /tmp is part of it
@@ -101,6 +107,25 @@ pub fn run_step(spec: &RunSpec, scratch: &Scratch) -> Result<Finished> {
     finished
 }
 // ANCHOR_END: run_step
+
+/// The home directory of user `uid` in the image's own `/etc/passwd` (passwd(5): the sixth
+/// field), or `/` when the file has no entry for it — what runc gives a process whose `HOME`
+/// is unset, and so what `RUN` sees under Docker: `/root` for root, the user's home after
+/// `USER app`. Read inside the root (`openat2(RESOLVE_IN_ROOT)`), never through a symlink out.
+pub fn home_dir(rootfs: &Path, uid: u32) -> String {
+    use std::io::Read;
+    let mut passwd = String::new();
+    if let Ok(mut file) = images::safe_path::EntryPath::parse(Path::new("etc/passwd"))
+        .and_then(|p| images::safe_path::open_file_in_root(rootfs, &p))
+    {
+        let _ = file.by_ref().take(1 << 20).read_to_string(&mut passwd);
+    }
+    passwd
+        .lines()
+        .map(|line| line.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() >= 6 && f[2].parse() == Ok(uid))
+        .map_or("/".into(), |f| f[5].to_string())
+}
 
 /// What a finished `RUN` command left: its exit code and the last lines of its output.
 #[derive(Debug)]
