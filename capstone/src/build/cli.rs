@@ -13,9 +13,15 @@ pub struct BuildArgs {
     /// Name and optionally a tag (`name:tag`); may be given several times.
     #[arg(short, long = "tag")]
     pub tag: Vec<String>,
-    /// The Dockerfile (default: `CONTEXT/Dockerfile`).
+    /// The Dockerfile (default: `CONTEXT/Dockerfile`); `-` reads it from stdin.
     #[arg(short, long)]
     pub file: Option<PathBuf>,
+    /// Set a label on the image (`KEY=value`); may be given several times.
+    #[arg(long)]
+    pub label: Vec<String>,
+    /// Write the image id to this file.
+    #[arg(long)]
+    pub iidfile: Option<PathBuf>,
     /// Set a build-time variable declared with `ARG` (`NAME=value`, or `NAME` to take it
     /// from the environment).
     #[arg(long = "build-arg")]
@@ -33,7 +39,7 @@ pub struct BuildArgs {
     /// Print only the image id.
     #[arg(short, long)]
     pub quiet: bool,
-    /// The build context directory.
+    /// The build context directory; `-` means no context, with the Dockerfile on stdin.
     pub context: PathBuf,
 }
 
@@ -50,11 +56,42 @@ pub fn main(paths: &Paths, args: BuildArgs) -> i32 {
             }
         }
     }
+    let mut labels = Vec::new();
+    for l in &args.label {
+        // Docker takes `--label KEY` (no `=`) as an empty value.
+        let (k, v) = l.split_once('=').unwrap_or((l, ""));
+        labels.push((k.to_string(), v.to_string()));
+    }
+    // `build -` and `-f -`: the Dockerfile comes on stdin; `build -` has an empty context.
+    let from_stdin = args.context.as_os_str() == "-";
+    let mut dockerfile_text = None;
+    if from_stdin || args.file.as_deref() == Some(std::path::Path::new("-")) {
+        match read_dockerfile_from_stdin() {
+            Ok(text) => dockerfile_text = Some(text),
+            Err(why) => {
+                eprintln!("capstone: build failed: {why}");
+                return 1;
+            }
+        }
+    }
+    let empty_context = match from_stdin.then(tempfile::tempdir).transpose() {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("capstone: build failed: create an empty build context: {e}");
+            return 1;
+        }
+    };
     let opts = BuildOptions {
         root: paths.root.clone(),
         runroot: paths.runroot.clone(),
-        context: args.context,
+        context: match &empty_context {
+            Some(dir) => dir.path().to_path_buf(),
+            None => args.context,
+        },
         dockerfile: args.file,
+        dockerfile_text,
+        labels,
+        iidfile: args.iidfile,
         tags: args.tag,
         build_args,
         target: args.target,
@@ -69,4 +106,23 @@ pub fn main(paths: &Paths, args: BuildArgs) -> i32 {
             1
         }
     }
+}
+
+/// The Dockerfile from stdin. A tar archive there (Docker's other `build -` form, a whole
+/// context) is refused with what to do instead.
+fn read_dockerfile_from_stdin() -> Result<String, String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("read the Dockerfile from stdin: {e}"))?;
+    let is_tar = bytes.len() >= 262 && &bytes[257..262] == b"ustar";
+    if is_tar || super::archive::sniff(&bytes) != super::archive::Compression::None {
+        return Err(
+            "stdin holds an archive: a build context on stdin is not supported; \
+                    extract it and give its directory"
+                .into(),
+        );
+    }
+    String::from_utf8(bytes).map_err(|_| "the Dockerfile on stdin is not UTF-8 text".into())
 }

@@ -69,6 +69,13 @@ pub struct BuildOptions {
     pub network: Option<String>,
     /// `-q`: print only the image id.
     pub quiet: bool,
+    /// The Dockerfile's text when it came on stdin (`-f -`, or `build -`); otherwise it is
+    /// read from `dockerfile`.
+    pub dockerfile_text: Option<String>,
+    /// `--label K=V`: labels set on the final image (as BuildKit does: no history entry).
+    pub labels: Vec<(String, String)>,
+    /// `--iidfile FILE`: where to write the image id (`sha256:…`, no newline, as Docker).
+    pub iidfile: Option<PathBuf>,
 }
 
 /// What a build produced.
@@ -99,12 +106,16 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
     {
         return Err(Error::invalid("--network", n, "use default, none or host"));
     }
-    let dockerfile = opts
-        .dockerfile
-        .clone()
-        .unwrap_or_else(|| opts.context.join("Dockerfile"));
-    let text =
-        std::fs::read_to_string(&dockerfile).map_err(Error::io("read Dockerfile", &dockerfile))?;
+    let text = match &opts.dockerfile_text {
+        Some(text) => text.clone(),
+        None => {
+            let path = opts
+                .dockerfile
+                .clone()
+                .unwrap_or_else(|| opts.context.join("Dockerfile"));
+            std::fs::read_to_string(&path).map_err(Error::io("read Dockerfile", &path))?
+        }
+    };
     let file = dockerfile::parse(&text)?;
     let build_args: BTreeMap<String, String> = opts.build_args.iter().cloned().collect();
     let plan = stages::plan(&file, &build_args, opts.target.as_deref())?;
@@ -134,8 +145,22 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
             builder.results[index] = Some(snap);
         }
     }
-    let target = builder.results[plan.target].clone().expect("target built");
+    let mut target = builder.results[plan.target].clone().expect("target built");
+    if !opts.labels.is_empty() {
+        steps::map_insert(
+            &mut target,
+            "Labels",
+            opts.labels
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::json!(v))),
+        );
+        target.store(&builder.store)?;
+    }
     let image = target.image(&builder.store)?.expect("stored");
+    if let Some(path) = &opts.iidfile {
+        std::fs::write(path, image.config_digest.to_string())
+            .map_err(Error::io("write --iidfile", path))?;
+    }
     for tag in &tags {
         builder.store.tag(tag, &image.digest)?;
     }

@@ -240,6 +240,7 @@ fn set_field(name: &'static str, value: Value) -> Box<dyn FnOnce(&mut Snapshot) 
     })
 }
 
+/// Inserts `items` into the config's map field `name` (`Labels`, `ExposedPorts`, `Volumes`).
 pub(super) fn map_insert(
     s: &mut Snapshot,
     name: &str,

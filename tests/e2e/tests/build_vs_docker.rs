@@ -17,150 +17,15 @@
 mod capstone_support;
 #[path = "dockerfiles/common.rs"]
 mod common;
+#[path = "dockerfiles/docker.rs"]
+mod docker;
 
-use capstone_support::Engine;
 use common::*;
-use harness::dockerd::Dockerd;
-use serde_json::{Value, json};
+use docker::Builders;
+use serde_json::json;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Command;
-
-/// Our engine and a dockerd, both holding the same busybox image.
-struct Builders {
-    engine: Engine,
-    dockerd: Dockerd,
-    dirs: tempfile::TempDir,
-}
-
-impl Builders {
-    fn new() -> Builders {
-        let engine = Engine::with_busybox();
-        let dockerd = Dockerd::start();
-        let dirs = tempfile::Builder::new()
-            .prefix("build-vs-docker-")
-            .tempdir()
-            .unwrap();
-        let archive = dirs.path().join("busybox.tar");
-        engine.ok(&["save", "-o", archive.to_str().unwrap(), "busybox"]);
-        dockerd.load(&archive);
-        Builders {
-            engine,
-            dockerd,
-            dirs,
-        }
-    }
-
-    /// `capstone build -t NAME CTX`; returns our image's config, unpacked in `<dirs>/ours`.
-    fn build_ours(&self, ctx: &Path, name: &str) -> Value {
-        let run = capstone_build(&self.engine, ctx, &["-t", name]);
-        assert_eq!(run.code, 0, "capstone build: {run:?}");
-        unpack_ours(
-            &self.engine,
-            &format!("docker.io/library/{name}:latest"),
-            &self.dirs.path().join("ours"),
-        )
-    }
-
-    /// `docker build --network none -t TAG CTX` with the legacy builder or BuildKit; returns
-    /// the image's config (as our config blob nests it: `{"config": …, "rootfs": …}`),
-    /// unpacked in `<dirs>/TAG`.
-    fn build_docker(&self, ctx: &Path, tag: &str, buildkit: bool) -> Value {
-        let args = [
-            "build",
-            "--network",
-            "none",
-            "-t",
-            tag,
-            ctx.to_str().unwrap(),
-        ];
-        let mut cmd = self.dockerd.docker();
-        if buildkit {
-            cmd.env("DOCKER_BUILDKIT", "1");
-        }
-        let out = cmd.args(args).output().expect("run docker build");
-        self.dockerd.expect_success(&args, &out);
-        let dest = self.dirs.path().join(tag);
-        std::fs::create_dir_all(&dest).unwrap();
-        let saved = dest.join("saved.tar");
-        self.dockerd.save(tag, &saved);
-        let layout = dest.join("layout");
-        let copied = Command::new("skopeo")
-            .args(["copy", "--quiet"])
-            .arg(format!("docker-archive:{}", saved.display()))
-            .arg(format!("oci:{}:t", layout.display()))
-            .output()
-            .expect("run skopeo");
-        assert!(
-            copied.status.success(),
-            "skopeo copy: {}",
-            String::from_utf8_lossy(&copied.stderr)
-        );
-        let unpacked = Command::new("umoci")
-            .arg("unpack")
-            .arg("--image")
-            .arg(format!("{}:t", layout.display()))
-            .arg(dest.join("bundle"))
-            .output()
-            .expect("run umoci");
-        assert!(
-            unpacked.status.success(),
-            "umoci unpack: {}",
-            String::from_utf8_lossy(&unpacked.stderr)
-        );
-        let inspect = self.dockerd.inspect(tag);
-        json!({ "config": inspect["Config"], "rootfs": { "diff_ids": inspect["RootFS"]["Layers"] } })
-    }
-
-    /// Compares our image with Docker's `tag`: configs, layer counts, root file systems.
-    /// One difference between Docker's own builders is let through: BuildKit gives a
-    /// `FROM scratch` image the `WorkingDir` `/` (as we do), the legacy builder none.
-    fn assert_same(&self, ours: &Value, tag: &str, theirs: &Value) {
-        let mut expected = compared_config(theirs);
-        let unset = |c: &Value| c["config"]["WorkingDir"].as_str().unwrap_or("").is_empty();
-        if tag.ends_with("-legacy") && unset(theirs) && ours["config"]["WorkingDir"] == "/" {
-            for (key, value) in &mut expected {
-                if *key == "WorkingDir" {
-                    *value = json!("/");
-                }
-            }
-        }
-        assert_eq!(
-            compared_config(ours),
-            expected,
-            "image configs differ from docker's {tag}"
-        );
-        let layers = |c: &Value| c["rootfs"]["diff_ids"].as_array().map_or(0, Vec::len);
-        assert_eq!(
-            layers(ours),
-            layers(theirs),
-            "layer count differs from {tag}"
-        );
-        let differences = rootfs(&self.dirs.path().join("ours"))
-            .differences(&rootfs(&self.dirs.path().join(tag)));
-        assert!(
-            differences.is_empty(),
-            "root file system differs from docker's {tag} at {differences:?}"
-        );
-    }
-
-    /// Builds `ctx` with us and with each of Docker's builders and compares; returns our
-    /// config and our unpacked root file system's path.
-    fn build_all_and_compare(&self, ctx: &Path, name: &str) -> (Value, std::path::PathBuf) {
-        let ours = self.build_ours(ctx, name);
-        let legacy = self.build_docker(ctx, &format!("{name}-legacy"), false);
-        self.assert_same(&ours, &format!("{name}-legacy"), &legacy);
-        if self.dockerd.has_buildkit() {
-            let buildkit = self.build_docker(ctx, &format!("{name}-buildkit"), true);
-            self.assert_same(&ours, &format!("{name}-buildkit"), &buildkit);
-        } else {
-            eprintln!(
-                "note: this docker client has no built-in BuildKit; compared with the legacy builder only"
-            );
-        }
-        (ours, self.dirs.path().join("ours/bundle/rootfs"))
-    }
-}
 
 /// The archives the corpus `ADD`s, made with GNU tar (owners 123:456 recorded) and the
 /// compressors from Debian (gzip, bzip2, xz-utils); and two compressed files that are not tars.
