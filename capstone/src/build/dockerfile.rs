@@ -5,6 +5,7 @@
 //!
 //! Reference: the Dockerfile reference (docs.docker.com/reference/dockerfile).
 
+use super::heredoc::Heredoc;
 use super::lines::{self, LogicalLine};
 use super::words::split_words;
 use crate::{Error, Result};
@@ -66,6 +67,8 @@ pub struct CopyArgs {
     pub chmod: Option<String>,
     /// `ADD --checksum=sha256:<hex>` of a URL source.
     pub checksum: Option<String>,
+    /// Heredoc documents named as sources (`COPY <<EOF /file`).
+    pub heredocs: Vec<Heredoc>,
     /// Sources then destination, as written (to be expanded).
     pub paths: Vec<String>,
 }
@@ -90,6 +93,8 @@ pub enum Instruction {
         command: Command,
         /// `--network=default|none|host`.
         network: Option<String>,
+        /// Its heredoc documents (`RUN <<EOF`), see [`super::heredoc::run_argv`].
+        heredocs: Vec<Heredoc>,
     },
     /// `CMD`.
     Cmd(Command),
@@ -140,7 +145,8 @@ pub fn parse(text: &str) -> Result<Dockerfile> {
             file.stages.push(parse_from(logical.line, rest)?);
             continue;
         }
-        let instruction = parse_instruction(logical.line, &keyword, rest, escape)?;
+        let instruction =
+            parse_instruction(logical.line, &keyword, rest, escape, &logical.heredocs)?;
         match (file.stages.last_mut(), instruction) {
             (Some(stage), instruction) => stage.steps.push(Step {
                 line: logical.line,
@@ -170,12 +176,13 @@ pub fn parse_step(line: usize, text: &str, escape: char) -> Result<Step> {
     let logical = LogicalLine {
         line,
         text: text.to_string(),
+        heredocs: Vec::new(),
     };
     let (keyword, rest) = split_keyword(&logical)?;
     Ok(Step {
         line,
         text: text.to_string(),
-        instruction: parse_instruction(line, &keyword, rest, escape)?,
+        instruction: parse_instruction(line, &keyword, rest, escape, &[])?,
     })
 }
 
@@ -231,15 +238,29 @@ fn parse_from(line: usize, rest: &str) -> Result<Stage> {
     })
 }
 
-fn parse_instruction(line: usize, keyword: &str, rest: &str, escape: char) -> Result<Instruction> {
+fn parse_instruction(
+    line: usize,
+    keyword: &str,
+    rest: &str,
+    escape: char,
+    heredocs: &[Heredoc],
+) -> Result<Instruction> {
     let words = || split_words(rest, escape);
     Ok(match keyword {
         "RUN" => {
             let (flags, _) = take_flags(line, words(), &["network"])?;
             let flag_text_len = flag_prefix_len(rest);
+            let command = command(&rest[flag_text_len..]);
+            if matches!(command, Command::Exec(_)) && !heredocs.is_empty() {
+                return Err(Error::dockerfile(
+                    line,
+                    "a heredoc needs the shell form of RUN: `RUN <<EOF`, not a JSON array",
+                ));
+            }
             Instruction::Run {
-                command: command(&rest[flag_text_len..]),
+                command,
                 network: flags.into_iter().next().map(|(_, v)| v),
+                heredocs: heredocs.to_vec(),
             }
         }
         "CMD" => Instruction::Cmd(command(rest)),
@@ -275,6 +296,7 @@ fn parse_instruction(line: usize, keyword: &str, rest: &str, escape: char) -> Re
                 Command::Exec(list) => list,
                 Command::Shell(_) => words,
             };
+            args.heredocs = heredocs.to_vec();
             if args.paths.len() < 2 {
                 return Err(Error::dockerfile(
                     line,

@@ -6,6 +6,7 @@
 use super::copy::image_relative;
 use super::dockerfile::{Command, Step};
 use super::executor::StageRun;
+use super::heredoc::{self, Heredoc};
 use super::run::{RunSpec, Scratch, run_step};
 use super::snapshot::write_layer;
 use super::steps::{NOP, map_insert, step_error, to_argv};
@@ -74,8 +75,14 @@ impl StageRun<'_, '_> {
         step: &Step,
         command: &Command,
         network: Option<&str>,
+        heredocs: &[Heredoc],
     ) -> Result<()> {
-        let argv = to_argv(command, &self.shell());
+        let (argv, script) = match command {
+            Command::Shell(text) if !heredocs.is_empty() => {
+                heredoc::run_argv(text, heredocs, &self.shell())
+            }
+            _ => (to_argv(command, &self.shell()), None),
+        };
         let args = self.arg_pairs();
         let mut created_by = String::new();
         if !args.is_empty() {
@@ -102,7 +109,10 @@ impl StageRun<'_, '_> {
                 format!("RUN --network={n}: use default, none or host"),
             ));
         }
-        let key_text = format!("{created_by}\nnetwork={host_network}");
+        let mut key_text = format!("{created_by}\nnetwork={host_network}");
+        if let Some((name, body)) = &script {
+            key_text.push_str(&format!("\nscript {name}:\n{body}"));
+        }
         let lowers = self.lowers()?;
         if lowers.is_empty() {
             return Err(step_error(step, "there is no shell or program to run in an empty image (FROM scratch): copy one in first".into()));
@@ -124,6 +134,7 @@ impl StageRun<'_, '_> {
             user: self.snap.field("User"),
             host_network,
             echo: self.b.verbose,
+            script,
         };
         let scratch_dir = self.b.scratch_dir.clone();
         self.cached(&key_text, &created_by, None, |run, _| {

@@ -1,8 +1,8 @@
 //! `capstone build`: from a Dockerfile and a build context to an image in the store.
 //!
 //! Read it in this order:
-//! - the language: [`lines`] (directives, comments, continuations) → [`words`] (quotes and
-//!   `$VAR` substitution) → [`dockerfile`] (instructions, stages) and [`health`];
+//! - the language: [`lines`] (directives, comments, continuations, [`heredoc`]s) → [`words`]
+//!   (quotes and `$VAR` substitution) → [`dockerfile`] (instructions, stages) and [`health`];
 //! - the plan: [`stages`] (which stages the target needs, `ARG`s in `FROM`), and [`base`]
 //!   (base images, pulled when missing);
 //! - the steps: [`executor`] (a stage, step by step, through the [`cache`]) → [`steps`] (what
@@ -29,6 +29,7 @@ pub mod executor;
 pub mod fetch;
 pub mod fs_steps;
 pub mod health;
+pub mod heredoc;
 pub mod lines;
 pub mod output;
 #[cfg(test)]

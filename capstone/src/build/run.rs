@@ -36,6 +36,9 @@ pub struct RunSpec {
     pub host_network: bool,
     /// Echo the command's output as it runs (not with `-q`).
     pub echo: bool,
+    /// `RUN <<EOF` with a `#!` line: the script's name and content, put at
+    /// `/.capstone-heredoc/NAME` for the step and taken out of its layer afterwards.
+    pub script: Option<(String, String)>,
 }
 
 /// A scratch directory (upper, work, merged) removed when dropped.
@@ -77,6 +80,15 @@ pub fn run_step(spec: &RunSpec, scratch: &Scratch) -> Result<Finished> {
     let upper = scratch.sub("upper")?;
     let work = scratch.sub("work")?;
     let merged = scratch.sub("merged")?;
+    let script_dir = upper.join(super::heredoc::SCRIPT_DIR);
+    if let Some((name, body)) = &spec.script {
+        // Written into the upper dir before the mount, so the step sees it in its root.
+        std::fs::create_dir(&script_dir).map_err(Error::io("create", &script_dir))?;
+        let path = script_dir.join(name);
+        std::fs::write(&path, body).map_err(Error::io("write heredoc script", &path))?;
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .map_err(Error::io("chmod heredoc script", &path))?;
+    }
     // mount(2) of an overlay: writes land in `upper`, the image's layers stay untouched.
     let mounted = overlay::Overlay::new(spec.lowers.iter(), &upper, &work).mount(&merged)?;
     let (uid, gid) = images::runconfig::resolve_user(&merged, &spec.user)?;
@@ -104,6 +116,9 @@ pub fn run_step(spec: &RunSpec, scratch: &Scratch) -> Result<Finished> {
     // detach it lazily too, but an eager umount2(2) reports a busy mount).
     mounted.unmount()?;
     etc_files::tidy_upper(&upper, &created);
+    if spec.script.is_some() {
+        std::fs::remove_dir_all(&script_dir).map_err(Error::io("remove", &script_dir))?;
+    }
     finished
 }
 // ANCHOR_END: run_step

@@ -16,7 +16,11 @@ impl StageRun<'_, '_> {
     /// Executes one instruction (or takes its result from the cache).
     pub fn step(&mut self, step: &Step) -> Result<()> {
         match &step.instruction {
-            Instruction::Run { command, network } => self.run(step, command, network.as_deref()),
+            Instruction::Run {
+                command,
+                network,
+                heredocs,
+            } => self.run(step, command, network.as_deref(), heredocs),
             Instruction::Copy(args) => self.copy(step, args, false),
             Instruction::Add(args) => self.copy(step, args, true),
             Instruction::Workdir(path) => self.workdir(step, path),
