@@ -33,6 +33,26 @@ pub struct Plan {
     pub meta_args: BTreeMap<String, String>,
 }
 
+/// BuildKit's predefined platform `ARG`s, for this machine (we build for it only):
+/// `TARGETPLATFORM=linux/amd64`, `TARGETOS=linux`, `TARGETARCH=amd64`, `TARGETVARIANT=`, and
+/// the same four for `BUILD…`. Usable in `FROM` lines as they are (`FROM --platform=$BUILDPLATFORM
+/// …`); inside a stage after `ARG TARGETARCH`, as with any meta `ARG`.
+pub fn platform_args() -> Vec<(String, String)> {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let mut args = Vec::new();
+    for side in ["TARGET", "BUILD"] {
+        args.push((format!("{side}PLATFORM"), format!("linux/{arch}")));
+        args.push((format!("{side}OS"), "linux".to_string()));
+        args.push((format!("{side}ARCH"), arch.to_string()));
+        args.push((format!("{side}VARIANT"), String::new()));
+    }
+    args
+}
+
 // ANCHOR: plan
 /// Works out the plan for building `target` (the last stage if `None`).
 pub fn plan(
@@ -40,7 +60,7 @@ pub fn plan(
     build_args: &BTreeMap<String, String>,
     target: Option<&str>,
 ) -> Result<Plan> {
-    let mut meta_args = BTreeMap::new();
+    let mut meta_args: BTreeMap<String, String> = platform_args().into_iter().collect();
     for (name, default) in &file.meta_args {
         if let Some(value) = build_args.get(name).or(default.as_ref()) {
             meta_args.insert(name.clone(), value.clone());

@@ -145,3 +145,23 @@ fn copy_chown_of_a_directory_owns_the_parents_it_creates_as_buildkit_does() {
         assert_eq!((meta.uid(), meta.gid()), (1000, 1000), "/{dir}");
     }
 }
+
+#[test]
+fn platform_args_are_predefined_as_in_buildkit() {
+    let ctx = context_with(
+        "FROM --platform=$BUILDPLATFORM busybox\nARG TARGETARCH\nARG TARGETPLATFORM\nARG BUILDOS\n\
+         RUN echo \"$TARGETARCH $TARGETPLATFORM $BUILDOS ${TARGETVARIANT:-undeclared}\" > /platform.txt\n",
+    );
+    let builders = Builders::new();
+    let ours = builders.build_ours(ctx.path(), "platform");
+    // The legacy builder of 20.10 predates these ARGs: BuildKit is the reference.
+    if builders.dockerd.has_buildkit() {
+        let theirs = builders.build_docker(ctx.path(), "platform-buildkit", true);
+        builders.assert_same(&ours, "platform-buildkit", &theirs);
+    }
+    let rootfs = builders.dirs.path().join("ours/bundle/rootfs");
+    assert_eq!(
+        std::fs::read_to_string(rootfs.join("platform.txt")).unwrap(),
+        "amd64 linux/amd64 linux undeclared\n"
+    );
+}
