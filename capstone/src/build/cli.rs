@@ -22,6 +22,9 @@ pub struct BuildArgs {
     /// Write the image id to this file.
     #[arg(long)]
     pub iidfile: Option<PathBuf>,
+    /// A secret for `RUN --mount=type=secret,id=NAME`: `id=NAME,src=FILE` or `id=NAME,env=VAR`.
+    #[arg(long)]
+    pub secret: Vec<String>,
     /// Set a build-time variable declared with `ARG` (`NAME=value`, or `NAME` to take it
     /// from the environment).
     #[arg(long = "build-arg")]
@@ -81,6 +84,24 @@ pub fn main(paths: &Paths, args: BuildArgs) -> i32 {
             return 1;
         }
     };
+    // Secrets from the environment are written to a private temporary file for the build.
+    let secret_dir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("capstone: build failed: create a directory for secrets: {e}");
+            return 1;
+        }
+    };
+    let mut secrets = Vec::new();
+    for spec in &args.secret {
+        match secret(spec, secret_dir.path()) {
+            Ok(s) => secrets.push(s),
+            Err(why) => {
+                eprintln!("capstone: build failed: --secret {spec}: {why}");
+                return 1;
+            }
+        }
+    }
     let opts = BuildOptions {
         root: paths.root.clone(),
         runroot: paths.runroot.clone(),
@@ -92,6 +113,7 @@ pub fn main(paths: &Paths, args: BuildArgs) -> i32 {
         dockerfile_text,
         labels,
         iidfile: args.iidfile,
+        secrets,
         tags: args.tag,
         build_args,
         target: args.target,
@@ -125,4 +147,39 @@ fn read_dockerfile_from_stdin() -> Result<String, String> {
         );
     }
     String::from_utf8(bytes).map_err(|_| "the Dockerfile on stdin is not UTF-8 text".into())
+}
+
+/// `--secret id=NAME,src=FILE` (or `source=`), or `id=NAME,env=VAR` (its value written to a
+/// file in `dir`, readable by root only, removed with `dir` after the build).
+fn secret(spec: &str, dir: &std::path::Path) -> Result<(String, PathBuf), String> {
+    let mut id = None;
+    let mut file = None;
+    for field in spec.split(',') {
+        match field.split_once('=') {
+            Some(("id", v)) => id = Some(v.to_string()),
+            Some(("src" | "source", v)) => file = Some(PathBuf::from(v)),
+            Some(("env", var)) => {
+                let value = std::env::var(var).map_err(|_| format!("{var} is not set"))?;
+                let path = dir.join(format!("env-{var}"));
+                std::fs::write(&path, value).map_err(|e| e.to_string())?;
+                std::fs::set_permissions(
+                    &path,
+                    std::os::unix::fs::PermissionsExt::from_mode(0o400),
+                )
+                .map_err(|e| e.to_string())?;
+                file = Some(path);
+            }
+            _ => {
+                return Err(format!(
+                    "{field:?}: use id=NAME,src=FILE or id=NAME,env=VAR"
+                ));
+            }
+        }
+    }
+    let id = id.ok_or("give the secret an id=NAME")?;
+    let file = file.ok_or("give the secret's src=FILE or env=VAR")?;
+    if !file.is_file() {
+        return Err(format!("{}: no such file", file.display()));
+    }
+    Ok((id, file))
 }

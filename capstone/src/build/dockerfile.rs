@@ -87,7 +87,7 @@ pub struct Healthcheck {
 /// Every instruction the builder knows (`FROM` starts a [`Stage`] instead).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Instruction {
-    /// `RUN [--network=…] cmd`.
+    /// `RUN [--network=…] [--mount=…] cmd`.
     Run {
         /// The command.
         command: Command,
@@ -95,6 +95,8 @@ pub enum Instruction {
         network: Option<String>,
         /// Its heredoc documents (`RUN <<EOF`), see [`super::heredoc::run_argv`].
         heredocs: Vec<Heredoc>,
+        /// `--mount=type=cache|bind|tmpfs|secret,…` ([`super::mounts`]).
+        mounts: Vec<super::mounts::RunMount>,
     },
     /// `CMD`.
     Cmd(Command),
@@ -248,8 +250,18 @@ fn parse_instruction(
     let words = || split_words(rest, escape);
     Ok(match keyword {
         "RUN" => {
-            let (flags, _) = take_flags(line, words(), &["network"])?;
+            let (flags, _) = take_flags(line, words(), &["network", "mount"])?;
             let flag_text_len = flag_prefix_len(rest);
+            let mut mounts = Vec::new();
+            let mut network = None;
+            for (name, value) in flags {
+                match name.as_str() {
+                    "mount" => mounts.push(super::mounts::parse(&value).map_err(|why| {
+                        Error::dockerfile(line, format!("--mount={value}: {why}"))
+                    })?),
+                    _ => network = Some(value),
+                }
+            }
             let command = command(&rest[flag_text_len..]);
             if matches!(command, Command::Exec(_)) && !heredocs.is_empty() {
                 return Err(Error::dockerfile(
@@ -259,8 +271,9 @@ fn parse_instruction(
             }
             Instruction::Run {
                 command,
-                network: flags.into_iter().next().map(|(_, v)| v),
+                network,
                 heredocs: heredocs.to_vec(),
+                mounts,
             }
         }
         "CMD" => Instruction::Cmd(command(rest)),

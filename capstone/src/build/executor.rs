@@ -39,6 +39,8 @@ pub struct Builder<'a> {
     pub host_network: bool,
     /// Print progress.
     pub verbose: bool,
+    /// `--secret`s by id, for `RUN --mount=type=secret`.
+    pub secrets: HashMap<String, PathBuf>,
     /// Each built stage's final snapshot.
     pub results: Vec<Option<Snapshot>>,
     /// Flattened root file systems of stages/images used by `COPY --from`.

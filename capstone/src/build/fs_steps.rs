@@ -7,6 +7,7 @@ use super::copy::image_relative;
 use super::dockerfile::{Command, Step};
 use super::executor::StageRun;
 use super::heredoc::{self, Heredoc};
+use super::mounts::RunMount;
 use super::run::{RunSpec, Scratch, run_step};
 use super::snapshot::write_layer;
 use super::steps::{NOP, map_insert, step_error, to_argv};
@@ -76,6 +77,7 @@ impl StageRun<'_, '_> {
         command: &Command,
         network: Option<&str>,
         heredocs: &[Heredoc],
+        mounts: &[RunMount],
     ) -> Result<()> {
         let (argv, script) = match command {
             Command::Shell(text) if !heredocs.is_empty() => {
@@ -113,6 +115,8 @@ impl StageRun<'_, '_> {
         if let Some((name, body)) = &script {
             key_text.push_str(&format!("\nscript {name}:\n{body}"));
         }
+        let (mounts, mounts_key) = self.prepare_mounts(step, mounts)?;
+        key_text.push_str(&mounts_key);
         let lowers = self.lowers()?;
         if lowers.is_empty() {
             return Err(step_error(step, "there is no shell or program to run in an empty image (FROM scratch): copy one in first".into()));
@@ -135,6 +139,7 @@ impl StageRun<'_, '_> {
             host_network,
             echo: self.b.verbose,
             script,
+            mounts,
         };
         let scratch_dir = self.b.scratch_dir.clone();
         self.cached(&key_text, &created_by, None, |run, _| {

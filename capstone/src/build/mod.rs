@@ -8,10 +8,10 @@
 //! - the steps: [`executor`] (a stage, step by step, through the [`cache`]) → [`steps`] (what
 //!   each config instruction does) and the ones that make layers: [`fs_steps`] → [`run`]
 //!   (`RUN` in a lesson-01 container on a lesson-03 overlay, its output through [`output`],
-//!   its `/etc/hosts` and `/etc/resolv.conf` from [`etc_files`]); [`copy_step`] → [`copy`]
-//!   and [`context`] (`COPY`/`ADD`, `.dockerignore`), [`archive`] (`ADD` of a local archive),
-//!   [`fetch`] (`ADD` of a URL);
-//!   [`snapshot`] (config, layers and manifests in lesson 04's store).
+//!   its `/etc/hosts` and `/etc/resolv.conf` from [`etc_files`], its `--mount`s from
+//!   [`mount_sources`] and [`mounts`]); [`copy_step`] → [`copy`] and [`context`] (`COPY`/`ADD`, `.dockerignore`),
+//!   [`archive`] (`ADD` of a local archive), [`fetch`] (`ADD` of a URL); [`snapshot`]
+//!   (config, layers and manifests in lesson 04's store).
 //!
 //! Only the target stage's snapshot is tagged, at the very end: a failed build tags nothing,
 //! and its scratch directories and mounts are removed by their guards.
@@ -31,6 +31,8 @@ pub mod fs_steps;
 pub mod health;
 pub mod heredoc;
 pub mod lines;
+pub mod mount_sources;
+pub mod mounts;
 pub mod output;
 #[cfg(test)]
 mod parse_tests;
@@ -77,6 +79,8 @@ pub struct BuildOptions {
     pub labels: Vec<(String, String)>,
     /// `--iidfile FILE`: where to write the image id (`sha256:…`, no newline, as Docker).
     pub iidfile: Option<PathBuf>,
+    /// `--secret id=NAME,src=FILE`: files `RUN --mount=type=secret,id=NAME` may read.
+    pub secrets: Vec<(String, PathBuf)>,
 }
 
 /// What a build produced.
@@ -136,6 +140,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
         // `default` is the host's network until the engine has a bridge: see [`run`].
         host_network: opts.network.as_deref() != Some("none"),
         verbose: !opts.quiet,
+        secrets: opts.secrets.iter().cloned().collect(),
         results: vec![None; file.stages.len()],
         flat: HashMap::new(),
         counts: (0, 0),

@@ -28,6 +28,7 @@ fn shell_and_exec_forms_are_told_apart() {
                 command: Command::Shell("echo $HOME".into()),
                 network: None,
                 heredocs: vec![],
+                mounts: vec![],
             },
             Instruction::Cmd(Command::Exec(vec!["sh".into(), "-c".into(), "x".into()])),
             Instruction::Entrypoint(Command::Shell("[not json".into())),
@@ -109,6 +110,7 @@ fn run_network_flag_is_taken_off_the_command() {
             command: Command::Shell("wget x".into()),
             network: Some("none".into()),
             heredocs: vec![],
+            mounts: vec![],
         }]
     );
 }

@@ -39,6 +39,8 @@ pub struct RunSpec {
     /// `RUN <<EOF` with a `#!` line: the script's name and content, put at
     /// `/.capstone-heredoc/NAME` for the step and taken out of its layer afterwards.
     pub script: Option<(String, String)>,
+    /// `--mount`s, ready to mount ([`super::mounts`]).
+    pub mounts: Vec<super::mounts::Prepared>,
 }
 
 /// A scratch directory (upper, work, merged) removed when dropped.
@@ -110,12 +112,17 @@ pub fn run_step(spec: &RunSpec, scratch: &Scratch) -> Result<Finished> {
     }
     // The step's own /etc/hosts and a copy of the host's /etc/resolv.conf, bind-mounted.
     let lent = etc_files::lend(&merged, scratch)?;
+    let attached = super::mounts::attach(&merged, &spec.mounts)?;
     let finished = run_container(&container, spec.echo, !spec.host_network);
     let created = lent.give_back();
+    let mount_files = attached.release();
     // Unmount before reading the upper dir, on success and failure alike (the guard would
     // detach it lazily too, but an eager umount2(2) reports a busy mount).
     mounted.unmount()?;
     etc_files::tidy_upper(&upper, &created);
+    for file in mount_files {
+        let _ = std::fs::remove_file(upper.join(file)); // a mount point, not the step's work
+    }
     if spec.script.is_some() {
         std::fs::remove_dir_all(&script_dir).map_err(Error::io("remove", &script_dir))?;
     }
