@@ -19,6 +19,8 @@ pub struct Dockerfile {
     pub meta_args: Vec<(String, Option<String>)>,
     /// The stages, in order.
     pub stages: Vec<Stage>,
+    /// `# syntax=…`, if given (accepted and ignored, see [`super::lines::Source::syntax`]).
+    pub syntax: Option<String>,
 }
 
 /// One stage: a `FROM` line and the instructions up to the next one.
@@ -138,6 +140,7 @@ pub fn parse(text: &str) -> Result<Dockerfile> {
     let escape = source.escape;
     let mut file = Dockerfile {
         escape,
+        syntax: source.syntax.clone(),
         meta_args: Vec::new(),
         stages: Vec::new(),
     };

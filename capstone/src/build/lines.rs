@@ -25,6 +25,8 @@ pub struct Source {
     pub escape: char,
     /// The instructions' lines, in order.
     pub lines: Vec<LogicalLine>,
+    /// `# syntax=…`: the frontend image BuildKit would use; we note it and parse ourselves.
+    pub syntax: Option<String>,
 }
 
 /// Splits `text` into logical lines. Parser directives are read only before the first
@@ -33,6 +35,7 @@ pub struct Source {
 pub fn split(text: &str) -> Result<Source> {
     let physical: Vec<&str> = text.lines().collect();
     let mut escape = '\\';
+    let mut syntax = None;
     let mut seen = Vec::new();
     let mut first = 0;
     for (i, raw) in physical.iter().enumerate() {
@@ -56,7 +59,9 @@ pub fn split(text: &str) -> Result<Source> {
                     ));
                 }
             };
-        } else if name != "syntax" && name != "check" {
+        } else if name == "syntax" {
+            syntax = Some(value.clone());
+        } else if name != "check" {
             break; // an unknown directive is a comment, and ends the directives
         }
         seen.push(name);
@@ -101,7 +106,11 @@ pub fn split(text: &str) -> Result<Source> {
         last.text = last.text.trim_end().to_string();
         lines.push(last);
     }
-    Ok(Source { escape, lines })
+    Ok(Source {
+        escape,
+        lines,
+        syntax,
+    })
 }
 
 /// The heredoc `name` whose first line is `physical[start]` (0-based); returns it and the
@@ -202,6 +211,13 @@ mod tests {
         let src = split("# hello\n# escape=`\nRUN a \\\n b\n").unwrap();
         assert_eq!(src.escape, '\\');
         assert_eq!(texts(&src), [(3, "RUN a  b")]);
+    }
+
+    #[test]
+    fn a_syntax_directive_is_recorded_to_be_noted() {
+        let src = split("# syntax=docker/dockerfile:1.7\nFROM a\n").unwrap();
+        assert_eq!(src.syntax.as_deref(), Some("docker/dockerfile:1.7"));
+        assert_eq!(split("FROM a\n").unwrap().syntax, None);
     }
 
     #[test]

@@ -122,6 +122,20 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
         }
     };
     let file = dockerfile::parse(&text)?;
+    if let Some(syntax) = &file.syntax {
+        eprintln!(
+            "note: `# syntax={syntax}` is ignored: capstone's own parser reads this Dockerfile (BuildKit would run that frontend image)"
+        );
+    }
+    // The Dockerfile's own path, for `<Dockerfile>.dockerignore` (none when it came on stdin).
+    let dockerfile_path = match &opts.dockerfile_text {
+        Some(_) => None,
+        None => Some(
+            opts.dockerfile
+                .clone()
+                .unwrap_or_else(|| opts.context.join("Dockerfile")),
+        ),
+    };
     let build_args: BTreeMap<String, String> = opts.build_args.iter().cloned().collect();
     let plan = stages::plan(&file, &build_args, opts.target.as_deref())?;
     let store = images::Store::open(opts.root.join("images"))?;
@@ -132,7 +146,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
         },
         store,
         cache: cache::Cache::new(opts.root.join("build-cache"), !opts.no_cache),
-        context: context::SourceRoot::context(&opts.context)?,
+        context: context::SourceRoot::context_for(&opts.context, dockerfile_path.as_deref())?,
         file: &file,
         plan: &plan,
         build_args: &build_args,

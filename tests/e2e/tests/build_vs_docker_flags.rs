@@ -130,3 +130,79 @@ fn an_archive_on_stdin_is_refused_with_what_to_do() {
     );
     assert_nothing_left(&engine, "never");
 }
+
+#[test]
+fn copy_and_add_chmod_and_chown_as_buildkit() {
+    let ctx = context_with(
+        "FROM busybox\nCOPY --chmod=0640 present.txt /modes/file.txt\nCOPY --chmod=750 tree /modes/tree/\n\
+         ADD --chown=1000:1000 --chmod=600 present.txt /added/owned.txt\n",
+    );
+    std::fs::create_dir_all(ctx.path().join("tree/sub")).unwrap();
+    std::fs::write(ctx.path().join("tree/sub/deep.txt"), "deep\n").unwrap();
+    let b = Builders::new();
+    let ctx_arg = ctx.path().to_str().unwrap();
+    let ours = b.build_ours_with(ctx_arg, "chmod", &[], None);
+    // `--chmod` is BuildKit's (the legacy builder of 20.10 refuses it).
+    if b.dockerd.has_buildkit() {
+        let theirs = b.build_docker_with(ctx_arg, "chmod-buildkit", true, &[], None);
+        b.assert_same(&ours, "chmod-buildkit", &theirs);
+    }
+    use std::os::unix::fs::MetadataExt;
+    let rootfs = b.dirs.path().join("ours/bundle/rootfs");
+    let mode = |p: &str| std::fs::metadata(rootfs.join(p)).unwrap().mode() & 0o7777;
+    assert_eq!(mode("modes/file.txt"), 0o640);
+    assert_eq!(mode("added/owned.txt"), 0o600);
+    let owned = std::fs::metadata(rootfs.join("added/owned.txt")).unwrap();
+    assert_eq!((owned.uid(), owned.gid()), (1000, 1000));
+}
+
+#[test]
+fn a_dockerignore_beside_the_dockerfile_wins_as_in_buildkit() {
+    let ctx = context_with("FROM busybox\nCOPY . /ctx/\n");
+    std::fs::rename(
+        ctx.path().join("Dockerfile"),
+        ctx.path().join("app.Dockerfile"),
+    )
+    .unwrap();
+    std::fs::write(ctx.path().join("a.txt"), "a\n").unwrap();
+    std::fs::write(ctx.path().join("b.txt"), "b\n").unwrap();
+    std::fs::write(ctx.path().join(".dockerignore"), "a.txt\n").unwrap();
+    std::fs::write(ctx.path().join("app.Dockerfile.dockerignore"), "b.txt\n").unwrap();
+    let b = Builders::new();
+    let ctx_arg = ctx.path().to_str().unwrap();
+    let dockerfile = ctx.path().join("app.Dockerfile");
+    let flags = ["-f", dockerfile.to_str().unwrap()];
+    let ours = b.build_ours_with(ctx_arg, "ignore", &flags, None);
+    if b.dockerd.has_buildkit() {
+        let theirs = b.build_docker_with(ctx_arg, "ignore-buildkit", true, &flags, None);
+        b.assert_same(&ours, "ignore-buildkit", &theirs);
+    }
+    let rootfs = b.dirs.path().join("ours/bundle/rootfs");
+    assert!(
+        rootfs.join("ctx/a.txt").is_file(),
+        "the context's .dockerignore was used"
+    );
+    assert!(
+        !rootfs.join("ctx/b.txt").exists(),
+        "app.Dockerfile.dockerignore was not used"
+    );
+}
+
+#[test]
+fn a_syntax_directive_is_noted_and_ignored() {
+    let ctx = context_with("# syntax=docker/dockerfile:1.7\nFROM busybox\nENV A=1\n");
+    let engine = capstone_support::Engine::with_busybox();
+    let run = capstone_build(&engine, ctx.path(), &["-q", "-t", "syntax"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("note: `# syntax=docker/dockerfile:1.7` is ignored"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.trim().starts_with("sha256:"),
+        "-q prints only the id: {}",
+        run.stdout
+    );
+}
