@@ -39,6 +39,9 @@ pub struct BuildArgs {
     /// network too, until build steps can join the bridge).
     #[arg(long)]
     pub network: Option<String>,
+    /// Pull base images even when the store has them (a tag may have moved).
+    #[arg(long)]
+    pub pull: bool,
     /// Print only the image id.
     #[arg(short, long)]
     pub quiet: bool,
@@ -114,6 +117,7 @@ pub fn main(paths: &Paths, args: BuildArgs) -> i32 {
         labels,
         iidfile: args.iidfile,
         secrets,
+        pull: args.pull,
         tags: args.tag,
         build_args,
         target: args.target,

@@ -41,6 +41,10 @@ pub struct Builder<'a> {
     pub verbose: bool,
     /// `--secret`s by id, for `RUN --mount=type=secret`.
     pub secrets: HashMap<String, PathBuf>,
+    /// `--pull`: pull base images even when the store has them ([`super::base`]).
+    pub always_pull: bool,
+    /// The references pulled so far in this build (each is pulled once).
+    pub pulled: std::cell::RefCell<std::collections::HashSet<String>>,
     /// Each built stage's final snapshot.
     pub results: Vec<Option<Snapshot>>,
     /// Flattened root file systems of stages/images used by `COPY --from`.

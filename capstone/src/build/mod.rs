@@ -81,6 +81,8 @@ pub struct BuildOptions {
     pub iidfile: Option<PathBuf>,
     /// `--secret id=NAME,src=FILE`: files `RUN --mount=type=secret,id=NAME` may read.
     pub secrets: Vec<(String, PathBuf)>,
+    /// `--pull`: pull every base image again, even when the store has it.
+    pub pull: bool,
 }
 
 /// What a build produced.
@@ -155,6 +157,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
         host_network: opts.network.as_deref() != Some("none"),
         verbose: !opts.quiet,
         secrets: opts.secrets.iter().cloned().collect(),
+        always_pull: opts.pull,
+        pulled: Default::default(),
         results: vec![None; file.stages.len()],
         flat: HashMap::new(),
         counts: (0, 0),

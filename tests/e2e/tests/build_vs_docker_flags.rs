@@ -1,7 +1,9 @@
 //! `capstone build`'s flags against Docker's, with Debian's dockerd as the reference (see
 //! `build_vs_docker.rs` for how the images are compared): `--label` and `--iidfile`, and a
 //! Dockerfile on stdin (`build -`, `-f -`). Each case is built by us, by Docker's legacy
-//! builder and by BuildKit, and the images must agree on config, layers and files.
+//! builder and by BuildKit, and the images must agree on config, layers and files. (`--pull`
+//! is checked against the harness's registry alone: the dockerd's own network namespace
+//! cannot reach a registry on the test's loopback.)
 
 mod capstone_support;
 #[path = "dockerfiles/common.rs"]
@@ -204,5 +206,71 @@ fn a_syntax_directive_is_noted_and_ignored() {
         run.stdout.trim().starts_with("sha256:"),
         "-q prints only the id: {}",
         run.stdout
+    );
+}
+
+#[test]
+fn pull_fetches_a_base_whose_tag_moved_and_without_it_the_stored_one_is_used() {
+    use harness::registry::image::{OCI_LAYER_TAR, OciLayout};
+    use harness::registry::{Auth, Registry};
+    let registry = Registry::start(Auth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let mut layout = OciLayout::new(dir.path());
+    let busybox = std::fs::read(capstone_support::busybox_tarball()).unwrap();
+    let v1 = layout.image("amd64", None, std::slice::from_ref(&busybox), OCI_LAYER_TAR);
+    let v1 = layout.name("v1", &v1);
+    // v2: the same plus a layer holding /marker.
+    let extra = dir.path().join("extra");
+    std::fs::create_dir_all(&extra).unwrap();
+    std::fs::write(extra.join("marker"), "v2\n").unwrap();
+    let layer = dir.path().join("extra.tar");
+    let tar = std::process::Command::new("tar")
+        .args(["--numeric-owner", "-C"])
+        .arg(&extra)
+        .arg("-cf")
+        .arg(&layer)
+        .arg("marker")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let v2 = layout.image(
+        "amd64",
+        None,
+        &[busybox, std::fs::read(&layer).unwrap()],
+        OCI_LAYER_TAR,
+    );
+    let v2 = layout.name("v2", &v2);
+    registry.push_with_skopeo(&v1, "lab/base:latest", false);
+    let base = format!("{}/lab/base:latest", registry.host());
+    let ctx = context_with(&format!(
+        "FROM {base}\nRUN cat /marker > /seen.txt 2>/dev/null || echo none > /seen.txt\n"
+    ));
+    let engine = capstone_support::Engine::new();
+    let seen = |flags: &[&str]| {
+        let mut args = vec!["-t", "pulled"];
+        args.extend_from_slice(flags);
+        let run = capstone_build(&engine, ctx.path(), &args);
+        assert_eq!(run.code, 0, "{run:?}");
+        engine.ok(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "pulled",
+            "cat",
+            "/seen.txt",
+        ])
+    };
+    assert_eq!(seen(&[]), "none\n", "the first build pulls v1");
+    registry.push_with_skopeo(&v2, "lab/base:latest", false);
+    assert_eq!(
+        seen(&[]),
+        "none\n",
+        "without --pull the stored base is used"
+    );
+    assert_eq!(
+        seen(&["--pull"]),
+        "v2\n",
+        "--pull did not fetch the moved tag"
     );
 }
