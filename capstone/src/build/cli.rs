@@ -39,6 +39,9 @@ pub struct BuildArgs {
     /// network too, until build steps can join the bridge).
     #[arg(long)]
     pub network: Option<String>,
+    /// Also write the image's files out: `type=local,dest=DIR` (or `DIR`), `type=tar,dest=FILE`.
+    #[arg(short, long)]
+    pub output: Option<String>,
     /// Pull base images even when the store has them (a tag may have moved).
     #[arg(long)]
     pub pull: bool,
@@ -105,6 +108,13 @@ pub fn main(paths: &Paths, args: BuildArgs) -> i32 {
             }
         }
     }
+    let output = match args.output.as_deref().map(super::export::parse).transpose() {
+        Ok(output) => output,
+        Err(why) => {
+            eprintln!("capstone: build failed: --output: {why}");
+            return 1;
+        }
+    };
     let opts = BuildOptions {
         root: paths.root.clone(),
         runroot: paths.runroot.clone(),
@@ -118,6 +128,7 @@ pub fn main(paths: &Paths, args: BuildArgs) -> i32 {
         iidfile: args.iidfile,
         secrets,
         pull: args.pull,
+        output,
         tags: args.tag,
         build_args,
         target: args.target,

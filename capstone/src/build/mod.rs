@@ -11,7 +11,7 @@
 //!   its `/etc/hosts` and `/etc/resolv.conf` from [`etc_files`], its `--mount`s from
 //!   [`mount_sources`] and [`mounts`]); [`copy_step`] → [`copy`] and [`context`] (`COPY`/`ADD`, `.dockerignore`),
 //!   [`archive`] (`ADD` of a local archive), [`fetch`] (`ADD` of a URL); [`snapshot`]
-//!   (config, layers and manifests in lesson 04's store).
+//!   (config, layers and manifests in lesson 04's store); [`export`] (`--output`).
 //!
 //! Only the target stage's snapshot is tagged, at the very end: a failed build tags nothing,
 //! and its scratch directories and mounts are removed by their guards.
@@ -26,6 +26,7 @@ pub mod copy_step;
 pub mod dockerfile;
 pub mod etc_files;
 pub mod executor;
+pub mod export;
 pub mod fetch;
 pub mod fs_steps;
 pub mod health;
@@ -83,6 +84,8 @@ pub struct BuildOptions {
     pub secrets: Vec<(String, PathBuf)>,
     /// `--pull`: pull every base image again, even when the store has it.
     pub pull: bool,
+    /// `--output`: also write the target's files to a directory or a tar archive.
+    pub output: Option<export::Output>,
 }
 
 /// What a build produced.
@@ -140,6 +143,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
     };
     let build_args: BTreeMap<String, String> = opts.build_args.iter().cloned().collect();
     let plan = stages::plan(&file, &build_args, opts.target.as_deref())?;
+    // `--output type=tar,dest=-`: stdout carries the archive, so nothing else may go there.
+    let stdout_is_archive = opts.output == Some(export::Output::Tar("-".into()));
     let store = images::Store::open(opts.root.join("images"))?;
     let mut builder = executor::Builder {
         paths: crate::state::Paths {
@@ -155,7 +160,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
         scratch_dir: opts.root.join("build-tmp"),
         // `default` is the host's network until the engine has a bridge: see [`run`].
         host_network: opts.network.as_deref() != Some("none"),
-        verbose: !opts.quiet,
+        verbose: !opts.quiet && !stdout_is_archive,
         secrets: opts.secrets.iter().cloned().collect(),
         always_pull: opts.pull,
         pulled: Default::default(),
@@ -181,6 +186,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
         target.store(&builder.store)?;
     }
     let image = target.image(&builder.store)?.expect("stored");
+    if let Some(output) = &opts.output {
+        export::export(&builder.store, &image, output, &builder.scratch_dir)?;
+    }
     if let Some(path) = &opts.iidfile {
         std::fs::write(path, image.config_digest.to_string())
             .map_err(Error::io("write --iidfile", path))?;
@@ -189,9 +197,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
         builder.store.tag(tag, &image.digest)?;
     }
     let id = images_ref::short_id(&image);
-    if opts.quiet {
+    if opts.quiet && !stdout_is_archive {
         println!("{}", image.config_digest);
-    } else {
+    } else if !stdout_is_archive {
         println!("Successfully built {id}");
         for tag in &tags {
             println!("Successfully tagged {}", images_ref::familiar(tag));

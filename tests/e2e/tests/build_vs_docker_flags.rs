@@ -274,3 +274,95 @@ fn pull_fetches_a_base_whose_tag_moved_and_without_it_the_stored_one_is_used() {
         "--pull did not fetch the moved tag"
     );
 }
+
+#[test]
+fn output_exports_the_target_stage_files_as_buildkit_does() {
+    let ctx = context_with(
+        "FROM busybox AS build\nRUN mkdir -p /out && echo artefact > /out/app && chmod 750 /out/app && ln -s app /out/link\n\
+         FROM scratch\nCOPY --from=build /out/ /\nCOPY present.txt /\n",
+    );
+    let b = Builders::new();
+    let ctx_arg = ctx.path().to_str().unwrap();
+    let dirs = b.dirs.path();
+    let ours_dir = dirs.join("ours-local");
+    let ours_tar = dirs.join("ours.tar");
+    let local = format!("type=local,dest={}", ours_dir.display());
+    let tar = format!("type=tar,dest={}", ours_tar.display());
+    b.build_ours_with(ctx_arg, "exported", &["--output", &local], None);
+    let run = capstone_build(&b.engine, ctx.path(), &["--output", &tar]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // `dest=-`: the archive, and nothing else, on stdout.
+    let out = b
+        .engine
+        .command(&["build", "--output", "type=tar,dest=-", ctx_arg])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        out.stdout,
+        std::fs::read(&ours_tar).unwrap(),
+        "stdout is not the archive"
+    );
+    let untar = |archive: &std::path::Path, into: &std::path::Path| {
+        std::fs::create_dir_all(into).unwrap();
+        let ok = std::process::Command::new("tar")
+            .arg("-xf")
+            .arg(archive)
+            .arg("-C")
+            .arg(into)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    };
+    untar(&ours_tar, &dirs.join("ours-untarred"));
+    let tree = |p: &std::path::Path| overlay::tree::Tree::read(p).unwrap().without_mtimes();
+    let ours = tree(&ours_dir);
+    assert_eq!(
+        ours.differences(&tree(&dirs.join("ours-untarred"))),
+        Vec::<std::path::PathBuf>::new()
+    );
+    assert_eq!(
+        std::fs::read_to_string(ours_dir.join("app")).unwrap(),
+        "artefact\n"
+    );
+    assert_eq!(
+        std::fs::read_link(ours_dir.join("link")).unwrap(),
+        std::path::Path::new("app")
+    );
+    if b.dockerd.has_buildkit() {
+        let theirs_dir = dirs.join("theirs-local");
+        let theirs_tar = dirs.join("theirs.tar");
+        for spec in [
+            format!("type=local,dest={}", theirs_dir.display()),
+            format!("type=tar,dest={}", theirs_tar.display()),
+        ] {
+            let mut cmd = b.dockerd.docker();
+            cmd.env("DOCKER_BUILDKIT", "1").args([
+                "build",
+                "--network",
+                "none",
+                "--output",
+                &spec,
+                ctx_arg,
+            ]);
+            let out = cmd.output().unwrap();
+            b.dockerd
+                .expect_success(&["build", "--output", &spec], &out);
+        }
+        untar(&theirs_tar, &dirs.join("theirs-untarred"));
+        assert_eq!(
+            ours.differences(&tree(&theirs_dir)),
+            Vec::<std::path::PathBuf>::new(),
+            "local"
+        );
+        assert_eq!(
+            ours.differences(&tree(&dirs.join("theirs-untarred"))),
+            Vec::<std::path::PathBuf>::new(),
+            "tar"
+        );
+    }
+}
