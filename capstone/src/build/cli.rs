@@ -45,6 +45,11 @@ pub struct BuildArgs {
     /// Pull base images even when the store has them (a tag may have moved).
     #[arg(long)]
     pub pull: bool,
+    /// How to show progress: `classic` (the legacy builder's lines, the default), `plain`
+    /// (BuildKit's, on stderr), `tty` (one line per step), `quiet`, or `auto` (`tty` at a
+    /// terminal, else `classic`).
+    #[arg(long, default_value = "classic")]
+    pub progress: String,
     /// Print only the image id.
     #[arg(short, long)]
     pub quiet: bool,
@@ -115,6 +120,13 @@ pub fn main(paths: &Paths, args: BuildArgs) -> i32 {
             return 1;
         }
     };
+    let progress = match super::progress::Mode::parse(&args.progress) {
+        Ok(mode) => mode,
+        Err(why) => {
+            eprintln!("capstone: build failed: --progress={why}");
+            return 1;
+        }
+    };
     let opts = BuildOptions {
         root: paths.root.clone(),
         runroot: paths.runroot.clone(),
@@ -129,6 +141,7 @@ pub fn main(paths: &Paths, args: BuildArgs) -> i32 {
         secrets,
         pull: args.pull,
         output,
+        progress,
         tags: args.tag,
         build_args,
         target: args.target,

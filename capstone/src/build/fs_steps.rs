@@ -137,7 +137,7 @@ impl StageRun<'_, '_> {
             cwd: self.snap.field("WorkingDir"),
             user: self.snap.field("User"),
             host_network,
-            echo: self.b.verbose,
+            echo: self.b.progress.echo(),
             script,
             mounts,
         };

@@ -7,7 +7,8 @@
 //!   (base images, pulled when missing);
 //! - the steps: [`executor`] (a stage, step by step, through the [`cache`]) → [`steps`] (what
 //!   each config instruction does) and the ones that make layers: [`fs_steps`] → [`run`]
-//!   (`RUN` in a lesson-01 container on a lesson-03 overlay, its output through [`output`],
+//!   (`RUN` in a lesson-01 container on a lesson-03 overlay, its output through [`output`]
+//!   and [`progress`],
 //!   its `/etc/hosts` and `/etc/resolv.conf` from [`etc_files`], its `--mount`s from
 //!   [`mount_sources`] and [`mounts`]); [`copy_step`] → [`copy`] and [`context`] (`COPY`/`ADD`, `.dockerignore`),
 //!   [`archive`] (`ADD` of a local archive), [`fetch`] (`ADD` of a URL); [`snapshot`]
@@ -37,6 +38,7 @@ pub mod mounts;
 pub mod output;
 #[cfg(test)]
 mod parse_tests;
+pub mod progress;
 pub mod run;
 pub mod snapshot;
 pub mod stages;
@@ -86,6 +88,8 @@ pub struct BuildOptions {
     pub pull: bool,
     /// `--output`: also write the target's files to a directory or a tar archive.
     pub output: Option<export::Output>,
+    /// `--progress`: how the build shows what it does (`-q` makes it quiet).
+    pub progress: progress::Mode,
 }
 
 /// What a build produced.
@@ -160,7 +164,11 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
         scratch_dir: opts.root.join("build-tmp"),
         // `default` is the host's network until the engine has a bridge: see [`run`].
         host_network: opts.network.as_deref() != Some("none"),
-        verbose: !opts.quiet && !stdout_is_archive,
+        progress: progress::Progress::new(if opts.quiet || stdout_is_archive {
+            progress::Mode::Quiet
+        } else {
+            opts.progress
+        }),
         secrets: opts.secrets.iter().cloned().collect(),
         always_pull: opts.pull,
         pulled: Default::default(),
@@ -196,15 +204,13 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
     for tag in &tags {
         builder.store.tag(tag, &image.digest)?;
     }
-    let id = images_ref::short_id(&image);
     if opts.quiet && !stdout_is_archive {
         println!("{}", image.config_digest);
-    } else if !stdout_is_archive {
-        println!("Successfully built {id}");
-        for tag in &tags {
-            println!("Successfully tagged {}", images_ref::familiar(tag));
-        }
     }
+    let familiar: Vec<String> = tags.iter().map(|t| images_ref::familiar(t)).collect();
+    let short = images_ref::short_id(&image);
+    let full = image.config_digest.to_string();
+    builder.progress.finished(&full, &short, &tags, &familiar);
     Ok(BuildOutcome {
         image,
         tags,

@@ -34,8 +34,8 @@ pub struct RunSpec {
     /// engine yet, this is what BuildKit's `auto` mode does when it has no CNI network);
     /// otherwise a new one with only a loopback, brought up (`none`, as in Docker).
     pub host_network: bool,
-    /// Echo the command's output as it runs (not with `-q`).
-    pub echo: bool,
+    /// How the command's output is shown as it runs ([`super::progress`]).
+    pub echo: super::progress::Echo,
     /// `RUN <<EOF` with a `#!` line: the script's name and content, put at
     /// `/.capstone-heredoc/NAME` for the step and taken out of its layer afterwards.
     pub script: Option<(String, String)>,
@@ -161,7 +161,11 @@ pub struct Finished {
 /// Clones the container (held back at lesson 01's gate) with its output going into a pipe,
 /// brings up its loopback if it has a network namespace of its own, releases it, shows its
 /// output, and waits for it.
-fn run_container(container: &ContainerSpec, echo: bool, own_netns: bool) -> Result<Finished> {
+fn run_container(
+    container: &ContainerSpec,
+    echo: super::progress::Echo,
+    own_netns: bool,
+) -> Result<Finished> {
     let (created, pipe) = output::capture(|| create(container))?;
     let created = created?;
     if own_netns {

@@ -366,3 +366,88 @@ fn output_exports_the_target_stage_files_as_buildkit_does() {
         );
     }
 }
+
+/// The `[i/n] INSTRUCTION` titles of BuildKit-style plain progress (`#N [i/n] …` lines).
+fn titles(progress: &str) -> Vec<String> {
+    progress
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(n, rest)| n.starts_with('#') && rest.starts_with('['))
+        .map(|(_, rest)| rest.to_string())
+        .collect()
+}
+
+#[test]
+fn plain_progress_titles_the_steps_as_buildkit_does() {
+    let ctx = context_with("FROM busybox\nENV A=1\nRUN echo hello\nCOPY present.txt /\n");
+    let b = Builders::new();
+    let build = |flags: &[&str]| {
+        let mut args = vec!["-t", "progress"];
+        args.extend_from_slice(flags);
+        let run = capstone_build(&b.engine, ctx.path(), &args);
+        assert_eq!(run.code, 0, "{run:?}");
+        run
+    };
+    let first = build(&["--progress=plain"]);
+    let ours = titles(&first.stderr);
+    assert_eq!(
+        ours,
+        [
+            "[1/3] FROM busybox",
+            "[2/3] RUN echo hello",
+            "[3/3] COPY present.txt /"
+        ],
+        "{}",
+        first.stderr
+    );
+    assert!(
+        first
+            .stderr
+            .lines()
+            .any(|l| l.starts_with("#2 0.") && l.ends_with(" hello")),
+        "RUN's output is numbered and timed: {}",
+        first.stderr
+    );
+    assert!(first.stderr.contains("#2 DONE "), "{}", first.stderr);
+    assert!(
+        first.stdout.is_empty(),
+        "plain progress goes to stderr: {}",
+        first.stdout
+    );
+    let again = build(&["--progress=plain"]);
+    assert!(
+        again.stderr.contains("#2 CACHED\n") && again.stderr.contains("#3 CACHED\n"),
+        "{}",
+        again.stderr
+    );
+    let tty = build(&["--progress=tty"]);
+    assert!(
+        tty.stderr.contains("=> CACHED [2/3] RUN echo hello"),
+        "{}",
+        tty.stderr
+    );
+    if b.dockerd.has_buildkit() {
+        let mut cmd = b.dockerd.docker();
+        cmd.env("DOCKER_BUILDKIT", "1").args([
+            "build",
+            "--progress=plain",
+            "--network",
+            "none",
+            ctx.path().to_str().unwrap(),
+        ]);
+        let out = cmd.output().unwrap();
+        b.dockerd
+            .expect_success(&["build", "--progress=plain"], &out);
+        let theirs = titles(&String::from_utf8_lossy(&out.stderr));
+        for title in &ours[1..] {
+            assert!(
+                theirs.contains(title),
+                "BuildKit shows {theirs:?}, we show {title:?}"
+            );
+        }
+    }
+    let failing = context_with("FROM busybox\nRUN echo about to fail && exit 3\n");
+    let run = capstone_build(&b.engine, failing.path(), &["--progress=plain"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("#2 ERROR: "), "{}", run.stderr);
+}
