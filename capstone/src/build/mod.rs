@@ -150,6 +150,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
     // `--output type=tar,dest=-`: stdout carries the archive, so nothing else may go there.
     let stdout_is_archive = opts.output == Some(export::Output::Tar("-".into()));
     let store = images::Store::open(opts.root.join("images"))?;
+    // What a killed build left (its mounts and scratch directories) goes first.
+    run::sweep(&opts.root.join("build-tmp"));
     let mut builder = executor::Builder {
         paths: crate::state::Paths {
             root: opts.root.clone(),

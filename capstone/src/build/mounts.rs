@@ -213,27 +213,31 @@ impl Attached {
 
 impl Drop for Attached {
     fn drop(&mut self) {
-        if !self.active {
-            return;
+        if self.active {
+            detach_all_under(&self.merged);
         }
-        // Every mount under the overlay, deepest first, by the path the kernel reports in
-        // /proc/self/mountinfo (proc(5)) — never a path the step could have turned into a
-        // symlink. The step's processes are gone; MNT_DETACH never fails on EBUSY.
-        let prefix = format!("{}/", self.merged.display());
-        let table = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-        let mut points: Vec<String> = table
-            .lines()
-            .filter_map(|l| l.split(' ').nth(4))
-            .map(|p| p.replace("\\040", " "))
-            .filter(|p| p.starts_with(&prefix))
-            .collect();
-        points.sort_by_key(|p| std::cmp::Reverse(p.len()));
-        for point in points {
-            let _ = umount2(
-                point.as_str(),
-                MntFlags::MNT_DETACH | MntFlags::UMOUNT_NOFOLLOW,
-            );
-        }
+    }
+}
+
+/// Detaches every mount strictly under `dir`, deepest first, by the path the kernel reports in
+/// /proc/self/mountinfo (proc(5)) — never a path a step could have turned into a symlink.
+/// MNT_DETACH (umount2(2)) never fails on EBUSY: a mount still in use goes when its last user
+/// does.
+pub fn detach_all_under(dir: &Path) {
+    let prefix = format!("{}/", dir.display());
+    let table = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut points: Vec<String> = table
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(|p| p.replace("\\040", " "))
+        .filter(|p| p.starts_with(&prefix))
+        .collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    for point in points {
+        let _ = umount2(
+            point.as_str(),
+            MntFlags::MNT_DETACH | MntFlags::UMOUNT_NOFOLLOW,
+        );
     }
 }
 

@@ -50,11 +50,13 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    /// Makes a fresh scratch directory under `parent`.
+    /// Makes a fresh scratch directory under `parent`, named after this process
+    /// (`step-<pid>-…`) so that a later build can tell it was left by a build that is gone
+    /// ([`sweep`]).
     pub fn new(parent: &Path) -> Result<Scratch> {
         std::fs::create_dir_all(parent).map_err(Error::io("create", parent))?;
         let dir = tempfile::Builder::new()
-            .prefix("step-")
+            .prefix(&format!("step-{}-", std::process::id()))
             .tempdir_in(parent)
             .map_err(Error::io("create scratch directory in", parent))?
             .keep();
@@ -66,6 +68,30 @@ impl Scratch {
         let path = self.dir.join(name);
         std::fs::create_dir_all(&path).map_err(Error::io("create", &path))?;
         Ok(path)
+    }
+}
+
+/// Removes what builds that were killed (SIGKILL, a crash, a power cut: their guards never
+/// ran) left under `parent`: the mounts under their scratch directories (detached), then the
+/// directories. A directory is left alone while the process named in it still exists.
+pub fn sweep(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("step-")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if Path::new(&format!("/proc/{pid}")).exists() {
+            continue; // that build may still be running
+        }
+        super::mounts::detach_all_under(&entry.path());
+        let _ = std::fs::remove_dir_all(entry.path());
     }
 }
 

@@ -451,3 +451,51 @@ fn plain_progress_titles_the_steps_as_buildkit_does() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("#2 ERROR: "), "{}", run.stderr);
 }
+
+#[test]
+fn a_killed_build_leaves_the_store_usable_and_the_next_build_sweeps_its_mounts() {
+    let engine = capstone_support::Engine::with_busybox();
+    let ctx = context_with("FROM busybox\nRUN sleep 2 && echo slow > /slow.txt\n");
+    let mut child = engine
+        .command(&["build", "-t", "killed", ctx.path().to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Poll (with a deadline) until the RUN step's overlay is mounted, then SIGKILL the build:
+    // none of its guards run.
+    let scratch = format!("{}/build-tmp/", engine.root.path().display());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !capstone_support::host_mounts().contains(&scratch) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the RUN step never started"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the build ended before it was killed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        capstone_support::host_mounts().contains(&scratch),
+        "the killed build left no mount: nothing to sweep"
+    );
+    // The next build sweeps, and the killed step was never recorded in the cache: it runs.
+    let run = capstone_build(&engine, ctx.path(), &["-t", "after"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stdout.contains("CACHED"), "{}", run.stdout);
+    assert_nothing_left(&engine, "killed");
+    let out = engine.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "after",
+        "cat",
+        "/slow.txt",
+    ]);
+    assert_eq!(out, "slow\n");
+}
