@@ -499,3 +499,54 @@ fn a_killed_build_leaves_the_store_usable_and_the_next_build_sweeps_its_mounts()
     ]);
     assert_eq!(out, "slow\n");
 }
+
+#[test]
+fn a_build_arg_without_a_value_comes_from_the_environment_as_in_docker() {
+    let ctx = context_with(
+        "FROM busybox\nARG LAB_FROM_ENV\nARG LAB_UNSET=default\nRUN echo \"$LAB_FROM_ENV ${LAB_UNSET}\" > /args.txt\n",
+    );
+    let b = Builders::new();
+    let ctx_arg = ctx.path().to_str().unwrap();
+    let flags = ["--build-arg", "LAB_FROM_ENV", "--build-arg", "LAB_UNSET"];
+    let mut ours = b.engine.command(&["build", "-t", "envarg"]);
+    ours.args(flags)
+        .arg(ctx_arg)
+        .env("LAB_FROM_ENV", "from-env")
+        .env_remove("LAB_UNSET");
+    let out = ours.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = unpack_ours(
+        &b.engine,
+        "docker.io/library/envarg:latest",
+        &b.dirs.path().join("ours"),
+    );
+    let mut builders = vec![false];
+    if b.dockerd.has_buildkit() {
+        builders.push(true);
+    }
+    for buildkit in builders {
+        let tag = format!("envarg-{}", if buildkit { "buildkit" } else { "legacy" });
+        let mut cmd = b.dockerd.docker();
+        if buildkit {
+            cmd.env("DOCKER_BUILDKIT", "1");
+        }
+        cmd.args(["build", "--network", "none", "-t", &tag])
+            .args(flags)
+            .arg(ctx_arg)
+            .env("LAB_FROM_ENV", "from-env")
+            .env_remove("LAB_UNSET");
+        let out = cmd.output().unwrap();
+        b.dockerd.expect_success(&["build", &tag], &out);
+        let theirs = b.unpack_docker(&tag);
+        b.assert_same(&config, &tag, &theirs);
+    }
+    let rootfs = b.dirs.path().join("ours/bundle/rootfs");
+    assert_eq!(
+        std::fs::read_to_string(rootfs.join("args.txt")).unwrap(),
+        "from-env default\n"
+    );
+}

@@ -102,6 +102,12 @@ impl Builders {
         }
         let out = child.wait_with_output().expect("wait for docker build");
         self.dockerd.expect_success(&args, &out);
+        self.unpack_docker(tag)
+    }
+
+    /// Docker's image `tag` unpacked in `<dirs>/TAG` (`docker save` → `skopeo copy` → `umoci
+    /// unpack`); returns its config as our config blob nests it.
+    pub fn unpack_docker(&self, tag: &str) -> Value {
         let dest = self.dirs.path().join(tag);
         std::fs::create_dir_all(&dest).unwrap();
         let saved = dest.join("saved.tar");
