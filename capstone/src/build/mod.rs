@@ -120,14 +120,17 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
     {
         return Err(Error::invalid("--network", n, "use default, none or host"));
     }
-    let text = match &opts.dockerfile_text {
-        Some(text) => text.clone(),
+    // The Dockerfile, and its path (for `<Dockerfile>.dockerignore`; none when on stdin).
+    let (text, dockerfile_path) = match &opts.dockerfile_text {
+        Some(text) => (text.clone(), None),
         None => {
             let path = opts
                 .dockerfile
                 .clone()
                 .unwrap_or_else(|| opts.context.join("Dockerfile"));
-            std::fs::read_to_string(&path).map_err(Error::io("read Dockerfile", &path))?
+            let text =
+                std::fs::read_to_string(&path).map_err(Error::io("read Dockerfile", &path))?;
+            (text, Some(path))
         }
     };
     let file = dockerfile::parse(&text)?;
@@ -136,15 +139,6 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
             "note: `# syntax={syntax}` is ignored: capstone's own parser reads this Dockerfile (BuildKit would run that frontend image)"
         );
     }
-    // The Dockerfile's own path, for `<Dockerfile>.dockerignore` (none when it came on stdin).
-    let dockerfile_path = match &opts.dockerfile_text {
-        Some(_) => None,
-        None => Some(
-            opts.dockerfile
-                .clone()
-                .unwrap_or_else(|| opts.context.join("Dockerfile")),
-        ),
-    };
     let build_args: BTreeMap<String, String> = opts.build_args.iter().cloned().collect();
     let plan = stages::plan(&file, &build_args, opts.target.as_deref())?;
     // `--output type=tar,dest=-`: stdout carries the archive, so nothing else may go there.
@@ -184,15 +178,31 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
             builder.results[index] = Some(snap);
         }
     }
-    let mut target = builder.results[plan.target].clone().expect("target built");
+    let target = builder.results[plan.target].clone().expect("target built");
+    let image = finish(&mut builder, target, opts, &tags, stdout_is_archive)?;
+    Ok(BuildOutcome {
+        image,
+        tags,
+        steps_run: builder.counts.0,
+        steps_cached: builder.counts.1,
+    })
+}
+
+/// After the last step: `--label`s on the target's config, `--output`, `--iidfile`, the tags,
+/// and the closing lines. Returns the image.
+fn finish(
+    builder: &mut executor::Builder,
+    mut target: snapshot::Snapshot,
+    opts: &BuildOptions,
+    tags: &[String],
+    stdout_is_archive: bool,
+) -> Result<images::Image> {
     if !opts.labels.is_empty() {
-        steps::map_insert(
-            &mut target,
-            "Labels",
-            opts.labels
-                .iter()
-                .map(|(k, v)| (k.clone(), serde_json::json!(v))),
-        );
+        let labels = opts
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::json!(v)));
+        steps::map_insert(&mut target, "Labels", labels);
         target.store(&builder.store)?;
     }
     let image = target.image(&builder.store)?.expect("stored");
@@ -203,7 +213,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
         std::fs::write(path, image.config_digest.to_string())
             .map_err(Error::io("write --iidfile", path))?;
     }
-    for tag in &tags {
+    for tag in tags {
         builder.store.tag(tag, &image.digest)?;
     }
     if opts.quiet && !stdout_is_archive {
@@ -212,11 +222,6 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
     let familiar: Vec<String> = tags.iter().map(|t| images_ref::familiar(t)).collect();
     let short = images_ref::short_id(&image);
     let full = image.config_digest.to_string();
-    builder.progress.finished(&full, &short, &tags, &familiar);
-    Ok(BuildOutcome {
-        image,
-        tags,
-        steps_run: builder.counts.0,
-        steps_cached: builder.counts.1,
-    })
+    builder.progress.finished(&full, &short, tags, &familiar);
+    Ok(image)
 }
