@@ -163,7 +163,7 @@ impl StageRun<'_, '_> {
     }
 
     /// Where `COPY --from=…` (or the context, without it) reads.
-    fn source_root(&mut self, step: &Step, from: Option<&str>) -> Result<SourceRoot> {
+    pub(super) fn source_root(&mut self, step: &Step, from: Option<&str>) -> Result<SourceRoot> {
         let Some(from) = from else {
             return Ok(self.b.context.clone());
         };

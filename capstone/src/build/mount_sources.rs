@@ -13,7 +13,7 @@ impl StageRun<'_, '_> {
     /// the text they add to the step's cache key: a bind's content, never a secret's or a
     /// cache's.
     pub(super) fn prepare_mounts(
-        &self,
+        &mut self,
         step: &Step,
         mounts: &[RunMount],
     ) -> Result<(Vec<Prepared>, String)> {
@@ -43,9 +43,9 @@ impl StageRun<'_, '_> {
                 }
                 Kind::Bind => {
                     let source = self.expand(step, m.source.as_deref().unwrap_or("."))?;
-                    let found = self
-                        .b
-                        .context
+                    // The context, or `from=`'s stage or image (flattened once per build).
+                    let root = self.source_root(step, m.from.as_deref())?;
+                    let found = root
                         .resolve(&source)
                         .map_err(|why| step_error(step, format!("--mount source: {why}")))?;
                     let [rel] = found.as_slice() else {
@@ -59,9 +59,9 @@ impl StageRun<'_, '_> {
                     };
                     // Its content is an input of the step, as `COPY`'s is.
                     let mut hasher = images::digest::Hasher::new();
-                    self.b.context.hash_into(rel, &mut hasher)?;
+                    root.hash_into(rel, &mut hasher)?;
                     key.push_str(&format!(" source={} {}", rel.display(), hasher.digest()));
-                    Some((self.b.context.dir.join(rel), true))
+                    Some((root.dir.join(rel), true))
                 }
                 Kind::Secret => match self.b.secrets.get(&id) {
                     Some(file) => Some((file.clone(), true)),

@@ -4,7 +4,8 @@
 //! - `type=cache,target=/root/.cache[,id=…][,mode=…][,uid=…][,gid=…]`: a directory kept across
 //!   builds in `<root>/build-mounts/cache/` (keyed by `id`, the target by default) — what makes
 //!   a re-run package install fast. Its content is not in the cache key: it is a cache.
-//! - `type=bind,source=path,target=/src`: a file or directory of the build context, read-only.
+//! - `type=bind,source=path,target=/src[,from=stage]`: a file or directory of the build context
+//!   (or of an earlier stage or an image), read-only.
 //! - `type=tmpfs,target=/scratch`: an empty tmpfs(5).
 //! - `type=secret,id=token[,target=…][,required]`: a file given with `capstone build --secret
 //!   id=token,src=FILE` (or `,env=VAR`), read-only at `/run/secrets/<id>` by default; it is
@@ -43,8 +44,10 @@ pub struct RunMount {
     pub kind: Kind,
     /// `target=` (also `dst=`, `destination=`); for a secret, `/run/secrets/<id>` by default.
     pub target: String,
-    /// `source=` (`src=`): for a bind, the path in the context.
+    /// `source=` (`src=`): for a bind, the path in the context (or in `from`).
     pub source: Option<String>,
+    /// `from=`: a bind's stage or image instead of the context.
+    pub from: Option<String>,
     /// `id=`: the cache's or the secret's name.
     pub id: Option<String>,
     /// `mode=`, `uid=`, `gid=` of a new cache directory.
@@ -56,7 +59,7 @@ pub struct RunMount {
 /// Parses the value of one `--mount=` flag (comma-separated `key=value`s).
 pub fn parse(spec: &str) -> std::result::Result<RunMount, String> {
     let mut kind = Kind::Bind;
-    let (mut target, mut source, mut id) = (None, None, None);
+    let (mut target, mut source, mut id, mut from) = (None, None, None, None);
     let mut owner = (None, None, None);
     let mut required = false;
     for field in spec.split(',').filter(|f| !f.is_empty()) {
@@ -77,6 +80,7 @@ pub fn parse(spec: &str) -> std::result::Result<RunMount, String> {
             "target" | "dst" | "destination" => target = Some(value.to_string()),
             "source" | "src" => source = Some(value.to_string()),
             "id" => id = Some(value.to_string()),
+            "from" => from = Some(value.to_string()),
             "mode" => owner.0 = Some(number(8)?),
             "uid" => owner.1 = Some(number(10)?),
             "gid" => owner.2 = Some(number(10)?),
@@ -100,6 +104,7 @@ pub fn parse(spec: &str) -> std::result::Result<RunMount, String> {
         kind,
         target,
         source,
+        from,
         id,
         owner,
         required,
@@ -253,6 +258,8 @@ mod tests {
         assert_eq!(m.owner, (Some(0o700), Some(1000), None));
         let m = parse("source=src,target=/src").unwrap();
         assert_eq!((m.kind, m.source.as_deref()), (Kind::Bind, Some("src")));
+        let m = parse("type=bind,from=build,source=/out,target=/in").unwrap();
+        assert_eq!(m.from.as_deref(), Some("build"));
         let m = parse("type=secret,id=token,required").unwrap();
         assert_eq!(
             (m.target.as_str(), m.required),

@@ -1,8 +1,9 @@
 //! Which stages to build, and on what. A `FROM` may name an image, `scratch`, or an earlier
 //! stage; its text may use the `ARG`s declared before the first `FROM` (and only those).
-//! `COPY --from=` names an earlier stage (by name or index) or an image. Building a target
-//! needs that stage and, transitively, the stages it starts from or copies from — nothing else
-//! is built (what BuildKit does; the classic builder built every stage).
+//! `COPY --from=` (and `RUN --mount=…,from=`) names an earlier stage (by name or index) or an
+//! image. Building a target needs that stage and, transitively, the stages it starts from or
+//! reads from — nothing else is built (what BuildKit does; the classic builder built every
+//! stage).
 
 use super::dockerfile::{Dockerfile, Instruction};
 use super::words::expand;
@@ -111,9 +112,15 @@ pub fn plan(
             todo.push(j);
         }
         for step in &file.stages[i].steps {
-            if let Instruction::Copy(args) = &step.instruction
-                && let Some(from) = &args.from
-            {
+            // `COPY --from=` and `RUN --mount=…,from=` read earlier stages.
+            let froms: Vec<&String> = match &step.instruction {
+                Instruction::Copy(args) => args.from.iter().collect(),
+                Instruction::Run { mounts, .. } => {
+                    mounts.iter().filter_map(|m| m.from.as_ref()).collect()
+                }
+                _ => Vec::new(),
+            };
+            for from in froms {
                 let from = expand(from, &lookup, file.escape)
                     .map_err(|why| Error::dockerfile(step.line, why))?;
                 if let Some(Base::Stage(j)) = resolve(file, i, &from, step.line)? {

@@ -154,3 +154,23 @@ fn a_secret_is_in_no_blob_and_a_missing_required_one_fails_clearly() {
         );
     }
 }
+
+#[test]
+fn a_bind_mount_from_a_stage_reads_its_files_as_in_buildkit() {
+    let ctx = context_with(
+        "FROM busybox AS build\nRUN mkdir /out && echo built > /out/artefact\n\
+         FROM busybox\nRUN --mount=type=bind,from=build,source=/out,target=/in cp /in/artefact /copied\n",
+    );
+    let b = Builders::new();
+    let ctx_arg = ctx.path().to_str().unwrap();
+    let ours = b.build_ours_with(ctx_arg, "bindfrom", &[], None);
+    if b.dockerd.has_buildkit() {
+        let theirs = b.build_docker_with(ctx_arg, "bindfrom-buildkit", true, &[], None);
+        b.assert_same(&ours, "bindfrom-buildkit", &theirs);
+    }
+    let rootfs = b.dirs.path().join("ours/bundle/rootfs");
+    assert_eq!(
+        std::fs::read_to_string(rootfs.join("copied")).unwrap(),
+        "built\n"
+    );
+}
