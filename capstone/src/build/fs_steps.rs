@@ -115,7 +115,7 @@ impl StageRun<'_, '_> {
         if let Some((name, body)) = &script {
             key_text.push_str(&format!("\nscript {name}:\n{body}"));
         }
-        let (mounts, mounts_key) = self.prepare_mounts(step, mounts)?;
+        let (mounts, mounts_key, cache_locks) = self.prepare_mounts(step, mounts)?;
         key_text.push_str(&mounts_key);
         let lowers = self.lowers()?;
         if lowers.is_empty() {
@@ -144,6 +144,7 @@ impl StageRun<'_, '_> {
         let scratch_dir = self.b.scratch_dir.clone();
         self.cached(&key_text, &created_by, None, |run, _| {
             let scratch = Scratch::new(&scratch_dir)?;
+            let _turn = super::mounts::lock_caches(&cache_locks)?; // sharing=locked caches
             let finished = run_step(&spec, &scratch)?;
             if finished.code != 0 {
                 return Err(Error::RunFailed {

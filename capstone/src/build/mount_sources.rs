@@ -7,18 +7,20 @@ use super::executor::StageRun;
 use super::mounts::{Kind, Prepared, RunMount, cache_dir};
 use super::steps::step_error;
 use crate::Result;
+use std::path::PathBuf;
 
 impl StageRun<'_, '_> {
-    /// Resolves the step's mounts (their targets, ids and sources expanded like `COPY`'s), and
-    /// the text they add to the step's cache key: a bind's content, never a secret's or a
-    /// cache's.
+    /// Resolves the step's mounts (their targets, ids and sources expanded like `COPY`'s), the
+    /// text they add to the step's cache key (a bind's content, never a secret's or a cache's),
+    /// and the cache directories to lock while the step runs (`sharing=locked`).
     pub(super) fn prepare_mounts(
         &mut self,
         step: &Step,
         mounts: &[RunMount],
-    ) -> Result<(Vec<Prepared>, String)> {
+    ) -> Result<(Vec<Prepared>, String, Vec<PathBuf>)> {
         let mut prepared = Vec::new();
         let mut key = String::new();
+        let mut locks = Vec::new();
         for m in mounts {
             let target = self.expand(step, &m.target)?;
             if !target.starts_with('/') {
@@ -38,8 +40,12 @@ impl StageRun<'_, '_> {
             let host = match m.kind {
                 Kind::Tmpfs => None,
                 Kind::Cache => {
-                    let dir = self.b.paths.root.join("build-mounts/cache");
-                    Some((cache_dir(&dir, &id, m.owner)?, false))
+                    let dir =
+                        cache_dir(&self.b.paths.root.join("build-mounts/cache"), &id, m.owner)?;
+                    if m.locked {
+                        locks.push(dir.clone());
+                    }
+                    Some((dir, false))
                 }
                 Kind::Bind => {
                     let source = self.expand(step, m.source.as_deref().unwrap_or("."))?;
@@ -76,6 +82,6 @@ impl StageRun<'_, '_> {
             };
             prepared.push(Prepared { target, host });
         }
-        Ok((prepared, key))
+        Ok((prepared, key, locks))
     }
 }

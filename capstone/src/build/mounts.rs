@@ -1,9 +1,11 @@
 //! `RUN --mount=…` (BuildKit's Dockerfile syntax): file systems lent to one `RUN` step and never
 //! part of its layer.
 //!
-//! - `type=cache,target=/root/.cache[,id=…][,mode=…][,uid=…][,gid=…]`: a directory kept across
-//!   builds in `<root>/build-mounts/cache/` (keyed by `id`, the target by default) — what makes
-//!   a re-run package install fast. Its content is not in the cache key: it is a cache.
+//! - `type=cache,target=/root/.cache[,id=…][,mode=…][,uid=…][,gid=…][,sharing=locked]`: a
+//!   directory kept across builds in `<root>/build-mounts/cache/` (keyed by `id`, the target by
+//!   default) — what makes a re-run package install fast. Its content is not in the cache key:
+//!   it is a cache. `sharing=locked` lets one step at a time use it (flock(2) on a lock file
+//!   beside it), for tools like apt that cannot share their cache.
 //! - `type=bind,source=path,target=/src[,from=stage]`: a file or directory of the build context
 //!   (or of an earlier stage or an image), read-only.
 //! - `type=tmpfs,target=/scratch`: an empty tmpfs(5).
@@ -54,6 +56,8 @@ pub struct RunMount {
     pub owner: (Option<u32>, Option<u32>, Option<u32>),
     /// `required` (secrets): fail when the secret was not given.
     pub required: bool,
+    /// `sharing=locked` (caches): one step at a time uses the cache, across builds.
+    pub locked: bool,
 }
 
 /// Parses the value of one `--mount=` flag (comma-separated `key=value`s).
@@ -62,6 +66,7 @@ pub fn parse(spec: &str) -> std::result::Result<RunMount, String> {
     let (mut target, mut source, mut id, mut from) = (None, None, None, None);
     let mut owner = (None, None, None);
     let mut required = false;
+    let mut locked = false;
     for field in spec.split(',').filter(|f| !f.is_empty()) {
         let (key, value) = field.split_once('=').unwrap_or((field, "true"));
         let number = |radix| {
@@ -85,7 +90,18 @@ pub fn parse(spec: &str) -> std::result::Result<RunMount, String> {
             "uid" => owner.1 = Some(number(10)?),
             "gid" => owner.2 = Some(number(10)?),
             "required" => required = value != "false",
-            "ro" | "readonly" | "sharing" => {} // binds are read-only; caches are shared
+            "sharing" => match value {
+                "shared" => {}
+                "locked" => locked = true,
+                "private" => {
+                    return Err(
+                        "sharing=private is not supported: use shared (the default) or locked"
+                            .into(),
+                    );
+                }
+                other => return Err(format!("sharing={other}: use shared or locked")),
+            },
+            "ro" | "readonly" => {} // binds are read-only
             "rw" | "readwrite" => {
                 return Err("rw bind mounts are not supported: copy the files in instead".into());
             }
@@ -108,6 +124,7 @@ pub fn parse(spec: &str) -> std::result::Result<RunMount, String> {
         id,
         owner,
         required,
+        locked,
     })
 }
 
@@ -137,6 +154,25 @@ pub fn cache_dir(
             .map_err(Error::io("chown cache mount", &path))?;
     }
     Ok(path)
+}
+
+/// Takes flock(2) `LOCK_EX` on each of `cache_dirs`' lock files (`<dir>.lock`), waiting for
+/// any other build's step that holds it; released when the returned locks are dropped.
+pub fn lock_caches(cache_dirs: &[PathBuf]) -> Result<Vec<nix::fcntl::Flock<std::fs::File>>> {
+    let mut held = Vec::new();
+    for dir in cache_dirs {
+        let path = dir.with_extension("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(Error::io("open cache lock", &path))?;
+        let lock = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+            .map_err(|(_, errno)| Error::sys(format!("flock {}", path.display()))(errno))?;
+        held.push(lock);
+    }
+    Ok(held)
 }
 
 /// The mounts lent to one step; every mount under the overlay is detached when dropped.
@@ -253,7 +289,9 @@ mod tests {
     #[test]
     fn mount_specs_parse_as_buildkit_writes_them() {
         let m = parse("type=cache,target=/root/.cache,id=pip,mode=0700,uid=1000").unwrap();
-        assert_eq!(m.kind, Kind::Cache);
+        assert_eq!((m.kind, m.locked), (Kind::Cache, false));
+        assert!(parse("type=cache,target=/c,sharing=locked").unwrap().locked);
+        assert!(parse("type=cache,target=/c,sharing=private").is_err());
         assert_eq!(m.target, "/root/.cache");
         assert_eq!(m.owner, (Some(0o700), Some(1000), None));
         let m = parse("source=src,target=/src").unwrap();

@@ -174,3 +174,41 @@ fn a_bind_mount_from_a_stage_reads_its_files_as_in_buildkit() {
         "built\n"
     );
 }
+
+#[test]
+fn a_locked_cache_is_used_by_one_step_at_a_time() {
+    let engine = Engine::with_busybox();
+    let ctx = context_with(
+        "FROM busybox\nARG X\nRUN --mount=type=cache,target=/c,id=shared,sharing=locked \\\n    echo start $X >> /c/log && sleep 1 && echo end $X >> /c/log\n",
+    );
+    // Two builds at once, both wanting the cache.
+    let children: Vec<_> = ["a", "b"]
+        .iter()
+        .map(|x| {
+            let arg = format!("X={x}");
+            engine
+                .command(&["build", "--build-arg", &arg, ctx.path().to_str().unwrap()])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let reader = context_with(
+        "FROM busybox\nRUN --mount=type=cache,target=/c,id=shared cp /c/log /log.txt\n",
+    );
+    let run = capstone_build(&engine, reader.path(), &["-t", "log"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let log = engine.ok(&["run", "--rm", "--network", "none", "log", "cat", "/log.txt"]);
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 4, "{log}");
+    // Each step's start is followed by its own end: the steps took turns.
+    for pair in lines.chunks(2) {
+        let x = pair[0]
+            .strip_prefix("start ")
+            .unwrap_or_else(|| panic!("{log}"));
+        assert_eq!(pair[1], format!("end {x}"), "the steps overlapped: {log}");
+    }
+}
