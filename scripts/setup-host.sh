@@ -24,6 +24,9 @@
 #   hyperfine, jq     scripts/bench/compare.sh: time whole commands, read their results
 #   libseccomp-dev, pkg-config  lesson 07 compiles seccomp profiles with libseccomp (the C
 #                     library runc and crun use), through the `libseccomp` crate
+#   docker.io         dockerd 20.10 and its client: the reference `capstone build` is compared
+#                     with (tests start their own dockerd, never the system service);
+#                     xz-utils, bzip2 make the archives those tests `ADD`
 # (mdbook, which builds the book, is a Rust program: scripts/test-all.sh installs it with cargo.)
 set -euo pipefail
 
@@ -40,6 +43,7 @@ packages=(
     iproute2 nftables iptables qemu-system-x86 cpio
     apache2-utils openssl sudo procps psmisc util-linux e2fsprogs ca-certificates
     hyperfine jq libseccomp-dev pkg-config
+    docker.io xz-utils bzip2
 )
 
 # Debian's kernel package is linux-image-amd64; Ubuntu's VM harness uses the host's own kernel
@@ -66,6 +70,11 @@ fi
 # registries on free loopback ports, so the system one is not needed.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
     systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi
+
+# The same for Docker: tests start their own dockerd, each in its own namespaces and dirs.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker 2>/dev/null; then
+    systemctl disable --now docker.service docker.socket >/dev/null 2>&1 || true
 fi
 
 echo "setup-host: ready"

@@ -6,6 +6,7 @@
 //! read the same way. Nothing here is mocked: each module drives the real kernel or the real
 //! third-party program.
 
+pub mod dockerd;
 pub mod names;
 pub mod netns;
 pub mod registry;

@@ -4,7 +4,8 @@
 //! ([`crate::engine::images::pull`]), so names resolve the same way (`busybox` is
 //! `docker.io/library/busybox:latest`), a classroom mirror (`CAPSTONE_REGISTRY_MIRROR`) and
 //! the logins saved by `capstone login` apply, and the image is stored and tagged as if it had
-//! been pulled by hand.
+//! been pulled by hand. With `--pull` a base is pulled even when the store has it (once per
+//! build), so a tag that moved on the registry is seen, as with `docker build --pull`.
 
 use super::executor::Builder;
 use crate::store::image_refs as images_ref;
@@ -21,16 +22,28 @@ impl Builder<'_> {
             instruction: instruction.to_string(),
             why,
         };
-        match images_ref::find(&self.store, reference) {
-            Err(Error::NoSuchImage(_)) => {}
-            found => return found.map_err(|e| step_error(format!("base image {reference}: {e}"))),
+        // `--pull`: a name (not an image id) is pulled again, once per build.
+        let pull_anyway = self.always_pull
+            && !self.pulled.borrow().contains(reference)
+            && images_ref::normalize(reference).is_ok()
+            && !reference.starts_with("sha256:");
+        if !pull_anyway {
+            match images_ref::find(&self.store, reference) {
+                Err(Error::NoSuchImage(_)) => {}
+                found => {
+                    return found.map_err(|e| step_error(format!("base image {reference}: {e}")));
+                }
+            }
         }
         let full = images_ref::normalize(reference)
             .map_err(|e| step_error(format!("base image {reference}: {e}")))?;
-        eprintln!(
-            "Unable to find image '{}' locally",
-            images_ref::familiar(&full)
-        );
+        if !pull_anyway {
+            eprintln!(
+                "Unable to find image '{}' locally",
+                images_ref::familiar(&full)
+            );
+        }
+        self.pulled.borrow_mut().insert(reference.to_string());
         crate::engine::images::pull(&self.paths, reference, &mut |line| eprintln!("{line}"))
             .and_then(|()| images_ref::find(&self.store, &full))
             .map_err(|e| {

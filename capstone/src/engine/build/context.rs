@@ -133,10 +133,24 @@ pub struct SourceRoot {
 impl SourceRoot {
     /// The build context at `dir`, reading its `.dockerignore` if there is one.
     pub fn context(dir: &Path) -> Result<SourceRoot> {
+        SourceRoot::context_for(dir, None)
+    }
+
+    /// The build context at `dir` for the Dockerfile at `dockerfile`: BuildKit reads
+    /// `<Dockerfile>.dockerignore` beside it when there is one (so two Dockerfiles in one
+    /// context can ignore different files), else the context's `.dockerignore`.
+    pub fn context_for(dir: &Path, dockerfile: Option<&Path>) -> Result<SourceRoot> {
         let dir = dir
             .canonicalize()
             .map_err(Error::io("open build context", dir))?;
-        let ignore_file = dir.join(".dockerignore");
+        let beside = dockerfile.map(|f| {
+            let mut name = f.as_os_str().to_owned();
+            name.push(".dockerignore");
+            std::path::PathBuf::from(name)
+        });
+        let ignore_file = beside
+            .filter(|p| p.is_file())
+            .unwrap_or_else(|| dir.join(".dockerignore"));
         let ignore = match fs::read_to_string(&ignore_file) {
             Ok(text) => Ignore::parse(&text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ignore::default(),

@@ -2,13 +2,15 @@
 //! empty layer directory — no container is needed. Docker's rules: a directory source copies
 //! its *contents*; a destination ending in `/`, an existing directory, or several sources mean
 //! "into this directory"; missing parent directories are created, taking mode and owner from
-//! the image below when it has them (so `COPY x /tmp/` does not turn `/tmp` into 0755).
+//! the image below when it has them (so `COPY x /tmp/` does not turn `/tmp` into 0755); the
+//! ones the image does not have are made 0755 and owned by `--chown`'s user (root without it),
+//! as BuildKit does.
 //! Every path written is joined lexically under the layer dir, never through a symlink.
 
+use super::archive;
 use super::context::SourceRoot;
 use overlay::lowers::LowerStack;
 use std::fs;
-use std::io::Read;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
@@ -25,7 +27,7 @@ pub struct CopyPlan<'a> {
     pub owner: Option<(u32, u32)>,
     /// `--chmod` for every copied file and directory.
     pub chmod: Option<u32>,
-    /// `ADD`: extract local tar archives instead of copying them.
+    /// `ADD`: unpack local archives ([`super::archive`]) instead of copying them.
     pub extract_tars: bool,
 }
 
@@ -57,24 +59,18 @@ pub fn copy_into_layer(plan: &CopyPlan, layer: &Path, lowers: &LowerStack) -> Re
         let src = plan.root.dir.join(rel);
         let meta = fs::symlink_metadata(&src).map_err(|e| format!("{}: {e}", rel.display()))?;
         if meta.is_dir() {
-            let created = lowers.lookup(&dest).map_err(|e| e.to_string())?.is_none();
-            make_parents(layer, &dest, lowers, true)?;
-            if created && let Some((uid, gid)) = plan.owner {
-                // A destination directory COPY creates belongs to --chown's owner too.
-                std::os::unix::fs::lchown(layer.join(&dest), Some(uid), Some(gid))
-                    .map_err(|e| e.to_string())?;
-            }
+            make_parents(layer, &dest, lowers, true, plan.owner)?;
             copy_tree(plan, rel, &layer.join(&dest))?;
-        } else if plan.extract_tars && is_tar(&src) {
-            make_parents(layer, &dest, lowers, true)?;
-            extract_tar(&src, &layer.join(&dest))?;
+        } else if plan.extract_tars && archive::is_archive(&src) {
+            make_parents(layer, &dest, lowers, true, plan.owner)?;
+            archive::unpack(&src, &layer.join(&dest))?;
         } else {
             let target = if into_dir {
                 dest.join(rel.file_name().unwrap_or_default())
             } else {
                 dest.clone()
             };
-            make_parents(layer, &target, lowers, false)?;
+            make_parents(layer, &target, lowers, false, plan.owner)?;
             copy_entry(plan, &src, &layer.join(&target), &meta)?;
         }
     }
@@ -82,13 +78,16 @@ pub fn copy_into_layer(plan: &CopyPlan, layer: &Path, lowers: &LowerStack) -> Re
 }
 
 /// Creates `rel`'s parent directories (and `rel` itself if `including_self`) in the layer,
-/// with the mode and owner the image below gives them, or 0755 root for new ones.
+/// with the mode and owner the image below gives them; new ones are 0755 and belong to
+/// `owner` (`--chown`), or to root.
 fn make_parents(
     layer: &Path,
     rel: &Path,
     lowers: &LowerStack,
     including_self: bool,
+    owner: Option<(u32, u32)>,
 ) -> Result<(), String> {
+    let (new_uid, new_gid) = owner.unwrap_or((0, 0));
     let mut partial = PathBuf::new();
     let parts: Vec<_> = rel.components().collect();
     let upto = if including_self {
@@ -105,7 +104,7 @@ fn make_parents(
         fs::create_dir(&here).map_err(|e| format!("create {}: {e}", here.display()))?;
         let (mode, uid, gid) = match lowers.lookup(&partial).map_err(|e| e.to_string())? {
             Some(m) if m.is_dir() => (m.mode() & 0o7777, m.uid(), m.gid()),
-            _ => (0o755, 0, 0),
+            _ => (0o755, new_uid, new_gid),
         };
         fs::set_permissions(&here, fs::Permissions::from_mode(mode)).map_err(|e| e.to_string())?;
         std::os::unix::fs::lchown(&here, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
@@ -179,53 +178,5 @@ fn copy_entry(
     std::os::unix::fs::lchown(target, Some(uid), Some(gid)).map_err(fail)?;
     let mode = plan.chmod.unwrap_or(meta.mode() & 0o7777);
     fs::set_permissions(target, fs::Permissions::from_mode(mode)).map_err(fail)?;
-    Ok(())
-}
-
-/// A local tar archive (plain or gzip), recognised by content as Docker does.
-fn is_tar(path: &Path) -> bool {
-    let mut head = [0u8; 512];
-    let Ok(mut file) = fs::File::open(path) else {
-        return false;
-    };
-    let n = file.read(&mut head).unwrap_or(0);
-    (n >= 2 && head[..2] == [0x1f, 0x8b]) || (n >= 262 && &head[257..262] == b"ustar")
-}
-
-/// `ADD archive.tar /dir/`: unpacked with owners and modes kept.
-fn extract_tar(src: &Path, dest: &Path) -> Result<(), String> {
-    let file = fs::File::open(src).map_err(|e| format!("{}: {e}", src.display()))?;
-    let mut input = std::io::BufReader::new(file);
-    let head = std::io::BufRead::fill_buf(&mut input).map_err(|e| e.to_string())?;
-    let reader: Box<dyn Read> = if head.starts_with(&[0x1f, 0x8b]) {
-        Box::new(flate2::read::MultiGzDecoder::new(input))
-    } else {
-        Box::new(input)
-    };
-    let mut archive = tar::Archive::new(reader);
-    archive.set_preserve_permissions(true);
-    archive.set_preserve_ownerships(true);
-    let fail = |e: std::io::Error| format!("extract {}: {e}", src.display());
-    let mut root = None;
-    for entry in archive.entries().map_err(fail)? {
-        let mut entry = entry.map_err(fail)?;
-        let path = entry.path().map_err(fail)?.into_owned();
-        if path.components().all(|c| c == Component::CurDir) {
-            // The archive's own `./`: its owner and mode go to the destination directory.
-            let h = entry.header();
-            root = Some((
-                h.mode().map_err(fail)?,
-                h.uid().map_err(fail)?,
-                h.gid().map_err(fail)?,
-            ));
-            continue;
-        }
-        // unpack_in refuses paths that would land outside `dest` (`..`, through symlinks).
-        entry.unpack_in(dest).map_err(fail)?;
-    }
-    if let Some((mode, uid, gid)) = root {
-        fs::set_permissions(dest, fs::Permissions::from_mode(mode & 0o7777)).map_err(fail)?;
-        std::os::unix::fs::lchown(dest, Some(uid as u32), Some(gid as u32)).map_err(fail)?;
-    }
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! `COPY` and `ADD` as build steps: the sources are resolved (in the context, an earlier
-//! stage, another image, or downloaded from a URL, [`super::fetch`]), hashed by content for the
+//! stage, another image, a heredoc document, or downloaded from a URL, [`super::fetch`]), hashed by content for the
 //! cache key, and copied into a fresh layer directory by [`super::copy`]; no container runs.
 
 use super::context::SourceRoot;
@@ -7,6 +7,7 @@ use super::copy::{CopyPlan, copy_into_layer};
 use super::dockerfile::{CopyArgs, Step};
 use super::executor::StageRun;
 use super::fetch;
+use super::heredoc::{self, Heredoc};
 use super::run::Scratch;
 use super::snapshot::{Snapshot, write_layer};
 use super::stages::{Base, resolve};
@@ -52,7 +53,37 @@ impl StageRun<'_, '_> {
         // dir that stands in for the context; it lives until this step is done.
         let mut downloads = None;
         let mut sources = Vec::new();
-        let root = if urls > 0 {
+        let docs: Vec<&Heredoc> = paths
+            .iter()
+            .filter_map(|p| heredoc::marker(p))
+            .filter_map(|(name, _, _)| args.heredocs.iter().find(|h| h.name == name))
+            .collect();
+        let root = if !docs.is_empty() {
+            if docs.len() < paths.len() {
+                return Err(step_error(
+                    step,
+                    "heredocs and files in one instruction are not supported: copy them with two instructions".into(),
+                ));
+            }
+            // Each document becomes a file named after its delimiter, in a scratch dir that
+            // stands in for the context (as the downloads do).
+            let scratch = downloads.insert(Scratch::new(&self.b.scratch_dir)?);
+            let dir = scratch.sub("heredoc")?;
+            for doc in docs {
+                let text = heredoc::content(doc, &|n| self.lookup(n), self.b.file.escape).map_err(
+                    |(line, why)| Error::dockerfile(line, format!("in <<{}: {why}", doc.name)),
+                )?;
+                let file = dir.join(&doc.name);
+                std::fs::write(&file, text).map_err(Error::io("write heredoc", &file))?;
+                std::fs::set_permissions(
+                    &file,
+                    std::os::unix::fs::PermissionsExt::from_mode(0o644),
+                )
+                .map_err(Error::io("chmod heredoc", &file))?;
+                sources.push(doc.name.clone().into());
+            }
+            SourceRoot::tree(&dir)?
+        } else if urls > 0 {
             let scratch = downloads.insert(Scratch::new(&self.b.scratch_dir)?);
             let dir = scratch.sub("download")?;
             for url in &paths {
@@ -132,7 +163,7 @@ impl StageRun<'_, '_> {
     }
 
     /// Where `COPY --from=…` (or the context, without it) reads.
-    fn source_root(&mut self, step: &Step, from: Option<&str>) -> Result<SourceRoot> {
+    pub(super) fn source_root(&mut self, step: &Step, from: Option<&str>) -> Result<SourceRoot> {
         let Some(from) = from else {
             return Ok(self.b.context.clone());
         };

@@ -5,6 +5,7 @@
 //!
 //! Reference: the Dockerfile reference (docs.docker.com/reference/dockerfile).
 
+use super::heredoc::Heredoc;
 use super::lines::{self, LogicalLine};
 use super::words::split_words;
 use crate::{Error, Result};
@@ -18,6 +19,8 @@ pub struct Dockerfile {
     pub meta_args: Vec<(String, Option<String>)>,
     /// The stages, in order.
     pub stages: Vec<Stage>,
+    /// `# syntax=…`, if given (accepted and ignored, see [`super::lines::Source::syntax`]).
+    pub syntax: Option<String>,
 }
 
 /// One stage: a `FROM` line and the instructions up to the next one.
@@ -66,6 +69,8 @@ pub struct CopyArgs {
     pub chmod: Option<String>,
     /// `ADD --checksum=sha256:<hex>` of a URL source.
     pub checksum: Option<String>,
+    /// Heredoc documents named as sources (`COPY <<EOF /file`).
+    pub heredocs: Vec<Heredoc>,
     /// Sources then destination, as written (to be expanded).
     pub paths: Vec<String>,
 }
@@ -84,12 +89,16 @@ pub struct Healthcheck {
 /// Every instruction the builder knows (`FROM` starts a [`Stage`] instead).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Instruction {
-    /// `RUN [--network=…] cmd`.
+    /// `RUN [--network=…] [--mount=…] cmd`.
     Run {
         /// The command.
         command: Command,
         /// `--network=default|none|host`.
         network: Option<String>,
+        /// Its heredoc documents (`RUN <<EOF`), see [`super::heredoc::run_argv`].
+        heredocs: Vec<Heredoc>,
+        /// `--mount=type=cache|bind|tmpfs|secret,…` ([`super::mounts`]).
+        mounts: Vec<super::mounts::RunMount>,
     },
     /// `CMD`.
     Cmd(Command),
@@ -131,6 +140,7 @@ pub fn parse(text: &str) -> Result<Dockerfile> {
     let escape = source.escape;
     let mut file = Dockerfile {
         escape,
+        syntax: source.syntax.clone(),
         meta_args: Vec::new(),
         stages: Vec::new(),
     };
@@ -140,7 +150,8 @@ pub fn parse(text: &str) -> Result<Dockerfile> {
             file.stages.push(parse_from(logical.line, rest)?);
             continue;
         }
-        let instruction = parse_instruction(logical.line, &keyword, rest, escape)?;
+        let instruction =
+            parse_instruction(logical.line, &keyword, rest, escape, &logical.heredocs)?;
         match (file.stages.last_mut(), instruction) {
             (Some(stage), instruction) => stage.steps.push(Step {
                 line: logical.line,
@@ -170,12 +181,13 @@ pub fn parse_step(line: usize, text: &str, escape: char) -> Result<Step> {
     let logical = LogicalLine {
         line,
         text: text.to_string(),
+        heredocs: Vec::new(),
     };
     let (keyword, rest) = split_keyword(&logical)?;
     Ok(Step {
         line,
         text: text.to_string(),
-        instruction: parse_instruction(line, &keyword, rest, escape)?,
+        instruction: parse_instruction(line, &keyword, rest, escape, &[])?,
     })
 }
 
@@ -231,15 +243,40 @@ fn parse_from(line: usize, rest: &str) -> Result<Stage> {
     })
 }
 
-fn parse_instruction(line: usize, keyword: &str, rest: &str, escape: char) -> Result<Instruction> {
+fn parse_instruction(
+    line: usize,
+    keyword: &str,
+    rest: &str,
+    escape: char,
+    heredocs: &[Heredoc],
+) -> Result<Instruction> {
     let words = || split_words(rest, escape);
     Ok(match keyword {
         "RUN" => {
-            let (flags, _) = take_flags(line, words(), &["network"])?;
+            let (flags, _) = take_flags(line, words(), &["network", "mount"])?;
             let flag_text_len = flag_prefix_len(rest);
+            let mut mounts = Vec::new();
+            let mut network = None;
+            for (name, value) in flags {
+                match name.as_str() {
+                    "mount" => mounts.push(super::mounts::parse(&value).map_err(|why| {
+                        Error::dockerfile(line, format!("--mount={value}: {why}"))
+                    })?),
+                    _ => network = Some(value),
+                }
+            }
+            let command = command(&rest[flag_text_len..]);
+            if matches!(command, Command::Exec(_)) && !heredocs.is_empty() {
+                return Err(Error::dockerfile(
+                    line,
+                    "a heredoc needs the shell form of RUN: `RUN <<EOF`, not a JSON array",
+                ));
+            }
             Instruction::Run {
-                command: command(&rest[flag_text_len..]),
-                network: flags.into_iter().next().map(|(_, v)| v),
+                command,
+                network,
+                heredocs: heredocs.to_vec(),
+                mounts,
             }
         }
         "CMD" => Instruction::Cmd(command(rest)),
@@ -275,6 +312,7 @@ fn parse_instruction(line: usize, keyword: &str, rest: &str, escape: char) -> Re
                 Command::Exec(list) => list,
                 Command::Shell(_) => words,
             };
+            args.heredocs = heredocs.to_vec();
             if args.paths.len() < 2 {
                 return Err(Error::dockerfile(
                     line,

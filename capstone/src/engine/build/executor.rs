@@ -1,11 +1,12 @@
 //! Running a stage: `FROM` gives the first snapshot, then each instruction makes the next one.
 //! Every step first computes its cache key ([`super::cache`]); on a hit the recorded image is
 //! taken as it is, on a miss the step is executed ([`super::steps`]) and its result stored
-//! and recorded. Progress is printed per step, with `CACHED` for hits.
+//! and recorded. Progress is shown per step ([`super::progress`]), with `CACHED` for hits.
 
 use super::cache::{self, Cache};
 use super::context::SourceRoot;
-use super::dockerfile::{Dockerfile, Step, parse_step};
+use super::dockerfile::{Dockerfile, Instruction, Step, parse_step};
+use super::progress::Progress;
 use super::run::Scratch;
 use super::snapshot::{NewLayer, Snapshot};
 use super::stages::{Base, Plan};
@@ -37,8 +38,14 @@ pub struct Builder<'a> {
     /// `RUN` uses the host's network namespace (`--network host` or `default`); otherwise a
     /// new one with only a loopback (`none`).
     pub host_network: bool,
-    /// Print progress.
-    pub verbose: bool,
+    /// What is printed while the build works ([`super::progress`]).
+    pub progress: Progress,
+    /// `--secret`s by id, for `RUN --mount=type=secret`.
+    pub secrets: HashMap<String, PathBuf>,
+    /// `--pull`: pull base images even when the store has them ([`super::base`]).
+    pub always_pull: bool,
+    /// The references pulled so far in this build (each is pulled once).
+    pub pulled: std::cell::RefCell<std::collections::HashSet<String>>,
     /// Each built stage's final snapshot.
     pub results: Vec<Option<Snapshot>>,
     /// Flattened root file systems of stages/images used by `COPY --from`.
@@ -67,28 +74,38 @@ impl<'a> Builder<'a> {
         let stage = &self.file.stages[index];
         let total = stage.steps.len() + 1;
         let name = stage.name.clone().unwrap_or_else(|| index.to_string());
-        self.say(format!("[{name}] STEP 1/{total}: FROM {}", stage.base));
-        if let Some(p) = &stage.platform {
-            let lookup = |n: &str| self.plan.meta_args.get(n).cloned();
-            let p = words::expand(p, &lookup, self.file.escape).unwrap_or_default();
-            if p != "linux/amd64" && p != "linux/x86_64" {
-                return Err(Error::dockerfile(
-                    stage.line,
-                    format!("FROM --platform={p}: only linux/amd64 (this machine) can be built"),
-                ));
-            }
-        }
-        let mut snap = match &self.plan.bases[index] {
-            Base::Scratch => Snapshot::scratch(),
-            Base::Stage(j) => self.results[*j]
-                .clone()
-                .expect("dependencies are built first"),
-            Base::Image(reference) => {
-                let instruction = format!("FROM {}", stage.base);
-                let image = self.base_image(reference, stage.line, &instruction)?;
-                Snapshot::of(&self.store, &image)?
+        // BuildKit's step titles: `[2/4] RUN …`, counting only the steps it shows (FROM and
+        // the file-system ones), with the stage's name when there are several.
+        let shown = |step: &Step| {
+            matches!(
+                step.instruction,
+                Instruction::Run { .. }
+                    | Instruction::Copy(_)
+                    | Instruction::Add(_)
+                    | Instruction::Workdir(_)
+            )
+        };
+        let bk_total = 1 + stage.steps.iter().filter(|s| shown(s)).count();
+        let label = match self.file.stages.len() {
+            1 => String::new(),
+            _ => match &stage.name {
+                Some(stage_name) => format!("{stage_name} "),
+                None => format!("stage-{index} "),
+            },
+        };
+        let title = |n: usize, text: &str| format!("[{label}{n}/{bk_total}] {text}");
+        self.progress.start(
+            format!("[{name}] STEP 1/{total}: FROM {}", stage.base),
+            Some(title(1, &format!("FROM {}", stage.base))),
+        );
+        let mut snap = match self.stage_base(index) {
+            Ok(snap) => snap,
+            Err(e) => {
+                self.progress.failed(&e.to_string());
+                return Err(e);
             }
         };
+        self.progress.done(None);
         let triggers = snap.list("OnBuild");
         if !triggers.is_empty() {
             // ONBUILD triggers of the base run first, then are cleared (they fire once).
@@ -104,27 +121,58 @@ impl<'a> Builder<'a> {
         };
         for text in triggers {
             let step = parse_step(stage.line, &text, run.b.file.escape)?;
-            run.b.say(format!("[{name}] ONBUILD trigger: {text}"));
-            run.step(&step)?;
-        }
-        for (n, step) in stage.steps.iter().enumerate() {
+            let shown_title = shown(&step).then(|| format!("[{label}ONBUILD] {text}"));
             run.b
-                .say(format!("[{name}] STEP {}/{total}: {}", n + 2, step.text));
-            run.step(step)?;
+                .progress
+                .start(format!("[{name}] ONBUILD trigger: {text}"), shown_title);
+            run.reported_step(&step)?;
         }
-        if run.snap.digest.is_none() {
-            run.snap.store(&run.b.store)?; // `FROM scratch` and nothing else
+        let mut bk_n = 1;
+        for (n, step) in stage.steps.iter().enumerate() {
+            let shown_title = shown(step).then(|| {
+                bk_n += 1;
+                title(bk_n, &step.text)
+            });
+            run.b.progress.start(
+                format!("[{name}] STEP {}/{total}: {}", n + 2, step.text),
+                shown_title,
+            );
+            run.reported_step(step)?;
         }
         let snap = run.snap;
-        self.say(format!("--> {}", short(&snap)));
+        self.progress.stage_done(&short(&snap));
         Ok(snap)
     }
 
-    /// Prints a progress line (unless quiet).
-    pub fn say(&self, line: String) {
-        if self.verbose {
-            println!("{line}");
+    /// The snapshot stage `index` starts from (its `FROM`).
+    fn stage_base(&self, index: usize) -> Result<Snapshot> {
+        let stage = &self.file.stages[index];
+        if let Some(p) = &stage.platform {
+            let lookup = |n: &str| self.plan.meta_args.get(n).cloned();
+            let p = words::expand(p, &lookup, self.file.escape).unwrap_or_default();
+            if p != "linux/amd64" && p != "linux/x86_64" {
+                return Err(Error::dockerfile(
+                    stage.line,
+                    format!("FROM --platform={p}: only linux/amd64 (this machine) can be built"),
+                ));
+            }
         }
+        Ok(match &self.plan.bases[index] {
+            Base::Scratch => {
+                // Stored at once, so the first step's cache key names this very config.
+                let mut snap = Snapshot::scratch();
+                snap.store(&self.store)?;
+                snap
+            }
+            Base::Stage(j) => self.results[*j]
+                .clone()
+                .expect("dependencies are built first"),
+            Base::Image(reference) => {
+                let instruction = format!("FROM {}", stage.base);
+                let image = self.base_image(reference, stage.line, &instruction)?;
+                Snapshot::of(&self.store, &image)?
+            }
+        })
     }
 }
 
@@ -136,6 +184,15 @@ pub fn short(snap: &Snapshot) -> String {
 }
 
 impl StageRun<'_, '_> {
+    /// Executes one instruction ([`Self::step`]), reporting a failure to the progress display.
+    fn reported_step(&mut self, step: &Step) -> Result<()> {
+        let result = self.step(step);
+        if let Err(e) = &result {
+            self.b.progress.failed(&e.to_string());
+        }
+        result
+    }
+
     /// Looks a variable up: `ENV` first, then the stage's `ARG`s (as Docker does).
     pub fn lookup(&self, name: &str) -> Option<String> {
         let prefix = format!("{name}=");
@@ -178,7 +235,7 @@ impl StageRun<'_, '_> {
             content,
         );
         if let Some(hit) = self.b.cache.lookup(&self.b.store, &key) {
-            self.b.say(format!("--> CACHED {}", short(&hit)));
+            self.b.progress.cached(&short(&hit));
             self.b.counts.1 += 1;
             self.snap = hit;
             return Ok(());
@@ -188,7 +245,7 @@ impl StageRun<'_, '_> {
         let next = next.commit(&self.b.store, layer, created_by)?;
         self.b.cache.record(&key, &next)?;
         self.b.counts.0 += 1;
-        self.b.say(format!("--> {}", short(&next)));
+        self.b.progress.done(Some(&short(&next)));
         self.snap = next;
         Ok(())
     }

@@ -1,10 +1,13 @@
 //! The steps that change the file system, each making one layer: `RUN` (a container on an
-//! overlay, [`super::run`]), and `WORKDIR`/`VOLUME` when their directory does not exist yet.
+//! overlay, [`super::run`]), and `WORKDIR` when its directory does not exist yet. `VOLUME` sits beside them
+//! though it only changes the config: Docker's builders do not create its directory.
 //! (`COPY`/`ADD` are in [`super::copy_step`].)
 
 use super::copy::image_relative;
 use super::dockerfile::{Command, Step};
 use super::executor::StageRun;
+use super::heredoc::{self, Heredoc};
+use super::mounts::RunMount;
 use super::run::{RunSpec, Scratch, run_step};
 use super::snapshot::write_layer;
 use super::steps::{NOP, map_insert, step_error, to_argv};
@@ -46,8 +49,9 @@ impl StageRun<'_, '_> {
         })
     }
 
-    /// `VOLUME`: recorded in the config; missing directories are created in a layer (as
-    /// buildah and the classic Docker builder do), so the mount point exists.
+    /// `VOLUME`: recorded in the config only. The directory is not created in the image
+    /// (Docker's builders, legacy and BuildKit alike, leave that to the engine when it mounts
+    /// the volume: `capstone run` creates a missing mount point then).
     pub(super) fn volume(&mut self, step: &Step, list: &[String]) -> Result<()> {
         let mut paths = Vec::new();
         for v in list {
@@ -60,26 +64,9 @@ impl StageRun<'_, '_> {
             ));
         }
         let created_by = format!("{NOP} VOLUME [{}]", paths.join(" "));
-        let lowers = self.lowers()?;
-        let stack = LowerStack::new(lowers.iter());
-        let mut missing = Vec::new();
-        for p in &paths {
-            if stack.lookup(&image_relative(p))?.is_none() {
-                missing.push(image_relative(p));
-            }
-        }
-        let scratch_dir = self.b.scratch_dir.clone();
-        self.cached(&created_by, &created_by, None, |run, next| {
+        self.cached(&created_by, &created_by, None, |_, next| {
             map_insert(next, "Volumes", paths.into_iter().map(|k| (k, json!({}))));
-            if missing.is_empty() {
-                return Ok(None);
-            }
-            let scratch = Scratch::new(&scratch_dir)?;
-            let layer = scratch.sub("layer")?;
-            for dir in &missing {
-                mkdirs(&layer, dir, &stack).map_err(|why| step_error(step, why))?;
-            }
-            Ok(Some(write_layer(&run.b.store, &layer)?))
+            Ok(None)
         })
     }
 
@@ -89,8 +76,15 @@ impl StageRun<'_, '_> {
         step: &Step,
         command: &Command,
         network: Option<&str>,
+        heredocs: &[Heredoc],
+        mounts: &[RunMount],
     ) -> Result<()> {
-        let argv = to_argv(command, &self.shell());
+        let (argv, script) = match command {
+            Command::Shell(text) if !heredocs.is_empty() => {
+                heredoc::run_argv(text, heredocs, &self.shell())
+            }
+            _ => (to_argv(command, &self.shell()), None),
+        };
         let args = self.arg_pairs();
         let mut created_by = String::new();
         if !args.is_empty() {
@@ -117,7 +111,12 @@ impl StageRun<'_, '_> {
                 format!("RUN --network={n}: use default, none or host"),
             ));
         }
-        let key_text = format!("{created_by}\nnetwork={host_network}");
+        let mut key_text = format!("{created_by}\nnetwork={host_network}");
+        if let Some((name, body)) = &script {
+            key_text.push_str(&format!("\nscript {name}:\n{body}"));
+        }
+        let (mounts, mounts_key, cache_locks) = self.prepare_mounts(step, mounts)?;
+        key_text.push_str(&mounts_key);
         let lowers = self.lowers()?;
         if lowers.is_empty() {
             return Err(step_error(step, "there is no shell or program to run in an empty image (FROM scratch): copy one in first".into()));
@@ -138,11 +137,14 @@ impl StageRun<'_, '_> {
             cwd: self.snap.field("WorkingDir"),
             user: self.snap.field("User"),
             host_network,
-            echo: self.b.verbose,
+            echo: self.b.progress.echo(),
+            script,
+            mounts,
         };
         let scratch_dir = self.b.scratch_dir.clone();
         self.cached(&key_text, &created_by, None, |run, _| {
             let scratch = Scratch::new(&scratch_dir)?;
+            let _turn = super::mounts::lock_caches(&cache_locks)?; // sharing=locked caches
             let finished = run_step(&spec, &scratch)?;
             if finished.code != 0 {
                 return Err(Error::RunFailed {

@@ -1,8 +1,10 @@
 //! From Dockerfile text to logical lines, the first stage of Docker's parser: parser
 //! directives at the very top (`# escape=` …), comments dropped, and lines ending in the escape
-//! character joined to the next. Each logical line remembers where it started, so every later
-//! error can name the line the user sees in their editor.
+//! character joined to the next; after a `RUN`, `COPY` or `ADD` that names heredocs (`<<EOF`),
+//! the lines up to each delimiter are taken as they are. Each logical line remembers where it
+//! started, so every later error can name the line the user sees in their editor.
 
+use super::heredoc::{self, Heredoc};
 use crate::{Error, Result};
 
 /// One logical line: an instruction with its continuation lines joined.
@@ -12,6 +14,8 @@ pub struct LogicalLine {
     pub line: usize,
     /// The joined text, without the escape characters that joined it.
     pub text: String,
+    /// The heredocs (`<<EOF`) it names, with the lines that followed it ([`super::heredoc`]).
+    pub heredocs: Vec<Heredoc>,
 }
 
 /// A Dockerfile split into logical lines, with the escape character its directives chose.
@@ -21,6 +25,8 @@ pub struct Source {
     pub escape: char,
     /// The instructions' lines, in order.
     pub lines: Vec<LogicalLine>,
+    /// `# syntax=…`: the frontend image BuildKit would use; we note it and parse ourselves.
+    pub syntax: Option<String>,
 }
 
 /// Splits `text` into logical lines. Parser directives are read only before the first
@@ -29,6 +35,7 @@ pub struct Source {
 pub fn split(text: &str) -> Result<Source> {
     let physical: Vec<&str> = text.lines().collect();
     let mut escape = '\\';
+    let mut syntax = None;
     let mut seen = Vec::new();
     let mut first = 0;
     for (i, raw) in physical.iter().enumerate() {
@@ -52,7 +59,9 @@ pub fn split(text: &str) -> Result<Source> {
                     ));
                 }
             };
-        } else if name != "syntax" && name != "check" {
+        } else if name == "syntax" {
+            syntax = Some(value.clone());
+        } else if name != "check" {
             break; // an unknown directive is a comment, and ends the directives
         }
         seen.push(name);
@@ -61,7 +70,10 @@ pub fn split(text: &str) -> Result<Source> {
 
     let mut lines = Vec::new();
     let mut current: Option<LogicalLine> = None;
-    for (i, raw) in physical.iter().enumerate().skip(first) {
+    let mut i = first;
+    while i < physical.len() {
+        let raw = physical[i];
+        i += 1;
         let trimmed = raw.trim_start();
         // Comments and blank lines are dropped, even in the middle of a continued instruction.
         if trimmed.starts_with('#') || trimmed.is_empty() {
@@ -72,20 +84,68 @@ pub fn split(text: &str) -> Result<Source> {
             Some(open) => open.text.push_str(content),
             None => {
                 current = Some(LogicalLine {
-                    line: i + 1,
+                    line: i,
                     text: content.trim_start().to_string(),
+                    heredocs: Vec::new(),
                 })
             }
         }
-        if !continues {
-            lines.extend(current.take());
+        if !continues && let Some(mut done) = current.take() {
+            done.text = done.text.trim_end().to_string();
+            // The heredocs' lines come next, taken as they are (comments and all).
+            for (name, chomp, expand) in heredoc::markers(&done.text) {
+                let (doc, next) = take_heredoc(&physical, i, name, chomp, expand, done.line)?;
+                done.heredocs.push(doc);
+                i = next;
+            }
+            lines.push(done);
         }
     }
-    lines.extend(current.take()); // a final line that ends with the escape character
-    for l in &mut lines {
-        l.text = l.text.trim_end().to_string();
+    if let Some(mut last) = current.take() {
+        // A final line that ends with the escape character.
+        last.text = last.text.trim_end().to_string();
+        lines.push(last);
     }
-    Ok(Source { escape, lines })
+    Ok(Source {
+        escape,
+        lines,
+        syntax,
+    })
+}
+
+/// The heredoc `name` whose first line is `physical[start]` (0-based); returns it and the
+/// index after its closing delimiter line.
+fn take_heredoc(
+    physical: &[&str],
+    start: usize,
+    name: String,
+    chomp: bool,
+    expand: bool,
+    instruction_line: usize,
+) -> Result<(Heredoc, usize)> {
+    let mut body = String::new();
+    for (j, raw) in physical.iter().enumerate().skip(start) {
+        let line = if chomp {
+            raw.trim_start_matches('\t')
+        } else {
+            raw
+        };
+        if line == name {
+            let doc = Heredoc {
+                name,
+                body,
+                expand,
+                line: start + 1,
+            };
+            return Ok((doc, j + 1));
+        }
+        body.push_str(line);
+        body.push('\n');
+    }
+    Err(Error::dockerfile(
+        instruction_line,
+        format!("the heredoc <<{name} is never closed: end it with a line holding only {name}"),
+    ))
 }
 
 /// `# name=value` at the top of the file: a parser directive (names are case-insensitive).
@@ -154,11 +214,50 @@ mod tests {
     }
 
     #[test]
+    fn a_syntax_directive_is_recorded_to_be_noted() {
+        let src = split("# syntax=docker/dockerfile:1.7\nFROM a\n").unwrap();
+        assert_eq!(src.syntax.as_deref(), Some("docker/dockerfile:1.7"));
+        assert_eq!(split("FROM a\n").unwrap().syntax, None);
+    }
+
+    #[test]
     fn a_bad_escape_directive_names_its_line() {
         let err = split("# syntax=docker/dockerfile:1\n# escape=x\nFROM a").unwrap_err();
         assert_eq!(
             err.to_string(),
             "dockerfile line 2: invalid escape character \"x\": use \\ or `"
+        );
+    }
+
+    #[test]
+    fn heredoc_lines_are_taken_as_they_are_up_to_the_delimiter() {
+        let src = split("FROM a\nRUN <<EOF\n# not a comment \\\n\necho $HOME\nEOF\nCOPY <<-X <<'Y' /d/\n\tx\n\tX\ny\nY\nCMD z\n").unwrap();
+        assert_eq!(
+            texts(&src),
+            [
+                (1, "FROM a"),
+                (2, "RUN <<EOF"),
+                (7, "COPY <<-X <<'Y' /d/"),
+                (12, "CMD z")
+            ]
+        );
+        let run = &src.lines[1].heredocs;
+        assert_eq!(run[0].body, "# not a comment \\\n\necho $HOME\n");
+        assert_eq!(run[0].line, 3);
+        let copy = &src.lines[2].heredocs;
+        assert_eq!((copy[0].body.as_str(), copy[0].expand), ("x\n", true));
+        assert_eq!(
+            (copy[1].body.as_str(), copy[1].expand, copy[1].line),
+            ("y\n", false, 10)
+        );
+    }
+
+    #[test]
+    fn an_unclosed_heredoc_names_its_instruction() {
+        let err = split("FROM a\nRUN <<EOF\necho hi\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "dockerfile line 2: the heredoc <<EOF is never closed: end it with a line holding only EOF"
         );
     }
 

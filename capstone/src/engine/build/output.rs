@@ -5,6 +5,7 @@
 //! arrives, and keep the last lines: when the command fails, the error quotes them (as
 //! BuildKit's `ERROR: … exit code: 1` block does), so the reason is next to the line number.
 
+use super::progress::{Echo, numbered};
 use crate::{Error, Result};
 use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl};
 use std::collections::VecDeque;
@@ -30,24 +31,42 @@ pub fn capture<T>(spawn: impl FnOnce() -> T) -> Result<(T, File)> {
     Ok((spawned, File::from(read_end)))
 }
 
-/// Reads `pipe` to its end, echoing it to our stdout when `echo` is set (not with `-q`);
-/// returns its last [`TAIL_LINES`] lines.
-pub fn echo_and_keep_tail(mut pipe: File, echo: bool) -> String {
+/// Reads `pipe` to its end, echoing it as `echo` says (as it is on stdout, or numbered on
+/// stderr in BuildKit's plain form, or not at all); returns its last [`TAIL_LINES`] lines.
+pub fn echo_and_keep_tail(mut pipe: File, echo: Echo) -> String {
     let mut last: VecDeque<u8> = VecDeque::new();
     let mut chunk = [0u8; 8192];
     let mut stdout = std::io::stdout();
+    let start = std::time::Instant::now();
+    let mut pending = String::new();
     while let Ok(n) = pipe.read(&mut chunk) {
         if n == 0 {
             break;
         }
-        if echo {
-            let _ = stdout.write_all(&chunk[..n]);
-            let _ = stdout.flush();
+        match echo {
+            Echo::Raw => {
+                let _ = stdout.write_all(&chunk[..n]);
+                let _ = stdout.flush();
+            }
+            Echo::Numbered(step) => {
+                numbered(
+                    step,
+                    start,
+                    &mut pending,
+                    &String::from_utf8_lossy(&chunk[..n]),
+                );
+            }
+            Echo::Off => {}
         }
         last.extend(&chunk[..n]);
         // Keep a bounded window: enough bytes for the last lines of any sane output.
         let excess = last.len().saturating_sub(16 * 1024);
         last.drain(..excess);
+    }
+    if let Echo::Numbered(step) = echo
+        && !pending.is_empty()
+    {
+        numbered(step, start, &mut pending, "\n"); // a last line without its newline
     }
     let text = String::from_utf8_lossy(last.make_contiguous()).into_owned();
     let lines: Vec<&str> = text.lines().collect();

@@ -26,7 +26,9 @@ fn shell_and_exec_forms_are_told_apart() {
         [
             Instruction::Run {
                 command: Command::Shell("echo $HOME".into()),
-                network: None
+                network: None,
+                heredocs: vec![],
+                mounts: vec![],
             },
             Instruction::Cmd(Command::Exec(vec!["sh".into(), "-c".into(), "x".into()])),
             Instruction::Entrypoint(Command::Shell("[not json".into())),
@@ -89,6 +91,7 @@ fn copy_flags_and_json_paths() {
                 chmod: None,
                 checksum: None,
                 paths: vec!["/out/app".into(), "/bin/".into()],
+                heredocs: vec![],
             }),
             Instruction::Copy(CopyArgs {
                 paths: vec!["a b".into(), "/dst/".into()],
@@ -105,7 +108,9 @@ fn run_network_flag_is_taken_off_the_command() {
         got,
         [Instruction::Run {
             command: Command::Shell("wget x".into()),
-            network: Some("none".into())
+            network: Some("none".into()),
+            heredocs: vec![],
+            mounts: vec![],
         }]
     );
 }

@@ -1,9 +1,10 @@
 //! `RUN`: the one step that needs a container. The parent image's layers become the lower
 //! dirs of an overlay (lesson 03) with a fresh upper dir; lesson 01's container (clone(2) into
 //! new namespaces, pivot_root(2), execve(2)) runs the command inside with the stage's `Env`,
-//! `WorkingDir` and `User`; whatever it changed is then exactly the upper dir, which becomes
-//! the step's layer. The overlay is unmounted and the scratch directories removed on every
-//! path (guards), so a failed `RUN` leaves nothing behind. Unlike `capstone run`'s
+//! `WorkingDir` and `User` (and `HOME` from the image's `/etc/passwd`, [`home_dir`]); whatever
+//! it changed is then exactly the upper dir, which becomes the step's layer. The overlay is
+//! unmounted and the scratch directories removed on every path (guards), so a failed `RUN`
+//! leaves nothing behind. Unlike `capstone run`'s
 //! container, `/tmp` is not a tmpfs: files a step writes there stay in its layer, as in
 //! Docker. The command's output is shown and its tail kept ([`super::output`]).
 //!
@@ -33,8 +34,13 @@ pub struct RunSpec {
     /// engine's bridge networks, which is what BuildKit's `auto` mode does with no CNI network);
     /// otherwise a new one with only a loopback, brought up (`none`, as in Docker).
     pub host_network: bool,
-    /// Echo the command's output as it runs (not with `-q`).
-    pub echo: bool,
+    /// How the command's output is shown as it runs ([`super::progress`]).
+    pub echo: super::progress::Echo,
+    /// `RUN <<EOF` with a `#!` line: the script's name and content, put at
+    /// `/.capstone-heredoc/NAME` for the step and taken out of its layer afterwards.
+    pub script: Option<(String, String)>,
+    /// `--mount`s, ready to mount ([`super::mounts`]).
+    pub mounts: Vec<super::mounts::Prepared>,
 }
 
 /// A scratch directory (upper, work, merged) removed when dropped.
@@ -44,11 +50,13 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    /// Makes a fresh scratch directory under `parent`.
+    /// Makes a fresh scratch directory under `parent`, named after this process
+    /// (`step-<pid>-…`) so that a later build can tell it was left by a build that is gone
+    /// ([`sweep`]).
     pub fn new(parent: &Path) -> Result<Scratch> {
         std::fs::create_dir_all(parent).map_err(Error::io("create", parent))?;
         let dir = tempfile::Builder::new()
-            .prefix("step-")
+            .prefix(&format!("step-{}-", std::process::id()))
             .tempdir_in(parent)
             .map_err(Error::io("create scratch directory in", parent))?
             .keep();
@@ -60,6 +68,30 @@ impl Scratch {
         let path = self.dir.join(name);
         std::fs::create_dir_all(&path).map_err(Error::io("create", &path))?;
         Ok(path)
+    }
+}
+
+/// Removes what builds that were killed (SIGKILL, a crash, a power cut: their guards never
+/// ran) left under `parent`: the mounts under their scratch directories (detached), then the
+/// directories. A directory is left alone while the process named in it still exists.
+pub fn sweep(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("step-")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if Path::new(&format!("/proc/{pid}")).exists() {
+            continue; // that build may still be running
+        }
+        super::mounts::detach_all_under(&entry.path());
+        let _ = std::fs::remove_dir_all(entry.path());
     }
 }
 
@@ -76,11 +108,25 @@ pub fn run_step(spec: &RunSpec, scratch: &Scratch) -> Result<Finished> {
     let upper = scratch.sub("upper")?;
     let work = scratch.sub("work")?;
     let merged = scratch.sub("merged")?;
+    let script_dir = upper.join(super::heredoc::SCRIPT_DIR);
+    if let Some((name, body)) = &spec.script {
+        // Written into the upper dir before the mount, so the step sees it in its root.
+        std::fs::create_dir(&script_dir).map_err(Error::io("create", &script_dir))?;
+        let path = script_dir.join(name);
+        std::fs::write(&path, body).map_err(Error::io("write heredoc script", &path))?;
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .map_err(Error::io("chmod heredoc script", &path))?;
+    }
     // mount(2) of an overlay: writes land in `upper`, the image's layers stay untouched.
     let mounted = overlay::Overlay::new(spec.lowers.iter(), &upper, &work).mount(&merged)?;
     let (uid, gid) = images::runconfig::resolve_user(&merged, &spec.user)?;
     let mut container = ContainerSpec::new(&merged, spec.args.clone());
     container.env = spec.env.clone();
+    if !container.env.iter().any(|e| e.starts_with("HOME=")) {
+        container
+            .env
+            .push(format!("HOME={}", home_dir(&merged, uid)));
+    }
     container.cwd = PathBuf::from(if spec.cwd.is_empty() { "/" } else { &spec.cwd });
     container.readonly_rootfs = false; // RUN is there to change the file system
     container.tmpfs_on_tmp = false; // and /tmp is part of it
@@ -92,15 +138,42 @@ pub fn run_step(spec: &RunSpec, scratch: &Scratch) -> Result<Finished> {
     }
     // The step's own /etc/hosts and a copy of the host's /etc/resolv.conf, bind-mounted.
     let lent = etc_files::lend(&merged, scratch)?;
+    let attached = super::mounts::attach(&merged, &spec.mounts)?;
     let finished = run_container(&container, spec.echo, !spec.host_network);
     let created = lent.give_back();
+    let mount_files = attached.release();
     // Unmount before reading the upper dir, on success and failure alike (the guard would
     // detach it lazily too, but an eager umount2(2) reports a busy mount).
     mounted.unmount()?;
     etc_files::tidy_upper(&upper, &created);
+    for file in mount_files {
+        let _ = std::fs::remove_file(upper.join(file)); // a mount point, not the step's work
+    }
+    if spec.script.is_some() {
+        std::fs::remove_dir_all(&script_dir).map_err(Error::io("remove", &script_dir))?;
+    }
     finished
 }
 // ANCHOR_END: run_step
+
+/// The home directory of user `uid` in the image's own `/etc/passwd` (passwd(5): the sixth
+/// field), or `/` when the file has no entry for it — what runc gives a process whose `HOME`
+/// is unset, and so what `RUN` sees under Docker: `/root` for root, the user's home after
+/// `USER app`. Read inside the root (`openat2(RESOLVE_IN_ROOT)`), never through a symlink out.
+pub fn home_dir(rootfs: &Path, uid: u32) -> String {
+    use std::io::Read;
+    let mut passwd = String::new();
+    if let Ok(mut file) = images::safe_path::EntryPath::parse(Path::new("etc/passwd"))
+        .and_then(|p| images::safe_path::open_file_in_root(rootfs, &p))
+    {
+        let _ = file.by_ref().take(1 << 20).read_to_string(&mut passwd);
+    }
+    passwd
+        .lines()
+        .map(|line| line.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() >= 6 && f[2].parse() == Ok(uid))
+        .map_or("/".into(), |f| f[5].to_string())
+}
 
 /// What a finished `RUN` command left: its exit code and the last lines of its output.
 #[derive(Debug)]
@@ -114,7 +187,11 @@ pub struct Finished {
 /// Clones the container (held back at lesson 01's gate) with its output going into a pipe,
 /// brings up its loopback if it has a network namespace of its own, releases it, shows its
 /// output, and waits for it.
-fn run_container(container: &ContainerSpec, echo: bool, own_netns: bool) -> Result<Finished> {
+fn run_container(
+    container: &ContainerSpec,
+    echo: super::progress::Echo,
+    own_netns: bool,
+) -> Result<Finished> {
     let (created, pipe) = output::capture(|| create(container))?;
     let created = created?;
     if own_netns {

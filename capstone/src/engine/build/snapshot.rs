@@ -37,13 +37,15 @@ pub struct NewLayer {
 }
 
 impl Snapshot {
-    /// `FROM scratch`: no layers, an empty config for this machine's platform.
+    /// `FROM scratch`: no layers, and a config for this machine's platform with the default
+    /// `PATH` (both of Docker's builders give a scratch stage that one) and `WorkingDir` `/`
+    /// (BuildKit's; the legacy builder leaves it empty, which means the same).
     pub fn scratch() -> Snapshot {
         Snapshot {
             config: json!({
                 "architecture": "amd64",
                 "os": "linux",
-                "config": {},
+                "config": { "Env": [images::import::DEFAULT_PATH], "WorkingDir": "/" },
                 "rootfs": { "type": "layers", "diff_ids": [] },
                 "history": [],
             }),

@@ -1,8 +1,9 @@
 //! Which stages to build, and on what. A `FROM` may name an image, `scratch`, or an earlier
 //! stage; its text may use the `ARG`s declared before the first `FROM` (and only those).
-//! `COPY --from=` names an earlier stage (by name or index) or an image. Building a target
-//! needs that stage and, transitively, the stages it starts from or copies from — nothing else
-//! is built (what BuildKit does; the classic builder built every stage).
+//! `COPY --from=` (and `RUN --mount=…,from=`) names an earlier stage (by name or index) or an
+//! image. Building a target needs that stage and, transitively, the stages it starts from or
+//! reads from — nothing else is built (what BuildKit does; the classic builder built every
+//! stage).
 
 use super::dockerfile::{Dockerfile, Instruction};
 use super::words::expand;
@@ -33,6 +34,26 @@ pub struct Plan {
     pub meta_args: BTreeMap<String, String>,
 }
 
+/// BuildKit's predefined platform `ARG`s, for this machine (we build for it only):
+/// `TARGETPLATFORM=linux/amd64`, `TARGETOS=linux`, `TARGETARCH=amd64`, `TARGETVARIANT=`, and
+/// the same four for `BUILD…`. Usable in `FROM` lines as they are (`FROM --platform=$BUILDPLATFORM
+/// …`); inside a stage after `ARG TARGETARCH`, as with any meta `ARG`.
+pub fn platform_args() -> Vec<(String, String)> {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let mut args = Vec::new();
+    for side in ["TARGET", "BUILD"] {
+        args.push((format!("{side}PLATFORM"), format!("linux/{arch}")));
+        args.push((format!("{side}OS"), "linux".to_string()));
+        args.push((format!("{side}ARCH"), arch.to_string()));
+        args.push((format!("{side}VARIANT"), String::new()));
+    }
+    args
+}
+
 // ANCHOR: plan
 /// Works out the plan for building `target` (the last stage if `None`).
 pub fn plan(
@@ -40,7 +61,7 @@ pub fn plan(
     build_args: &BTreeMap<String, String>,
     target: Option<&str>,
 ) -> Result<Plan> {
-    let mut meta_args = BTreeMap::new();
+    let mut meta_args: BTreeMap<String, String> = platform_args().into_iter().collect();
     for (name, default) in &file.meta_args {
         if let Some(value) = build_args.get(name).or(default.as_ref()) {
             meta_args.insert(name.clone(), value.clone());
@@ -91,9 +112,15 @@ pub fn plan(
             todo.push(j);
         }
         for step in &file.stages[i].steps {
-            if let Instruction::Copy(args) = &step.instruction
-                && let Some(from) = &args.from
-            {
+            // `COPY --from=` and `RUN --mount=…,from=` read earlier stages.
+            let froms: Vec<&String> = match &step.instruction {
+                Instruction::Copy(args) => args.from.iter().collect(),
+                Instruction::Run { mounts, .. } => {
+                    mounts.iter().filter_map(|m| m.from.as_ref()).collect()
+                }
+                _ => Vec::new(),
+            };
+            for from in froms {
                 let from = expand(from, &lookup, file.escape)
                     .map_err(|why| Error::dockerfile(step.line, why))?;
                 if let Some(Base::Stage(j)) = resolve(file, i, &from, step.line)? {

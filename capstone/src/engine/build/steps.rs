@@ -16,7 +16,12 @@ impl StageRun<'_, '_> {
     /// Executes one instruction (or takes its result from the cache).
     pub fn step(&mut self, step: &Step) -> Result<()> {
         match &step.instruction {
-            Instruction::Run { command, network } => self.run(step, command, network.as_deref()),
+            Instruction::Run {
+                command,
+                network,
+                heredocs,
+                mounts,
+            } => self.run(step, command, network.as_deref(), heredocs, mounts),
             Instruction::Copy(args) => self.copy(step, args, false),
             Instruction::Add(args) => self.copy(step, args, true),
             Instruction::Workdir(path) => self.workdir(step, path),
@@ -240,6 +245,7 @@ fn set_field(name: &'static str, value: Value) -> Box<dyn FnOnce(&mut Snapshot) 
     })
 }
 
+/// Inserts `items` into the config's map field `name` (`Labels`, `ExposedPorts`, `Volumes`).
 pub(super) fn map_insert(
     s: &mut Snapshot,
     name: &str,

@@ -90,6 +90,31 @@ pub fn expand(
     Ok(out)
 }
 
+/// Expands `$VAR` and `${…}` in `text` and nothing else: quotes stay as they are, as in the
+/// body of a `COPY <<EOF` document; the escape character before a `$` makes it literal.
+pub fn expand_variables(
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    escape: char,
+) -> Result<String, String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        i += 1;
+        if c == escape && chars.get(i) == Some(&'$') {
+            out.push('$');
+            i += 1;
+        } else if c == '$' {
+            i = variable(&chars, i, lookup, escape, &mut out)?;
+        } else {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
 /// Splits and expands: the values of a list-taking instruction (`EXPOSE`, `VOLUME`, `COPY`).
 pub fn expand_words(
     text: &str,
