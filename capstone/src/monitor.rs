@@ -13,11 +13,11 @@
 //!
 //! [`runtime`]: crate::runtime
 
-use crate::console::{self, ConsoleSocket};
 use crate::container::Container;
 use crate::logs::{LogWriter, Stream};
 use crate::runtime::{self, Stdio};
 use crate::{Error, Result, cgroup, clock, pty, security, state};
+use namespaces::console::{self, Console, ConsoleSocket};
 use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
@@ -84,7 +84,7 @@ pub fn run(
             return Err(e);
         }
     };
-    let pid = created.pid();
+    let pid = created.pid().as_raw();
     // While it waits at the gate, two things at once: into the cgroup (before the gate opens,
     // so nothing the container runs escapes its limits) and into its networks (lesson 06).
     // On cgroup v1 the move waits out an RCU grace period (~10 ms of sleeping in the kernel),
@@ -250,13 +250,10 @@ impl Io {
     fn child_stdio(&self) -> Stdio {
         Stdio {
             fds: self.child_fds,
-            console: self
-                .console
-                .as_ref()
-                .map(|(socket, size)| runtime::Console {
-                    socket: socket.container_end(),
-                    size: *size,
-                }),
+            console: self.console.as_ref().map(|(socket, size)| Console {
+                socket: socket.container_end(),
+                size: *size,
+            }),
         }
     }
 
