@@ -7,10 +7,11 @@ use super::cache::{self, Cache};
 use super::context::SourceRoot;
 use super::dockerfile::{Dockerfile, Step, parse_step};
 use super::run::Scratch;
-use super::snapshot::{NewLayer, Snapshot};
+use super::snapshot::Snapshot;
 use super::stages::{Base, Plan};
 use super::words;
 use crate::{Error, Result};
+use images::LayerBlob;
 use images::Store;
 use images::digest::Digest;
 use std::collections::{BTreeMap, HashMap};
@@ -79,21 +80,21 @@ impl<'a> Builder<'a> {
             }
         }
         let mut snap = match &self.plan.bases[index] {
-            Base::Scratch => Snapshot::scratch(),
+            Base::Scratch => Snapshot::scratch(&self.store),
             Base::Stage(j) => self.results[*j]
                 .clone()
                 .expect("dependencies are built first"),
             Base::Image(reference) => {
                 let instruction = format!("FROM {}", stage.base);
                 let image = self.base_image(reference, stage.line, &instruction)?;
-                Snapshot::of(&self.store, &image)?
+                Snapshot::of(&self.store, &image)
             }
         };
         let triggers = snap.list("OnBuild");
         if !triggers.is_empty() {
             // ONBUILD triggers of the base run first, then are cleared (they fire once).
-            snap.process().remove("OnBuild");
-            snap.store(&self.store)?;
+            snap.config_mut().remove("OnBuild");
+            snap.store()?;
         }
         let mut run = StageRun {
             b: self,
@@ -113,7 +114,7 @@ impl<'a> Builder<'a> {
             run.step(step)?;
         }
         if run.snap.digest.is_none() {
-            run.snap.store(&run.b.store)?; // `FROM scratch` and nothing else
+            run.snap.store()?; // `FROM scratch` and nothing else
         }
         let snap = run.snap;
         self.say(format!("--> {}", short(&snap)));
@@ -169,7 +170,7 @@ impl StageRun<'_, '_> {
         key_text: &str,
         created_by: &str,
         content: Option<&Digest>,
-        make: impl FnOnce(&mut Self, &mut Snapshot) -> Result<Option<NewLayer>>,
+        make: impl FnOnce(&mut Self, &mut Snapshot) -> Result<Option<LayerBlob>>,
     ) -> Result<()> {
         let key = cache::key(
             self.snap.digest.as_ref(),
@@ -185,7 +186,7 @@ impl StageRun<'_, '_> {
         }
         let mut next = self.snap.clone();
         let layer = make(self, &mut next)?;
-        let next = next.commit(&self.b.store, layer, created_by)?;
+        let next = next.commit(layer, created_by)?;
         self.b.cache.record(&key, &next)?;
         self.b.counts.0 += 1;
         self.b.say(format!("--> {}", short(&next)));
