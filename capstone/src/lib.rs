@@ -3,43 +3,31 @@
 //! (04), registries (05) and networks (06).
 //!
 //! Like podman, there is no daemon: every command is one process working on shared state on
-//! disk ([`state`]), guarded by flock(2). A container is started by a *monitor* ([`monitor`]),
-//! its parent for life: the CLI itself in the foreground, a small detached process for `-d`.
-//! The container's first process is created by [`runtime`] with clone(2) and sets itself up
-//! (overlay root, `/proc`, `/dev`, pivot_root, capabilities, [`security`]) before execve(2).
+//! disk, guarded by flock(2). A container is started by a *monitor*
+//! ([`engine::monitor`]), its parent for life: the CLI itself in the foreground, a small
+//! detached process for `-d`.
 //!
-//! Modules, in the order `run` uses them: [`cli`] → [`commands`] → [`create`] (record, layer
-//! dirs, via [`images_ref`]) → [`lifecycle`] / [`monitor`] → [`cgroup`] → [`runtime`] →
-//! [`security`] → execve; then [`logs`], [`remove`]. [`exec`] joins a running container.
-//! [`network`] plugs a container into its bridges (lesson 06) while it waits at the gate.
-//! [`volumes`] makes `-v` volumes at `create` and bind-mounts them (mount(2), resolved inside
-//! the root with openat2(2)) in [`runtime`], before pivot_root.
+//! The code is in five layers; each imports only the ones below it, so it can be read from
+//! the bottom up:
+//!
+//! | layer | what it holds | kernel or disk? |
+//! |---|---|---|
+//! | [`cli`] (front end) | parses the command line, calls the [`Engine`], prints | neither |
+//! | [`engine`] | [`Engine`]: every operation (create, start, stop, exec, build, pull…), and [`Engine::reconcile`] | through the layers below |
+//! | [`mechanisms`] | cgroups, the container's first process, confinement, consoles, network plugging, volume mounts | the kernel |
+//! | [`store`] | records of containers, volumes, networks, logins; locks | files and flock(2) only |
+//! | [`model`] | the records' types: a container, its ports, mounts, network settings | neither (serde only) |
+//!
+//! Following `run` downwards: [`cli`] → [`Engine::run`] → [`engine::create`] (the record, via
+//! [`store`]) → [`engine::monitor`] → [`mechanisms::cgroup`] and [`mechanisms::runtime`]
+//! (lesson 01's `container::create_with` and the engine's hooks) → execve(2).
 
-pub mod build;
-pub mod cgroup;
 pub mod cli;
-pub mod clock;
-pub mod commands;
-pub mod commit;
-pub mod container;
-pub mod create;
-pub mod credentials;
+pub mod engine;
 pub mod error;
-pub mod exec;
-pub mod gc;
-pub mod ids;
-pub mod images_ref;
-pub mod lifecycle;
-pub mod logs;
-pub mod monitor;
-pub mod network;
-pub mod pty;
-pub mod registries;
-pub mod relay;
-pub mod remove;
-pub mod runtime;
-pub mod security;
-pub mod state;
-pub mod volumes;
+pub mod mechanisms;
+pub mod model;
+pub mod store;
 
+pub use engine::Engine;
 pub use error::{Error, Result};

@@ -13,20 +13,20 @@ fn main() {
     if let [_, root_flag, root, runroot_flag, runroot, verb, id] = &args[..]
         && root_flag == "--root"
         && runroot_flag == "--runroot"
-        && verb == capstone::lifecycle::MONITOR_COMMAND
+        && verb == capstone::engine::lifecycle::MONITOR_COMMAND
     {
         let id = id.to_string_lossy();
-        std::process::exit(capstone::commands::monitor(
+        std::process::exit(capstone::cli::monitor(
             Path::new(root),
             Path::new(runroot),
             &id,
         ));
     }
     // Flag errors exit 125, like the Docker CLI's; `--help` and `--version` exit 0.
-    let cli = capstone::cli::Cli::try_parse_from(args).unwrap_or_else(|e| {
+    let cli = capstone::cli::args::Cli::try_parse_from(args).unwrap_or_else(|e| {
         let code = if e.use_stderr() { 125 } else { 0 };
         let _ = e.print();
         std::process::exit(code)
     });
-    std::process::exit(capstone::commands::main(cli));
+    std::process::exit(capstone::cli::main(cli));
 }

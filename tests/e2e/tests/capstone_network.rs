@@ -378,7 +378,7 @@ fn bad_network_input_is_refused_with_a_clear_error_and_leaves_nothing() {
 }
 
 #[test]
-fn a_container_whose_monitor_was_killed_gives_its_address_back_when_noticed() {
+fn a_container_whose_monitor_was_killed_gives_its_address_back_when_reconciled() {
     let engine = Engine::with_busybox();
     let id = engine.detached(&["-p", "8085:80", "busybox", "sleep", "1000"]);
     let pid = engine.inspect(&id)["State"]["Pid"].as_i64().unwrap() as i32;
@@ -398,9 +398,17 @@ fn a_container_whose_monitor_was_killed_gives_its_address_back_when_noticed() {
         let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
         assert_eq!(poll(&mut fds, PollTimeout::from(10_000u16)).unwrap(), 1);
     }
-    // `ps -a` notices both are gone, records the exit and tears the network down.
+    // `ps -a` shows both are gone, and changes nothing: looking has no side effects.
     let ps = engine.ok(&["ps", "-a"]);
     assert!(ps.contains("Exited (255)"), "{ps}");
+    assert_eq!(
+        leases(&engine, "bridge"),
+        1,
+        "ps must not tear the network down"
+    );
+    // The engine reconciles before it hands out anything (here at `create`): it records the
+    // exit and gives the address and the published port back.
+    engine.ok(&["create", "busybox", "true"]);
     assert_eq!(leases(&engine, "bridge"), 0);
     assert!(!published(&engine, 8085));
     assert_eq!(engine.inspect(&id)["NetworkSettings"]["IPAddress"], "");

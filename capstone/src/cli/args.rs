@@ -1,0 +1,446 @@
+//! The command line, mirroring Docker's verbs and flags (clap's derive API). Only parsing
+//! lives here; [`crate::commands`] does the work.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// A small daemonless container engine with Docker's verbs, built from the lab's lessons.
+#[derive(Debug, Parser)]
+#[command(name = "capstone", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Where images and containers are kept.
+    #[arg(
+        long,
+        global = true,
+        env = "CAPSTONE_ROOT",
+        default_value = "/var/lib/capstone"
+    )]
+    pub root: PathBuf,
+    /// Where runtime files (locks) are kept; lost at reboot.
+    #[arg(
+        long,
+        global = true,
+        env = "CAPSTONE_RUNROOT",
+        default_value = "/run/capstone"
+    )]
+    pub runroot: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create and start a container (pulls the image if it is not here).
+    Run(RunArgs),
+    /// Create a container without starting it.
+    Create(RunArgs),
+    /// Start one or more stopped containers.
+    Start {
+        /// Attach to its output and wait for it (and forward signals).
+        #[arg(short, long)]
+        attach: bool,
+        /// Attach stdin (implies -a; the container must have been created with -i).
+        #[arg(short, long)]
+        interactive: bool,
+        /// Containers (id, id prefix or name).
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Stop running containers: the stop signal, then SIGKILL after the timeout.
+    Stop {
+        /// Seconds to wait before killing.
+        #[arg(short = 't', long = "time", default_value_t = 10)]
+        time: u64,
+        /// Containers.
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Restart containers (stop, then start in the background).
+    Restart {
+        /// Seconds to wait before killing.
+        #[arg(short = 't', long = "time", default_value_t = 10)]
+        time: u64,
+        /// Containers.
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Send a signal to running containers.
+    Kill {
+        /// The signal (name or number).
+        #[arg(short, long, default_value = "KILL")]
+        signal: String,
+        /// Containers.
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Freeze every process of containers (cgroup freezer).
+    Pause {
+        /// Containers.
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Thaw paused containers.
+    Unpause {
+        /// Containers.
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Block until containers stop, then print their exit codes.
+    Wait {
+        /// Containers.
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Remove containers.
+    Rm {
+        /// Kill and remove running containers.
+        #[arg(short, long)]
+        force: bool,
+        /// Also remove the container's anonymous volumes (named volumes are kept).
+        #[arg(short, long)]
+        volumes: bool,
+        /// Containers.
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// List containers.
+    Ps {
+        /// Show all containers (default: only running).
+        #[arg(short, long)]
+        all: bool,
+        /// Only print ids.
+        #[arg(short, long)]
+        quiet: bool,
+        /// Filter, e.g. `name=web` or `status=exited`.
+        #[arg(short, long)]
+        filter: Vec<String>,
+    },
+    /// Print a container's logs.
+    Logs {
+        /// Keep following new output until the container stops.
+        #[arg(short, long)]
+        follow: bool,
+        /// Only the last N lines (`all` for everything).
+        #[arg(short = 'n', long, default_value = "all")]
+        tail: String,
+        /// Prefix each line with its timestamp.
+        #[arg(short, long)]
+        timestamps: bool,
+        /// The container.
+        container: String,
+    },
+    /// Run a command in a running container.
+    Exec(ExecArgs),
+    /// Low-level information on containers or images, as JSON.
+    Inspect {
+        /// Only `container`, `image` or `volume`.
+        #[arg(long = "type")]
+        kind: Option<String>,
+        /// Containers or images.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// List images.
+    Images {
+        /// Only print image ids.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Give an image another name.
+    Tag {
+        /// The image.
+        source: String,
+        /// The new name.
+        target: String,
+    },
+    /// Remove images (untag; delete when the last tag goes).
+    Rmi {
+        /// Remove even if a container uses it.
+        #[arg(short, long)]
+        force: bool,
+        /// Images.
+        #[arg(required = true)]
+        images: Vec<String>,
+    },
+    /// Import a root filesystem tarball (or `-` for stdin) as an image.
+    Import {
+        /// The tarball (plain or gzip).
+        file: String,
+        /// The name to give it.
+        reference: Option<String>,
+        /// A Dockerfile-like instruction, e.g. `CMD ["/bin/sh"]` (only CMD, ENTRYPOINT, ENV, WORKDIR, USER).
+        #[arg(short, long)]
+        change: Vec<String>,
+    },
+    /// Write images to a `docker save` archive.
+    Save {
+        /// The output file (default: stdout).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Images.
+        #[arg(required = true)]
+        images: Vec<String>,
+    },
+    /// Load images from a `docker save` archive.
+    Load {
+        /// The archive (default: stdin).
+        #[arg(short, long)]
+        input: Option<PathBuf>,
+    },
+    /// List the changes in a container's filesystem (A added, C changed, D deleted).
+    Diff {
+        /// The container.
+        container: String,
+    },
+    /// Build an image from a Dockerfile.
+    Build(crate::cli::build::BuildArgs),
+    /// Make an image from a container's changes.
+    Commit {
+        /// The container.
+        container: String,
+        /// The new image's name.
+        reference: Option<String>,
+    },
+    /// Pull an image from a registry.
+    Pull {
+        /// The image reference, e.g. `alpine` or `127.0.0.1:5000/app:1`.
+        image: String,
+    },
+    /// Upload an image to its registry.
+    Push {
+        /// The image as tagged here, e.g. `127.0.0.1:5000/lab/app:1`.
+        image: String,
+    },
+    /// Log in to a registry (the credentials are checked, then saved in `<root>/config.json`).
+    Login {
+        /// User name.
+        #[arg(short, long)]
+        username: Option<String>,
+        /// Password (prefer --password-stdin: this one shows in `ps`).
+        #[arg(short, long, conflicts_with = "password_stdin")]
+        password: Option<String>,
+        /// Read the password from stdin.
+        #[arg(long)]
+        password_stdin: bool,
+        /// The registry (default: docker.io).
+        server: Option<String>,
+    },
+    /// Forget the saved credentials of a registry.
+    Logout {
+        /// The registry (default: docker.io).
+        server: Option<String>,
+    },
+    /// System-wide information: storage, cgroup layout, counts.
+    Info,
+    /// Manage volumes.
+    Volume {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cli::volume_args::VolumeCommand,
+    },
+    /// Disk usage and clean-up.
+    System {
+        /// What to do.
+        #[command(subcommand)]
+        command: SystemCommand,
+    },
+    /// Version information.
+    Version,
+    /// Check this machine for what containers need (lesson 00's doctor).
+    Doctor,
+    /// Manage networks (bridges with their own subnet).
+    Network {
+        /// What to do.
+        #[command(subcommand)]
+        command: NetworkCommand,
+    },
+    /// List a container's published ports.
+    Port {
+        /// The container.
+        container: String,
+    },
+    /// Runs a detached container's monitor (started by the engine itself).
+    #[command(name = "__monitor", hide = true)]
+    Monitor {
+        /// The container id.
+        id: String,
+    },
+}
+
+/// `system` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SystemCommand {
+    /// Show how much disk images and containers use.
+    Df,
+    /// Remove stopped containers and what half-made containers left behind.
+    Prune {
+        /// Do not ask (required: there is no prompt).
+        #[arg(short, long)]
+        force: bool,
+        /// Also remove unused anonymous volumes.
+        #[arg(long)]
+        volumes: bool,
+    },
+}
+
+/// `network` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// Create a network: a bridge, a subnet, NAT.
+    Create {
+        /// The subnet in CIDR notation (default: the first free 172.31.N.0/24).
+        #[arg(long)]
+        subnet: Option<String>,
+        /// The driver (only `bridge`).
+        #[arg(short, long)]
+        driver: Option<String>,
+        /// Its name.
+        name: String,
+    },
+    /// List networks.
+    #[command(alias = "list")]
+    Ls {
+        /// Only print ids.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Remove networks no container is attached to.
+    #[command(alias = "remove")]
+    Rm {
+        /// Networks (name or id).
+        #[arg(required = true)]
+        networks: Vec<String>,
+    },
+    /// Show networks as JSON.
+    Inspect {
+        /// Networks (name or id).
+        #[arg(required = true)]
+        networks: Vec<String>,
+    },
+    /// Connect a container to a network.
+    Connect {
+        /// The network.
+        network: String,
+        /// The container.
+        container: String,
+    },
+    /// Disconnect a container from a network.
+    Disconnect {
+        /// The network.
+        network: String,
+        /// The container.
+        container: String,
+    },
+}
+
+/// Flags of `run` and `create`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run in the background and print the container id.
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Keep stdin open.
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-terminal.
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Remove the container when it exits.
+    #[arg(long)]
+    pub rm: bool,
+    /// Name the container.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Set environment variables (`KEY=value`, or `KEY` to pass ours on).
+    #[arg(short, long = "env")]
+    pub env: Vec<String>,
+    /// Read environment variables from a file.
+    #[arg(long)]
+    pub env_file: Vec<PathBuf>,
+    /// Working directory inside the container.
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    /// User (`name|uid[:group|gid]`).
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Container hostname.
+    #[arg(long)]
+    pub hostname: Option<String>,
+    /// Override the image's entrypoint.
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// Memory limit (e.g. 64m).
+    #[arg(short, long)]
+    pub memory: Option<String>,
+    /// Number of CPUs (e.g. 0.5).
+    #[arg(long)]
+    pub cpus: Option<String>,
+    /// Maximum number of processes (-1: unlimited).
+    #[arg(long, allow_hyphen_values = true)]
+    pub pids_limit: Option<String>,
+    /// Mount the root filesystem read-only.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Network: `bridge` (default), `none`, `host` or a network's name.
+    #[arg(long, alias = "net")]
+    pub network: Option<String>,
+    /// Publish a container's port on the host: `[0.0.0.0:]hostport:port[/tcp|/udp]`, or `port`.
+    #[arg(short, long)]
+    pub publish: Vec<String>,
+    /// Add capabilities.
+    #[arg(long)]
+    pub cap_add: Vec<String>,
+    /// Drop capabilities.
+    #[arg(long)]
+    pub cap_drop: Vec<String>,
+    /// Give every capability and mask nothing.
+    #[arg(long)]
+    pub privileged: bool,
+    /// Run the engine's own init as pid 1 (reaps zombies, forwards signals).
+    #[arg(long)]
+    pub init: bool,
+    /// Platform (only the machine's own, e.g. linux/amd64).
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Bind mount or volume: `/host/path:/ctr/path[:ro]`, `NAME:/ctr/path[:ro]`, `/ctr/path`.
+    #[arg(short, long = "volume")]
+    pub volume: Vec<String>,
+    /// Bind mount or volume: `type=bind|volume,source=…,target=…[,readonly]`.
+    #[arg(long)]
+    pub mount: Vec<String>,
+    /// The image.
+    pub image: String,
+    /// The command and its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+/// Flags of `exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Keep stdin open.
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-terminal.
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Run in the background.
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Extra environment variables.
+    #[arg(short, long = "env")]
+    pub env: Vec<String>,
+    /// User (`name|uid[:group|gid]`).
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Working directory.
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    /// The container.
+    pub container: String,
+    /// The command and its arguments.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}

@@ -1,0 +1,182 @@
+//! Image verbs: images, tag, rmi, import, save, load, diff, commit, pull — over lesson 04's
+//! store, lesson 03's diff and layer writer, and lesson 05's registry client.
+
+use super::table;
+use crate::engine::images::Removed;
+use crate::model::clock;
+use crate::store::image_refs as images_ref;
+use crate::{Engine, Error, Result, store};
+use std::io::Write;
+use std::path::Path;
+
+pub(super) fn images(paths: &store::Paths, quiet: bool) -> Result<i32> {
+    let store = paths.store()?;
+    let mut rows = Vec::new();
+    for (reference, digest) in store.tags()? {
+        let image = store.image_by_digest(&digest)?;
+        let (repo, tag) = images_ref::repository_and_tag(&reference);
+        let config = serde_json::to_value(&image.config).unwrap_or_default();
+        let created = config
+            .get("created")
+            .and_then(|c| c.as_str())
+            .and_then(|c| clock::since(&normalise_time(c)))
+            .map_or_else(|| "N/A".to_string(), |d| format!("{} ago", clock::human(d)));
+        let size: u64 = image.layers.iter().map(|l| l.size).sum();
+        rows.push(vec![
+            repo,
+            tag,
+            images_ref::short_id(&image),
+            created,
+            table::human_size(size),
+        ]);
+    }
+    if quiet {
+        for row in rows {
+            println!("{}", row[2]);
+        }
+        return Ok(0);
+    }
+    print!(
+        "{}",
+        table::render(&["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], &rows)
+    );
+    Ok(0)
+}
+
+/// Accepts RFC 3339 times with any fraction length and a `Z`, as other tools write them.
+fn normalise_time(t: &str) -> String {
+    t.replace("+00:00", "Z")
+}
+
+pub(super) fn tag(engine: &Engine, source: &str, target: &str) -> Result<i32> {
+    engine.tag(source, target)?;
+    Ok(0)
+}
+
+/// `rmi`: the engine decides what goes ([`Engine::remove_image`]); we print it as Docker does.
+pub(super) fn rmi(engine: &Engine, names: &[String], force: bool) -> Result<i32> {
+    for name in names {
+        for removed in engine.remove_image(name, force)? {
+            match removed {
+                Removed::Untagged(tag) => println!("Untagged: {}", images_ref::familiar(&tag)),
+                Removed::Deleted(digest) => println!("Deleted: {digest}"),
+            }
+        }
+    }
+    Ok(0)
+}
+
+pub(super) fn import(
+    paths: &store::Paths,
+    file: &str,
+    reference: Option<&str>,
+    changes: &[String],
+) -> Result<i32> {
+    let store = paths.store()?;
+    let mut opts = images::ImportOptions::default();
+    for change in changes {
+        apply_change(&mut opts, change)?;
+    }
+    let reference = images_ref::normalize(reference.unwrap_or("imported:latest"))?;
+    let image = if file == "-" {
+        images::import_tar(&store, std::io::stdin().lock(), &reference, &opts)?
+    } else {
+        images::import::import_tar_file(&store, Path::new(file), &reference, &opts)?
+    };
+    println!("{}", image.config_digest);
+    Ok(0)
+}
+
+/// `--change 'CMD ["/bin/sh"]'`: the few Dockerfile instructions an import may set.
+fn apply_change(opts: &mut images::ImportOptions, change: &str) -> Result<()> {
+    let (instruction, value) = change
+        .trim()
+        .split_once(char::is_whitespace)
+        .unwrap_or((change, ""));
+    let value = value.trim();
+    let list = || -> Vec<String> {
+        serde_json::from_str::<Vec<String>>(value)
+            .unwrap_or_else(|_| vec!["/bin/sh".into(), "-c".into(), value.into()])
+    };
+    match instruction.to_ascii_uppercase().as_str() {
+        "CMD" => opts.cmd = list(),
+        "ENTRYPOINT" => opts.entrypoint = list(),
+        "ENV" => opts
+            .env
+            .push(value.replacen(' ', "=", usize::from(!value.contains('=')))),
+        "WORKDIR" => opts.working_dir = value.into(),
+        "USER" => opts.user = value.into(),
+        _ => {
+            return Err(Error::invalid(
+                "--change",
+                change,
+                "supported: CMD, ENTRYPOINT, ENV, WORKDIR, USER",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn save(paths: &store::Paths, output: Option<&Path>, names: &[String]) -> Result<i32> {
+    let store = paths.store()?;
+    let refs: Vec<String> = names
+        .iter()
+        .map(|n| images_ref::normalize(n))
+        .collect::<Result<_>>()?;
+    for (typed, full) in names.iter().zip(&refs) {
+        if store.resolve(full).is_err() {
+            return Err(Error::NoSuchImage(typed.clone()));
+        }
+    }
+    let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+    match output {
+        Some(path) => {
+            // Written beside the target and renamed: no half archive under the real name.
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .map_err(Error::io("create temporary file in", dir))?;
+            images::archive::save(&store, &refs, &mut tmp)?;
+            tmp.persist(path)
+                .map_err(|e| Error::io("write", path)(e.error))?;
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            images::archive::save(&store, &refs, &mut out)?;
+            out.flush().map_err(Error::io("write", "stdout"))?;
+        }
+    }
+    Ok(0)
+}
+
+pub(super) fn load(paths: &store::Paths, input: Option<&Path>) -> Result<i32> {
+    let store = paths.store()?;
+    let loaded = match input {
+        Some(path) => images::archive::load(
+            &store,
+            std::fs::File::open(path).map_err(Error::io("open", path))?,
+        )?,
+        None => images::archive::load(&store, std::io::stdin().lock())?,
+    };
+    for (reference, _) in loaded {
+        println!("Loaded image: {}", images_ref::familiar(&reference));
+    }
+    Ok(0)
+}
+
+pub(super) fn diff(paths: &store::Paths, name: &str) -> Result<i32> {
+    let record = crate::engine::reconcile::find_observed(paths, name)?;
+    for change in overlay::changes(&record.rootfs.upper_dir, &record.rootfs.lower_dirs)? {
+        println!("{change}");
+    }
+    Ok(0)
+}
+
+pub(super) fn commit(engine: &Engine, name: &str, reference: Option<&str>) -> Result<i32> {
+    let image = engine.commit(name, reference)?;
+    println!("{}", image.config_digest);
+    Ok(0)
+}

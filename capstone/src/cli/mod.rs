@@ -1,0 +1,138 @@
+//! The front end: the command line ([`args`], clap) and the verbs, each of which takes parsed
+//! arguments, calls the [`crate::Engine`], and prints what Docker prints. Errors are printed by [`main`] as `capstone: …` with Docker's exit codes: 125 when
+//! `run`/`create`/`start` fail before the container's command runs, 1 for other commands.
+
+pub mod args;
+pub mod build;
+mod containers;
+mod image;
+mod inspect_order;
+mod login;
+mod network;
+mod push;
+mod show;
+mod system;
+mod table;
+mod volume;
+pub mod volume_args;
+
+use crate::cli::args::{Cli, Command, SystemCommand};
+use crate::engine::lifecycle;
+use crate::{Engine, Result, store};
+
+/// Runs the command line and returns the process exit code.
+pub fn main(cli: Cli) -> i32 {
+    let engine_failure = matches!(
+        cli.command,
+        Command::Run(_) | Command::Create(_) | Command::Start { .. }
+    );
+    let result =
+        Engine::open(&cli.root, &cli.runroot).and_then(|engine| dispatch(&engine, cli.command));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("capstone: {e}");
+            if engine_failure { 125 } else { 1 }
+        }
+    }
+}
+
+/// Runs a detached container's monitor (`capstone --root R --runroot RR __monitor ID`) and
+/// returns its exit code, without the command-line parser (see `main.rs`).
+pub fn monitor(root: &std::path::Path, runroot: &std::path::Path, id: &str) -> i32 {
+    match store::Paths::open(root, runroot).and_then(|paths| lifecycle::monitor_main(&paths, id)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("capstone: {e}");
+            1
+        }
+    }
+}
+
+fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
+    let paths = engine.paths();
+    // Commands that add to the image store keep garbage collection out while they write.
+    let _writing = match &command {
+        Command::Build(_)
+        | Command::Import { .. }
+        | Command::Load { .. }
+        | Command::Commit { .. } => Some(crate::engine::gc::lock_for_writing(paths)?),
+        _ => None,
+    };
+    match command {
+        Command::Run(args) => containers::run(engine, args),
+        Command::Create(args) => containers::create(engine, args),
+        Command::Start {
+            attach,
+            interactive,
+            containers,
+        } => containers::start(engine, &containers, attach, interactive),
+        Command::Stop { time, containers } => containers::stop(engine, &containers, time),
+        Command::Restart { time, containers } => containers::restart(engine, &containers, time),
+        Command::Kill { signal, containers } => containers::kill(engine, &containers, &signal),
+        Command::Pause { containers } => containers::pause(engine, &containers, true),
+        Command::Unpause { containers } => containers::pause(engine, &containers, false),
+        Command::Wait { containers } => containers::wait(engine, &containers),
+        Command::Rm {
+            force,
+            volumes,
+            containers,
+        } => containers::rm(engine, &containers, force, volumes),
+        Command::Exec(args) => containers::exec(engine, args),
+        Command::Ps { all, quiet, filter } => show::ps(paths, all, quiet, &filter),
+        Command::Logs {
+            follow,
+            tail,
+            timestamps,
+            container,
+        } => show::logs(paths, &container, follow, &tail, timestamps),
+        Command::Inspect { kind, names } => show::inspect(paths, kind.as_deref(), &names),
+        Command::Images { quiet } => image::images(paths, quiet),
+        Command::Tag { source, target } => image::tag(engine, &source, &target),
+        Command::Rmi { force, images } => image::rmi(engine, &images, force),
+        Command::Import {
+            file,
+            reference,
+            change,
+        } => image::import(paths, &file, reference.as_deref(), &change),
+        Command::Save { output, images } => image::save(paths, output.as_deref(), &images),
+        Command::Load { input } => image::load(paths, input.as_deref()),
+        Command::Diff { container } => image::diff(paths, &container),
+        Command::Build(args) => Ok(crate::cli::build::main(paths, args)),
+        Command::Commit {
+            container,
+            reference,
+        } => image::commit(engine, &container, reference.as_deref()),
+        Command::Pull { image } => engine
+            .pull(&image, &mut |line| eprintln!("{line}"))
+            .map(|()| 0),
+        Command::Push { image } => push::push(paths, &image),
+        Command::Login {
+            username,
+            password,
+            password_stdin,
+            server,
+        } => {
+            let password = match (password, password_stdin) {
+                (Some(p), _) => login::Password::Given(p),
+                (None, true) => login::Password::Stdin,
+                (None, false) => login::Password::Prompt,
+            };
+            login::login(paths, server.as_deref(), username, password)
+        }
+        Command::Logout { server } => login::logout(paths, server.as_deref()),
+        Command::Info => system::info(paths),
+        Command::System {
+            command: SystemCommand::Df,
+        } => system::df(paths),
+        Command::System {
+            command: SystemCommand::Prune { force, volumes },
+        } => system::prune(paths, force, volumes),
+        Command::Volume { command } => volume::main(paths, command),
+        Command::Version => system::version(),
+        Command::Doctor => system::doctor(),
+        Command::Network { command } => network::main(engine, command),
+        Command::Port { container } => network::port(paths, &container),
+        Command::Monitor { id } => lifecycle::monitor_main(paths, &id),
+    }
+}

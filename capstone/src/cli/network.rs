@@ -1,0 +1,125 @@
+//! `network create/ls/rm/inspect/connect/disconnect` and `port`: Docker's output over
+//! the [`Engine`].
+
+use super::table;
+use crate::cli::args::NetworkCommand;
+use crate::mechanisms::network::attach;
+use crate::model::ids;
+use crate::store::networks as network_records;
+use crate::{Engine, Result, store};
+use serde_json::{Value, json};
+
+pub(super) fn main(engine: &Engine, command: NetworkCommand) -> Result<i32> {
+    let paths = engine.paths();
+    match command {
+        NetworkCommand::Create {
+            subnet,
+            driver,
+            name,
+        } => {
+            let made = engine.create_network(&name, driver.as_deref(), subnet.as_deref())?;
+            println!("{}", made.id);
+            Ok(0)
+        }
+        NetworkCommand::Ls { quiet } => ls(paths, quiet),
+        NetworkCommand::Rm { networks } => {
+            for n in networks {
+                println!("{}", engine.remove_network(&n)?);
+            }
+            Ok(0)
+        }
+        NetworkCommand::Inspect { networks } => {
+            let mut out = Vec::new();
+            for n in networks {
+                out.push(inspect(paths, &network_records::find(paths, &n)?));
+            }
+            println!("{}", serde_json::to_string_pretty(&out).expect("json"));
+            Ok(0)
+        }
+        NetworkCommand::Connect { network, container } => {
+            engine.connect(&network, &container).map(|()| 0)
+        }
+        NetworkCommand::Disconnect { network, container } => {
+            engine.disconnect(&network, &container).map(|()| 0)
+        }
+    }
+}
+
+/// `network ls`: Docker's columns. `none` and `host` are listed too, as Docker does: they
+/// are choices for `--network`, with no bridge behind them.
+fn ls(paths: &store::Paths, quiet: bool) -> Result<i32> {
+    let nets = network_records::list(paths)?;
+    if quiet {
+        for n in &nets {
+            println!("{}", ids::short(&n.id));
+        }
+        return Ok(0);
+    }
+    let mut rows: Vec<Vec<String>> = nets
+        .iter()
+        .map(|n| {
+            let cells = [ids::short(&n.id), &n.name, "bridge", "local"];
+            cells.map(String::from).to_vec()
+        })
+        .collect();
+    for (name, driver) in [("host", "host"), ("none", "null")] {
+        rows.push(vec![
+            builtin_id(name),
+            name.into(),
+            driver.into(),
+            "local".into(),
+        ]);
+    }
+    rows.sort_by(|a, b| a[1].cmp(&b[1]));
+    print!(
+        "{}",
+        table::render(&["NETWORK ID", "NAME", "DRIVER", "SCOPE"], &rows)
+    );
+    Ok(0)
+}
+
+/// A stable made-up id for the built-in `host` and `none`.
+fn builtin_id(name: &str) -> String {
+    let mut id = hex::encode(name.as_bytes());
+    id.truncate(12);
+    format!("{id:0>12}")
+}
+
+/// `network inspect`: Docker's field names.
+fn inspect(paths: &store::Paths, n: &network_records::NetworkInfo) -> Value {
+    let mut containers = serde_json::Map::new();
+    for c in crate::engine::reconcile::list_observed(paths).unwrap_or_default() {
+        let Some(owner) = n.leases.iter().find(|(_, o)| **o == attach::owner(&c)) else {
+            continue;
+        };
+        let endpoint = c.network_settings.networks.get(&n.name);
+        containers.insert(
+            c.id.clone(),
+            json!({
+                "Name": c.name,
+                "IPv4Address": format!("{}/{}", owner.0, n.subnet.prefix()),
+                "MacAddress": endpoint.map(|e| e.mac_address.clone()).unwrap_or_default(),
+                "IPv6Address": "",
+            }),
+        );
+    }
+    json!({
+        "Name": n.name, "Id": n.id, "Created": n.created, "Scope": "local", "Driver": "bridge",
+        "EnableIPv6": false,
+        "IPAM": { "Driver": "default", "Config": [
+            { "Subnet": n.subnet.to_string(), "Gateway": n.subnet.gateway().to_string() }
+        ] },
+        "Internal": false, "Attachable": true,
+        "Containers": containers,
+        "Options": { "com.docker.network.bridge.name": n.bridge },
+    })
+}
+
+/// `port CONTAINER`: `80/tcp -> 0.0.0.0:8080`, one line per published port.
+pub(super) fn port(paths: &store::Paths, container: &str) -> Result<i32> {
+    let c = crate::engine::reconcile::find_observed(paths, container)?;
+    for b in &c.network_settings.ports {
+        println!("{} -> {}:{}", b.key(), b.host_ip, b.host_port);
+    }
+    Ok(0)
+}

@@ -1,0 +1,184 @@
+//! `info`, `version`, `doctor`.
+
+use super::table;
+use crate::engine::lifecycle;
+use crate::{Error, Result, store};
+use std::collections::HashMap;
+
+pub(super) fn info(paths: &store::Paths) -> Result<i32> {
+    let all = crate::engine::reconcile::list_observed(paths)?;
+    let running = all
+        .iter()
+        .filter(|c| c.state.running && !c.state.paused)
+        .count();
+    let paused = all.iter().filter(|c| c.state.paused).count();
+    let store = paths.store()?;
+    let images = store.tags()?.len();
+    let layout = cgroups::Hierarchy::detect()
+        .map(|h| format!("{:?}", h.layout()))
+        .unwrap_or_else(|e| format!("unknown ({e})"));
+    let uname = nix::sys::utsname::uname().ok();
+    let kernel = uname
+        .as_ref()
+        .map(|u| u.release().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    println!("Containers: {}", all.len());
+    println!(" Running: {running}");
+    println!(" Paused: {paused}");
+    println!(" Stopped: {}", all.len() - running - paused);
+    println!("Images: {images}");
+    println!("Storage Driver: overlay (one lower dir per layer, shared by chain ID)");
+    println!("Logging Driver: json-file");
+    println!("Cgroup Layout: {layout}");
+    println!("Cgroup Driver: cgroupfs");
+    println!("Kernel Version: {kernel}");
+    println!("Architecture: {}", std::env::consts::ARCH);
+    println!("Root Dir: {}", paths.root.display());
+    println!("Run Dir: {}", paths.runroot.display());
+    println!(
+        "Default Capabilities: {}",
+        crate::mechanisms::security::DEFAULT_CAPABILITIES.len()
+    );
+    Ok(0)
+}
+
+pub(super) fn version() -> Result<i32> {
+    println!("Client and Engine: capstone (daemonless)");
+    println!(" Version:    {}", env!("CARGO_PKG_VERSION"));
+    println!(" OS/Arch:    linux/{}", super::containers::native_arch());
+    Ok(0)
+}
+
+/// `doctor`: lesson 00's checks of this machine (kernel features, cgroup layout, overlayfs,
+/// namespaces, tools), printed as `cargo doctor` prints them; exits 0 when nothing required is
+/// missing.
+pub(super) fn doctor() -> Result<i32> {
+    let report = doctor::Report::new(doctor::run_all());
+    print!("{}", report.to_human(false));
+    Ok(i32::from(report.exit_code()))
+}
+
+/// `system df`: images (the layer blobs of every image a tag or a container names, each
+/// shared layer counted once, as Docker does) and containers (their upper layers).
+pub(super) fn df(paths: &store::Paths) -> Result<i32> {
+    let store = paths.store()?;
+    let containers = crate::engine::reconcile::list_observed(paths)?;
+    let mut manifests: std::collections::BTreeSet<String> =
+        store.tags()?.values().map(|d| d.to_string()).collect();
+    manifests.extend(containers.iter().map(|c| c.image_manifest.clone()));
+    let (mut all_layers, mut used_layers) = (HashMap::new(), HashMap::new());
+    let mut images = 0;
+    let mut active_images = 0;
+    for manifest in &manifests {
+        let found = manifest.parse().ok().map(|d| store.image_by_digest(&d));
+        let Some(Ok(image)) = found else {
+            continue; // a container whose image is gone altogether
+        };
+        images += 1;
+        let used = containers.iter().any(|c| c.image_manifest == *manifest);
+        active_images += usize::from(used);
+        for l in &image.layers {
+            all_layers.insert(l.digest.clone(), l.size);
+            if used {
+                used_layers.insert(l.digest.clone(), l.size);
+            }
+        }
+    }
+    let image_size: u64 = all_layers.values().sum();
+    let used_size: u64 = used_layers.values().sum();
+    let mut container_size = 0;
+    let mut stopped_size = 0;
+    for c in &containers {
+        let size = overlay::tree::disk_usage(&c.rootfs.upper_dir).unwrap_or(0);
+        container_size += size;
+        if !c.is_active() {
+            stopped_size += size;
+        }
+    }
+    let active = containers.iter().filter(|c| c.is_active()).count();
+    let rows = vec![
+        vec![
+            "Images".into(),
+            images.to_string(),
+            active_images.to_string(),
+            table::human_size(image_size),
+            table::human_size(image_size - used_size),
+        ],
+        vec![
+            "Containers".into(),
+            containers.len().to_string(),
+            active.to_string(),
+            table::human_size(container_size),
+            table::human_size(stopped_size),
+        ],
+        super::volume::df_row(paths)?,
+    ];
+    print!(
+        "{}",
+        table::render(&["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], &rows)
+    );
+    Ok(0)
+}
+
+/// `system prune -f`: removes every stopped container, and container directories that have no
+/// record (what a `create` killed half-way leaves); then collects the image store's garbage
+/// ([`crate::engine::gc::sweep`]): tagged images, and those of remaining containers, are kept. With
+/// `volumes`, unused anonymous volumes go too (before the images, as in Docker).
+pub(super) fn prune(paths: &store::Paths, force: bool, volumes: bool) -> Result<i32> {
+    if !force {
+        return Err(Error::invalid(
+            "system prune",
+            "",
+            "this removes all stopped containers: pass -f to confirm (there is no prompt)",
+        ));
+    }
+    let mut reclaimed = 0;
+    let mut deleted = Vec::new();
+    for c in crate::engine::reconcile::list_observed(paths)?
+        .into_iter()
+        .filter(|c| !c.is_active())
+    {
+        reclaimed += overlay::tree::disk_usage(&paths.container_dir(&c.id)).unwrap_or(0);
+        lifecycle::rm(paths, &c, false)?;
+        deleted.push(c.id);
+    }
+    let dir = paths.containers();
+    for entry in std::fs::read_dir(&dir)
+        .map_err(Error::io("list", &dir))?
+        .flatten()
+    {
+        let path = entry.path();
+        let id = entry.file_name().to_string_lossy().into_owned();
+        if !paths.record(&id).exists() {
+            let _lock = paths.lock(&id)?; // not a create in progress: it would hold the names lock
+            let _names = paths.lock_names()?;
+            if !paths.record(&id).exists() {
+                reclaimed += overlay::tree::disk_usage(&path).unwrap_or(0);
+                std::fs::remove_dir_all(&path).map_err(Error::io("remove", &path))?;
+                deleted.push(id);
+            }
+        }
+    }
+    if !deleted.is_empty() {
+        println!("Deleted Containers:");
+        for id in &deleted {
+            println!("{id}");
+        }
+        println!();
+    }
+    if volumes {
+        reclaimed += super::volume::print_pruned(paths, false)?;
+    }
+    // Then the image store: untagged images, old build steps, leftovers of killed pulls.
+    let freed = crate::engine::gc::sweep(paths)?;
+    if freed.blobs + freed.layers > 0 {
+        println!(
+            "Deleted Images: {} blobs, {} unpacked layers",
+            freed.blobs, freed.layers
+        );
+        println!();
+    }
+    reclaimed += freed.bytes;
+    println!("Total reclaimed space: {}", table::human_size(reclaimed));
+    Ok(0)
+}

@@ -1,0 +1,157 @@
+//! `volume create/ls/inspect/rm/prune`, and the volumes' share of `system df` and
+//! `system prune --volumes`, printing what Docker prints.
+
+use super::table;
+use crate::cli::volume_args::VolumeCommand;
+use crate::model::ids;
+use crate::store::volumes;
+use crate::{Error, Result, store};
+use std::collections::BTreeMap;
+
+pub(super) fn main(paths: &store::Paths, command: VolumeCommand) -> Result<i32> {
+    match command {
+        VolumeCommand::Create {
+            label,
+            driver,
+            name,
+        } => create(paths, &label, &driver, name),
+        VolumeCommand::Ls { quiet, filter } => ls(paths, quiet, &filter),
+        VolumeCommand::Inspect { names } => inspect(paths, &names),
+        VolumeCommand::Rm { force: _, names } => rm(paths, &names),
+        VolumeCommand::Prune { all, force } => prune(paths, all, force),
+    }
+}
+
+fn create(
+    paths: &store::Paths,
+    labels: &[String],
+    driver: &str,
+    name: Option<String>,
+) -> Result<i32> {
+    if driver != "local" {
+        return Err(Error::invalid(
+            "--driver",
+            driver,
+            "this engine has only the `local` driver",
+        ));
+    }
+    let labels: BTreeMap<String, String> = labels
+        .iter()
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap_or((l, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    let name = match name {
+        Some(n) => n,
+        None => ids::random_id()?,
+    };
+    let _lock = volumes::lock(paths)?;
+    let (volume, _) = volumes::create(paths, &name, labels)?;
+    println!("{}", volume.name);
+    Ok(0)
+}
+
+fn ls(paths: &store::Paths, quiet: bool, filters: &[String]) -> Result<i32> {
+    let mut volumes = volumes::list(paths)?;
+    let records = volumes::records(paths)?;
+    for filter in filters {
+        let bad = || {
+            let why = "use dangling=true|false, name=PART or label=KEY[=VALUE]";
+            Error::invalid("filter", filter.as_str(), why)
+        };
+        let (key, value) = filter.split_once('=').ok_or_else(bad)?;
+        let dangling = |v: &volumes::Volume| volumes::users(&records, &v.name).is_empty();
+        match (key, value) {
+            ("dangling", "true" | "1") => volumes.retain(dangling),
+            ("dangling", "false" | "0") => volumes.retain(|v| !dangling(v)),
+            ("name", part) => volumes.retain(|v| v.name.contains(part)),
+            ("label", label) => volumes.retain(|v| match label.split_once('=') {
+                Some((k, val)) => v.labels.get(k).is_some_and(|x| x == val),
+                None => v.labels.contains_key(label),
+            }),
+            _ => return Err(bad()),
+        }
+    }
+    if quiet {
+        volumes.iter().for_each(|v| println!("{}", v.name));
+        return Ok(0);
+    }
+    let rows: Vec<Vec<String>> = volumes
+        .iter()
+        .map(|v| vec!["local".into(), v.name.clone()])
+        .collect();
+    print!("{}", table::render(&["DRIVER", "VOLUME NAME"], &rows));
+    Ok(0)
+}
+
+fn inspect(paths: &store::Paths, names: &[String]) -> Result<i32> {
+    let mut out = Vec::new();
+    for name in names {
+        out.push(volumes::get(paths, name)?.to_json(paths));
+    }
+    println!("{}", serde_json::to_string_pretty(&out).expect("json"));
+    Ok(0)
+}
+
+/// Removes each volume, printing its name; the first failure is reported after trying all.
+fn rm(paths: &store::Paths, names: &[String]) -> Result<i32> {
+    let _lock = volumes::lock(paths)?;
+    let mut first_error = None;
+    for name in names {
+        match volumes::remove(paths, name) {
+            Ok(_) => println!("{name}"),
+            Err(e) if first_error.is_none() => first_error = Some(e),
+            Err(e) => eprintln!("capstone: {e}"),
+        }
+    }
+    first_error.map_or(Ok(0), Err)
+}
+
+fn prune(paths: &store::Paths, all: bool, force: bool) -> Result<i32> {
+    if !force {
+        return Err(Error::invalid(
+            "volume prune",
+            "",
+            "this removes every unused anonymous volume (-a: every unused volume): pass -f to confirm (there is no prompt)",
+        ));
+    }
+    let freed = print_pruned(paths, all)?;
+    println!("Total reclaimed space: {}", table::human_size(freed));
+    Ok(0)
+}
+
+/// Prunes volumes and prints Docker's `Deleted Volumes:` list; returns the space freed.
+/// `system prune --volumes` uses it too (anonymous volumes only, as Docker 23+ does).
+pub(super) fn print_pruned(paths: &store::Paths, all: bool) -> Result<u64> {
+    let (removed, freed) = volumes::prune(paths, all)?;
+    if !removed.is_empty() {
+        println!("Deleted Volumes:");
+        removed.iter().for_each(|n| println!("{n}"));
+        println!();
+    }
+    Ok(freed)
+}
+
+/// `system df`'s `Local Volumes` row: total, used by a container, size, size of the unused.
+pub(super) fn df_row(paths: &store::Paths) -> Result<Vec<String>> {
+    let records = volumes::records(paths)?;
+    let (mut total, mut active, mut size, mut reclaimable) = (0, 0, 0, 0);
+    for v in volumes::list(paths)? {
+        let bytes = overlay::tree::disk_usage(&volumes::data_dir(paths, &v.name)).unwrap_or(0);
+        total += 1;
+        size += bytes;
+        if volumes::users(&records, &v.name).is_empty() {
+            reclaimable += bytes;
+        } else {
+            active += 1;
+        }
+    }
+    Ok(vec![
+        "Local Volumes".into(),
+        total.to_string(),
+        active.to_string(),
+        table::human_size(size),
+        table::human_size(reclaimable),
+    ])
+}

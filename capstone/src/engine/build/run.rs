@@ -1,0 +1,139 @@
+//! `RUN`: the one step that needs a container. The parent image's layers become the lower
+//! dirs of an overlay (lesson 03) with a fresh upper dir; lesson 01's container (clone(2) into
+//! new namespaces, pivot_root(2), execve(2)) runs the command inside with the stage's `Env`,
+//! `WorkingDir` and `User`; whatever it changed is then exactly the upper dir, which becomes
+//! the step's layer. The overlay is unmounted and the scratch directories removed on every
+//! path (guards), so a failed `RUN` leaves nothing behind. Unlike `capstone run`'s
+//! container, `/tmp` is not a tmpfs: files a step writes there stay in its layer, as in
+//! Docker. The command's output is shown and its tail kept ([`super::output`]).
+//!
+//! The container is cloned from this process, so the caller must be single-threaded (the
+//! `capstone` CLI is; a multi-threaded test harness is not — tests run the binary).
+
+use super::{etc_files, output};
+use crate::{Error, Result};
+use namespaces::Namespace;
+use namespaces::container::{ContainerSpec, create};
+use std::path::{Path, PathBuf};
+
+/// What to run and how.
+#[derive(Debug, Clone)]
+pub struct RunSpec {
+    /// Unpacked image layers, **topmost first** (overlayfs order).
+    pub lowers: Vec<PathBuf>,
+    /// argv.
+    pub args: Vec<String>,
+    /// `KEY=value` environment (`ENV` plus the stage's `ARG`s).
+    pub env: Vec<String>,
+    /// Working directory inside.
+    pub cwd: String,
+    /// `USER` (name or id, optional `:group`), resolved in the image's own `/etc/passwd`.
+    pub user: String,
+    /// Keep the host's network namespace (`host`, and `default`: build steps do not join the
+    /// engine's bridge networks, which is what BuildKit's `auto` mode does with no CNI network);
+    /// otherwise a new one with only a loopback, brought up (`none`, as in Docker).
+    pub host_network: bool,
+    /// Echo the command's output as it runs (not with `-q`).
+    pub echo: bool,
+}
+
+/// A scratch directory (upper, work, merged) removed when dropped.
+#[derive(Debug)]
+pub struct Scratch {
+    dir: PathBuf,
+}
+
+impl Scratch {
+    /// Makes a fresh scratch directory under `parent`.
+    pub fn new(parent: &Path) -> Result<Scratch> {
+        std::fs::create_dir_all(parent).map_err(Error::io("create", parent))?;
+        let dir = tempfile::Builder::new()
+            .prefix("step-")
+            .tempdir_in(parent)
+            .map_err(Error::io("create scratch directory in", parent))?
+            .keep();
+        Ok(Scratch { dir })
+    }
+
+    /// A sub-directory, created on first use.
+    pub fn sub(&self, name: &str) -> Result<PathBuf> {
+        let path = self.dir.join(name);
+        std::fs::create_dir_all(&path).map_err(Error::io("create", &path))?;
+        Ok(path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+// ANCHOR: run_step
+/// Runs the command on an overlay whose upper dir is `scratch/upper`; returns its exit code
+/// and the tail of its output. On success the upper dir holds the step's changes.
+pub fn run_step(spec: &RunSpec, scratch: &Scratch) -> Result<Finished> {
+    let upper = scratch.sub("upper")?;
+    let work = scratch.sub("work")?;
+    let merged = scratch.sub("merged")?;
+    // mount(2) of an overlay: writes land in `upper`, the image's layers stay untouched.
+    let mounted = overlay::Overlay::new(spec.lowers.iter(), &upper, &work).mount(&merged)?;
+    let (uid, gid) = images::runconfig::resolve_user(&merged, &spec.user)?;
+    let mut container = ContainerSpec::new(&merged, spec.args.clone());
+    container.env = spec.env.clone();
+    container.cwd = PathBuf::from(if spec.cwd.is_empty() { "/" } else { &spec.cwd });
+    container.readonly_rootfs = false; // RUN is there to change the file system
+    container.tmpfs_on_tmp = false; // and /tmp is part of it
+    container.uid = uid;
+    container.gid = gid;
+    container.hostname = "buildkitsandbox".into();
+    if spec.host_network {
+        container.namespaces.retain(|ns| *ns != Namespace::Net);
+    }
+    // The step's own /etc/hosts and a copy of the host's /etc/resolv.conf, bind-mounted.
+    let lent = etc_files::lend(&merged, scratch)?;
+    let finished = run_container(&container, spec.echo, !spec.host_network);
+    let created = lent.give_back();
+    // Unmount before reading the upper dir, on success and failure alike (the guard would
+    // detach it lazily too, but an eager umount2(2) reports a busy mount).
+    mounted.unmount()?;
+    etc_files::tidy_upper(&upper, &created);
+    finished
+}
+// ANCHOR_END: run_step
+
+/// What a finished `RUN` command left: its exit code and the last lines of its output.
+#[derive(Debug)]
+pub struct Finished {
+    /// The exit code (128+N when killed by signal N).
+    pub code: i32,
+    /// The tail of its stdout and stderr, interleaved as they were written.
+    pub tail: String,
+}
+
+/// Clones the container (held back at lesson 01's gate) with its output going into a pipe,
+/// brings up its loopback if it has a network namespace of its own, releases it, shows its
+/// output, and waits for it.
+fn run_container(container: &ContainerSpec, echo: bool, own_netns: bool) -> Result<Finished> {
+    let (created, pipe) = output::capture(|| create(container))?;
+    let created = created?;
+    if own_netns {
+        loopback_up(created.pid().as_raw() as u32)?;
+    }
+    let running = created.start()?;
+    let tail = output::echo_and_keep_tail(pipe, echo);
+    let code = running.wait()?;
+    Ok(Finished { code, tail })
+}
+
+/// Sets `lo` up in the network namespace of process `pid` — from outside, before the command
+/// runs, over an rtnetlink(7) socket opened in that namespace (lesson 06's `Netlink`), the
+/// same as `ip -n NS link set lo up`. A new network namespace starts with `lo` down.
+fn loopback_up(pid: u32) -> Result<()> {
+    let bring_up = || -> std::result::Result<(), network::netlink::Error> {
+        let mut netlink = network::netlink::Netlink::open_in(&network::NetNs::of_pid(pid)?)?;
+        let lo = netlink.link("lo")?;
+        netlink.set_up(lo.index)
+    };
+    bring_up().map_err(|e| Error::RunStep(format!("cannot bring its loopback up: {e}")))
+}

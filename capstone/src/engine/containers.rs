@@ -1,0 +1,163 @@
+//! The container operations of the [`Engine`], and the decisions between the steps: pull an
+//! image that is missing, undo a container whose start failed, wait until a kill is recorded,
+//! notice containers that died unrecorded. Every front end (the CLI today) calls these, so
+//! each decision is made in one place.
+
+use super::create::CreateOptions;
+use super::exec::ExecOptions;
+use super::{Engine, lifecycle, monitor, reconcile, remove};
+use crate::model::container::Container;
+use crate::store::{containers, image_refs};
+use crate::{Error, Result};
+use nix::sys::signal::Signal;
+use std::time::Duration;
+
+/// How a container started in the foreground is attached to this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Foreground {
+    /// Forward our stdin (only for a container created with `-i`).
+    pub stdin: bool,
+}
+
+impl Engine {
+    /// Every container, oldest first, as it should be shown: one whose processes died
+    /// unrecorded reads as exited (255). Writes nothing, so `ps` has no side effects.
+    pub fn containers(&self) -> Result<Vec<Container>> {
+        reconcile::list_observed(&self.paths)
+    }
+
+    /// One container by full id, name or unique id prefix (as Docker looks), as it should be
+    /// shown. Writes nothing.
+    pub fn container(&self, query: &str) -> Result<Container> {
+        reconcile::find_observed(&self.paths, query)
+    }
+
+    /// One container, with an unrecorded death recorded and its network given back first:
+    /// what an operation that acts on it starts from.
+    fn reconciled(&self, query: &str) -> Result<Container> {
+        reconcile::refresh(&self.paths, containers::find(&self.paths, query)?)
+    }
+
+    /// Records every unrecorded death and gives back what dead monitors held; returns the ids
+    /// it reconciled. Docker's daemon does this when it starts; without a daemon, the engine
+    /// does it before it hands out addresses, and on request (`capstone system reconcile`).
+    pub fn reconcile(&self) -> Result<Vec<String>> {
+        let mut done = Vec::new();
+        for record in containers::list(&self.paths)? {
+            if reconcile::died_unrecorded(&record) {
+                reconcile::refresh(&self.paths, record.clone())?;
+                done.push(record.id);
+            }
+        }
+        Ok(done)
+    }
+
+    /// `create`; an image that is not in the store is pulled first (as `docker run` does),
+    /// with Docker's lines given to `say`.
+    pub fn create(&self, opts: &CreateOptions, say: &mut dyn FnMut(String)) -> Result<Container> {
+        // Addresses and ports held by monitors that died go back before new ones are given.
+        self.reconcile()?;
+        // Until the record names its image, a collection (`rmi`) must not free its layers.
+        let _using_images = super::gc::lock_for_writing(&self.paths)?;
+        match super::create::create(&self.paths, opts) {
+            Err(Error::NoSuchImage(_)) => {
+                let full = image_refs::normalize(&opts.image)?;
+                say(format!(
+                    "Unable to find image '{}' locally",
+                    image_refs::familiar(&full)
+                ));
+                super::images::pull(&self.paths, &opts.image, say)?;
+                super::create::create(&self.paths, opts)
+            }
+            other => other,
+        }
+    }
+
+    /// Starts a container in the background, under a detached monitor.
+    pub fn start(&self, query: &str) -> Result<Container> {
+        let record = self.reconciled(query)?;
+        lifecycle::start_detached(&self.paths, &record)?;
+        Ok(record)
+    }
+
+    /// Runs a container with this process as its monitor, to its end; returns its exit code.
+    /// If it cannot start, the reason is recorded and a `--rm` container is removed again.
+    pub fn run_attached(&self, query: &str, how: Foreground) -> Result<i32> {
+        let record = self.reconciled(query)?;
+        let attach = monitor::Attach::Foreground { stdin: how.stdin };
+        let result = monitor::run(&self.paths, &record.id, attach, |_| {});
+        if let Err(e) = &result {
+            self.forget_failed_start(&record.id, e);
+        }
+        result
+    }
+
+    /// After a failed start: say why in the record; a `--rm` container goes.
+    pub(crate) fn forget_failed_start(&self, id: &str, error: &Error) {
+        let _ = containers::update(&self.paths, id, |c| c.state.error = error.to_string());
+        if let Ok(record) = containers::load(&self.paths, id)
+            && record.host_config.auto_remove
+        {
+            let _ = remove::remove(&self.paths, &record);
+        }
+    }
+
+    /// `stop`: the stop signal, then SIGKILL after `timeout`; returns once the exit is recorded.
+    pub fn stop(&self, query: &str, timeout: Duration) -> Result<()> {
+        lifecycle::stop(&self.paths, &self.reconciled(query)?, timeout)
+    }
+
+    /// `restart`: stop, then start in the background.
+    pub fn restart(&self, query: &str, timeout: Duration) -> Result<()> {
+        let record = self.reconciled(query)?;
+        lifecycle::stop(&self.paths, &record, timeout)?;
+        lifecycle::start_detached(&self.paths, &containers::load(&self.paths, &record.id)?)
+    }
+
+    /// `kill`: sends `signal`. For SIGKILL it returns only once the exit is recorded, as
+    /// Docker's does, so `kill x && inspect x` always shows `ExitCode` 137.
+    pub fn kill(&self, query: &str, signal: Signal) -> Result<()> {
+        let record = self.reconciled(query)?;
+        lifecycle::kill_container(&record, signal)?;
+        if signal == Signal::SIGKILL {
+            lifecycle::wait_for_monitor(&self.paths, &record);
+        }
+        Ok(())
+    }
+
+    /// `pause`: freezes every process of the container (cgroup freezer).
+    pub fn pause(&self, query: &str) -> Result<()> {
+        lifecycle::pause(&self.paths, &self.reconciled(query)?)
+    }
+
+    /// `unpause`: thaws it.
+    pub fn unpause(&self, query: &str) -> Result<()> {
+        lifecycle::unpause(&self.paths, &self.reconciled(query)?)
+    }
+
+    /// `wait`: blocks until the container is not running; returns its exit code.
+    pub fn wait(&self, query: &str) -> Result<i32> {
+        lifecycle::wait(&self.paths, &self.reconciled(query)?)
+    }
+
+    /// `rm`: removes a stopped container (`force`: kills a running one first); `volumes`
+    /// removes its anonymous volumes too (`rm -v`).
+    pub fn remove(&self, query: &str, force: bool, volumes: bool) -> Result<()> {
+        let record = self.reconciled(query)?;
+        lifecycle::rm(&self.paths, &record, force)?;
+        if volumes {
+            crate::store::volumes::remove_anonymous(&self.paths, &record)?;
+        }
+        Ok(())
+    }
+
+    /// `exec`: runs another process in a running container; returns its exit code.
+    pub fn exec(&self, query: &str, opts: &ExecOptions) -> Result<i32> {
+        super::exec::exec(&self.reconciled(query)?, opts)
+    }
+
+    /// `pull`: an image from its registry into the store.
+    pub fn pull(&self, typed: &str, say: &mut dyn FnMut(String)) -> Result<()> {
+        super::images::pull(&self.paths, typed, say)
+    }
+}

@@ -1,0 +1,113 @@
+//! Getting images into the store from a registry: `pull`, through lesson 05's client, with
+//! mirrors from `CAPSTONE_REGISTRY_MIRROR` or `<root>/registries.json` (the shape of Docker's
+//! `daemon.json`), and the logins saved by `capstone login` ([`crate::store::credentials`]).
+//! `run`, `create` and build's `FROM` pull through the same function, so names resolve the
+//! same way everywhere (`busybox` is `docker.io/library/busybox:latest`).
+
+use super::Engine;
+use crate::model::container::Container;
+use crate::store::image_refs as images_ref;
+use crate::store::{Paths, credentials};
+use crate::{Error, Result};
+
+/// Pulls `typed` (a reference as the user wrote it) into the store. `say` receives Docker's
+/// progress lines (`Pulling …`, `Digest: …`, `Status: …`), for the front end to print.
+pub fn pull(paths: &Paths, typed: &str, say: &mut dyn FnMut(String)) -> Result<()> {
+    let reference = registry::Reference::parse(typed)?;
+    let store = paths.store()?;
+    let client = credentials::client(paths)?;
+    let options = registry::pull::PullOptions::default();
+    // Blobs land before the tag that makes them reachable: keep collections out meanwhile.
+    let _writing = super::gc::lock_for_writing(paths)?;
+    say(format!("Pulling {}", reference.familiar()));
+    let pulled = registry::pull::pull(&client, &store, &reference, &options)
+        .map_err(credentials::explain)?;
+    say(format!("Digest: {}", pulled.manifest));
+    say(format!(
+        "Status: Downloaded newer image for {}",
+        reference.familiar()
+    ));
+    Ok(())
+}
+
+/// What `rmi` did, in Docker's order (the `DELETE /images/{name}` reply has the same items).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removed {
+    /// A tag that was removed (the full reference).
+    Untagged(String),
+    /// An image config, or a layer's chain id, that was deleted.
+    Deleted(String),
+}
+
+/// `rmi NAME`, as Docker decides: a name removes that tag; an id removes every tag (refused
+/// without `force` when there are several). When the last tag goes, the image is deleted and
+/// its blobs and layers that nothing else uses are freed ([`super::gc`]). Deleting an image a
+/// container uses is refused without `force`; with it, a stopped container keeps its layers
+/// (they stay until `system prune` after the container is gone), and a running one keeps the
+/// whole image (only untagged, as Docker does).
+pub fn remove_image(paths: &Paths, name: &str, force: bool) -> Result<Vec<Removed>> {
+    let store = paths.store()?;
+    let containers = super::reconcile::list_observed(paths)?;
+    let mut removed = Vec::new();
+    let image = images_ref::find(&store, name)?;
+    let tags = images_ref::tags_of(&store, &image)?;
+    let by_tag = images_ref::normalize(name)
+        .ok()
+        .filter(|n| tags.contains(n));
+    if by_tag.is_none() && tags.len() > 1 && !force {
+        return Err(Error::invalid(
+            "image",
+            name,
+            "it is referenced in multiple repositories: remove it by name, or use -f",
+        ));
+    }
+    let untag: Vec<String> = match by_tag {
+        Some(tag) => vec![tag],
+        None => tags.clone(),
+    };
+    let deletes = untag.len() == tags.len();
+    let users: Vec<_> = containers
+        .iter()
+        .filter(|c| c.image_manifest == image.digest.to_string())
+        .collect();
+    if deletes
+        && !force
+        && let Some(user) = users.first()
+    {
+        return Err(Error::ImageInUse {
+            image: name.to_string(),
+            container: user.short_id().into(),
+        });
+    }
+    for t in &untag {
+        store.untag(t)?;
+        removed.push(Removed::Untagged(t.clone()));
+    }
+    if deletes && !users.iter().any(|c| c.is_active()) {
+        removed.push(Removed::Deleted(image.config_digest.to_string()));
+        let (layers, _) = super::gc::remove_image(paths, &store, &image)?;
+        removed.extend(layers.into_iter().map(|l| Removed::Deleted(l.to_string())));
+    }
+    Ok(removed)
+}
+
+impl Engine {
+    /// `rmi`: see [`remove_image`].
+    pub fn remove_image(&self, name: &str, force: bool) -> Result<Vec<Removed>> {
+        remove_image(&self.paths, name, force)
+    }
+
+    /// `tag SOURCE TARGET`: one more name for an image in the store.
+    pub fn tag(&self, source: &str, target: &str) -> Result<()> {
+        let store = self.paths.store()?;
+        let image = images_ref::find(&store, source)?;
+        store.tag(&images_ref::normalize(target)?, &image.digest)?;
+        Ok(())
+    }
+
+    /// `commit`: a container's writable layer on top of its image, as a new image.
+    pub fn commit(&self, container: &str, reference: Option<&str>) -> Result<images::Image> {
+        let record: Container = super::reconcile::find_observed(&self.paths, container)?;
+        super::commit::commit(&self.paths, &record, reference)
+    }
+}

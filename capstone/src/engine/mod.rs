@@ -1,0 +1,43 @@
+//! The engine layer: every operation a front end can ask for, as methods of [`Engine`], and
+//! the decisions between them — pull an image that is missing, clean up after a failed start,
+//! notice containers that died unrecorded ([`reconcile`]). It uses the [`crate::mechanisms`]
+//! and the [`crate::store`]; the front ends (the CLI today) only parse and print.
+
+pub mod build;
+pub mod commit;
+pub mod containers;
+pub mod create;
+pub mod exec;
+pub mod gc;
+pub mod images;
+pub mod lifecycle;
+pub mod monitor;
+pub mod networks;
+pub mod reconcile;
+pub mod remove;
+pub mod volumes;
+
+use crate::Result;
+use crate::store::Paths;
+use std::path::Path;
+
+/// The engine: a handle on one state root (`--root`) and its runtime directory
+/// (`--runroot`). Cheap to make; every front end makes one and calls its operations.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    paths: Paths,
+}
+
+impl Engine {
+    /// Opens the engine's state under `root` and `runroot`, creating the directories.
+    pub fn open(root: &Path, runroot: &Path) -> Result<Engine> {
+        Ok(Engine {
+            paths: Paths::open(root, runroot)?,
+        })
+    }
+
+    /// Where its state lives.
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+}

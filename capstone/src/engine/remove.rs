@@ -1,0 +1,44 @@
+//! Removing a container: its cgroup, its record, its layer and its log, in the order that keeps
+//! the store usable if we die half-way — the record goes first, so a crash leaves at most an
+//! orphan directory that no command mistakes for a container (and `system prune` removes).
+
+use crate::mechanisms::cgroup;
+use crate::model::container::Container;
+use crate::{Error, Result, store};
+
+/// Removes a container that has no live process. Teardown collects errors instead of stopping
+/// at the first, so a half-failed removal still removes what it can.
+pub fn remove(paths: &store::Paths, record: &Container) -> Result<()> {
+    let _lock = paths.lock(&record.id)?;
+    let mut errors: Vec<Error> = cgroup::remove(record).err().into_iter().collect();
+    // Normally done by the monitor at exit; again here for a monitor that was killed.
+    errors.extend(crate::mechanisms::network::attach::disconnect_all(paths, record).err());
+    let record_path = paths.record(&record.id);
+    match std::fs::remove_file(&record_path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io("remove", record_path)(e)),
+    }
+    let dir = paths.container_dir(&record.id);
+    if let Err(e) = std::fs::remove_dir_all(&dir)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        errors.push(Error::io("remove", dir)(e));
+    }
+    let _ = std::fs::remove_file(
+        paths
+            .runroot
+            .join("locks")
+            .join(format!("{}.lock", record.id)),
+    );
+    if record.host_config.auto_remove
+        && let Err(e) = crate::store::volumes::remove_anonymous(paths, record)
+    {
+        errors.push(e); // `--rm` takes its anonymous volumes along, as Docker's
+    }
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        _ => Err(Error::Teardown(errors)),
+    }
+}

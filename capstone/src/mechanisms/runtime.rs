@@ -1,0 +1,141 @@
+//! Creating a container's first process — with lesson 01's runtime. The record becomes a
+//! [`ContainerSpec`] (command, environment, user, hostname, namespaces, stdio, console,
+//! `--init`), and the engine's own steps go in as lesson 01's [`Hooks`]: the overlay root
+//! (lesson 03) mounted inside the container's mount namespace, volumes and `/etc/hosts` bound
+//! in before pivot_root(2), masked paths, and the capabilities. Lesson 01 does the rest:
+//! clone(2), the held-back start, `/proc`, `/sys`, `/dev`, pivot_root(2), a `nodev` (and maybe
+//! read-only) root, hostname, working directory, user, and execve(2) of the command.
+//!
+//! The cloned child is a copy of the monitor made by clone(2), so it must not rely on anything
+//! another thread may hold (a lock in the allocator, say): it is cloned before the monitor
+//! starts its one helper thread (which joins the cgroup while the network is plugged in, see
+//! `engine::monitor`), and the hooks use plain system calls.
+
+use crate::Result;
+use crate::mechanisms::security;
+use crate::model::container::Container;
+use caps::CapsHashSet;
+use namespaces::Namespace;
+use namespaces::console::Console;
+use namespaces::container::{ContainerSpec, Created, create_with};
+use namespaces::hooks::{HookResult, Hooks};
+use std::os::fd::RawFd;
+use std::path::{Path, PathBuf};
+
+/// The descriptors that become the container's stdin, stdout and stderr.
+#[derive(Debug, Clone, Copy)]
+pub struct Stdio {
+    /// fds 0, 1, 2 inside, in that order (with `-t`: only until the pty replaces them).
+    pub fds: [RawFd; 3],
+    /// With `-t`: where to send the pty made inside (lesson 01's console), and its size.
+    pub console: Option<Console>,
+}
+
+/// The namespaces a container gets; `--network host` keeps the host's network namespace.
+/// (Lesson 01 enters the cgroup namespace only once the monitor has put the process in its
+/// cgroup, so that cgroup becomes its `/`.)
+pub fn namespaces_for(record: &Container) -> Vec<Namespace> {
+    let mut list = vec![
+        Namespace::Mount,
+        Namespace::Uts,
+        Namespace::Ipc,
+        Namespace::Pid,
+        Namespace::Cgroup,
+    ];
+    if record.host_config.network_mode != "host" {
+        list.push(Namespace::Net);
+    }
+    list
+}
+
+/// Clones the container's first process and holds it back at lesson 01's gate;
+/// [`Created::start`] releases it and returns once the command is exec'd.
+pub fn create(record: &Container, stdio: Stdio, caps: &CapsHashSet) -> Result<Created> {
+    let fs = &record.rootfs;
+    let c = &record.config;
+    let mut spec = ContainerSpec::new(&fs.merged_dir, c.args.clone());
+    spec.env = c.env.clone();
+    spec.hostname = c.hostname.clone();
+    spec.cwd = PathBuf::from(&c.working_dir);
+    spec.namespaces = namespaces_for(record);
+    spec.readonly_rootfs = record.host_config.readonly_rootfs;
+    spec.tmpfs_on_tmp = false; // Docker leaves /tmp to the image
+    (spec.uid, spec.gid) = (c.uid, c.gid);
+    spec.stdio = Some(stdio.fds);
+    spec.console = stdio.console;
+    spec.init = record.host_config.init;
+    let hooks = EngineHooks {
+        record,
+        confinement: Confinement { caps, uid: c.uid },
+    };
+    Ok(create_with(&spec, &hooks)?)
+}
+
+/// The engine's additions to lesson 01's set-up of a new container.
+struct EngineHooks<'a> {
+    record: &'a Container,
+    confinement: Confinement<'a>,
+}
+
+// ANCHOR: set_up
+impl Hooks for EngineHooks<'_> {
+    /// The overlay is mounted in the container's own mount namespace: when its last process
+    /// dies, the kernel unmounts it, so no crash can leave it mounted on the host.
+    fn prepare_root(&self, root: &Path) -> HookResult {
+        let fs = &self.record.rootfs;
+        let mounted = overlay::Overlay::new(fs.lower_dirs.clone(), &fs.upper_dir, &fs.work_dir)
+            .mount(root)?;
+        std::mem::forget(mounted); // not ours to unmount: it lives as long as the namespace
+        Ok(())
+    }
+
+    /// Volumes and bind mounts, resolved inside `root` (never through the image's symlinks),
+    /// and the `/etc/hosts` and `/etc/resolv.conf` the engine wrote for a networked container.
+    fn before_pivot(&self, root: &Path) -> HookResult {
+        crate::mechanisms::volumes::mount::mount_all(self.record, root)?;
+        crate::mechanisms::network::files::bind_into(self.record, root)?;
+        Ok(())
+    }
+
+    /// Masked and read-only paths under `/proc` and `/sys`, unless `--privileged`.
+    fn after_pivot(&self) -> HookResult {
+        if !self.record.host_config.privileged {
+            security::mask_and_protect_paths()?;
+        }
+        Ok(())
+    }
+
+    fn before_user_switch(&self) -> HookResult {
+        self.confinement.before_user_switch()
+    }
+
+    fn confine(&self) -> HookResult {
+        self.confinement.confine()
+    }
+}
+// ANCHOR_END: set_up
+
+/// The capabilities a process of a container keeps, applied around lesson 01's user switch;
+/// shared by a new container and `exec`.
+pub struct Confinement<'a> {
+    /// The capability set ([`security::capability_set`]).
+    pub caps: &'a CapsHashSet,
+    /// The uid the command runs as (root keeps `caps`; anyone else gets none).
+    pub uid: u32,
+}
+
+impl Confinement<'_> {
+    /// Shrinks the bounding set while the process still has `CAP_SETPCAP` (root loses it at
+    /// setuid(2) to another user).
+    pub fn before_user_switch(&self) -> HookResult {
+        security::limit_bounding_set(self.caps)?;
+        Ok(())
+    }
+
+    /// The process's own capability sets, and no descriptor of the engine left open at execve.
+    pub fn confine(&self) -> HookResult {
+        security::set_process_capabilities(self.caps, self.uid == 0)?;
+        security::close_engine_fds_on_exec()?;
+        Ok(())
+    }
+}

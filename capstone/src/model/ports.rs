@@ -1,0 +1,140 @@
+//! `-p`: Docker's port syntax parsed into [`PortBinding`]s, and printed back as `ps`'s PORTS
+//! column and `inspect`'s `Ports`. A binding becomes an element of lesson 06's nftables map
+//! (host port → address . port) that one DNAT rule looks up (nft(8)), made at the start gate
+//! by [`super::attach`].
+
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// One `-p [hostip:]hostport:ctrport[/tcp|/udp]`: host port `host_port` forwarded (DNAT,
+/// nft(8)) to `container_port` of the container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PortBinding {
+    /// The host address it listens on: `0.0.0.0` (every address of the host's namespace).
+    pub host_ip: String,
+    /// The host port; 0 in a `-p 80` request means "pick a free one" when it starts.
+    pub host_port: u16,
+    /// The port inside the container.
+    pub container_port: u16,
+    /// `tcp` or `udp` (lesson 06's firewall has a map for each).
+    pub protocol: String,
+}
+
+impl PortBinding {
+    /// Parses Docker's `-p` syntax: `8080:80`, `0.0.0.0:8080:80/tcp`, `5353:53/udp`, or
+    /// `80` (a host port chosen when the container starts).
+    pub fn parse(spec: &str) -> Result<PortBinding> {
+        let bad = |why: &str| Error::invalid("-p", spec, why);
+        let (ports, protocol) = match spec.split_once('/') {
+            Some((p, proto)) => (p, proto),
+            None => (spec, "tcp"),
+        };
+        if !["tcp", "udp"].contains(&protocol) {
+            return Err(bad(
+                "the protocol is tcp or udp (lesson 06's firewall has no sctp map)",
+            ));
+        }
+        let parts: Vec<&str> = ports.split(':').collect();
+        let (host_ip, host_port, container_port) = match parts.as_slice() {
+            [c] => ("0.0.0.0", "0", *c),
+            [h, c] => ("0.0.0.0", *h, *c),
+            [ip, h, c] => (*ip, *h, *c),
+            _ => return Err(bad("expected [hostip:]hostport:containerport[/tcp|/udp]")),
+        };
+        let host_ip = if host_ip.is_empty() {
+            "0.0.0.0"
+        } else {
+            host_ip
+        };
+        if host_ip != "0.0.0.0" {
+            return Err(bad(
+                "only 0.0.0.0 (every address of the host) can be given as host address",
+            ));
+        }
+        let port = |text: &str, zero_ok: bool| match text.parse::<u16>() {
+            Ok(0) if !zero_ok => Err(bad("ports are numbers from 1 to 65535")),
+            Ok(n) => Ok(n),
+            Err(_) => Err(bad("ports are numbers from 1 to 65535")),
+        };
+        Ok(PortBinding {
+            host_ip: host_ip.into(),
+            host_port: port(host_port, parts.len() == 1)?,
+            container_port: port(container_port, false)?,
+            protocol: protocol.into(),
+        })
+    }
+
+    /// Docker's key for it: `80/tcp`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.container_port, self.protocol)
+    }
+
+    /// Its protocol in lesson 06's terms (anything but `udp` is TCP, as [`Self::parse`] allows).
+    pub fn proto(&self) -> ::network::firewall::Protocol {
+        match self.protocol.as_str() {
+            "udp" => ::network::firewall::Protocol::Udp,
+            _ => ::network::firewall::Protocol::Tcp,
+        }
+    }
+
+    /// `ps`'s PORTS form: `0.0.0.0:8080->80/tcp`.
+    pub fn display(&self) -> String {
+        format!("{}:{}->{}", self.host_ip, self.host_port, self.key())
+    }
+}
+
+/// `HostConfig.PortBindings` / `NetworkSettings.Ports`: `{"80/tcp": [{"HostIp", "HostPort"}]}`.
+pub fn ports_json(bindings: &[PortBinding]) -> Value {
+    let mut map: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for b in bindings {
+        map.entry(b.key()).or_default().push(json!({
+            "HostIp": b.host_ip, "HostPort": b.host_port.to_string(),
+        }));
+    }
+    json!(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PortBinding;
+
+    #[test]
+    fn docker_port_syntax_parses() {
+        let b = PortBinding::parse("8080:80").unwrap();
+        assert_eq!((b.host_port, b.container_port), (8080, 80));
+        assert_eq!(b.display(), "0.0.0.0:8080->80/tcp");
+        let b = PortBinding::parse("0.0.0.0:53:5353/tcp").unwrap();
+        assert_eq!(
+            (b.host_port, b.container_port, b.key()),
+            (53, 5353, "5353/tcp".into())
+        );
+        assert_eq!(
+            PortBinding::parse("80").unwrap().host_port,
+            0,
+            "picked at start"
+        );
+        let b = PortBinding::parse("5353:53/udp").unwrap();
+        assert_eq!(b.display(), "0.0.0.0:5353->53/udp");
+        assert_eq!(b.proto(), ::network::firewall::Protocol::Udp);
+    }
+
+    #[test]
+    fn bad_port_specs_are_refused() {
+        for bad in [
+            "",
+            "0:80",
+            "8080:0",
+            "99999:80",
+            "a:b",
+            "53:53/sctp",
+            "53:53/",
+            "127.0.0.1:80:80",
+            "1:2:3:4",
+        ] {
+            assert!(PortBinding::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The engine's state on disk, and nothing else: records of containers ([`containers`]),
+//! volumes ([`volumes`]), networks ([`networks`]), registry logins ([`credentials`]) and image
+//! names ([`image_refs`], over lesson 04's image store). There is no daemon: every command is
+//! a process that reads and writes these files, so they are the only truth, and they must
+//! survive any process dying.
+//!
+//! ```text
+//! <root>/images/                      the image store (lesson 04)
+//! <root>/containers/<id>/config.json  one record per container (model::container::Container)
+//! <root>/containers/<id>/<id>-json.log  its output, one JSON object per line (Docker's format)
+//! <root>/containers/<id>/{upper,work,merged}  its overlay layer (lesson 03)
+//! <root>/volumes/<name>/              named and anonymous volumes
+//! <root>/networks/                    lesson 06's IPAM and the networks' ids
+//! <runroot>/locks/<id>.lock           flock(2) taken for every read-modify-write of a record
+//! <runroot>/locks/names.lock          flock(2) taken while a name is checked and claimed
+//! ```
+//!
+//! Every record is written atomically (temp file, rename(2)), so a reader sees the old record
+//! or the new one, never half of one, whichever process dies when; flock(2) locks are released
+//! by the kernel when their holder dies, so a killed command never leaves the store locked.
+//! Nothing in this layer has a side effect beyond its files and locks: noticing that a
+//! container died unrecorded, and cleaning up after it, is the engine's `reconcile`.
+
+pub mod containers;
+pub mod credentials;
+pub mod image_refs;
+pub mod networks;
+pub mod registries;
+pub mod volumes;
+
+use crate::{Error, Result};
+use nix::fcntl::{Flock, FlockArg};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// Where the engine keeps its state: persistent files under `root`, locks under `runroot`.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// `--root` / `CAPSTONE_ROOT` (default `/var/lib/capstone`).
+    pub root: PathBuf,
+    /// `--runroot` / `CAPSTONE_RUNROOT` (default `/run/capstone`): lost at reboot, like locks.
+    pub runroot: PathBuf,
+}
+
+/// An exclusive flock(2) on a lock file, released when dropped (or when the process dies).
+pub type Lock = Flock<File>;
+
+impl Paths {
+    /// Opens (creating if needed) the state directories.
+    pub fn open(root: &Path, runroot: &Path) -> Result<Paths> {
+        let paths = Paths {
+            root: absolute(root)?,
+            runroot: absolute(runroot)?,
+        };
+        for dir in [
+            paths.containers(),
+            paths.images(),
+            paths.runroot.join("locks"),
+        ] {
+            std::fs::create_dir_all(&dir).map_err(Error::io("create state directory", &dir))?;
+        }
+        Ok(paths)
+    }
+
+    /// `<root>/containers`.
+    pub fn containers(&self) -> PathBuf {
+        self.root.join("containers")
+    }
+
+    /// `<root>/images`: the lesson-04 image store.
+    pub fn images(&self) -> PathBuf {
+        self.root.join("images")
+    }
+
+    /// The image store.
+    pub fn store(&self) -> Result<images::Store> {
+        Ok(images::Store::open(self.images())?)
+    }
+
+    /// The directory of one container.
+    pub fn container_dir(&self, id: &str) -> PathBuf {
+        self.containers().join(id)
+    }
+
+    /// The record of one container.
+    pub fn record(&self, id: &str) -> PathBuf {
+        self.container_dir(id).join("config.json")
+    }
+
+    /// The log file of one container (the name Docker's json-file driver uses).
+    pub fn log(&self, id: &str) -> PathBuf {
+        self.container_dir(id).join(format!("{id}-json.log"))
+    }
+
+    /// Takes the lock of one container's record (blocking until it is free).
+    pub fn lock(&self, id: &str) -> Result<Lock> {
+        lock_file(&self.runroot.join("locks").join(format!("{id}.lock")))
+    }
+
+    /// Takes the lock that makes "is this name free? then claim it" one step.
+    pub fn lock_names(&self) -> Result<Lock> {
+        lock_file(&self.runroot.join("locks/names.lock"))
+    }
+}
+
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path).map_err(Error::io("resolve", path))
+}
+
+/// Opens `path` (creating it) and takes an exclusive flock(2) on it. Why flock and not a
+/// lock directory: the kernel drops a flock when its process dies, so a crash cannot wedge
+/// the store.
+pub fn lock_file(path: &Path) -> Result<Lock> {
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(Error::io("open lock file", path))?;
+    Flock::lock(file, FlockArg::LockExclusive)
+        .map_err(|(_, errno)| Error::sys(format!("flock({})", path.display()))(errno))
+}

@@ -1,0 +1,129 @@
+//! Decisions the engine layer owns (`capstone::Engine`), checked through the CLI: a kill is
+//! recorded before `kill` returns, a workload's exit code survives a failed teardown, and
+//! looking at a container whose monitor died changes nothing until an operation acts on it.
+
+mod capstone_support;
+
+use capstone_support::Engine;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use std::time::{Duration, Instant};
+
+/// Polls `check` until it holds, failing the test after `deadline`.
+fn wait_until(what: &str, deadline: Duration, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn kill_returns_only_once_the_exit_is_recorded() {
+    let engine = Engine::with_busybox();
+    // Docker's `kill` (SIGKILL) returns once the container is dead and recorded, so the very
+    // next inspect shows 137. A race shows up as a 0 or "running" in some rounds.
+    for round in 0..8 {
+        let id = engine.detached(&["busybox", "sleep", "1000"]);
+        engine.ok(&["kill", &id]);
+        let state = &engine.inspect(&id)["State"];
+        assert_eq!(state["Status"], "exited", "round {round}: {state}");
+        assert_eq!(state["ExitCode"], 137, "round {round}: {state}");
+        engine.ok(&["rm", &id]);
+    }
+}
+
+#[test]
+fn run_rm_keeps_the_workloads_exit_code_when_teardown_fails() {
+    let engine = Engine::with_busybox();
+    let containers = engine.root.path().join("containers");
+    // The container waits for /go (made from outside), then exits 3.
+    let child = engine
+        .command(&[
+            "run",
+            "--rm",
+            "--name",
+            "pinned",
+            "busybox",
+            "sh",
+            "-c",
+            "while [ ! -e /go ]; do :; done; exit 3",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start capstone run");
+    let mut id = String::new();
+    wait_until("the container to run", Duration::from_secs(30), || {
+        let run = engine.run(&["inspect", "pinned"]);
+        if run.code == 0 {
+            let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+            id = v[0]["Id"].as_str().unwrap().to_string();
+            return v[0]["State"]["Running"] == true;
+        }
+        false
+    });
+    // A mount point inside the container's directory makes its removal fail (EBUSY).
+    let pin = containers.join(&id).join("pin");
+    std::fs::create_dir(&pin).unwrap();
+    let status = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "pin"])
+        .arg(&pin)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mount tmpfs on {}", pin.display());
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = nix::mount::umount2(&self.0, nix::mount::MntFlags::MNT_DETACH);
+            let _ = std::fs::remove_dir_all(self.0.parent().unwrap());
+        }
+    }
+    let _unmount = Unmount(pin.clone());
+    let upper = containers.join(&id).join("upper");
+    std::fs::write(upper.join("go"), "").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "stderr: {stderr}");
+    assert!(
+        stderr.contains("teardown incomplete") && stderr.contains(&id[..12]),
+        "the failed teardown is reported: {stderr}"
+    );
+}
+
+#[test]
+fn ps_of_a_container_whose_monitor_died_shows_it_exited_and_writes_nothing() {
+    let engine = Engine::with_busybox();
+    let id = engine.detached(&["busybox", "sleep", "1000"]);
+    let state = engine.inspect(&id)["State"].clone();
+    let record = engine
+        .root
+        .path()
+        .join("containers")
+        .join(&id)
+        .join("config.json");
+    let pid = state["Pid"].as_i64().unwrap() as i32;
+    // The monitor is the container's parent (field 4 of /proc/PID/stat, proc_pid_stat(5)).
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let monitor: i32 = after_name.split(' ').nth(1).unwrap().parse().unwrap();
+    // Both killed from outside, monitor first: nobody is left to record the exit.
+    kill(Pid::from_raw(monitor), Signal::SIGKILL).unwrap();
+    kill(Pid::from_raw(pid), Signal::SIGKILL).unwrap();
+    wait_until("the container to die", Duration::from_secs(10), || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z"))
+    });
+    let before = std::fs::read(&record).unwrap();
+    let ps = engine.ok(&["ps", "-a"]);
+    assert!(ps.contains("Exited (255)"), "{ps}");
+    assert_eq!(engine.inspect(&id)["State"]["ExitCode"], 255);
+    assert_eq!(
+        std::fs::read(&record).unwrap(),
+        before,
+        "ps and inspect must not write the record"
+    );
+    // An operation that acts on it records the death first, then removes it.
+    engine.ok(&["rm", &id]);
+    assert!(!record.exists());
+}
