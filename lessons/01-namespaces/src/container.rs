@@ -140,13 +140,12 @@ pub struct Running {
     child: Child,
 }
 
-/// A close-on-exec pipe(2) whose write end, once the parent drops its copy, only the
-/// container's process holds: it closes when that process execs its command (or dies), so
-/// reading end-of-file means "past execve(2)".
+/// The reading end of a close-on-exec pipe(2) whose write end only the container's process
+/// holds: it closes when that process execs its command (or dies), so reading end-of-file
+/// means "past execve(2)".
 #[derive(Debug)]
 struct ExecSeen {
     read_end: OwnedFd,
-    write_end: Option<OwnedFd>,
 }
 
 /// Clones the container's first process into new namespaces and holds it back. Between
@@ -181,17 +180,16 @@ pub fn create_with(spec: &ContainerSpec, hooks: &dyn Hooks) -> Result<Created> {
         }
         inside(spec, hooks, exec_seen_fd)
     })?;
+    // Only the child may hold the write end: a container cloned later from this process would
+    // inherit our copy and keep this one's pipe open past its execve(2).
+    drop(write_end);
     if let Some(map) = spec.id_map {
         write_id_maps(child.pid(), map, map)?;
     }
-    let exec_seen = ExecSeen {
-        read_end,
-        write_end: Some(write_end),
-    };
     Ok(Created {
         child,
         gate,
-        exec_seen,
+        exec_seen: ExecSeen { read_end },
     })
 }
 
@@ -203,9 +201,8 @@ impl Created {
 
     /// Releases the held-back process and returns once it has exec'd its command (or died):
     /// a signal sent after this reaches the command, not the set-up code before it.
-    pub fn start(mut self) -> Result<Running> {
+    pub fn start(self) -> Result<Running> {
         self.gate.open()?;
-        drop(self.exec_seen.write_end.take());
         let mut byte = [0u8; 1];
         while let Err(nix::Error::EINTR) = nix::unistd::read(&self.exec_seen.read_end, &mut byte) {}
         Ok(Running { child: self.child })

@@ -21,7 +21,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let tests: [(&str, fn()); 12] = [
+    let tests: [(&str, fn()); 13] = [
         (
             "a_prepare_root_hook_fills_an_empty_root_inside_the_child_only",
             prepare_root,
@@ -42,6 +42,10 @@ fn main() {
         (
             "start_returns_only_once_the_command_is_exec_d",
             start_waits_for_execve,
+        ),
+        (
+            "two_containers_held_at_once_start_in_any_order",
+            two_held_at_once,
         ),
         (
             "the_cgroup_namespace_is_entered_only_once_released",
@@ -242,6 +246,23 @@ fn start_waits_for_execve() {
     assert_eq!(exe(), Path::new("/bin/busybox"));
     kill(pid, Signal::SIGKILL).unwrap();
     assert_eq!(running.wait().unwrap(), 128 + 9);
+}
+
+fn two_held_at_once() {
+    // A second clone must not inherit what tells the first one's start that it exec'd: if it
+    // did, starting the first would wait for the second, still held back — forever. alarm(2)
+    // turns such a hang into a failure (SIGALRM ends this process).
+    nix::unistd::alarm::set(20);
+    let spec = ContainerSpec::new(busybox(), args(&["sleep", "100"]));
+    let first = create_with(&spec, &NoHooks).unwrap();
+    let second = create_with(&spec, &NoHooks).unwrap();
+    let first = first.start().unwrap();
+    let second = second.start().unwrap();
+    nix::unistd::alarm::cancel();
+    for running in [first, second] {
+        kill(running.pid(), Signal::SIGKILL).unwrap();
+        assert_eq!(running.wait().unwrap(), 128 + 9);
+    }
 }
 
 fn cgroup_ns_after_release() {
