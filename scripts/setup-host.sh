@@ -22,6 +22,8 @@
 #   openssl           certificates for the registry's token-auth test mode
 #   sudo, procps, psmisc, util-linux, e2fsprogs  everyday tools the steps and tests call
 #   hyperfine, jq     scripts/bench/compare.sh: time whole commands, read their results
+#   libseccomp-dev, pkg-config  lesson 07 compiles seccomp profiles with libseccomp (the C
+#                     library runc and crun use), through the `libseccomp` crate
 # (mdbook, which builds the book, is a Rust program: scripts/test-all.sh installs it with cargo.)
 set -euo pipefail
 
@@ -37,7 +39,7 @@ packages=(
     busybox-static docker-registry skopeo umoci runc crun podman buildah
     iproute2 nftables iptables qemu-system-x86 cpio
     apache2-utils openssl sudo procps psmisc util-linux e2fsprogs ca-certificates
-    hyperfine jq
+    hyperfine jq libseccomp-dev pkg-config
 )
 
 # Debian's kernel package is linux-image-amd64; Ubuntu's VM harness uses the host's own kernel

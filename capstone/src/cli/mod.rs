@@ -128,7 +128,7 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
         Command::System {
             command: SystemCommand::Prune { force, volumes },
         } => system::prune(paths, force, volumes),
-        Command::Volume { command } => volume::main(paths, command),
+        Command::Volume { command } => volume::main(engine, command),
         Command::Version => system::version(),
         Command::Doctor => system::doctor(),
         Command::Network { command } => network::main(engine, command),

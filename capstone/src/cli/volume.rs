@@ -3,38 +3,26 @@
 
 use super::table;
 use crate::cli::volume_args::VolumeCommand;
-use crate::model::ids;
 use crate::store::volumes;
-use crate::{Error, Result, store};
+use crate::{Engine, Error, Result, store};
 use std::collections::BTreeMap;
 
-pub(super) fn main(paths: &store::Paths, command: VolumeCommand) -> Result<i32> {
+pub(super) fn main(engine: &Engine, command: VolumeCommand) -> Result<i32> {
+    let paths = engine.paths();
     match command {
         VolumeCommand::Create {
             label,
             driver,
             name,
-        } => create(paths, &label, &driver, name),
-        VolumeCommand::Ls { quiet, filter } => ls(paths, quiet, &filter),
+        } => create(engine, &label, &driver, name),
+        VolumeCommand::Ls { quiet, filter } => ls(engine, quiet, &filter),
         VolumeCommand::Inspect { names } => inspect(paths, &names),
-        VolumeCommand::Rm { force: _, names } => rm(paths, &names),
+        VolumeCommand::Rm { force: _, names } => rm(engine, &names),
         VolumeCommand::Prune { all, force } => prune(paths, all, force),
     }
 }
 
-fn create(
-    paths: &store::Paths,
-    labels: &[String],
-    driver: &str,
-    name: Option<String>,
-) -> Result<i32> {
-    if driver != "local" {
-        return Err(Error::invalid(
-            "--driver",
-            driver,
-            "this engine has only the `local` driver",
-        ));
-    }
+fn create(engine: &Engine, labels: &[String], driver: &str, name: Option<String>) -> Result<i32> {
     let labels: BTreeMap<String, String> = labels
         .iter()
         .map(|l| {
@@ -42,37 +30,13 @@ fn create(
             (k.to_string(), v.to_string())
         })
         .collect();
-    let name = match name {
-        Some(n) => n,
-        None => ids::random_id()?,
-    };
-    let _lock = volumes::lock(paths)?;
-    let (volume, _) = volumes::create(paths, &name, labels)?;
+    let volume = engine.create_volume(name, driver, labels)?;
     println!("{}", volume.name);
     Ok(0)
 }
 
-fn ls(paths: &store::Paths, quiet: bool, filters: &[String]) -> Result<i32> {
-    let mut volumes = volumes::list(paths)?;
-    let records = volumes::records(paths)?;
-    for filter in filters {
-        let bad = || {
-            let why = "use dangling=true|false, name=PART or label=KEY[=VALUE]";
-            Error::invalid("filter", filter.as_str(), why)
-        };
-        let (key, value) = filter.split_once('=').ok_or_else(bad)?;
-        let dangling = |v: &volumes::Volume| volumes::users(&records, &v.name).is_empty();
-        match (key, value) {
-            ("dangling", "true" | "1") => volumes.retain(dangling),
-            ("dangling", "false" | "0") => volumes.retain(|v| !dangling(v)),
-            ("name", part) => volumes.retain(|v| v.name.contains(part)),
-            ("label", label) => volumes.retain(|v| match label.split_once('=') {
-                Some((k, val)) => v.labels.get(k).is_some_and(|x| x == val),
-                None => v.labels.contains_key(label),
-            }),
-            _ => return Err(bad()),
-        }
-    }
+fn ls(engine: &Engine, quiet: bool, filters: &[String]) -> Result<i32> {
+    let volumes = engine.volumes(filters)?;
     if quiet {
         volumes.iter().for_each(|v| println!("{}", v.name));
         return Ok(0);
@@ -95,12 +59,11 @@ fn inspect(paths: &store::Paths, names: &[String]) -> Result<i32> {
 }
 
 /// Removes each volume, printing its name; the first failure is reported after trying all.
-fn rm(paths: &store::Paths, names: &[String]) -> Result<i32> {
-    let _lock = volumes::lock(paths)?;
+fn rm(engine: &Engine, names: &[String]) -> Result<i32> {
     let mut first_error = None;
     for name in names {
-        match volumes::remove(paths, name) {
-            Ok(_) => println!("{name}"),
+        match engine.remove_volume(name) {
+            Ok(()) => println!("{name}"),
             Err(e) if first_error.is_none() => first_error = Some(e),
             Err(e) => eprintln!("capstone: {e}"),
         }

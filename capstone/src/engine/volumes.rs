@@ -7,7 +7,7 @@ use crate::model::ids;
 use crate::model::mounts::{Kind, MountPoint};
 use crate::model::volume_spec::{self, Source, Spec};
 use crate::store::volumes::{self as volume_store, ANONYMOUS_LABEL};
-use crate::{Result, store};
+use crate::{Engine, Error, Result, store};
 use oci_spec::image::ImageConfiguration;
 use std::collections::BTreeMap;
 
@@ -106,4 +106,61 @@ pub fn image_volumes(image: &ImageConfiguration) -> Vec<String> {
             volume_spec::clean_destination(v, &format!("/{}", v.trim_start_matches('/'))).ok()
         })
         .collect()
+}
+
+impl Engine {
+    /// `volume create [NAME]` (a random 64-hex name when none is given) with the `local`
+    /// driver, the only one here.
+    pub fn create_volume(
+        &self,
+        name: Option<String>,
+        driver: &str,
+        labels: BTreeMap<String, String>,
+    ) -> Result<volume_store::Volume> {
+        if driver != "local" {
+            return Err(Error::invalid(
+                "--driver",
+                driver,
+                "this engine has only the `local` driver",
+            ));
+        }
+        let name = match name {
+            Some(n) => n,
+            None => ids::random_id()?,
+        };
+        let _lock = volume_store::lock(&self.paths)?;
+        Ok(volume_store::create(&self.paths, &name, labels)?.0)
+    }
+
+    /// `volume ls --filter …`: `dangling=true|false`, `name=PART`, `label=KEY[=VALUE]`.
+    pub fn volumes(&self, filters: &[String]) -> Result<Vec<volume_store::Volume>> {
+        let mut volumes = volume_store::list(&self.paths)?;
+        let records = volume_store::records(&self.paths)?;
+        for filter in filters {
+            let bad = || {
+                let why = "use dangling=true|false, name=PART or label=KEY[=VALUE]";
+                Error::invalid("filter", filter.as_str(), why)
+            };
+            let (key, value) = filter.split_once('=').ok_or_else(bad)?;
+            let dangling =
+                |v: &volume_store::Volume| volume_store::users(&records, &v.name).is_empty();
+            match (key, value) {
+                ("dangling", "true" | "1") => volumes.retain(dangling),
+                ("dangling", "false" | "0") => volumes.retain(|v| !dangling(v)),
+                ("name", part) => volumes.retain(|v| v.name.contains(part)),
+                ("label", label) => volumes.retain(|v| match label.split_once('=') {
+                    Some((k, val)) => v.labels.get(k).is_some_and(|x| x == val),
+                    None => v.labels.contains_key(label),
+                }),
+                _ => return Err(bad()),
+            }
+        }
+        Ok(volumes)
+    }
+
+    /// `volume rm NAME`: refused while a container uses it.
+    pub fn remove_volume(&self, name: &str) -> Result<()> {
+        let _lock = volume_store::lock(&self.paths)?;
+        volume_store::remove(&self.paths, name).map(drop)
+    }
 }

@@ -4,10 +4,40 @@ use crate::check::{Check, Requirement};
 use nix::sys::utsname::uname;
 use nix::unistd::{geteuid, getuid};
 
-/// The oldest kernel the kit supports: pidfd_open(2) (5.3), which the doctor and the capstone
-/// engine use to wait on a process with a deadline. Everything else the lessons call is older:
-/// cgroup namespaces (4.6), the cgroup v2 cpu controller (4.15), overlayfs (3.18), veth, bridges.
-pub const MINIMUM_KERNEL: (u32, u32) = (5, 3);
+/// The oldest kernel the kit supports: the newest of [`KERNEL_NEEDS`]. Everything else the
+/// lessons call is older: cgroup namespaces (4.6), the cgroup v2 cpu controller (4.15),
+/// overlayfs (3.18), veth, bridges.
+pub const MINIMUM_KERNEL: (u32, u32) = (5, 11);
+
+/// A system call the kit makes that a kernel gained recently, and who makes it.
+#[derive(Debug, Clone, Copy)]
+pub struct KernelNeed {
+    /// The call, as its man page names it.
+    pub call: &'static str,
+    /// The (major, minor) kernel version that brought it.
+    pub since: (u32, u32),
+    /// Who makes the call, and why.
+    pub used_by: &'static str,
+}
+
+/// The system calls that set [`MINIMUM_KERNEL`], newest first.
+pub const KERNEL_NEEDS: [KernelNeed; 3] = [
+    KernelNeed {
+        call: "close_range(2) with CLOSE_RANGE_CLOEXEC",
+        since: (5, 11),
+        used_by: "the capstone, to keep its own descriptors out of a container",
+    },
+    KernelNeed {
+        call: "openat2(2) with RESOLVE_IN_ROOT",
+        since: (5, 6),
+        used_by: "lesson 04 and the capstone, to resolve paths inside an image's root",
+    },
+    KernelNeed {
+        call: "pidfd_open(2)",
+        since: (5, 3),
+        used_by: "the doctor and the capstone, to wait on a process with a deadline",
+    },
+];
 
 /// The kernel from which every optional cgroup v2 file lesson 02 shows exists:
 /// `cgroup.kill` (5.14) and `memory.peak` (5.19).
@@ -73,7 +103,10 @@ pub fn kernel() -> Check {
             Requirement::Required,
             why,
             format!("cannot read a version from the kernel release {release:?}"),
-            "check `uname -r`; the kit needs Linux 5.3 or newer",
+            format!(
+                "check `uname -r`; the kit needs Linux {}.{} or newer",
+                MINIMUM_KERNEL.0, MINIMUM_KERNEL.1
+            ),
         );
     };
     let (min, rec) = (MINIMUM_KERNEL, RECOMMENDED_KERNEL);
@@ -82,9 +115,14 @@ pub fn kernel() -> Check {
             "kernel",
             Requirement::Required,
             why,
-            format!("Linux {release} is older than {}.{}", min.0, min.1),
             format!(
-                "upgrade to Linux {}.{} or newer (Debian 11+, Ubuntu 20.04+ ship one)",
+                "Linux {release} is older than {}.{}: it lacks {}",
+                min.0,
+                min.1,
+                lacking(version)
+            ),
+            format!(
+                "upgrade to Linux {}.{} or newer (Debian 12, Ubuntu 22.04 and Fedora 34 ship one)",
                 min.0, min.1
             ),
         );
@@ -97,16 +135,40 @@ pub fn kernel() -> Check {
     } else {
         String::new()
     };
-    Check::pass(
+    let newest = KERNEL_NEEDS[0];
+    let mut check = Check::pass(
         "kernel",
         Requirement::Required,
         why,
-        format!("Linux {release} (need ≥ {}.{}){note}", min.0, min.1),
-    )
-    .detail(format!(
-        "{}.{}: pidfd_open(2), used by the doctor and the capstone; {}.{}: cgroup.kill and memory.peak",
-        min.0, min.1, rec.0, rec.1
+        format!(
+            "Linux {release} (need ≥ {}.{} for {}){note}",
+            min.0, min.1, newest.call
+        ),
+    );
+    for need in KERNEL_NEEDS {
+        let (major, minor) = need.since;
+        check = check.detail(format!(
+            "{major}.{minor}: {}, used by {}",
+            need.call, need.used_by
+        ));
+    }
+    check.detail(format!(
+        "{}.{}: cgroup.kill and memory.peak, which lesson 02 shows where they exist",
+        rec.0, rec.1
     ))
+}
+
+/// The calls of [`KERNEL_NEEDS`] that a kernel of `version` lacks, each with who needs it.
+fn lacking(version: (u32, u32)) -> String {
+    let lacking: Vec<String> = KERNEL_NEEDS
+        .iter()
+        .filter(|need| version < need.since)
+        .map(|need| {
+            let (major, minor) = need.since;
+            format!("{} ({major}.{minor}), used by {}", need.call, need.used_by)
+        })
+        .collect();
+    lacking.join("; ")
 }
 
 /// The (major, minor) version at the start of a kernel release like `6.18.44-fc-v782`.
@@ -129,5 +191,25 @@ mod tests {
         assert_eq!(parse_release("5.10"), Some((5, 10)));
         assert_eq!(parse_release("garbage"), None);
         assert!(parse_release("4.19.0").unwrap() < super::MINIMUM_KERNEL);
+        assert!(parse_release("5.10.0-28-amd64").unwrap() < super::MINIMUM_KERNEL);
+    }
+
+    #[test]
+    fn the_minimum_is_the_newest_call_the_kit_makes() {
+        let newest = super::KERNEL_NEEDS.iter().map(|n| n.since).max();
+        assert_eq!(newest, Some(super::MINIMUM_KERNEL));
+    }
+
+    #[test]
+    fn an_old_kernel_is_told_which_calls_it_lacks() {
+        let lacking = super::lacking((5, 4));
+        assert!(
+            lacking.contains("close_range(2)") && lacking.contains("openat2(2)"),
+            "{lacking}"
+        );
+        assert!(
+            !lacking.contains("pidfd_open"),
+            "5.4 has pidfd_open: {lacking}"
+        );
     }
 }

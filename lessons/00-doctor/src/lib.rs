@@ -22,7 +22,7 @@
 //!
 //! # Required or optional
 //!
-//! **Required** means a lesson's steps cannot run without it: root (or sudo), Linux ≥ 5.3,
+//! **Required** means a lesson's steps cannot run without it: root (or sudo), Linux ≥ 5.11,
 //! a mounted cgroup hierarchy with the memory, cpu and pids controllers, overlayfs, the seven
 //! namespace kinds, veth and bridge devices, and the programs `busybox` (static), `ip` and
 //! `nft`. **Optional** means the kit uses it for one exercise, a cross-check or a comparison,

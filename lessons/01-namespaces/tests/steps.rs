@@ -78,8 +78,32 @@ fn pid_namespace_makes_child_pid_1_and_its_proc_lists_only_its_tree() {
         "{text}"
     );
     assert!(text.contains("inside: /proc lists pids=[1, 2]"), "{text}");
+    // One process, two pids: the parent, in the host's PID namespace, saw the child that
+    // called itself 1 under an ordinary pid.
+    let outside_pid: u32 = after(&text, "outside: the child's pid here is ")
+        .parse()
+        .unwrap_or_else(|e| panic!("no outside pid ({e}) in:\n{text}"));
+    assert!(
+        outside_pid > 1,
+        "the child's host pid: {outside_pid}\n{text}"
+    );
+    // The host's /proc still shows the host's tree (the child's fresh /proc listed only two
+    // processes): the step counted it after the child was gone.
+    let host_count: usize = after(&text, "outside: /proc still lists ")
+        .parse()
+        .unwrap_or_else(|e| panic!("no host process count ({e}) in:\n{text}"));
+    assert!(
+        host_count > 2,
+        "the host's /proc lists {host_count}:\n{text}"
+    );
     assert_eq!(host_mounts(), before, "the host's mount table is unchanged");
-    assert!(std::path::Path::new(&format!("/proc/{}", std::process::id())).exists());
+}
+
+/// The number that follows `prefix` on the first line starting with it.
+fn after(text: &str, prefix: &str) -> String {
+    let line = text.lines().find_map(|l| l.strip_prefix(prefix));
+    let line = line.unwrap_or_else(|| panic!("no line `{prefix}…` in:\n{text}"));
+    line.split(' ').next().unwrap().to_string()
 }
 
 #[test]

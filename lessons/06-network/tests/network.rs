@@ -13,6 +13,17 @@ fn subnet(s: &str) -> Subnet {
     s.parse().unwrap()
 }
 
+/// The links a sandbox sees, from `ip -o link` run inside it (which must succeed).
+fn links_inside(sandbox: &Sandbox) -> Vec<String> {
+    let out = sandbox.command("ip").args(["-o", "link"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "ip -o link failed: {out:?}");
+    text.lines()
+        .filter_map(|l| l.split(": ").nth(1))
+        .map(|name| name.split('@').next().unwrap_or(name).to_string())
+        .collect()
+}
+
 fn ping(from: &Sandbox, target: &str) -> bool {
     let out = from
         .command("busybox")
@@ -185,17 +196,17 @@ fn teardown_leaves_no_links_rules_or_leases() {
         nets.disconnect("n", "a").unwrap();
         assert!(nets.firewall().published().unwrap().is_empty());
         assert_eq!(nets.network("n").unwrap().leases.len(), 1);
-        let inside_a = a.command("ip").args(["-o", "link"]).output().unwrap();
-        assert!(!String::from_utf8_lossy(&inside_a.stdout).contains("eth0"));
+        assert_eq!(links_inside(&a), ["lo"], "a's eth0 went with its veth");
+        assert!(
+            host.nft_ruleset().contains("table ip lab"),
+            "the network's rules"
+        );
 
         nets.remove("n").unwrap();
     });
     assert_eq!(host.links(), vec!["lo".to_string()]);
-    assert!(
-        !host.nft_ruleset().contains("table ip lab"),
-        "{}",
-        host.nft_ruleset()
-    );
+    let rules = host.nft_ruleset();
+    assert!(!rules.contains("table ip lab"), "{rules}");
     let state = network::ipam::Ipam::new(dir.path()).read().unwrap();
     assert!(state.networks.is_empty());
     assert!(!nets.hosts_file("n").exists());
@@ -248,8 +259,7 @@ fn an_address_leased_again_before_the_kernel_deleted_its_old_pair_still_connects
             "the released address is the first free one"
         );
         // The stale pair was deleted (a has no eth0 left) and b's is the one on the bridge.
-        let inside_a = a.command("ip").args(["-o", "link"]).output().unwrap();
-        assert!(!String::from_utf8_lossy(&inside_a.stdout).contains("eth0"));
+        assert_eq!(links_inside(&a), ["lo"]);
         let ports = host.ip(&["-o", "link", "show", "master", "brn"]);
         assert_eq!(ports.lines().count(), 1, "{ports}");
         assert!(
@@ -336,8 +346,11 @@ fn overlapping_subnet_is_refused_and_nothing_is_made() {
             .contains("overlaps 10.96.0.0/16 of network \"one\""),
         "{err}"
     );
-    assert!(!host.links().contains(&"br2".to_string()));
-    assert!(!host.nft_ruleset().contains("br2"));
+    let links = host.links();
+    assert!(links.contains(&"br1".to_string()), "{links:?}");
+    assert!(!links.contains(&"br2".to_string()), "{links:?}");
+    let rules = host.nft_ruleset();
+    assert!(rules.contains("br1") && !rules.contains("br2"), "{rules}");
 }
 
 #[test]
@@ -356,7 +369,11 @@ fn subnet_already_on_a_host_interface_is_refused() {
             .contains("10.97.0.9 on interface \"uplink0\""),
         "{err}"
     );
-    assert!(!host.links().contains(&"brn".to_string()));
+    let links = host.links();
+    assert!(
+        links.contains(&"uplink0".to_string()) && !links.contains(&"brn".to_string()),
+        "{links:?}"
+    );
 }
 
 #[test]
@@ -386,8 +403,7 @@ fn exhausted_pool_is_a_clear_error_and_leaves_no_veth() {
             .filter(|l| l.starts_with("vl"))
             .collect();
         assert_eq!(veths, vec!["vl0a620002".to_string()]);
-        let inside_b = b.command("ip").args(["-o", "link"]).output().unwrap();
-        assert!(!String::from_utf8_lossy(&inside_b.stdout).contains("eth0"));
+        assert_eq!(links_inside(&b), ["lo"], "b got no interface");
         assert_eq!(nets.network("tiny").unwrap().leases.len(), 1);
     });
 }
@@ -430,7 +446,8 @@ fn taken_bridge_name_is_refused_before_anything_is_recorded() {
     });
     assert!(matches!(err, Error::BridgeTaken(_)), "{err}");
     assert!(nets.ipam().read().unwrap().networks.is_empty());
-    assert!(!host.nft_ruleset().contains("table ip lab"));
+    let rules = host.nft_ruleset();
+    assert!(!rules.contains("table ip lab"), "{rules}");
 }
 
 #[test]
@@ -524,6 +541,7 @@ fn unsafe_or_overlong_names_are_refused_before_anything_is_made() {
         assert!(nets.network("ok").unwrap().leases.is_empty());
     });
     let links = host.links();
+    assert!(links.contains(&"brok".to_string()), "{links:?}");
     assert!(!links.iter().any(|l| l.starts_with("vl")), "{links:?}");
 }
 
@@ -552,9 +570,7 @@ fn container_on_two_networks_gets_eth0_and_eth1_and_reaches_both() {
         assert!(ping(&proxy, &at_web.addr.to_string()));
         assert!(ping(&proxy, &at_db.addr.to_string()));
         nets.remove("back").unwrap();
-        let left = proxy.command("ip").args(["-o", "link"]).output().unwrap();
-        let left = String::from_utf8_lossy(&left.stdout);
-        assert!(left.contains("eth0") && !left.contains("eth1"), "{left}");
+        assert_eq!(links_inside(&proxy), ["lo", "eth0"]);
     });
 }
 
@@ -577,14 +593,16 @@ fn dns_responder_answers_for_containers_that_joined_after_the_asker() {
                 .args(["nslookup", name])
                 .output()
                 .unwrap();
+            let said = [out.stdout, out.stderr].concat();
             (
                 out.status.success(),
-                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&said).into_owned(),
             )
         };
         // b does not exist yet: the responder says so (NXDOMAIN), at once.
-        let (found, _) = lookup("b");
-        assert!(!found, "b must not resolve before it joins");
+        let (found, out) = lookup("b");
+        assert!(!found, "b must not resolve before it joins: {out}");
+        assert!(out.contains("NXDOMAIN"), "the responder answered: {out}");
         let b = Sandbox::start("b", None).unwrap();
         let at_b = nets.connect("n", "b", b.netns()).unwrap();
         let (found, out) = lookup("b");
@@ -592,6 +610,7 @@ fn dns_responder_answers_for_containers_that_joined_after_the_asker() {
         assert!(out.contains(&format!("Address: {}", at_b.addr)), "{out}");
         // Gone again after disconnecting.
         nets.disconnect("n", "b").unwrap();
-        assert!(!lookup("b").0);
+        let (found, out) = lookup("b");
+        assert!(!found && out.contains("NXDOMAIN"), "{out}");
     });
 }

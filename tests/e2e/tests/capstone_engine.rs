@@ -37,18 +37,20 @@ fn kill_returns_only_once_the_exit_is_recorded() {
 fn run_rm_keeps_the_workloads_exit_code_when_teardown_fails() {
     let engine = Engine::with_busybox();
     let containers = engine.root.path().join("containers");
-    // The container waits for /go (made from outside), then exits 3.
-    let child = engine
+    // The container waits for a line on its stdin (which we hold), then exits 3.
+    let mut child = engine
         .command(&[
             "run",
             "--rm",
+            "-i",
             "--name",
             "pinned",
             "busybox",
             "sh",
             "-c",
-            "while [ ! -e /go ]; do :; done; exit 3",
+            "read line; exit 3",
         ])
+        .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -80,8 +82,11 @@ fn run_rm_keeps_the_workloads_exit_code_when_teardown_fails() {
         }
     }
     let _unmount = Unmount(pin.clone());
-    let upper = containers.join(&id).join("upper");
-    std::fs::write(upper.join("go"), "").unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"go\n").unwrap();
+    } // closed: the container's `read` returns either way
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "stderr: {stderr}");

@@ -22,7 +22,7 @@ fn host_dir() -> tempfile::TempDir {
 fn import_with(engine: &Engine, name: &str, extra: &Path, entries: &[&str], uid: u32, gid: u32) {
     let work = host_dir();
     let tar = work.path().join("image.tar");
-    std::fs::copy(busybox_tarball(), &tar).unwrap();
+    std::fs::copy(busybox_tarball().path(), &tar).unwrap();
     let status = Command::new("tar")
         .args([
             "--numeric-owner",

@@ -101,13 +101,16 @@ impl TestNetns {
             .collect()
     }
 
-    /// The whole nftables ruleset of the namespace, from `nft list ruleset`.
+    /// The whole nftables ruleset of the namespace, from `nft list ruleset`, which must
+    /// succeed (so that a table missing from it is really missing).
     pub fn nft_ruleset(&self) -> String {
         let out = self
             .command("nft")
             .args(["list", "ruleset"])
             .output()
             .expect("run nft (nftables)");
+        // A failed `nft` prints nothing: a check that a table is *missing* would then pass.
+        assert!(out.status.success(), "nft list ruleset failed: {out:?}");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 

@@ -17,9 +17,10 @@ use std::process::ExitCode;
 ///
 /// One line per check: ✓ present, ✗ required and missing, ! optional and missing.
 ///
-/// Required (exit status 1 when any is missing): root or sudo, Linux ≥ 5.3, a mounted cgroup
-/// hierarchy with the memory, cpu and pids controllers, overlayfs, the seven namespace kinds,
-/// veth and bridge devices, and the programs busybox (static), ip and nft.
+/// Required (exit status 1 when any is missing): root or sudo, Linux ≥ 5.11 (for close_range(2)
+/// with CLOSE_RANGE_CLOEXEC, openat2(2) and pidfd_open(2)), a mounted cgroup hierarchy with the
+/// memory, cpu and pids controllers, overlayfs, the seven namespace kinds, veth and bridge
+/// devices, and the programs busybox (static), ip and nft.
 ///
 /// Optional (reported with `!`, exit status stays 0): unprivileged user namespaces, KVM, and
 /// the programs skopeo, umoci, docker-registry, runc, crun, qemu-system-x86_64, iptables and

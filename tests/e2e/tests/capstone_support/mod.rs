@@ -1,7 +1,8 @@
 //! What the capstone's end-to-end tests share: the `capstone` binary (built once), an engine
 //! with its own temporary `--root` and `--runroot` per test (removed, with every container in
 //! it, when the test ends), and a busybox image imported with `capstone import` from a tarball
-//! that GNU tar made of lesson 01's busybox root filesystem.
+//! that GNU tar made of lesson 01's busybox root filesystem (in a temporary directory that
+//! goes with the last test holding it: see [`busybox_tarball`]).
 //!
 //! Engine commands run inside a network namespace the test creates (the harness's
 //! [`TestNetns`]), so the bridges, veth pairs, nftables rules and sysctls the engine makes
@@ -14,7 +15,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 pub use harness::netns::TestNetns;
 
@@ -86,14 +87,21 @@ fn newest_mtime(roots: &[PathBuf]) -> std::time::SystemTime {
     newest
 }
 
-/// A tarball of the busybox root filesystem, made once per test process with GNU tar.
-pub fn busybox_tarball() -> &'static Path {
-    static TAR: OnceLock<PathBuf> = OnceLock::new();
-    TAR.get_or_init(|| {
+/// A tarball of the busybox root filesystem, made with GNU tar in a temporary directory of
+/// its own (`capstone-e2e-…`), which is removed when the value drops.
+pub struct BusyboxTarball {
+    dir: tempfile::TempDir,
+    tar: PathBuf,
+}
+
+impl BusyboxTarball {
+    fn create() -> BusyboxTarball {
         let rootfs = namespaces::rootfs::busybox_rootfs().expect("busybox rootfs");
-        let dir = std::env::temp_dir().join(format!("capstone-e2e-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let tar = dir.join("busybox.tar");
+        let dir = tempfile::Builder::new()
+            .prefix("capstone-e2e-")
+            .tempdir()
+            .unwrap();
+        let tar = dir.path().join("busybox.tar");
         let status = Command::new("tar")
             .arg("-C")
             .arg(&rootfs)
@@ -103,8 +111,29 @@ pub fn busybox_tarball() -> &'static Path {
             .status()
             .expect("run tar");
         assert!(status.success(), "tar of the busybox rootfs failed");
-        tar
-    })
+        BusyboxTarball { dir, tar }
+    }
+
+    /// The tarball's path, valid while this value lives.
+    pub fn path(&self) -> &Path {
+        &self.tar
+    }
+}
+
+/// The busybox tarball, shared by every test of this process that holds it at the same time
+/// (tests run in parallel threads); the last holder to drop it removes it, whether its test
+/// passed or panicked, and the next caller makes a fresh one. Keep the returned value alive
+/// while the path is in use: an [`Engine`] made by [`Engine::with_busybox`] holds one.
+pub fn busybox_tarball() -> Arc<BusyboxTarball> {
+    static SHARED: Mutex<Weak<BusyboxTarball>> = Mutex::new(Weak::new());
+    // A test that panicked while making one poisons the lock; what it guards is still sound.
+    let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(tarball) = shared.upgrade() {
+        return tarball;
+    }
+    let tarball = Arc::new(BusyboxTarball::create());
+    *shared = Arc::downgrade(&tarball);
+    tarball
 }
 
 /// Verbs that reach registries and make no container network: they run in the test's own
@@ -118,6 +147,8 @@ pub struct Engine {
     pub runroot: tempfile::TempDir,
     /// The "host" network namespace every command of this engine runs in (dropped last).
     pub netns: TestNetns,
+    /// The busybox tarball this engine imported, kept for tests that use it again.
+    busybox: Option<Arc<BusyboxTarball>>,
 }
 
 /// What one command did.
@@ -151,14 +182,17 @@ impl Engine {
                 .tempdir()
                 .unwrap(),
             netns: TestNetns::new(),
+            busybox: None,
         }
     }
 
     /// A fresh engine with the busybox image imported as `busybox` (default command `sh`).
     pub fn with_busybox() -> Engine {
-        let engine = Engine::new();
-        let tar = busybox_tarball().to_str().unwrap().to_string();
-        engine.ok(&["import", "--change", r#"CMD ["sh"]"#, &tar, "busybox"]);
+        let mut engine = Engine::new();
+        let tarball = busybox_tarball();
+        let tar = tarball.path().to_str().unwrap();
+        engine.ok(&["import", "--change", r#"CMD ["sh"]"#, tar, "busybox"]);
+        engine.busybox = Some(tarball);
         engine
     }
 
@@ -243,25 +277,25 @@ impl Engine {
         let tree = tempfile::tempdir().unwrap();
         let untar = Command::new("tar")
             .arg("-xf")
-            .arg(busybox_tarball())
+            .arg(busybox_tarball().path())
             .arg("-C")
             .arg(tree.path())
             .status()
             .expect("run tar");
         assert!(untar.success(), "tar -x of the busybox tarball failed");
         change(tree.path());
-        let image = tree.path().with_extension("tar");
+        // Beside the tree, not in it; removed when `image` drops, even if the import fails.
+        let image = tempfile::Builder::new().suffix(".tar").tempfile().unwrap();
         let pack = Command::new("tar")
             .arg("-C")
             .arg(tree.path())
             .args(["--numeric-owner", "-cf"])
-            .arg(&image)
+            .arg(image.path())
             .arg(".")
             .status()
             .expect("run tar");
         assert!(pack.success(), "tar -c of the changed tree failed");
-        self.ok(&["import", image.to_str().unwrap(), name]);
-        let _ = std::fs::remove_file(&image);
+        self.ok(&["import", image.path().to_str().unwrap(), name]);
     }
 
     /// Starts a detached container and returns its id.
