@@ -14,8 +14,9 @@ use std::path::Path;
 /// it exits with [`crate::container::EXIT_SETUP_FAILED`].
 pub type HookResult = Result<(), Box<dyn std::error::Error + Send + Sync + 'static>>;
 
-/// An engine's additions to a container's set-up, each a no-op unless implemented. They are
-/// called in this order.
+/// An engine's additions to a container's set-up, each a no-op unless implemented (but
+/// [`Hooks::switch_user`], which is lesson 01's own step unless replaced). They are called in
+/// this order.
 pub trait Hooks {
     /// In the new mount namespace, propagation already private, before anything is mounted:
     /// make `root` hold the root filesystem — e.g. mount(2) an overlay on it (lesson 03). A
@@ -41,6 +42,15 @@ pub trait Hooks {
     /// Just before the user switch (setgroups(2), setgid(2), setuid(2)), while the process still
     /// has `CAP_SETPCAP`: e.g. shrink the capability bounding set. Also called by `exec`.
     fn before_user_switch(&self) -> HookResult {
+        Ok(())
+    }
+
+    /// Becomes `uid`:`gid` with no supplementary groups; `in_userns` says whether the process
+    /// is in a user namespace of its own. The default is lesson 01's: setgroups(2), setgid(2),
+    /// setuid(2). An engine whose confinement must make the switch itself, in its own order
+    /// (lesson 07 installs seccomp and shrinks the bounding set around it), does it here.
+    fn switch_user(&self, uid: u32, gid: u32, in_userns: bool) -> HookResult {
+        crate::setup::become_user(uid, gid, in_userns)?;
         Ok(())
     }
 

@@ -134,6 +134,13 @@ pub fn remount_root(readonly: bool) -> Result<()> {
     mount(NONE, "/", NONE, flags, NONE).map_err(sys("mount(remount / nodev)"))
 }
 
+/// Remounts the (already pivoted) root filesystem read-only, and nothing else (see
+/// [`remount_root`] for what a container gets).
+pub fn remount_root_readonly() -> Result<()> {
+    let flags = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY;
+    mount(NONE, "/", NONE, flags, NONE).map_err(sys("mount(remount / read-only)"))
+}
+
 /// Makes sure `root/name` is a real directory to mount on, and returns its path. The root
 /// filesystem may come from an untrusted image while we still see the host's `/`: a symlink
 /// there (`proc -> /etc`) would send mount(2) or mkdir(2) to the host's files, so it is

@@ -61,10 +61,17 @@ pub(crate) fn enter_working_dir(dir: &Path, create: bool) -> Result<()> {
     })
 }
 
-/// Becomes `uid`:`gid` with no supplementary groups, between the engine's two confinement
-/// hooks. In a user namespace with `setgroups` denied, setgroups(2) is refused harmlessly.
+/// The user switch, between the engine's hooks: [`Hooks::before_user_switch`], then
+/// [`Hooks::switch_user`] (lesson 01's [`become_user`] unless the engine does it its own way).
 pub(crate) fn switch_user(uid: u32, gid: u32, in_userns: bool, hooks: &dyn Hooks) -> Result<()> {
     hooks.before_user_switch().map_err(Error::Hook)?;
+    hooks.switch_user(uid, gid, in_userns).map_err(Error::Hook)
+}
+
+/// Becomes `uid`:`gid` with no supplementary groups (setgroups(2), setgid(2), setuid(2), in
+/// that order: once the uid is not 0, the process may change neither). In a user namespace
+/// with `setgroups` denied, setgroups(2) is refused harmlessly.
+pub(crate) fn become_user(uid: u32, gid: u32, in_userns: bool) -> Result<()> {
     match nix::unistd::setgroups(&[]) {
         Err(e) if !in_userns => return Err(crate::error::sys("setgroups(2)")(e)),
         _ => {}

@@ -21,7 +21,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let tests: [(&str, fn()); 13] = [
+    let tests: [(&str, fn()); 14] = [
         (
             "a_prepare_root_hook_fills_an_empty_root_inside_the_child_only",
             prepare_root,
@@ -46,6 +46,10 @@ fn main() {
         (
             "two_containers_held_at_once_start_in_any_order",
             two_held_at_once,
+        ),
+        (
+            "a_switch_user_hook_replaces_lesson_01s_own",
+            own_user_switch,
         ),
         (
             "the_cgroup_namespace_is_entered_only_once_released",
@@ -263,6 +267,25 @@ fn two_held_at_once() {
         kill(running.pid(), Signal::SIGKILL).unwrap();
         assert_eq!(running.wait().unwrap(), 128 + 9);
     }
+}
+
+/// Switches to 2000:3000, whatever lesson 01 was asked for.
+struct OwnSwitch;
+
+impl Hooks for OwnSwitch {
+    fn switch_user(&self, _uid: u32, _gid: u32, _in_userns: bool) -> HookResult {
+        nix::unistd::setgroups(&[nix::unistd::Gid::from_raw(3000)])?;
+        nix::unistd::setgid(nix::unistd::Gid::from_raw(3000))?;
+        nix::unistd::setuid(nix::unistd::Uid::from_raw(2000))?;
+        Ok(())
+    }
+}
+
+fn own_user_switch() {
+    let mut spec = ContainerSpec::new(busybox(), args(&["sh", "-c", "id -u; id -g; id -G"]));
+    (spec.uid, spec.gid) = (1000, 1000);
+    let (code, out) = run(&mut spec, &OwnSwitch);
+    assert_eq!((code, out.as_str()), (0, "2000\n3000\n3000\n"));
 }
 
 fn cgroup_ns_after_release() {
