@@ -32,8 +32,8 @@ pub struct Stdio {
 }
 
 /// The namespaces a container gets; `--network host` keeps the host's network namespace.
-/// (Lesson 01 enters the cgroup namespace only once the monitor has put the process in its
-/// cgroup, so that cgroup becomes its `/`.)
+/// (The cgroup namespace is entered only once the monitor has put the process in its cgroup,
+/// so that cgroup becomes its `/`: see `cgroupns_after_release` below.)
 pub fn namespaces_for(record: &Container) -> Vec<Namespace> {
     let mut list = vec![
         Namespace::Mount,
@@ -64,6 +64,7 @@ pub fn create(record: &Container, stdio: Stdio, caps: &CapsHashSet) -> Result<Cr
     spec.stdio = Some(stdio.fds);
     spec.console = stdio.console;
     spec.init = record.host_config.init;
+    spec.cgroupns_after_release = true; // the monitor moves it into its cgroup while held
     let hooks = EngineHooks {
         record,
         confinement: Confinement { caps, uid: c.uid },

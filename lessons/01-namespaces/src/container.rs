@@ -57,6 +57,11 @@ pub struct ContainerSpec {
     pub console: Option<Console>,
     /// Run a tiny init as pid 1, with the command as its child ([`crate::init`]).
     pub init: bool,
+    /// Enter the new cgroup namespace ([`Namespace::Cgroup`]) only once released instead of at
+    /// clone(2): then the cgroup the parent moved the held-back process into becomes its root
+    /// (`0::/` in `/proc/self/cgroup`), as with runc. Off by default: a student's container
+    /// shows the cgroup it sits in.
+    pub cgroupns_after_release: bool,
 }
 
 impl ContainerSpec {
@@ -90,6 +95,7 @@ impl ContainerSpec {
             stdio: None,
             console: None,
             init: false,
+            cgroupns_after_release: false,
         }
     }
 
@@ -166,12 +172,12 @@ pub fn create_with(spec: &ContainerSpec, hooks: &dyn Hooks) -> Result<Created> {
     let (read_end, write_end) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(crate::error::sys("pipe2(2)"))?;
     let exec_seen_fd = write_end.as_raw_fd();
-    // The cgroup namespace is entered from inside, once released (see `set_up`).
+    // With `cgroupns_after_release`, the cgroup namespace is entered from inside (`set_up`).
     let at_clone: Vec<Namespace> = spec
         .namespaces
         .iter()
         .copied()
-        .filter(|ns| *ns != Namespace::Cgroup)
+        .filter(|ns| !(*ns == Namespace::Cgroup && spec.cgroupns_after_release))
         .collect();
     let child = spawn(&at_clone, || {
         setup::reset_signals();
@@ -246,7 +252,7 @@ fn inside(spec: &ContainerSpec, hooks: &dyn Hooks, exec_seen: RawFd) -> i32 {
 // ANCHOR: set_up
 fn set_up(spec: &ContainerSpec, hooks: &dyn Hooks) -> Result<()> {
     setup::take_stdio(spec.stdio, spec.console.is_some())?;
-    if spec.has(Namespace::Cgroup) {
+    if spec.has(Namespace::Cgroup) && spec.cgroupns_after_release {
         // Now that the parent has put us in our cgroup, that cgroup becomes our cgroup root.
         nix::sched::unshare(Namespace::Cgroup.clone_flag())
             .map_err(crate::error::sys("unshare(CLONE_NEWCGROUP)"))?;

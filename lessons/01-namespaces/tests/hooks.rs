@@ -52,7 +52,7 @@ fn main() {
             own_user_switch,
         ),
         (
-            "the_cgroup_namespace_is_entered_only_once_released",
+            "the_cgroup_namespace_is_entered_at_clone_or_once_released",
             cgroup_ns_after_release,
         ),
         ("exec_failures_name_what_the_errno_means", exec_errors),
@@ -289,27 +289,27 @@ fn own_user_switch() {
 }
 
 fn cgroup_ns_after_release() {
-    let spec = ContainerSpec::new(busybox(), args(&["sleep", "100"]));
     let ours = Namespace::Cgroup.inode(Pid::this()).unwrap();
-    let created = create_with(&spec, &NoHooks).unwrap();
-    let pid = created.pid();
-    assert_eq!(
-        Namespace::Cgroup.inode(pid).unwrap(),
-        ours,
-        "held back in ours"
-    );
-    assert_ne!(
-        Namespace::Uts.inode(pid).unwrap(),
-        Namespace::Uts.inode(Pid::this()).unwrap()
-    );
-    let running = created.start().unwrap();
-    assert_ne!(
-        Namespace::Cgroup.inode(pid).unwrap(),
-        ours,
-        "its own once released"
-    );
-    kill(pid, Signal::SIGKILL).unwrap();
-    running.wait().unwrap();
+    for after_release in [false, true] {
+        let mut spec = ContainerSpec::new(busybox(), args(&["sleep", "100"]));
+        spec.cgroupns_after_release = after_release;
+        let created = create_with(&spec, &NoHooks).unwrap();
+        let pid = created.pid();
+        let held = Namespace::Cgroup.inode(pid).unwrap();
+        assert_eq!(
+            held == ours,
+            after_release,
+            "held back: after_release={after_release}"
+        );
+        let running = created.start().unwrap();
+        assert_ne!(
+            Namespace::Cgroup.inode(pid).unwrap(),
+            ours,
+            "its own once released"
+        );
+        kill(pid, Signal::SIGKILL).unwrap();
+        running.wait().unwrap();
+    }
 }
 
 fn exec_errors() {
