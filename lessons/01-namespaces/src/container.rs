@@ -246,9 +246,10 @@ fn inside(spec: &ContainerSpec, hooks: &dyn Hooks, exec_seen: RawFd) -> i32 {
     exec::exec_or_report(&spec.args, &spec.env)
 }
 
-/// Mounts, pivot_root, hostname, user and working directory — in that order, because each step
-/// needs the one before (e.g. `/dev`'s devices are bound from the host before pivoting). The
-/// `hooks` calls are an engine's additions; for a student's container they do nothing.
+/// Stdio, mounts, pivot_root, hostname, working directory and user — in that order, because
+/// each step needs the one before (e.g. `/dev`'s devices are bound from the host before
+/// pivoting; the user switch gives up the right to mount). The `hooks` calls are an engine's
+/// additions; for a student's container they do nothing.
 // ANCHOR: set_up
 fn set_up(spec: &ContainerSpec, hooks: &dyn Hooks) -> Result<()> {
     setup::take_stdio(spec.stdio, spec.console.is_some())?;
