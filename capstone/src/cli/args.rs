@@ -116,6 +116,9 @@ pub enum Command {
         /// Filter, e.g. `name=web` or `status=exited`.
         #[arg(short, long)]
         filter: Vec<String>,
+        /// Go template per line (`{{.Names}}`), `table TEMPLATE` for a table, or `json`.
+        #[arg(long)]
+        format: Option<String>,
     },
     /// Print a container's logs.
     Logs {
@@ -128,6 +131,13 @@ pub enum Command {
         /// Prefix each line with its timestamp.
         #[arg(short, long)]
         timestamps: bool,
+        /// Only entries since this time: RFC 3339 (`2026-12-05T19:30:00Z`), Unix seconds, or
+        /// a duration ago (`10m`, `1h30m`).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only entries before this time (same forms as --since).
+        #[arg(long)]
+        until: Option<String>,
         /// The container.
         container: String,
     },
@@ -138,6 +148,9 @@ pub enum Command {
         /// Only `container`, `image` or `volume`.
         #[arg(long = "type")]
         kind: Option<String>,
+        /// Go template run over each object's JSON (`{{.State.Status}}`), or `json`.
+        #[arg(short, long)]
+        format: Option<String>,
         /// Containers or images.
         #[arg(required = true)]
         names: Vec<String>,
@@ -147,6 +160,9 @@ pub enum Command {
         /// Only print image ids.
         #[arg(short, long)]
         quiet: bool,
+        /// Go template per line (`{{.Names}}`), `table TEMPLATE` for a table, or `json`.
+        #[arg(long)]
+        format: Option<String>,
     },
     /// Give an image another name.
     Tag {
@@ -233,7 +249,11 @@ pub enum Command {
         server: Option<String>,
     },
     /// System-wide information: storage, cgroup layout, counts.
-    Info,
+    Info {
+        /// Go template over the information (`{{.Containers}}`), or `json`.
+        #[arg(short, long)]
+        format: Option<String>,
+    },
     /// Manage volumes.
     Volume {
         /// What to do.
@@ -247,7 +267,11 @@ pub enum Command {
         command: SystemCommand,
     },
     /// Version information.
-    Version,
+    Version {
+        /// Go template over the versions (`{{.Client.Version}}`), or `json`.
+        #[arg(short, long)]
+        format: Option<String>,
+    },
     /// Check this machine for what containers need (lesson 00's doctor).
     Doctor,
     /// Manage networks (bridges with their own subnet).
@@ -256,16 +280,128 @@ pub enum Command {
         #[command(subcommand)]
         command: NetworkCommand,
     },
-    /// List a container's published ports.
+    /// List a container's published ports (or the host address of one of them).
     Port {
         /// The container.
         container: String,
+        /// Only this port: `80` or `80/tcp`; prints only its host address.
+        port: Option<String>,
+    },
+    /// Show a container's processes (ps(1) on the host, only the container's rows).
+    Top {
+        /// The container.
+        container: String,
+        /// ps options (default `-ef`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        ps_args: Vec<String>,
+    },
+    /// Show what containers use: CPU, memory, network and block I/O, processes.
+    Stats {
+        /// Every container (default: running ones).
+        #[arg(short, long)]
+        all: bool,
+        /// Print one reading and exit (default: refresh every second).
+        #[arg(long)]
+        no_stream: bool,
+        /// Go template per line (`{{.CPUPerc}}`), `table TEMPLATE`, or `json`.
+        #[arg(long)]
+        format: Option<String>,
+        /// Containers (default: all running ones).
+        containers: Vec<String>,
+    },
+    /// Copy files between a container and the host: `cp CONTAINER:SRC DEST` or
+    /// `cp SRC CONTAINER:DEST` (a local path with `:` must start with `/` or `./`).
+    Cp {
+        /// Archive mode: keep the source's owners (uid:gid).
+        #[arg(short, long)]
+        archive: bool,
+        /// Follow a symlink given as the source.
+        #[arg(short = 'L', long)]
+        follow_link: bool,
+        /// The source.
+        src: String,
+        /// The destination.
+        dest: String,
+    },
+    /// Give a container a new name.
+    Rename {
+        /// The container.
+        container: String,
+        /// Its new name.
+        name: String,
+    },
+    /// Show how an image was made: one row per step of its history.
+    History {
+        /// Do not cut long commands.
+        #[arg(long)]
+        no_trunc: bool,
+        /// Only print image ids.
+        #[arg(short, long)]
+        quiet: bool,
+        /// The image.
+        image: String,
+    },
+    /// Write a container's filesystem as a tar archive (volumes not included).
+    Export {
+        /// Write to this file instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// The container.
+        container: String,
+    },
+    /// Manage containers (`container prune`).
+    Container {
+        /// What to do.
+        #[command(subcommand)]
+        command: ContainerCommand,
+    },
+    /// Manage images (`image prune`).
+    Image {
+        /// What to do.
+        #[command(subcommand)]
+        command: ImageCommand,
     },
     /// Runs a detached container's monitor (started by the engine itself).
     #[command(name = "__monitor", hide = true)]
     Monitor {
         /// The container id.
         id: String,
+    },
+}
+
+/// `container` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ContainerCommand {
+    /// Remove every stopped container.
+    Prune {
+        /// Do not ask (required: there is no prompt).
+        #[arg(short, long)]
+        force: bool,
+    },
+}
+
+/// `image` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Remove dangling image data (with -a: every image no container uses).
+    Prune {
+        /// Also remove tagged images that no container uses.
+        #[arg(short, long)]
+        all: bool,
+        /// Do not ask (required: there is no prompt).
+        #[arg(short, long)]
+        force: bool,
+    },
+    /// Show how an image was made.
+    History {
+        /// Do not cut long commands.
+        #[arg(long)]
+        no_trunc: bool,
+        /// Only print image ids.
+        #[arg(short, long)]
+        quiet: bool,
+        /// The image.
+        image: String,
     },
 }
 
@@ -305,6 +441,9 @@ pub enum NetworkCommand {
         /// Only print ids.
         #[arg(short, long)]
         quiet: bool,
+        /// Go template per line (`{{.Name}}`), `table TEMPLATE` for a table, or `json`.
+        #[arg(long)]
+        format: Option<String>,
     },
     /// Remove networks no container is attached to.
     #[command(alias = "remove")]

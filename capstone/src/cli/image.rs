@@ -9,9 +9,11 @@ use crate::{Engine, Error, Result, store};
 use std::io::Write;
 use std::path::Path;
 
-pub(super) fn images(paths: &store::Paths, quiet: bool) -> Result<i32> {
+pub(super) fn images(paths: &store::Paths, quiet: bool, format: Option<&str>) -> Result<i32> {
+    let format = super::format::Format::parse("images", format, true)?;
     let store = paths.store()?;
     let mut rows = Vec::new();
+    let mut fields = Vec::new();
     for (reference, digest) in store.tags()? {
         let image = store.image_by_digest(&digest)?;
         let (repo, tag) = images_ref::repository_and_tag(&reference);
@@ -22,6 +24,15 @@ pub(super) fn images(paths: &store::Paths, quiet: bool) -> Result<i32> {
             .and_then(|c| clock::since(&normalise_time(c)))
             .map_or_else(|| "N/A".to_string(), |d| format!("{} ago", clock::human(d)));
         let size: u64 = image.layers.iter().map(|l| l.size).sum();
+        let created_at = config.get("created").and_then(|c| c.as_str()).unwrap_or("");
+        // The fields of Docker's `ImageContext`.
+        fields.push(serde_json::json!({
+            "ID": images_ref::short_id(&image), "Repository": repo, "Tag": tag,
+            "Digest": "<none>", "CreatedSince": created,
+            "CreatedAt": super::show::docker_time(&normalise_time(created_at)),
+            "Size": table::human_size(size), "VirtualSize": table::human_size(size),
+            "SharedSize": "N/A", "UniqueSize": "N/A", "Containers": "N/A",
+        }));
         rows.push(vec![
             repo,
             tag,
@@ -29,6 +40,22 @@ pub(super) fn images(paths: &store::Paths, quiet: bool) -> Result<i32> {
             created,
             table::human_size(size),
         ]);
+    }
+    if let Some(format) = format.filter(|_| !quiet) {
+        let headers = [
+            ("ID", "IMAGE ID"),
+            ("Repository", "REPOSITORY"),
+            ("Tag", "TAG"),
+            ("Digest", "DIGEST"),
+            ("CreatedSince", "CREATED"),
+            ("CreatedAt", "CREATED AT"),
+            ("Size", "SIZE"),
+            ("VirtualSize", "VIRTUAL SIZE"),
+            ("SharedSize", "SHARED SIZE"),
+            ("UniqueSize", "UNIQUE SIZE"),
+        ];
+        print!("{}", format.render(&fields, &headers)?);
+        return Ok(0);
     }
     if quiet {
         for row in rows {
@@ -178,5 +205,68 @@ pub(super) fn diff(paths: &store::Paths, name: &str) -> Result<i32> {
 pub(super) fn commit(engine: &Engine, name: &str, reference: Option<&str>) -> Result<i32> {
     let image = engine.commit(name, reference)?;
     println!("{}", image.config_digest);
+    Ok(0)
+}
+
+/// `history IMAGE`: Docker's columns, newest step first.
+pub(super) fn history(engine: &Engine, name: &str, no_trunc: bool, quiet: bool) -> Result<i32> {
+    let steps = engine.history(name)?;
+    let id = |step: &crate::engine::images::HistoryStep| match &step.image {
+        Some(digest) if no_trunc => digest.clone(),
+        Some(digest) => crate::model::ids::short(digest.trim_start_matches("sha256:")).to_string(),
+        None => "<missing>".to_string(),
+    };
+    if quiet {
+        steps.iter().for_each(|s| println!("{}", id(s)));
+        return Ok(0);
+    }
+    let rows: Vec<Vec<String>> = steps
+        .iter()
+        .map(|s| {
+            let created = s
+                .created
+                .as_deref()
+                .and_then(|c| clock::since(&normalise_time(c)))
+                .map_or_else(|| "N/A".to_string(), |d| format!("{} ago", clock::human(d)));
+            let by = s.created_by.replace('\t', " ");
+            let by = if no_trunc {
+                by
+            } else {
+                table::ellipsis(&by, 45)
+            };
+            vec![
+                id(s),
+                created,
+                by,
+                table::human_size(s.size),
+                s.comment.clone(),
+            ]
+        })
+        .collect();
+    let headers = ["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"];
+    print!("{}", table::render(&headers, &rows));
+    Ok(0)
+}
+
+/// `export CONTAINER [-o FILE]`: the archive goes to a temporary file beside `FILE` that is
+/// renamed into place when complete (no half archive under the real name), or to stdout.
+pub(super) fn export(engine: &Engine, name: &str, output: Option<&Path>) -> Result<i32> {
+    match output {
+        Some(path) => {
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .map_err(Error::io("create temporary file in", dir))?;
+            engine.export(name, tmp.as_file_mut())?;
+            tmp.persist(path)
+                .map_err(|e| Error::io("write", path)(e.error))?;
+        }
+        None => {
+            let mut out = std::io::stdout();
+            engine.export(name, &mut out)?;
+        }
+    }
     Ok(0)
 }

@@ -5,18 +5,22 @@
 pub mod args;
 pub mod build;
 mod containers;
+mod containers_cp;
+mod format;
 mod image;
 mod inspect_order;
 mod login;
+mod logs;
 mod network;
 mod push;
 mod show;
+mod stats;
 mod system;
 mod table;
 mod volume;
 pub mod volume_args;
 
-use crate::cli::args::{Cli, Command, SystemCommand};
+use crate::cli::args::{Cli, Command, ContainerCommand, ImageCommand, SystemCommand};
 use crate::engine::lifecycle;
 use crate::{Engine, Result, store};
 
@@ -79,15 +83,34 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             containers,
         } => containers::rm(engine, &containers, force, volumes),
         Command::Exec(args) => containers::exec(engine, args),
-        Command::Ps { all, quiet, filter } => show::ps(paths, all, quiet, &filter),
+        Command::Ps {
+            all,
+            quiet,
+            filter,
+            format,
+        } => show::ps(paths, all, quiet, &filter, format.as_deref()),
         Command::Logs {
             follow,
             tail,
             timestamps,
+            since,
+            until,
             container,
-        } => show::logs(paths, &container, follow, &tail, timestamps),
-        Command::Inspect { kind, names } => show::inspect(paths, kind.as_deref(), &names),
-        Command::Images { quiet } => image::images(paths, quiet),
+        } => logs::logs(
+            paths,
+            &container,
+            follow,
+            &tail,
+            timestamps,
+            since.as_deref(),
+            until.as_deref(),
+        ),
+        Command::Inspect {
+            kind,
+            format,
+            names,
+        } => show::inspect(paths, kind.as_deref(), &names, format.as_deref()),
+        Command::Images { quiet, format } => image::images(paths, quiet, format.as_deref()),
         Command::Tag { source, target } => image::tag(engine, &source, &target),
         Command::Rmi { force, images } => image::rmi(engine, &images, force),
         Command::Import {
@@ -121,7 +144,7 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             login::login(paths, server.as_deref(), username, password)
         }
         Command::Logout { server } => login::logout(paths, server.as_deref()),
-        Command::Info => system::info(paths),
+        Command::Info { format } => system::info(paths, format.as_deref()),
         Command::System {
             command: SystemCommand::Df,
         } => system::df(paths),
@@ -129,10 +152,46 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             command: SystemCommand::Prune { force, volumes },
         } => system::prune(paths, force, volumes),
         Command::Volume { command } => volume::main(engine, command),
-        Command::Version => system::version(),
+        Command::Version { format } => system::version(format.as_deref()),
         Command::Doctor => system::doctor(),
         Command::Network { command } => network::main(engine, command),
-        Command::Port { container } => network::port(paths, &container),
+        Command::Port { container, port } => network::port(paths, &container, port.as_deref()),
+        Command::Top { container, ps_args } => stats::top(engine, &container, &ps_args),
+        Command::Stats {
+            all,
+            no_stream,
+            format,
+            containers,
+        } => stats::stats(engine, &containers, all, no_stream, format.as_deref()),
+        Command::Cp {
+            archive,
+            follow_link,
+            src,
+            dest,
+        } => containers_cp::cp(engine, &src, &dest, archive, follow_link),
+        Command::Rename { container, name } => engine.rename(&container, &name).map(|()| 0),
+        Command::History {
+            no_trunc,
+            quiet,
+            image,
+        }
+        | Command::Image {
+            command:
+                ImageCommand::History {
+                    no_trunc,
+                    quiet,
+                    image,
+                },
+        } => image::history(engine, &image, no_trunc, quiet),
+        Command::Export { output, container } => {
+            image::export(engine, &container, output.as_deref())
+        }
+        Command::Container {
+            command: ContainerCommand::Prune { force },
+        } => system::prune_containers(engine, force),
+        Command::Image {
+            command: ImageCommand::Prune { all, force },
+        } => system::prune_images(engine, all, force),
         Command::Monitor { id } => lifecycle::monitor_main(paths, &id),
     }
 }

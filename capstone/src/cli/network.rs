@@ -21,7 +21,7 @@ pub(super) fn main(engine: &Engine, command: NetworkCommand) -> Result<i32> {
             println!("{}", made.id);
             Ok(0)
         }
-        NetworkCommand::Ls { quiet } => ls(paths, quiet),
+        NetworkCommand::Ls { quiet, format } => ls(paths, quiet, format.as_deref()),
         NetworkCommand::Rm { networks } => {
             for n in networks {
                 println!("{}", engine.remove_network(&n)?);
@@ -47,7 +47,8 @@ pub(super) fn main(engine: &Engine, command: NetworkCommand) -> Result<i32> {
 
 /// `network ls`: Docker's columns. `none` and `host` are listed too, as Docker does: they
 /// are choices for `--network`, with no bridge behind them.
-fn ls(paths: &store::Paths, quiet: bool) -> Result<i32> {
+fn ls(paths: &store::Paths, quiet: bool, format: Option<&str>) -> Result<i32> {
+    let format = super::format::Format::parse("network ls", format, true)?;
     let nets = network_records::list(paths)?;
     if quiet {
         for n in &nets {
@@ -71,6 +72,35 @@ fn ls(paths: &store::Paths, quiet: bool) -> Result<i32> {
         ]);
     }
     rows.sort_by(|a, b| a[1].cmp(&b[1]));
+    if let Some(format) = format {
+        // The fields of Docker's `networkContext`.
+        let fields: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                let created = nets
+                    .iter()
+                    .find(|n| n.name == r[1])
+                    .map(|n| n.created.as_str());
+                json!({
+                    "ID": r[0], "Name": r[1], "Driver": r[2], "Scope": r[3], "IPv6": "false",
+                    "Internal": "false", "Labels": "",
+                    "CreatedAt": created.map(super::show::docker_time).unwrap_or_default(),
+                })
+            })
+            .collect();
+        let headers = [
+            ("ID", "NETWORK ID"),
+            ("Name", "NAME"),
+            ("Driver", "DRIVER"),
+            ("Scope", "SCOPE"),
+            ("IPv6", "IPV6"),
+            ("Internal", "INTERNAL"),
+            ("Labels", "LABELS"),
+            ("CreatedAt", "CREATED AT"),
+        ];
+        print!("{}", format.render(&fields, &headers)?);
+        return Ok(0);
+    }
     print!(
         "{}",
         table::render(&["NETWORK ID", "NAME", "DRIVER", "SCOPE"], &rows)
@@ -115,11 +145,46 @@ fn inspect(paths: &store::Paths, n: &network_records::NetworkInfo) -> Value {
     })
 }
 
-/// `port CONTAINER`: `80/tcp -> 0.0.0.0:8080`, one line per published port.
-pub(super) fn port(paths: &store::Paths, container: &str) -> Result<i32> {
+/// `port CONTAINER`: `80/tcp -> 0.0.0.0:8080`, one line per published port; `port CONTAINER
+/// 80[/tcp]`: only that port's host address (`0.0.0.0:8080`), or Docker's error when it is
+/// not published.
+pub(super) fn port(paths: &store::Paths, container: &str, only: Option<&str>) -> Result<i32> {
     let c = crate::engine::reconcile::find_observed(paths, container)?;
-    for b in &c.network_settings.ports {
-        println!("{} -> {}:{}", b.key(), b.host_ip, b.host_port);
+    let address = |b: &crate::model::ports::PortBinding| {
+        if b.host_ip.contains(':') {
+            format!("[{}]:{}", b.host_ip, b.host_port)
+        } else {
+            format!("{}:{}", b.host_ip, b.host_port)
+        }
+    };
+    let bindings = if c.is_active() {
+        c.network_settings.ports.as_slice()
+    } else {
+        &[] // a stopped container publishes nothing, as Docker shows it
+    };
+    let Some(only) = only else {
+        for b in bindings {
+            println!("{} -> {}", b.key(), address(b));
+        }
+        return Ok(0);
+    };
+    let key = if only.contains('/') {
+        only.to_string()
+    } else {
+        format!("{only}/tcp")
+    };
+    let matching: Vec<_> = bindings.iter().filter(|b| b.key() == key).collect();
+    if matching.is_empty() {
+        return Err(crate::Error::invalid(
+            "port",
+            key.as_str(),
+            format!(
+                "no public port '{key}' published for {container}: publish it with -p when the container is created"
+            ),
+        ));
+    }
+    for b in matching {
+        println!("{}", address(b));
     }
     Ok(0)
 }

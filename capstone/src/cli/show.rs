@@ -1,15 +1,21 @@
-//! Read-only verbs: `ps`, `logs`, `inspect`.
+//! Read-only verbs: `ps` and `inspect` (`logs` is in [`super::logs`]).
 
+use super::format::Format;
 use super::table;
-use crate::mechanisms::logs::{self, Entry};
 use crate::model::clock;
 use crate::model::container::Container;
 use crate::store::image_refs as images_ref;
 use crate::{Error, Result, store};
 use serde_json::{Value, json};
-use std::io::{BufReader, Write};
 
-pub(super) fn ps(paths: &store::Paths, all: bool, quiet: bool, filters: &[String]) -> Result<i32> {
+pub(super) fn ps(
+    paths: &store::Paths,
+    all: bool,
+    quiet: bool,
+    filters: &[String],
+    format: Option<&str>,
+) -> Result<i32> {
+    let format = Format::parse("ps", format, true)?;
     let mut shown: Vec<Container> = crate::engine::reconcile::list_observed(paths)?
         .into_iter()
         .filter(|c| all || c.is_active())
@@ -47,6 +53,11 @@ pub(super) fn ps(paths: &store::Paths, all: bool, quiet: bool, filters: &[String
         }
         return Ok(0);
     }
+    if let Some(format) = format {
+        let rows: Vec<Value> = shown.iter().map(ps_fields).collect();
+        print!("{}", format.render(&rows, PS_HEADERS)?);
+        return Ok(0);
+    }
     let rows: Vec<Vec<String>> = shown.iter().map(ps_row).collect();
     let headers = [
         "CONTAINER ID",
@@ -59,6 +70,67 @@ pub(super) fn ps(paths: &store::Paths, all: bool, quiet: bool, filters: &[String
     ];
     print!("{}", table::render(&headers, &rows));
     Ok(0)
+}
+
+/// The column titles of Docker's `ps` table for each template field.
+const PS_HEADERS: &[(&str, &str)] = &[
+    ("ID", "CONTAINER ID"),
+    ("Image", "IMAGE"),
+    ("Command", "COMMAND"),
+    ("CreatedAt", "CREATED AT"),
+    ("RunningFor", "CREATED"),
+    ("Ports", "PORTS"),
+    ("State", "STATE"),
+    ("Status", "STATUS"),
+    ("Size", "SIZE"),
+    ("Names", "NAMES"),
+    ("Labels", "LABELS"),
+    ("Mounts", "MOUNTS"),
+    ("Networks", "NETWORKS"),
+];
+
+/// A container as `ps --format` sees it: the fields of Docker's `ContainerContext`, as the
+/// strings its table shows.
+fn ps_fields(c: &Container) -> Value {
+    let row = ps_row(c);
+    let mounts: Vec<String> = c
+        .mounts
+        .iter()
+        .map(|m| {
+            if m.name.is_empty() {
+                m.source.display().to_string()
+            } else {
+                m.name.clone()
+            }
+        })
+        .collect();
+    let networks: Vec<&str> = c
+        .network_settings
+        .networks
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let networks = if networks.is_empty() {
+        c.host_config.network_mode.clone()
+    } else {
+        networks.join(",")
+    };
+    let size = overlay::tree::disk_usage(&c.rootfs.upper_dir).unwrap_or(0);
+    json!({
+        "ID": row[0], "Image": row[1], "Command": row[2], "CreatedAt": docker_time(&c.created),
+        "RunningFor": row[3], "Status": row[4], "Ports": row[5], "Names": row[6],
+        "State": c.state.status, "Size": table::human_size(size), "Labels": "",
+        "Mounts": mounts.join(","), "Networks": networks,
+    })
+}
+
+/// Go's default `time.Time` text, as Docker's `CreatedAt` shows it:
+/// `2026-12-05 19:30:00 +0000 UTC` (our records are UTC RFC 3339).
+pub(super) fn docker_time(rfc3339: &str) -> String {
+    match rfc3339.get(..19) {
+        Some(seconds) => format!("{} +0000 UTC", seconds.replacen('T', " ", 1)),
+        None => rfc3339.to_string(),
+    }
 }
 
 fn ps_row(c: &Container) -> Vec<String> {
@@ -77,100 +149,13 @@ fn ps_row(c: &Container) -> Vec<String> {
     ]
 }
 
-pub(super) fn logs(
+pub(super) fn inspect(
     paths: &store::Paths,
-    name: &str,
-    follow: bool,
-    tail: &str,
-    timestamps: bool,
+    kind: Option<&str>,
+    names: &[String],
+    format: Option<&str>,
 ) -> Result<i32> {
-    let record = crate::engine::reconcile::find_observed(paths, name)?;
-    let path = paths.log(&record.id);
-    let entries = logs::read(&path)?;
-    let skip = match tail {
-        "all" => 0,
-        n => entries.len().saturating_sub(
-            n.parse::<usize>()
-                .map_err(|_| Error::invalid("--tail", n, "expected a number of lines or `all`"))?,
-        ),
-    };
-    for entry in &entries[skip..] {
-        print_entry(entry, timestamps);
-    }
-    if follow {
-        follow_log(paths, &record, entries.len(), timestamps)?;
-    }
-    Ok(0)
-}
-
-fn print_entry(entry: &Entry, timestamps: bool) {
-    let line = if timestamps {
-        format!("{} {}", entry.time, entry.log)
-    } else {
-        entry.log.clone()
-    };
-    if entry.stream == "stderr" {
-        let _ = std::io::stderr().write_all(line.as_bytes());
-    } else {
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(line.as_bytes()).and_then(|()| out.flush());
-    }
-}
-
-/// `logs -f`: prints entries as the monitor appends them, woken by inotify(7) on the
-/// container's directory (the log grows; the record is replaced when the container exits),
-/// until the container is no longer running and the log is drained.
-fn follow_log(
-    paths: &store::Paths,
-    record: &Container,
-    already: usize,
-    timestamps: bool,
-) -> Result<i32> {
-    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
-    let dir = paths.container_dir(&record.id);
-    let inotify = Inotify::init(InitFlags::IN_CLOEXEC).map_err(Error::sys("inotify_init1(2)"))?;
-    inotify
-        .add_watch(
-            &dir,
-            AddWatchFlags::IN_MODIFY | AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_DELETE_SELF,
-        )
-        .map_err(Error::sys(format!("inotify_add_watch({})", dir.display())))?;
-    let path = paths.log(&record.id);
-    let file = std::fs::File::options()
-        .create(true)
-        .append(true)
-        .read(true)
-        .open(&path)
-        .map_err(Error::io("open log", &path))?;
-    let mut reader = BufReader::new(file);
-    // Entries up to `already` were printed before following started.
-    let mut seen = 0;
-    let mut print_new = |reader: &mut BufReader<std::fs::File>| -> Result<()> {
-        for entry in logs::read_more(reader, &path)? {
-            seen += 1;
-            if seen > already {
-                print_entry(&entry, timestamps);
-            }
-        }
-        Ok(())
-    };
-    loop {
-        print_new(&mut reader)?;
-        let running = crate::store::containers::load(paths, &record.id)
-            .map(|c| c.is_active())
-            .unwrap_or(false);
-        if !running {
-            print_new(&mut reader)?;
-            return Ok(0);
-        }
-        match inotify.read_events() {
-            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-            Err(e) => return Err(Error::sys("read(inotify)")(e)),
-        }
-    }
-}
-
-pub(super) fn inspect(paths: &store::Paths, kind: Option<&str>, names: &[String]) -> Result<i32> {
+    let format = Format::parse("inspect", format, false)?;
     let mut out = Vec::new();
     for name in names {
         let container = match kind {
@@ -201,6 +186,10 @@ pub(super) fn inspect(paths: &store::Paths, kind: Option<&str>, names: &[String]
             }
             None => return Err(Error::NoSuchContainer(name.clone())),
         }
+    }
+    if let Some(format) = format {
+        print!("{}", format.render(&out, &[])?);
+        return Ok(0);
     }
     let ordered: Vec<_> = out
         .iter()

@@ -1,11 +1,16 @@
 //! `info`, `version`, `doctor`.
 
+use super::format::Format;
 use super::table;
 use crate::engine::lifecycle;
 use crate::{Error, Result, store};
+use serde_json::json;
 use std::collections::HashMap;
 
-pub(super) fn info(paths: &store::Paths) -> Result<i32> {
+/// `info`: counts, storage and cgroup facts. `--format` runs over Docker's field names
+/// (`{{.ContainersRunning}}`, `{{.CgroupVersion}}`, `{{.DockerRootDir}}`…).
+pub(super) fn info(paths: &store::Paths, format: Option<&str>) -> Result<i32> {
+    let format = Format::parse("info", format, true)?;
     let all = crate::engine::reconcile::list_observed(paths)?;
     let running = all
         .iter()
@@ -14,14 +19,34 @@ pub(super) fn info(paths: &store::Paths) -> Result<i32> {
     let paused = all.iter().filter(|c| c.state.paused).count();
     let store = paths.store()?;
     let images = store.tags()?.len();
-    let layout = cgroups::Hierarchy::detect()
+    let hierarchy = cgroups::Hierarchy::detect();
+    let layout = hierarchy
+        .as_ref()
         .map(|h| format!("{:?}", h.layout()))
         .unwrap_or_else(|e| format!("unknown ({e})"));
     let uname = nix::sys::utsname::uname().ok();
-    let kernel = uname
-        .as_ref()
-        .map(|u| u.release().to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let field = |f: fn(&nix::sys::utsname::UtsName) -> &std::ffi::OsStr| {
+        uname
+            .as_ref()
+            .map(|u| f(u).to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let kernel = field(nix::sys::utsname::UtsName::release);
+    let doc = json!({
+        "Containers": all.len(), "ContainersRunning": running, "ContainersPaused": paused,
+        "ContainersStopped": all.len() - running - paused, "Images": images,
+        "Driver": "overlay", "LoggingDriver": "json-file", "CgroupDriver": "cgroupfs",
+        "CgroupVersion": if layout == "Unified" { "2" } else { "1" }, "CgroupLayout": layout,
+        "KernelVersion": kernel, "OSType": "linux", "Architecture": std::env::consts::ARCH,
+        "NCPU": std::thread::available_parallelism().map(usize::from).unwrap_or(1),
+        "Name": field(nix::sys::utsname::UtsName::nodename),
+        "DockerRootDir": paths.root, "RunDir": paths.runroot,
+        "ServerVersion": env!("CARGO_PKG_VERSION"),
+    });
+    if let Some(format) = format {
+        print!("{}", format.render(&[doc], &[])?);
+        return Ok(0);
+    }
     println!("Containers: {}", all.len());
     println!(" Running: {running}");
     println!(" Paused: {paused}");
@@ -42,10 +67,23 @@ pub(super) fn info(paths: &store::Paths) -> Result<i32> {
     Ok(0)
 }
 
-pub(super) fn version() -> Result<i32> {
+/// `version`: one program is client and engine, so `Client` and `Server` (Docker's two
+/// halves, which `--format '{{.Server.Version}}'` reads) hold the same.
+pub(super) fn version(format: Option<&str>) -> Result<i32> {
+    let format = Format::parse("version", format, true)?;
+    let arch = super::containers::native_arch();
+    if let Some(format) = format {
+        let half = json!({
+            "Version": env!("CARGO_PKG_VERSION"), "Os": "linux", "Arch": arch,
+            "Platform": { "Name": "capstone (daemonless)" },
+        });
+        let doc = json!({ "Client": half, "Server": half });
+        print!("{}", format.render(&[doc], &[])?);
+        return Ok(0);
+    }
     println!("Client and Engine: capstone (daemonless)");
     println!(" Version:    {}", env!("CARGO_PKG_VERSION"));
-    println!(" OS/Arch:    linux/{}", super::containers::native_arch());
+    println!(" OS/Arch:    linux/{arch}");
     Ok(0)
 }
 
@@ -181,4 +219,43 @@ pub(super) fn prune(paths: &store::Paths, force: bool, volumes: bool) -> Result<
     reclaimed += freed.bytes;
     println!("Total reclaimed space: {}", table::human_size(reclaimed));
     Ok(0)
+}
+
+/// `container prune -f`: Docker's report of what went.
+pub(super) fn prune_containers(engine: &crate::Engine, force: bool) -> Result<i32> {
+    confirm(force, "container prune", "removes all stopped containers")?;
+    let pruned = engine.prune_containers()?;
+    print_pruned("Deleted Containers:", &pruned);
+    Ok(0)
+}
+
+/// `image prune -f [-a]`: Docker's report of what went.
+pub(super) fn prune_images(engine: &crate::Engine, all: bool, force: bool) -> Result<i32> {
+    confirm(force, "image prune", "removes image data no tag names")?;
+    let pruned = engine.prune_images(all)?;
+    print_pruned("Deleted Images:", &pruned);
+    Ok(0)
+}
+
+fn confirm(force: bool, verb: &'static str, what: &str) -> Result<()> {
+    if force {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        verb,
+        "",
+        format!("this {what}: pass -f to confirm (there is no prompt)"),
+    ))
+}
+
+fn print_pruned(title: &str, pruned: &crate::engine::prune::Pruned) {
+    if !pruned.removed.is_empty() {
+        println!("{title}");
+        pruned.removed.iter().for_each(|line| println!("{line}"));
+        println!();
+    }
+    println!(
+        "Total reclaimed space: {}",
+        table::human_size(pruned.reclaimed)
+    );
 }

@@ -15,7 +15,11 @@ pub(super) fn main(engine: &Engine, command: VolumeCommand) -> Result<i32> {
             driver,
             name,
         } => create(engine, &label, &driver, name),
-        VolumeCommand::Ls { quiet, filter } => ls(engine, quiet, &filter),
+        VolumeCommand::Ls {
+            quiet,
+            filter,
+            format,
+        } => ls(engine, quiet, &filter, format.as_deref()),
         VolumeCommand::Inspect { names } => inspect(paths, &names),
         VolumeCommand::Rm { force: _, names } => rm(engine, &names),
         VolumeCommand::Prune { all, force } => prune(paths, all, force),
@@ -35,8 +39,35 @@ fn create(engine: &Engine, labels: &[String], driver: &str, name: Option<String>
     Ok(0)
 }
 
-fn ls(engine: &Engine, quiet: bool, filters: &[String]) -> Result<i32> {
+fn ls(engine: &Engine, quiet: bool, filters: &[String], format: Option<&str>) -> Result<i32> {
+    let format = super::format::Format::parse("volume ls", format, true)?;
     let volumes = engine.volumes(filters)?;
+    if let Some(format) = format.filter(|_| !quiet) {
+        // The fields of Docker's `volumeContext`.
+        let fields: Vec<serde_json::Value> = volumes
+            .iter()
+            .map(|v| {
+                let labels: Vec<String> =
+                    v.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                serde_json::json!({
+                    "Name": v.name, "Driver": "local", "Scope": "local",
+                    "Mountpoint": volumes::data_dir(engine.paths(), &v.name),
+                    "Labels": labels.join(","), "Links": "N/A", "Size": "N/A",
+                })
+            })
+            .collect();
+        let headers = [
+            ("Name", "VOLUME NAME"),
+            ("Driver", "DRIVER"),
+            ("Scope", "SCOPE"),
+            ("Mountpoint", "MOUNTPOINT"),
+            ("Labels", "LABELS"),
+            ("Links", "LINKS"),
+            ("Size", "SIZE"),
+        ];
+        print!("{}", format.render(&fields, &headers)?);
+        return Ok(0);
+    }
     if quiet {
         volumes.iter().for_each(|v| println!("{}", v.name));
         return Ok(0);

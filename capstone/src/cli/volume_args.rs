@@ -26,6 +26,9 @@ pub enum VolumeCommand {
         /// Filter: `dangling=true|false` (used by no container), `name=PART`, `label=KEY[=VALUE]`.
         #[arg(short, long)]
         filter: Vec<String>,
+        /// Go template per line (`{{.Name}}`), `table TEMPLATE` for a table, or `json`.
+        #[arg(long)]
+        format: Option<String>,
     },
     /// Show volumes as JSON (Docker's fields).
     Inspect {

@@ -111,3 +111,74 @@ impl Engine {
         super::commit::commit(&self.paths, &record, reference)
     }
 }
+
+/// One step of an image's history, newest first as `docker history` lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryStep {
+    /// The image's config digest for the newest step; `None` (Docker's `<missing>`) for the
+    /// steps below it, which are not images of their own here.
+    pub image: Option<String>,
+    /// When the step ran (RFC 3339), if recorded.
+    pub created: Option<String>,
+    /// The instruction that made it (`/bin/sh -c #(nop)  CMD ["sh"]`).
+    pub created_by: String,
+    /// The size of the layer it added (the stored blob's size), 0 for a config-only step.
+    pub size: u64,
+    /// The step's comment.
+    pub comment: String,
+}
+
+impl Engine {
+    /// `history IMAGE`: the config's `history` (OCI image-spec config.md), each step that made
+    /// a layer matched with that layer, in order.
+    pub fn history(&self, name: &str) -> Result<Vec<HistoryStep>> {
+        let store = self.paths.store()?;
+        let image = images_ref::find(&store, name)?;
+        let config = serde_json::to_value(&image.config).unwrap_or_default();
+        let text = |v: &serde_json::Value, key: &str| {
+            v.get(key)
+                .and_then(|s| s.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let mut layers = image.layers.iter();
+        let mut steps = Vec::new();
+        let recorded = config.get("history").and_then(|h| h.as_array());
+        for entry in recorded.into_iter().flatten() {
+            let empty = entry
+                .get("empty_layer")
+                .and_then(|e| e.as_bool())
+                .unwrap_or(false);
+            let size = if empty {
+                0
+            } else {
+                layers.next().map_or(0, |l| l.size)
+            };
+            steps.push(HistoryStep {
+                image: None,
+                created: entry
+                    .get("created")
+                    .and_then(|c| c.as_str())
+                    .map(String::from),
+                created_by: text(entry, "created_by"),
+                size,
+                comment: text(entry, "comment"),
+            });
+        }
+        // Layers the history does not mention (an image made by other tools) still show.
+        for layer in layers {
+            steps.push(HistoryStep {
+                image: None,
+                created: None,
+                created_by: String::new(),
+                size: layer.size,
+                comment: String::new(),
+            });
+        }
+        steps.reverse();
+        if let Some(top) = steps.first_mut() {
+            top.image = Some(image.config_digest.to_string());
+        }
+        Ok(steps)
+    }
+}

@@ -6,15 +6,19 @@
 pub mod build;
 pub mod commit;
 pub mod containers;
+pub mod copy;
 pub mod create;
 pub mod exec;
+pub mod export;
 pub mod gc;
 pub mod images;
 pub mod lifecycle;
 pub mod monitor;
 pub mod networks;
+pub mod prune;
 pub mod reconcile;
 pub mod remove;
+pub mod stats;
 pub mod volumes;
 
 use crate::Result;

@@ -14,6 +14,8 @@ pub mod network;
 pub mod process;
 pub mod pty;
 pub mod relay;
+pub mod rootfs_view;
 pub mod runtime;
 pub mod security;
+pub mod usage;
 pub mod volumes;

@@ -11,10 +11,10 @@ fn imported_image_is_listed_and_runs() {
     let images = engine.ok(&["images"]);
     let lines: Vec<&str> = images.lines().collect();
     assert!(
-        lines[0].starts_with("REPOSITORY   TAG      IMAGE ID       CREATED"),
+        lines[0].starts_with("REPOSITORY   TAG       IMAGE ID       CREATED"),
         "{images}"
     );
-    assert!(lines[1].starts_with("busybox      latest   "), "{images}");
+    assert!(lines[1].starts_with("busybox      latest    "), "{images}");
     assert_eq!(engine.ok(&["run", "--rm", "busybox", "echo", "ok"]), "ok\n");
 }
 

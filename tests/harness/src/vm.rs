@@ -1,11 +1,12 @@
 //! Boot a real Linux kernel under QEMU, run a command inside, get its output and exit status.
 //!
-//! Lesson 02 uses it to run its tests on a cgroup-v2-only system when the host runs v1 or
-//! hybrid cgroups; the containers-vs-VMs benchmark uses it to time a VM from launch to
-//! power-off. The guest is Debian's kernel (`linux-image-amd64`) with a busybox initramfs
-//! built here and cached under the workspace's `target/kit/vm/`; the host's `/` is shared
-//! read-only over 9p, with a RAM-backed overlay on top, so the guest can run the host's
-//! (glibc) test binaries unchanged and write anywhere without touching the host.
+//! Lesson 02 and the capstone's end-to-end tests (`capstone_v2_in_vm`) use it to run their
+//! tests on a cgroup-v2-only system when the host runs v1 or hybrid cgroups; the
+//! containers-vs-VMs benchmark uses it to time a VM from launch to power-off. The guest is
+//! Debian's kernel (`linux-image-amd64`) with a busybox initramfs built here and cached under
+//! the workspace's `target/kit/vm/`; the host's `/` is shared read-only over 9p, with a
+//! RAM-backed overlay on top, so the guest can run the host's (glibc) test binaries unchanged
+//! and write anywhere without touching the host.
 //!
 //! ```no_run
 //! use harness::vm::{Accel, Vm};
@@ -183,20 +184,24 @@ impl VmBuilder {
         self
     }
 
-    /// Boots, runs `script` with `/bin/sh` inside the guest (chrooted into the host's `/`,
-    /// with writes going to RAM, fresh /proc, /sys, /dev, and cgroup v2 at /sys/fs/cgroup),
-    /// powers off, and returns what it printed and its exit status. QEMU is killed if all
-    /// this takes longer than `deadline`.
+    /// Boots, runs `script` with `/bin/sh` inside the guest (whose root is the host's `/`,
+    /// with writes going to RAM, fresh /proc, /sys, /dev, /tmp, and cgroup v2 at
+    /// /sys/fs/cgroup; see [`initramfs::KIT_INIT`]), powers off, and returns what it printed and its exit status. QEMU is
+    /// killed if all this takes longer than `deadline`.
+    ///
+    /// A short script travels on the kernel command line. One too long for it (the kernel
+    /// keeps 2048 bytes of command line on x86) is written to a file under `target/kit/vm/`,
+    /// which the guest reads over 9p; the file is removed when the run ends.
     pub fn run(&self, script: &str, deadline: Duration) -> Result<VmOutput, VmError> {
         let kernel = self.chosen_kernel()?;
         let initramfs =
             initramfs::cached(&kernel, "kit", initramfs::KIT_INIT, initramfs::KIT_MODULES)?;
-        let encoded = base64(script.as_bytes());
-        if encoded.len() > 1500 {
-            return Err(VmError::Setup(format!(
-                "the script is {} bytes: too long for the kernel command line (keep it under ~1100)",
-                script.len()
-            )));
+        let mut encoded = base64(script.as_bytes());
+        let mut _script_file = None;
+        if encoded.len() > MAX_ENCODED_SCRIPT {
+            let file = ScriptFile::write(script)?;
+            encoded = base64(format!("exec /bin/sh '{}'\n", file.path.display()).as_bytes());
+            _script_file = Some(file);
         }
         let accel = self.resolve_accel(&kernel);
         let mut run = Launch::start(
@@ -236,6 +241,38 @@ impl VmBuilder {
             (Accel::Auto, _) => Accel::Tcg,
             (chosen, _) => chosen,
         }
+    }
+}
+
+/// The longest base64 script [`VmBuilder::run`] puts on the kernel command line: 2048 bytes
+/// (x86's `COMMAND_LINE_SIZE`) less the other parameters, with room to spare.
+const MAX_ENCODED_SCRIPT: usize = 1500;
+
+/// A script written for the guest to read over 9p, removed on drop.
+struct ScriptFile {
+    path: PathBuf,
+}
+
+impl ScriptFile {
+    /// Writes `script` to a new file under `target/kit/vm/scripts/` (the guest shares the
+    /// host's files but has a /tmp of its own, so the host's temp directory will not do).
+    fn write(script: &str) -> Result<ScriptFile, VmError> {
+        let dir = initramfs::cache_dir().join("scripts");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| VmError::Setup(format!("cannot create {}: {e}", dir.display())))?;
+        let dir = dir
+            .canonicalize()
+            .map_err(|e| VmError::Setup(format!("cannot resolve {}: {e}", dir.display())))?;
+        let path = dir.join(format!("{}.sh", crate::names::unique("run")));
+        std::fs::write(&path, script)
+            .map_err(|e| VmError::Setup(format!("cannot write {}: {e}", path.display())))?;
+        Ok(ScriptFile { path })
+    }
+}
+
+impl Drop for ScriptFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -357,6 +394,42 @@ mod boot_tests {
             out.stdout
         );
         assert!(out.boot_time < out.total_time);
+    }
+
+    #[test]
+    fn the_guest_is_set_up_like_a_booted_system_and_runs_long_scripts() {
+        if skip() {
+            return;
+        }
+        // Each line prints its name only if the guest passes that check.
+        let checks = [
+            // A fresh tmpfs /tmp, and a devpts for terminals.
+            "[ \"$(stat -fc %T /tmp)\" = tmpfs ] && echo tmp-is-tmpfs",
+            "[ \"$(stat -fc %T /dev/pts)\" = devpts ] && echo devpts-mounted",
+            "ip -o link show lo | grep -q ',UP' && echo loopback-up",
+            // setns(2) into the mount namespace lands in the host's files, not the initramfs.
+            "nsenter --mount=/proc/1/ns/mnt test -e /run/kit/run.sh && echo setns-root-is-the-host",
+            // The kernel loads the bridge module on demand with the host's modprobe.
+            "unshare --net ip link add kitbr0 type bridge && echo bridge-module-loaded",
+        ];
+        // A comment makes the script too long for the kernel command line.
+        let script = format!("# {}\n{}\n", "-".repeat(2000), checks.join("\n"));
+        let out = Vm::builder()
+            .run(&script, Duration::from_secs(120))
+            .unwrap_or_else(|e| panic!("{e}"));
+        for expected in [
+            "tmp-is-tmpfs",
+            "devpts-mounted",
+            "loopback-up",
+            "setns-root-is-the-host",
+            "bridge-module-loaded",
+        ] {
+            assert!(
+                out.stdout.lines().any(|l| l == expected),
+                "{expected} missing:\n{}",
+                out.stdout
+            );
+        }
     }
 
     #[test]

@@ -237,10 +237,20 @@ pub fn build(dest: &Path, init_script: &str, modules: &[PathBuf]) -> Result<(), 
 
 /// The init of the kit's initramfs. It loads the modules, mounts the host's `/` (shared
 /// read-only over 9p) with a RAM-backed overlayfs on top at `/host` — so the guest sees every
-/// host file, including the host's `/tmp`, and can write without touching the host — adds
-/// fresh /proc, /sys, /dev and a cgroup2 tree, then runs the base64-encoded script given as
-/// `kit.run=` on the kernel command line, chrooted into `/host`, with its output on the second
-/// serial port (ttyS1). Marker lines (`KIT-READY`, `KIT-EXIT n`) frame it there for the host.
+/// host file and can write without touching the host — and adds what a booted system has:
+/// loopback up, fresh /proc, /sys, /dev (with /dev/pts for terminals), a cgroup2 tree, and
+/// an empty tmpfs `/tmp` (overlayfs, which containers use for their root, accepts tmpfs as
+/// an upper layer, but not the 9p-backed overlay). It makes `/host` the root with
+/// `switch_root`, as a distribution's initramfs does; then, as PID 1 of the new root, it
+/// runs the base64-encoded script given as `kit.run=` on the kernel command line, with its
+/// output on the second serial port (ttyS1). Marker lines (`KIT-READY`, `KIT-EXIT n`) frame
+/// it there for the host.
+///
+/// Why `switch_root` rather than `chroot`: a chroot leaves the initramfs as the root of the
+/// mount namespace, and whatever joins a namespace with setns(2) lands at that root (a
+/// container engine's `exec` would find the initramfs, not the container). And the kernel
+/// loads modules on demand (veth, bridge, nftables...) by running `/sbin/modprobe` from
+/// PID 1's root: after the switch, that is the host's, next to `/lib/modules` of this kernel.
 pub const KIT_INIT: &str = r#"#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -251,6 +261,7 @@ say() { echo "$@" > /dev/ttyS1; }
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 fail() { say "KIT-ERROR $*"; say "KIT-EXIT 125"; poweroff -f; }
 for m in $(cat /lib/modules/order); do insmod /lib/modules/$m.ko || fail "insmod $m"; done
+ip link set lo up || fail "loopback up"
 script=$(sed -n 's/.*kit\.run=\([^ ]*\).*/\1/p' /proc/cmdline)
 [ -n "$script" ] || fail "no kit.run= on the kernel command line"
 mkdir -p /lower /rw
@@ -258,16 +269,25 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 host /l
 mount -t tmpfs tmpfs /rw
 mkdir /rw/upper /rw/work
 mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /host || fail "mount overlay"
+[ -x /host/bin/busybox ] || fail "the host has no /bin/busybox (apt-get install busybox-static)"
 mount -t proc proc /host/proc
 mount -t sysfs sysfs /host/sys
 mount -t cgroup2 cgroup2 /host/sys/fs/cgroup || fail "mount cgroup2"
 mount -t devtmpfs devtmpfs /host/dev
+mkdir -p /host/dev/pts /host/dev/shm
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /host/dev/pts || fail "mount devpts"
+mount -t tmpfs -o mode=1777 tmpfs /host/dev/shm
+mount -t tmpfs -o mode=1777 tmpfs /host/tmp || fail "mount /tmp"
 mkdir -p /host/run/kit
 echo "$script" | base64 -d > /host/run/kit/run.sh || fail "decode kit.run"
-say KIT-READY
-chroot /host /bin/sh /run/kit/run.sh > /dev/ttyS1 2>&1 < /dev/null
-say "KIT-EXIT $?"
-poweroff -f
+cat > /host/run/kit/init <<'STAGE2'
+echo KIT-READY > /dev/ttyS1
+/bin/sh /run/kit/run.sh > /dev/ttyS1 2>&1 < /dev/null
+echo "KIT-EXIT $?" > /dev/ttyS1
+/bin/busybox poweroff -f
+STAGE2
+exec switch_root /host /bin/busybox sh /run/kit/init
+fail "switch_root"
 "#;
 
 /// The init of the smallest useful initramfs: say so on the console and power off at once.

@@ -1,0 +1,103 @@
+//! Housekeeping of the [`Engine`]: `rename`, `container prune` and `image prune [-a]`, as
+//! Docker decides them. Names are claimed under the names lock (flock(2)), as `create` claims
+//! them, so two renames (or a rename and a create) never end with one name twice.
+
+use super::Engine;
+use super::images::Removed;
+use crate::model::ids;
+use crate::store::{containers, image_refs};
+use crate::{Error, Result};
+
+/// What a prune removed, and the bytes it gave back (`Total reclaimed space`).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Pruned {
+    /// Container ids, or image lines (`Untagged`/`Deleted`) in Docker's order.
+    pub removed: Vec<String>,
+    /// Bytes freed on disk.
+    pub reclaimed: u64,
+}
+
+impl Engine {
+    /// `rename OLD NEW`: a container's name (running or not); refused when `new` is taken or
+    /// is its current name, as Docker refuses. The container's hostname is left as it is.
+    pub fn rename(&self, query: &str, new: &str) -> Result<()> {
+        let new = new.strip_prefix('/').unwrap_or(new);
+        ids::check_name(new)?;
+        let _names = self.paths.lock_names()?;
+        let record = containers::find(&self.paths, query)?;
+        if record.name == new {
+            return Err(Error::invalid(
+                "new name",
+                new,
+                "it is already the container's name: choose another",
+            ));
+        }
+        if let Some(holder) = containers::list(&self.paths)?
+            .into_iter()
+            .find(|c| c.name == new)
+        {
+            return Err(Error::NameInUse {
+                name: new.into(),
+                id: holder.id,
+            });
+        }
+        containers::update(&self.paths, &record.id, |c| c.name = new.into())?;
+        Ok(())
+    }
+
+    /// `container prune`: removes every container that is not running or paused; returns
+    /// their ids and the bytes their directories held (upper layer, log, hosts files).
+    pub fn prune_containers(&self) -> Result<Pruned> {
+        let mut pruned = Pruned::default();
+        for c in self.containers()?.into_iter().filter(|c| !c.is_active()) {
+            let size = overlay::tree::disk_usage(&self.paths.container_dir(&c.id)).unwrap_or(0);
+            match self.remove(&c.id, false, false) {
+                Ok(()) => {}
+                // Started, or removed, by another command meanwhile: not ours to prune.
+                Err(Error::WrongState { .. } | Error::NoSuchContainer(_)) => continue,
+                Err(e) => return Err(e),
+            }
+            pruned.reclaimed += size;
+            pruned.removed.push(c.id);
+        }
+        Ok(pruned)
+    }
+
+    /// `image prune`: what no tag names (dangling images, old build steps) goes; with `all`,
+    /// first every tag of an image no container uses, as Docker's `image prune -a` does.
+    /// The bytes reclaimed are measured: the store's disk usage before and after.
+    pub fn prune_images(&self, all: bool) -> Result<Pruned> {
+        let mut pruned = Pruned::default();
+        let usage = || overlay::tree::disk_usage(&self.paths.images()).unwrap_or(0);
+        let before = usage();
+        if all {
+            let store = self.paths.store()?;
+            let used: Vec<String> = self
+                .containers()?
+                .into_iter()
+                .map(|c| c.image_manifest)
+                .collect();
+            for (tag, digest) in store.tags()? {
+                if used.contains(&digest.to_string()) {
+                    continue;
+                }
+                let removed = self.remove_image(&image_refs::familiar(&tag), false)?;
+                for item in removed {
+                    pruned.removed.push(match item {
+                        Removed::Untagged(t) => format!("untagged: {}", image_refs::familiar(&t)),
+                        Removed::Deleted(d) => format!("deleted: {d}"),
+                    });
+                }
+            }
+        }
+        let swept = super::gc::sweep(&self.paths)?;
+        if swept.blobs + swept.layers > 0 {
+            pruned.removed.push(format!(
+                "deleted: {} blobs, {} unpacked layers nothing names",
+                swept.blobs, swept.layers
+            ));
+        }
+        pruned.reclaimed = before.saturating_sub(usage());
+        Ok(pruned)
+    }
+}

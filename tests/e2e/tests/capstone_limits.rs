@@ -1,0 +1,169 @@
+//! `--memory`, `--pids-limit` and `pause` do what they promise in the kernel, not only in the
+//! files the engine writes: a hog is OOM-killed at the memory limit and the kill is counted,
+//! a fork past the pids limit fails, and a paused container's cgroup is frozen. `--cpus`
+//! lands in the layout's quota files (its effect is timing, which a test should not judge).
+//!
+//! Each check reads the cgroup files of whichever layout the machine runs (cgroups(7)): on v1
+//! `memory.limit_in_bytes`, `memory.max_usage_in_bytes`, `memory.oom_control`,
+//! `cpu.cfs_quota_us` and `freezer.state`; on v2 `memory.max`, `memory.peak`,
+//! `memory.events`, `cpu.max` and `cgroup.events`. These tests run here (hybrid v1) and
+//! again in a cgroup-v2 VM (`capstone_v2_in_vm`).
+
+mod capstone_support;
+
+use capstone_support::{Engine, cgroup_dirs};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// A shell that holds 64 MiB in a variable (busybox `sh` keeps a command substitution's
+/// output in memory; `tr` turns the NUL bytes, which it would drop, into letters).
+const HOG: &str = "x=$(head -c 67108864 /dev/zero | tr '\\000' a)";
+
+/// The first of `files` that exists in one of the container's cgroup directories: the v1 name
+/// and the v2 name of the same thing, e.g. `["memory.limit_in_bytes", "memory.max"]`.
+fn cgroup_file(id: &str, files: &[&str]) -> PathBuf {
+    let dirs = cgroup_dirs(id);
+    dirs.iter()
+        .flat_map(|dir| files.iter().map(move |file| dir.join(file)))
+        .find(|path| path.exists())
+        .unwrap_or_else(|| panic!("none of {files:?} in the container's cgroups {dirs:?}"))
+}
+
+fn read(path: &PathBuf) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// The number after `key` in a flat-keyed cgroup file (`oom_kill 1`, `max 3`).
+fn keyed(path: &PathBuf, key: &str) -> u64 {
+    read(path)
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix(key)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no {key} in {}:\n{}", path.display(), read(path)))
+}
+
+/// Polls `probe` until it returns `Some`, for at most a minute (a VM under software
+/// emulation is slow).
+fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until the container's log holds `text`, and returns the log.
+fn log_with(engine: &Engine, id: &str, text: &str) -> String {
+    eventually(&format!("{text:?} in the log of {id}"), || {
+        let run = engine.run(&["logs", id]);
+        let log = run.stdout + &run.stderr;
+        log.contains(text).then_some(log)
+    })
+}
+
+#[test]
+fn a_memory_hog_in_the_foreground_is_oom_killed_and_run_exits_137() {
+    let engine = Engine::with_busybox();
+    let script = format!("{HOG}; echo survived");
+    let run = engine.run(&[
+        "run", "--rm", "--memory", "8m", "busybox", "sh", "-c", &script,
+    ]);
+    assert_eq!(run.code, 137, "SIGKILLed by the OOM killer: {run:?}");
+    assert!(!run.stdout.contains("survived"), "{run:?}");
+}
+
+#[test]
+fn the_memory_limit_holds_and_the_oom_kill_is_counted_in_the_containers_cgroup() {
+    let engine = Engine::with_busybox();
+    // The hog runs in a subshell: the OOM killer takes it, the container lives on to be read.
+    let script = format!("({HOG}; echo survived); echo hog-gone; sleep 1000");
+    let id = engine.detached(&["--memory", "8m", "busybox", "sh", "-c", &script]);
+    let log = log_with(&engine, &id, "hog-gone");
+    assert!(
+        !log.contains("survived"),
+        "the hog outlived the limit: {log}"
+    );
+
+    let limit = read(&cgroup_file(&id, &["memory.limit_in_bytes", "memory.max"]));
+    assert_eq!(limit.trim(), (8u64 << 20).to_string());
+    let peak = read(&cgroup_file(
+        &id,
+        &["memory.max_usage_in_bytes", "memory.peak"],
+    ));
+    let peak: u64 = peak.trim().parse().unwrap();
+    assert!(
+        peak <= 8 << 20,
+        "usage peaked at {peak} bytes, over the limit"
+    );
+    // v1 counts OOM kills in memory.oom_control, v2 in memory.events.
+    let events = cgroup_file(&id, &["memory.oom_control", "memory.events"]);
+    assert!(
+        keyed(&events, "oom_kill") >= 1,
+        "no OOM kill counted in {}",
+        events.display()
+    );
+}
+
+#[test]
+fn a_fork_past_the_pids_limit_fails_and_is_counted() {
+    let engine = Engine::with_busybox();
+    // sh, a subshell and two sleeps make four tasks: the third sleep cannot be forked, and
+    // the subshell gives up (busybox sh exits when fork(2) fails). The container lives on.
+    let script = "(for i in 1 2 3 4 5; do sleep 1000 & done); echo forks-tried; exec sleep 1000";
+    let id = engine.detached(&["--pids-limit", "4", "busybox", "sh", "-c", script]);
+    let log = log_with(&engine, &id, "forks-tried");
+    assert!(log.contains("can't fork"), "every fork succeeded: {log}");
+
+    assert_eq!(read(&cgroup_file(&id, &["pids.max"])).trim(), "4");
+    let current: u64 = read(&cgroup_file(&id, &["pids.current"]))
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(current <= 4, "{current} tasks in the container's cgroup");
+    let hits = cgroup_file(&id, &["pids.events"]);
+    assert!(
+        keyed(&hits, "max") >= 1,
+        "no refused fork counted in {}",
+        hits.display()
+    );
+}
+
+#[test]
+fn a_cpu_limit_becomes_a_quota_per_period_in_the_cpu_controller() {
+    let engine = Engine::with_busybox();
+    let id = engine.detached(&["--cpus", "0.5", "busybox", "sleep", "1000"]);
+    // v1: two files, cpu.cfs_quota_us and cpu.cfs_period_us; v2: "QUOTA PERIOD" in cpu.max.
+    let file = cgroup_file(&id, &["cpu.cfs_quota_us", "cpu.max"]);
+    let quota_and_period = if file.ends_with("cpu.max") {
+        read(&file).trim().to_string()
+    } else {
+        let period = read(&cgroup_file(&id, &["cpu.cfs_period_us"]));
+        format!("{} {}", read(&file).trim(), period.trim())
+    };
+    assert_eq!(quota_and_period, "50000 100000", "in {}", file.display());
+}
+
+#[test]
+fn pause_freezes_the_containers_cgroup_and_unpause_thaws_it() {
+    let engine = Engine::with_busybox();
+    let id = engine.detached(&["busybox", "sleep", "1000"]);
+    // v1: freezer.state says FROZEN; v2: cgroup.events says "frozen 1".
+    let state = cgroup_file(&id, &["freezer.state", "cgroup.events"]);
+    let frozen = || {
+        let text = read(&state);
+        text.trim() == "FROZEN" || text.lines().any(|l| l == "frozen 1")
+    };
+    assert!(!frozen(), "frozen before pause: {}", read(&state));
+    engine.ok(&["pause", &id]);
+    assert!(frozen(), "not frozen after pause: {}", read(&state));
+    engine.ok(&["unpause", &id]);
+    assert!(!frozen(), "still frozen after unpause: {}", read(&state));
+}
