@@ -20,7 +20,7 @@
 //!
 //! Following `run` downwards: [`cli`] → [`Engine::run`] → [`engine::create`] (the record, via
 //! [`store`]) → [`engine::monitor`] → [`mechanisms::cgroup`] and [`mechanisms::runtime`]
-//! (lesson 01's clone, gate and pivot_root) → [`mechanisms::security`] → execve(2).
+//! (lesson 01's `container::create_with` and the engine's hooks) → execve(2).
 
 pub mod cli;
 pub mod engine;

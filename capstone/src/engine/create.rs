@@ -8,6 +8,7 @@ use crate::model::container::{Config, Container, HostConfig, Rootfs, State};
 use crate::model::{clock, ids};
 use crate::store::image_refs as images_ref;
 use crate::{Error, Result, store};
+use images::runconfig::{Overrides, Settings};
 use std::path::{Path, PathBuf};
 
 /// Docker's `create`/`run` flags that shape a container.
@@ -198,29 +199,27 @@ fn host_config(opts: &CreateOptions) -> Result<HostConfig> {
     })
 }
 
-/// Docker's rules for the process: `Entrypoint` + (`Cmd` or the given command), `--entrypoint`
-/// replacing the image's and clearing its `Cmd`; the image's `Env` with `-e` on top; `-w` over
-/// `WorkingDir`; `-u` over `User`, resolved in the image's own `/etc/passwd`.
+/// Docker's rules for the process, from lesson 04's `runconfig`: `Entrypoint` + (`Cmd` or the
+/// given command), `--entrypoint` replacing the image's and clearing its `Cmd`; the image's
+/// `Env` with `--env-file` and `-e` on top; `-w` over `WorkingDir`; `-u` over `User`, resolved
+/// in the image's own `/etc/passwd`.
 fn process_config(
     image: &oci_spec::image::ImageConfiguration,
     opts: &CreateOptions,
     lower_dirs: &[PathBuf],
 ) -> Result<Config> {
-    let c = image.config().clone().unwrap_or_default();
-    let (entrypoint, image_cmd) = match &opts.entrypoint {
-        Some(e) if e.is_empty() => (vec![], vec![]),
-        Some(e) => (vec![e.clone()], vec![]),
-        None => (
-            c.entrypoint().clone().unwrap_or_default(),
-            c.cmd().clone().unwrap_or_default(),
-        ),
+    let overrides = Overrides {
+        entrypoint: opts.entrypoint.as_ref().map(|e| match e.as_str() {
+            "" => vec![],
+            e => vec![e.to_string()],
+        }),
+        command: opts.command.clone(),
+        env: env_flags(opts)?,
+        working_dir: opts.workdir.clone(),
+        user: opts.user.clone(),
     };
-    let cmd = if opts.command.is_empty() {
-        image_cmd
-    } else {
-        opts.command.clone()
-    };
-    let args: Vec<String> = entrypoint.iter().chain(&cmd).cloned().collect();
+    let mut settings = Settings::of(image).with(&overrides)?;
+    let args = settings.args();
     if args.is_empty() {
         return Err(Error::invalid(
             "command",
@@ -228,60 +227,48 @@ fn process_config(
             "no command specified: the image has no Cmd or Entrypoint, so give one",
         ));
     }
-    let mut env = c.env().clone().unwrap_or_default();
-    if !env.iter().any(|e| e.starts_with("PATH=")) {
-        env.insert(0, images::import::DEFAULT_PATH.into());
+    if opts.tty && !settings.env.iter().any(|e| e.starts_with("TERM=")) {
+        settings.env.push("TERM=xterm".into());
     }
-    for item in read_env_files(&opts.env_files)?.iter().chain(&opts.env) {
-        let pair = match item.split_once('=') {
-            Some(_) => item.clone(),
-            None => match std::env::var(item) {
-                Ok(v) => format!("{item}={v}"),
-                Err(_) => continue, // Docker drops `-e NAME` when NAME is unset here
-            },
-        };
-        let key = pair.split('=').next().unwrap_or_default().to_string();
-        env.retain(|e| e.split('=').next() != Some(key.as_str()));
-        env.push(pair);
-    }
-    if opts.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
-        env.push("TERM=xterm".into());
-    }
-    let working_dir = opts
-        .workdir
-        .clone()
-        .or_else(|| c.working_dir().clone())
-        .filter(|w| !w.is_empty())
-        .unwrap_or_else(|| "/".into());
-    if !working_dir.starts_with('/') {
-        return Err(Error::invalid(
-            "working directory",
-            working_dir,
-            "must be an absolute path",
-        ));
-    }
-    let user = opts
-        .user
-        .clone()
-        .or_else(|| c.user().clone())
-        .unwrap_or_default();
-    let (uid, gid) = images::runconfig::resolve_user(&account_files_root(lower_dirs), &user)?;
+    let (uid, gid) =
+        images::runconfig::resolve_user(&account_files_root(lower_dirs), &settings.user)?;
+    let stop_signal = image
+        .config()
+        .as_ref()
+        .and_then(|c| c.stop_signal().clone());
     Ok(Config {
         image: String::new(),
         args,
-        entrypoint,
-        cmd,
-        env,
-        working_dir,
-        user,
+        working_dir: settings.cwd().to_string_lossy().into_owned(),
+        entrypoint: settings.entrypoint,
+        cmd: settings.cmd,
+        env: settings.env,
+        user: settings.user,
         uid,
         gid,
         hostname: String::new(),
         tty: opts.tty,
         open_stdin: opts.interactive,
-        stop_signal: c.stop_signal().clone().unwrap_or_else(|| "SIGTERM".into()),
+        stop_signal: stop_signal.unwrap_or_else(|| "SIGTERM".into()),
         exposed_ports: Vec::new(),
     })
+}
+
+/// `--env-file` lines, then `-e`, as `KEY=value`: a bare `-e NAME` takes our own value, and is
+/// dropped when we have none (as Docker does).
+fn env_flags(opts: &CreateOptions) -> Result<Vec<String>> {
+    let mut pairs = Vec::new();
+    for item in read_env_files(&opts.env_files)?.iter().chain(&opts.env) {
+        match item.split_once('=') {
+            Some(_) => pairs.push(item.clone()),
+            None => {
+                if let Ok(v) = std::env::var(item) {
+                    pairs.push(format!("{item}={v}"));
+                }
+            }
+        }
+    }
+    Ok(pairs)
 }
 
 /// The topmost layer holding `/etc/passwd`: where user names are looked up.

@@ -11,15 +11,15 @@
 //! One thread, one poll(2) loop over: a signalfd(2) (SIGCHLD and the signals to forward), the
 //! container's stdout and stderr pipes (or its pty master), and with `-it` our own stdin.
 //!
-//! [`runtime`]: crate::runtime
+//! [`runtime`]: crate::mechanisms::runtime
 
-use crate::mechanisms::console::{self, ConsoleSocket};
 use crate::mechanisms::logs::{LogWriter, Stream};
 use crate::mechanisms::runtime::{self, Stdio};
 use crate::mechanisms::{cgroup, pty, security};
 use crate::model::clock;
 use crate::model::container::Container;
 use crate::{Error, Result, store};
+use namespaces::console::{self, Console, ConsoleSocket};
 use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
@@ -86,7 +86,7 @@ pub fn run(
             return Err(e);
         }
     };
-    let pid = created.pid();
+    let pid = created.pid().as_raw();
     // While it waits at the gate, two things at once: into the cgroup (before the gate opens,
     // so nothing the container runs escapes its limits) and into its networks (lesson 06).
     // On cgroup v1 the move waits out an RCU grace period (~10 ms of sleeping in the kernel),
@@ -263,13 +263,10 @@ impl Io {
     fn child_stdio(&self) -> Stdio {
         Stdio {
             fds: self.child_fds,
-            console: self
-                .console
-                .as_ref()
-                .map(|(socket, size)| runtime::Console {
-                    socket: socket.container_end(),
-                    size: *size,
-                }),
+            console: self.console.as_ref().map(|(socket, size)| Console {
+                socket: socket.container_end(),
+                size: *size,
+            }),
         }
     }
 

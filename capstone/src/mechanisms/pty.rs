@@ -1,7 +1,7 @@
 //! The user's side of a terminal: the window size (TIOCGWINSZ/TIOCSWINSZ, ioctl_tty(2)) and
 //! raw mode (termios(3)) while attached, so keys like Ctrl-C travel to the container as bytes
 //! instead of signalling the CLI. The container's pty itself (pty(7)) is made inside the
-//! container, from its own devpts: see [`crate::console`].
+//! container, from its own devpts: see [`namespaces::console`].
 
 use nix::pty::Winsize;
 use nix::sys::termios::{SetArg, Termios, cfmakeraw, tcgetattr, tcsetattr};

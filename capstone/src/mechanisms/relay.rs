@@ -1,5 +1,5 @@
 //! The CLI's side of `exec -t`: copy between the user's terminal and the pty master the
-//! exec'd process sent back ([`crate::console`]) until that process is gone.
+//! exec'd process sent back ([`namespaces::console`]) until that process is gone.
 //!
 //! One poll(2) loop over: the master (its output to our stdout), our stdin (with `-i`, typed
 //! bytes to the master), a signalfd(2) for SIGWINCH (the user resized their window: copy the

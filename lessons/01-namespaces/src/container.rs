@@ -1,25 +1,25 @@
 //! Everything together: a mini container. One clone(2) into new namespaces, a held-back start
 //! (like `runc create` then `runc start`), then inside: private mounts, `/proc`, read-only
 //! `/sys`, a minimal `/dev`, pivot_root(2), a hostname, and execve(2) of the command as pid 1.
+//!
+//! [`create`] is all a student needs. An engine adds its own steps through [`create_with`] and
+//! a [`Hooks`] value (an overlay root, volumes, confinement), and may set the spec's optional
+//! extras: [`ContainerSpec::stdio`], [`ContainerSpec::console`], [`ContainerSpec::init`].
 
-use crate::mounts;
+use crate::console::Console;
+use crate::hooks::{Hooks, NoHooks};
 use crate::namespace::Namespace;
 use crate::process::{Child, Gate, spawn};
 use crate::userns::{IdMap, write_id_maps};
-use crate::{Error, Result};
+use crate::{Error, Result, exec, mounts, setup};
 use nix::unistd::Pid;
-use std::ffi::CString;
-use std::path::{Path, PathBuf};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::PathBuf;
 
-/// The `PATH` a container gets when its environment does not set one (Docker's default).
-pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub use crate::exec::{DEFAULT_PATH, EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND};
 
 /// Exit code when the container could not be set up (Docker uses 125 for its own failures).
 pub const EXIT_SETUP_FAILED: i32 = 125;
-/// Exit code when the command exists but cannot be executed (as in sh(1) and Docker).
-pub const EXIT_CANNOT_EXECUTE: i32 = 126;
-/// Exit code when the command is not found in the container (as in sh(1) and Docker).
-pub const EXIT_NOT_FOUND: i32 = 127;
 
 /// What to run, and in which world.
 #[derive(Clone, Debug)]
@@ -32,7 +32,7 @@ pub struct ContainerSpec {
     pub env: Vec<String>,
     /// The hostname inside (sethostname(2) in the new UTS namespace).
     pub hostname: String,
-    /// The working directory inside.
+    /// The working directory inside (created if missing, as Docker does).
     pub cwd: PathBuf,
     /// Which new namespaces to create (clone(2) flags).
     pub namespaces: Vec<Namespace>,
@@ -48,6 +48,20 @@ pub struct ContainerSpec {
     pub gid: u32,
     /// With [`Namespace::User`]: how ids inside map to ids outside.
     pub id_map: Option<IdMap>,
+    /// Descriptors that become the container's stdin, stdout and stderr (dup2(2)), in a session
+    /// of its own (setsid(2)) so the host terminal's job control does not reach it. `None` (the
+    /// default): it shares ours, as a step run from a terminal wants.
+    pub stdio: Option<[RawFd; 3]>,
+    /// A terminal made inside the container ([`crate::console`]) replaces fds 0-2, in a
+    /// session of its own.
+    pub console: Option<Console>,
+    /// Run a tiny init as pid 1, with the command as its child ([`crate::init`]).
+    pub init: bool,
+    /// Enter the new cgroup namespace ([`Namespace::Cgroup`]) only once released instead of at
+    /// clone(2): then the cgroup the parent moved the held-back process into becomes its root
+    /// (`0::/` in `/proc/self/cgroup`), as with runc. Off by default: a student's container
+    /// shows the cgroup it sits in.
+    pub cgroupns_after_release: bool,
 }
 
 impl ContainerSpec {
@@ -78,6 +92,10 @@ impl ContainerSpec {
             uid: 0,
             gid: 0,
             id_map: None,
+            stdio: None,
+            console: None,
+            init: false,
+            cgroupns_after_release: false,
         }
     }
 
@@ -87,18 +105,7 @@ impl ContainerSpec {
 
     /// Checks what can be checked before cloning, so mistakes give a clear error.
     fn validate(&self) -> Result<()> {
-        if self.args.is_empty() {
-            return Err(Error::Invalid(
-                "no command given: say what to run, e.g. `sh`".into(),
-            ));
-        }
-        if !self.rootfs.join("bin").is_dir() && !self.rootfs.join("usr/bin").is_dir() {
-            return Err(Error::Rootfs {
-                path: self.rootfs.clone(),
-                why: "not a root filesystem (no bin/ directory): pass a directory holding one"
-                    .into(),
-            });
-        }
+        exec::check_strings(&self.args, &self.env)?;
         if !self.has(Namespace::Mount) {
             return Err(Error::Invalid(
                 "a container needs a mount namespace to pivot_root".into(),
@@ -111,6 +118,18 @@ impl ContainerSpec {
         }
         Ok(())
     }
+
+    /// The root must already hold a root filesystem (when no hook mounts one).
+    fn validate_rootfs(&self) -> Result<()> {
+        if !self.rootfs.join("bin").is_dir() && !self.rootfs.join("usr/bin").is_dir() {
+            return Err(Error::Rootfs {
+                path: self.rootfs.clone(),
+                why: "not a root filesystem (no bin/ directory): pass a directory holding one"
+                    .into(),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// A container whose process exists, inside its namespaces, but is held back before setup.
@@ -118,6 +137,7 @@ impl ContainerSpec {
 pub struct Created {
     child: Child,
     gate: Gate,
+    exec_seen: ExecSeen,
 }
 
 /// A container whose command has been released.
@@ -126,23 +146,57 @@ pub struct Running {
     child: Child,
 }
 
+/// The reading end of a close-on-exec pipe(2) whose write end only the container's process
+/// holds: it closes when that process execs its command (or dies), so reading end-of-file
+/// means "past execve(2)".
+#[derive(Debug)]
+struct ExecSeen {
+    read_end: OwnedFd,
+}
+
 /// Clones the container's first process into new namespaces and holds it back. Between
 /// `create` and [`Created::start`] the caller may act on it from outside: its pid is known,
 /// so it can be put into a cgroup or given a network interface.
 pub fn create(spec: &ContainerSpec) -> Result<Created> {
+    spec.validate_rootfs()?;
+    create_with(spec, &NoHooks)
+}
+
+/// [`create`] with an engine's [`Hooks`], run by the container's process at their places in
+/// [`set_up`]. The root is not checked beforehand: a hook may mount it, and an image may have
+/// no `/bin` at all.
+pub fn create_with(spec: &ContainerSpec, hooks: &dyn Hooks) -> Result<Created> {
     crate::privilege::require_root("creating a container")?;
     spec.validate()?;
     let gate = Gate::new()?;
-    let child = spawn(&spec.namespaces, || {
+    let (read_end, write_end) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(crate::error::sys("pipe2(2)"))?;
+    let exec_seen_fd = write_end.as_raw_fd();
+    // With `cgroupns_after_release`, the cgroup namespace is entered from inside (`set_up`).
+    let at_clone: Vec<Namespace> = spec
+        .namespaces
+        .iter()
+        .copied()
+        .filter(|ns| !(*ns == Namespace::Cgroup && spec.cgroupns_after_release))
+        .collect();
+    let child = spawn(&at_clone, || {
+        setup::reset_signals();
         if !gate.wait() {
             return EXIT_SETUP_FAILED; // the parent went away: do not start half-configured
         }
-        inside(spec)
+        inside(spec, hooks, exec_seen_fd)
     })?;
+    // Only the child may hold the write end: a container cloned later from this process would
+    // inherit our copy and keep this one's pipe open past its execve(2).
+    drop(write_end);
     if let Some(map) = spec.id_map {
         write_id_maps(child.pid(), map, map)?;
     }
-    Ok(Created { child, gate })
+    Ok(Created {
+        child,
+        gate,
+        exec_seen: ExecSeen { read_end },
+    })
 }
 
 impl Created {
@@ -151,9 +205,12 @@ impl Created {
         self.child.pid()
     }
 
-    /// Releases the held-back process: it sets up its mounts and hostname and execs the command.
+    /// Releases the held-back process and returns once it has exec'd its command (or died):
+    /// a signal sent after this reaches the command, not the set-up code before it.
     pub fn start(self) -> Result<Running> {
         self.gate.open()?;
+        let mut byte = [0u8; 1];
+        while let Err(nix::Error::EINTR) = nix::unistd::read(&self.exec_seen.read_end, &mut byte) {}
         Ok(Running { child: self.child })
     }
 }
@@ -178,94 +235,55 @@ pub fn run(spec: &ContainerSpec) -> Result<i32> {
 
 /// The container's side, run by the cloned child: set up, then become the command. Returns an
 /// exit code only when something failed, after saying what on stderr.
-fn inside(spec: &ContainerSpec) -> i32 {
-    if let Err(e) = set_up(spec) {
-        eprintln!("container: {e}");
+fn inside(spec: &ContainerSpec, hooks: &dyn Hooks, exec_seen: RawFd) -> i32 {
+    if let Err(e) = set_up(spec, hooks) {
+        eprintln!("container: cannot start: {e}");
         return EXIT_SETUP_FAILED;
     }
-    let err = exec(spec);
-    eprintln!("container: {}: {err}", spec.args[0]);
-    match err {
-        ExecError::NotFound => EXIT_NOT_FOUND,
-        ExecError::Failed(_) => EXIT_CANNOT_EXECUTE,
+    if spec.init {
+        return crate::init::run_as_init(exec_seen, || exec::exec_or_report(&spec.args, &spec.env));
     }
+    exec::exec_or_report(&spec.args, &spec.env)
 }
 
-/// Mounts, pivot_root, hostname, user and working directory — in that order, because each step
-/// needs the one before (e.g. `/dev`'s devices are bound from the host before pivoting).
+/// Stdio, mounts, pivot_root, hostname, working directory and user — in that order, because
+/// each step needs the one before (e.g. `/dev`'s devices are bound from the host before
+/// pivoting; the user switch gives up the right to mount). The `hooks` calls are an engine's
+/// additions; for a student's container they do nothing.
 // ANCHOR: set_up
-fn set_up(spec: &ContainerSpec) -> Result<()> {
+fn set_up(spec: &ContainerSpec, hooks: &dyn Hooks) -> Result<()> {
+    setup::take_stdio(spec.stdio, spec.console.is_some())?;
+    if spec.has(Namespace::Cgroup) && spec.cgroupns_after_release {
+        // Now that the parent has put us in our cgroup, that cgroup becomes our cgroup root.
+        nix::sched::unshare(Namespace::Cgroup.clone_flag())
+            .map_err(crate::error::sys("unshare(CLONE_NEWCGROUP)"))?;
+    }
     let root = &spec.rootfs;
     mounts::make_private()?;
+    hooks.prepare_root(root).map_err(Error::Hook)?;
     // Mount the container's special filesystems inside the new root *before* pivoting, while
     // the host's /dev is still reachable for the device bind mounts. pivot_into's recursive
     // bind carries them along.
-    mounts::mount_proc(&root.join("proc"))?;
-    mounts::mount_sysfs_readonly(&root.join("sys"))?;
+    mounts::mount_proc(&mounts::mount_point(root, "proc")?)?;
+    mounts::mount_sysfs_readonly(&mounts::mount_point(root, "sys")?)?;
+    mounts::mount_point(root, "dev")?;
     mounts::mount_minimal_dev(root)?;
     if spec.tmpfs_on_tmp {
-        mounts::mount_tmpfs(&root.join("tmp"), "mode=1777")?;
+        mounts::mount_tmpfs(&mounts::mount_point(root, "tmp")?, "mode=1777")?;
     }
+    hooks.before_pivot(root).map_err(Error::Hook)?;
     mounts::pivot_into(root)?;
-    if spec.readonly_rootfs {
-        mounts::remount_root_readonly()?;
-    }
+    mounts::remount_root(spec.readonly_rootfs)?;
+    hooks.after_pivot().map_err(Error::Hook)?;
     if spec.has(Namespace::Uts) {
         nix::unistd::sethostname(&spec.hostname).map_err(crate::error::sys("sethostname(2)"))?;
     }
-    nix::unistd::setgroups(&[]).ok(); // refused (harmlessly) in a user namespace with setgroups=deny
-    nix::unistd::setgid(spec.gid.into()).map_err(crate::error::sys("setgid(2)"))?;
-    nix::unistd::setuid(spec.uid.into()).map_err(crate::error::sys("setuid(2)"))?;
-    nix::unistd::chdir(&spec.cwd).map_err(|e| {
-        Error::Invalid(format!(
-            "working directory {} inside the container: {e}",
-            spec.cwd.display()
-        ))
-    })?;
-    Ok(())
+    if let Some(console) = spec.console {
+        // The pty comes from the container's own devpts, now mounted at /dev/pts.
+        crate::console::attach_inside(console, spec.uid)?;
+    }
+    setup::enter_working_dir(&spec.cwd, true)?;
+    setup::switch_user(spec.uid, spec.gid, spec.id_map.is_some(), hooks)?;
+    hooks.confine().map_err(Error::Hook)
 }
 // ANCHOR_END: set_up
-
-enum ExecError {
-    NotFound,
-    Failed(nix::Error),
-}
-
-impl std::fmt::Display for ExecError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ExecError::NotFound => write!(f, "command not found in the container"),
-            ExecError::Failed(e) => write!(f, "cannot execute: {e}"),
-        }
-    }
-}
-
-/// execve(2) the command, looked up in the container's own `PATH` (not the host's).
-fn exec(spec: &ContainerSpec) -> ExecError {
-    let to_c = |s: &str| CString::new(s).unwrap_or_default();
-    let args: Vec<CString> = spec.args.iter().map(|a| to_c(a)).collect();
-    let env: Vec<CString> = spec.env.iter().map(|e| to_c(e)).collect();
-    let path = spec
-        .env
-        .iter()
-        .find_map(|e| e.strip_prefix("PATH="))
-        .unwrap_or(DEFAULT_PATH);
-    let candidates: Vec<PathBuf> = if spec.args[0].contains('/') {
-        vec![PathBuf::from(&spec.args[0])]
-    } else {
-        path.split(':')
-            .map(|dir| Path::new(dir).join(&spec.args[0]))
-            .collect()
-    };
-    let mut last = ExecError::NotFound;
-    for candidate in candidates {
-        if !candidate.exists() {
-            continue;
-        }
-        let program = to_c(&candidate.to_string_lossy());
-        // Only returns on failure; on success this process *is* the command now.
-        let Err(e) = nix::unistd::execve(&program, &args, &env);
-        last = ExecError::Failed(e);
-    }
-    last
-}

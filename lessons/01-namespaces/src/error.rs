@@ -42,6 +42,9 @@ pub enum Error {
     /// The request itself is wrong (empty command, bad option).
     #[error("{0}")]
     Invalid(String),
+    /// One of an engine's [`crate::hooks::Hooks`] failed; it says what and why.
+    #[error("{0}")]
+    Hook(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 /// The lesson's result type.

@@ -15,15 +15,26 @@
 //! - [`userns`]: user-id maps for user namespaces (user_namespaces(7));
 //! - [`rootfs`]: a tiny root filesystem made from `busybox-static`;
 //! - [`container`]: everything together — a mini container;
+//! - [`exec`]: execve(2) of the command in the container's `PATH`, and why it failed;
+//! - [`hooks`]: where an engine adds its own steps (an overlay root, volumes, confinement);
+//! - [`console`]: a terminal made inside the container, sent out over a socket;
+//! - [`init`]: a tiny pid 1 that reaps orphans and forwards signals;
+//! - [`join`]: a new process in a running container (`docker exec`), with setns(2);
 //! - [`privilege`]: the one-line "this needs root" check.
 
+pub mod console;
 pub mod container;
 pub mod error;
+pub mod exec;
+pub mod hooks;
+pub mod init;
+pub mod join;
 pub mod mounts;
 pub mod namespace;
 pub mod privilege;
 pub mod process;
 pub mod rootfs;
+mod setup;
 pub mod userns;
 
 pub use error::{Error, Result};

@@ -4,11 +4,11 @@
 //! All of these run inside the container's new mount namespace, so the host's mount table
 //! never changes — provided propagation is made private first (see [`make_private`]).
 
-use crate::Result;
 use crate::error::{io, sys};
+use crate::{Error, Result};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sys::stat::Mode;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const NONE: Option<&str> = None;
 
@@ -122,11 +122,47 @@ pub fn pivot_into(new_root: &Path) -> Result<()> {
 }
 // ANCHOR_END: pivot
 
-/// Remounts the (already pivoted) root filesystem read-only: the container can read its image
-/// but not change it (`docker run --read-only`).
+/// Remounts the (already pivoted) root filesystem `nodev` — a device node shipped in the
+/// image cannot be opened — and, with `readonly`, read-only: the container can read its image
+/// but not change it (`docker run --read-only`). A bind remount (`MS_REMOUNT | MS_BIND`)
+/// changes the flags of this one mount, not of the filesystem below it.
+pub fn remount_root(readonly: bool) -> Result<()> {
+    let mut flags = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_NODEV;
+    if readonly {
+        flags |= MsFlags::MS_RDONLY;
+    }
+    mount(NONE, "/", NONE, flags, NONE).map_err(sys("mount(remount / nodev)"))
+}
+
+/// Remounts the (already pivoted) root filesystem read-only, and nothing else (see
+/// [`remount_root`] for what a container gets).
 pub fn remount_root_readonly() -> Result<()> {
     let flags = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY;
     mount(NONE, "/", NONE, flags, NONE).map_err(sys("mount(remount / read-only)"))
+}
+
+/// Makes sure `root/name` is a real directory to mount on, and returns its path. The root
+/// filesystem may come from an untrusted image while we still see the host's `/`: a symlink
+/// there (`proc -> /etc`) would send mount(2) or mkdir(2) to the host's files, so it is
+/// refused, as runc refuses it (CVE-2019-19921). `name` is a single component, so no earlier
+/// symlink can redirect the lookup.
+pub fn mount_point(root: &Path, name: &str) -> Result<PathBuf> {
+    let path = root.join(name);
+    match std::fs::symlink_metadata(&path) {
+        Ok(meta) if meta.is_dir() => Ok(path),
+        Ok(_) => Err(Error::Rootfs {
+            path: root.to_path_buf(),
+            why: format!(
+                "/{name} is not a directory (a symlink or file there could redirect the \
+                 mount): fix the image"
+            ),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir(&path).map_err(io(&path))?;
+            Ok(path)
+        }
+        Err(e) => Err(io(&path)(e)),
+    }
 }
 
 /// Reads this process's mount table (`/proc/self/mountinfo`, proc_pid_mountinfo(5)) as a list

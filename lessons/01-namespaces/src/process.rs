@@ -30,6 +30,11 @@ pub struct Child {
 }
 
 impl Child {
+    /// The child `pid`, made by fork(2) in this crate.
+    pub(crate) fn from_pid(pid: Pid) -> Child {
+        Child { pid }
+    }
+
     /// The child's process id as seen from the parent's PID namespace.
     pub fn pid(&self) -> Pid {
         self.pid

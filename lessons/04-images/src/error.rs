@@ -75,6 +75,9 @@ pub enum Error {
         /// Why it is refused.
         reason: String,
     },
+    /// Writing a directory as a layer tar failed (lesson 03's layer writer).
+    #[error(transparent)]
+    Overlay(#[from] overlay::Error),
     /// The uncompressed layer grew past the configured bound.
     #[error(
         "layer expands to more than {limit} bytes: refusing a possible decompression bomb (raise ApplyOptions::max_bytes if the image is genuine)"

@@ -43,6 +43,9 @@ pub struct Image {
     pub config_digest: Digest,
     /// The parsed config (Env, Cmd, Entrypoint, WorkingDir, User, diff IDs, history).
     pub config: ImageConfiguration,
+    /// The same config as the JSON document stored: every field, also those [`Image::config`]
+    /// does not model (Docker's `Healthcheck`, `OnBuild`, `Shell`).
+    pub config_json: serde_json::Value,
     /// The layers, bottom (base) first.
     pub layers: Vec<LayerInfo>,
 }
@@ -61,6 +64,8 @@ impl Store {
         let config_digest = Digest::from_oci(manifest.config().digest())?;
         let config_bytes = self.read_blob(&config_digest, MAX_DOCUMENT)?;
         let config = media::parse_config(&config_bytes, &format!("config {config_digest}"))?;
+        let config_json = serde_json::from_slice(&config_bytes)
+            .map_err(|e| Error::bad(format!("config {config_digest}"), format!("not JSON: {e}")))?;
         let diff_ids = config
             .rootfs()
             .diff_ids()
@@ -95,6 +100,7 @@ impl Store {
             manifest,
             config_digest,
             config,
+            config_json,
             layers,
         })
     }

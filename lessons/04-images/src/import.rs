@@ -9,11 +9,8 @@ use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::Path;
 
-use serde_json::json;
-
 use crate::Error;
 use crate::build::ImageBuilder;
-use crate::digest::Digest;
 use crate::image::Image;
 use crate::store::Store;
 
@@ -79,31 +76,11 @@ pub fn import_tar_file(
     import_tar(store, f, reference, opts)
 }
 
-/// The image config (OCI image-spec `config.md`) for a stack of diff IDs.
-pub fn config_json(diff_ids: &[Digest], opts: &ImportOptions) -> serde_json::Value {
-    let mut env = opts.env.clone();
+/// `env` with [`DEFAULT_PATH`] in front if it sets no `PATH`.
+pub fn with_default_path(env: &[String]) -> Vec<String> {
+    let mut env = env.to_vec();
     if !env.iter().any(|e| e.starts_with("PATH=")) {
         env.insert(0, DEFAULT_PATH.to_string());
     }
-    let mut config = serde_json::Map::new();
-    config.insert("Env".into(), json!(env));
-    if !opts.cmd.is_empty() {
-        config.insert("Cmd".into(), json!(opts.cmd));
-    }
-    if !opts.entrypoint.is_empty() {
-        config.insert("Entrypoint".into(), json!(opts.entrypoint));
-    }
-    if !opts.working_dir.is_empty() {
-        config.insert("WorkingDir".into(), json!(opts.working_dir));
-    }
-    if !opts.user.is_empty() {
-        config.insert("User".into(), json!(opts.user));
-    }
-    json!({
-        "architecture": "amd64",
-        "os": "linux",
-        "config": config,
-        "rootfs": { "type": "layers", "diff_ids": diff_ids },
-        "history": [ { "created_by": "images::import" } ],
-    })
+    env
 }

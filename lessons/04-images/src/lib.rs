@@ -8,13 +8,16 @@
 //! - [`layer`]: diff IDs, chain IDs, decompression with a size bound;
 //! - [`apply`] + [`safe_path`] + [`whiteout`]: applying a layer tar safely;
 //! - [`layout`]: the OCI image layout on disk (what `skopeo`/`umoci` read and write);
-//! - [`build`]: an image made layer by layer; [`demo`]: the small images the steps use;
+//! - [`build`]: an image made layer by layer, one tar → digest → gzip path for every layer;
+//!   [`config_doc`]: its config, edited as the JSON document it is; [`demo`]: the small
+//!   images the steps use;
 //! - [`archive`]: `docker save`/`docker load` archives; [`import`]: a rootfs as an image;
 //! - [`runconfig`]: turning a config's Env/Cmd/Entrypoint/WorkingDir/User into a process.
 
 pub mod apply;
 pub mod archive;
 pub mod build;
+pub mod config_doc;
 pub mod demo;
 pub mod digest;
 pub mod error;
@@ -30,7 +33,7 @@ pub mod store;
 pub mod whiteout;
 
 pub use apply::{ApplyOptions, ApplyReport, WhiteoutMode, apply_layer};
-pub use build::ImageBuilder;
+pub use build::{ImageBuilder, LayerBlob};
 pub use digest::Digest;
 pub use error::Error;
 pub use image::{Image, LayerInfo};

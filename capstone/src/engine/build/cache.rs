@@ -60,7 +60,7 @@ impl Cache {
         let text = std::fs::read_to_string(self.dir.join(key.hex())).ok()?;
         let digest: Digest = text.trim().parse().ok()?;
         let image = store.image_by_digest(&digest).ok()?;
-        Snapshot::of(store, &image).ok()
+        Some(Snapshot::of(store, &image))
     }
 
     /// Records that `key` produced `snapshot` (written atomically).

@@ -9,10 +9,11 @@ use super::executor::StageRun;
 use super::fetch;
 use super::heredoc::{self, Heredoc};
 use super::run::Scratch;
-use super::snapshot::{Snapshot, write_layer};
+use super::snapshot::Snapshot;
 use super::stages::{Base, resolve};
 use super::steps::{NOP, step_error};
 use crate::{Error, Result};
+use images::build::write_dir_layer;
 use images::digest::Hasher;
 use overlay::lowers::LowerStack;
 
@@ -158,7 +159,7 @@ impl StageRun<'_, '_> {
             };
             copy_into_layer(&plan, &layer, &LowerStack::new(lowers.iter()))
                 .map_err(|why| step_error(step, why))?;
-            Ok(Some(write_layer(&run.b.store, &layer)?))
+            Ok(Some(write_dir_layer(&run.b.store, &layer)?))
         })
     }
 
@@ -174,7 +175,7 @@ impl StageRun<'_, '_> {
                 .expect("dependencies are built first"),
             _ => {
                 let image = self.b.base_image(&from, step.line, &step.text)?;
-                Snapshot::of(&self.b.store, &image)?
+                Snapshot::of(&self.b.store, &image)
             }
         };
         let Some(image) = snap.image(&self.b.store)? else {

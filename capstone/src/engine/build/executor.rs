@@ -8,10 +8,11 @@ use super::context::SourceRoot;
 use super::dockerfile::{Dockerfile, Instruction, Step, parse_step};
 use super::progress::Progress;
 use super::run::Scratch;
-use super::snapshot::{NewLayer, Snapshot};
+use super::snapshot::Snapshot;
 use super::stages::{Base, Plan};
 use super::words;
 use crate::{Error, Result};
+use images::LayerBlob;
 use images::Store;
 use images::digest::Digest;
 use std::collections::{BTreeMap, HashMap};
@@ -109,8 +110,8 @@ impl<'a> Builder<'a> {
         let triggers = snap.list("OnBuild");
         if !triggers.is_empty() {
             // ONBUILD triggers of the base run first, then are cleared (they fire once).
-            snap.process().remove("OnBuild");
-            snap.store(&self.store)?;
+            snap.config_mut().remove("OnBuild");
+            snap.store()?;
         }
         let mut run = StageRun {
             b: self,
@@ -160,8 +161,8 @@ impl<'a> Builder<'a> {
         Ok(match &self.plan.bases[index] {
             Base::Scratch => {
                 // Stored at once, so the first step's cache key names this very config.
-                let mut snap = Snapshot::scratch();
-                snap.store(&self.store)?;
+                let mut snap = Snapshot::scratch(&self.store);
+                snap.store()?;
                 snap
             }
             Base::Stage(j) => self.results[*j]
@@ -170,7 +171,7 @@ impl<'a> Builder<'a> {
             Base::Image(reference) => {
                 let instruction = format!("FROM {}", stage.base);
                 let image = self.base_image(reference, stage.line, &instruction)?;
-                Snapshot::of(&self.store, &image)?
+                Snapshot::of(&self.store, &image)
             }
         })
     }
@@ -226,7 +227,7 @@ impl StageRun<'_, '_> {
         key_text: &str,
         created_by: &str,
         content: Option<&Digest>,
-        make: impl FnOnce(&mut Self, &mut Snapshot) -> Result<Option<NewLayer>>,
+        make: impl FnOnce(&mut Self, &mut Snapshot) -> Result<Option<LayerBlob>>,
     ) -> Result<()> {
         let key = cache::key(
             self.snap.digest.as_ref(),
@@ -242,7 +243,7 @@ impl StageRun<'_, '_> {
         }
         let mut next = self.snap.clone();
         let layer = make(self, &mut next)?;
-        let next = next.commit(&self.b.store, layer, created_by)?;
+        let next = next.commit(layer, created_by)?;
         self.b.cache.record(&key, &next)?;
         self.b.counts.0 += 1;
         self.b.progress.done(Some(&short(&next)));

@@ -9,9 +9,9 @@ use super::executor::StageRun;
 use super::heredoc::{self, Heredoc};
 use super::mounts::RunMount;
 use super::run::{RunSpec, Scratch, run_step};
-use super::snapshot::write_layer;
 use super::steps::{NOP, map_insert, step_error, to_argv};
 use crate::{Error, Result};
+use images::build::write_dir_layer;
 use overlay::lowers::LowerStack;
 use serde_json::json;
 
@@ -33,7 +33,7 @@ impl StageRun<'_, '_> {
             .is_some();
         let scratch_dir = self.b.scratch_dir.clone();
         self.cached(&created_by, &created_by, None, |run, next| {
-            next.process().insert("WorkingDir".into(), json!(clean));
+            next.config_mut().set("WorkingDir", json!(clean));
             if exists || clean == "/" {
                 return Ok(None);
             }
@@ -45,7 +45,7 @@ impl StageRun<'_, '_> {
                 &LowerStack::new(lowers.iter()),
             )
             .map_err(|why| step_error(step, why))?;
-            Ok(Some(write_layer(&run.b.store, &layer)?))
+            Ok(Some(write_dir_layer(&run.b.store, &layer)?))
         })
     }
 
@@ -154,7 +154,7 @@ impl StageRun<'_, '_> {
                     output: finished.tail,
                 });
             }
-            Ok(Some(write_layer(&run.b.store, &scratch.sub("upper")?)?))
+            Ok(Some(write_dir_layer(&run.b.store, &scratch.sub("upper")?)?))
         })?;
         Ok(())
     }

@@ -203,7 +203,7 @@ fn finish(
             .iter()
             .map(|(k, v)| (k.clone(), serde_json::json!(v)));
         steps::map_insert(&mut target, "Labels", labels);
-        target.store(&builder.store)?;
+        target.store()?;
     }
     let image = target.image(&builder.store)?.expect("stored");
     if let Some(output) = &opts.output {

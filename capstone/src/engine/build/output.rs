@@ -1,34 +1,55 @@
-//! A `RUN` step's output. The container's process gets its stdout and stderr at clone(2),
-//! copies of ours; so for the moment of the clone this process points its own fds 1 and 2 at
-//! a pipe(2) (and fd 0 at `/dev/null`, as `docker build` gives `RUN` no input), then puts
-//! them back. We read the pipe until every process of the container has closed it, echo what
-//! arrives, and keep the last lines: when the command fails, the error quotes them (as
+//! A `RUN` step's output. The container's stdout and stderr are a pipe(2) (and its stdin
+//! `/dev/null`, as `docker build` gives `RUN` no input), which lesson 01 makes its fds 0-2. We
+//! read the pipe until every process of the container has closed it, echo what arrives, and
+//! keep the last lines: when the command fails, the error quotes them (as
 //! BuildKit's `ERROR: … exit code: 1` block does), so the reason is next to the line number.
 
 use super::progress::{Echo, numbered};
 use crate::{Error, Result};
-use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl};
+use nix::fcntl::OFlag;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 /// How many lines of a failed command's output the error quotes.
 pub const TAIL_LINES: usize = 10;
 
-/// Calls `spawn` (which clones the container) with our stdin pointed at `/dev/null` and our
-/// stdout and stderr at a new pipe; returns what `spawn` returned and the pipe's reading end.
-/// Once `spawn` has returned, only the container holds the writing end, so reading reaches
-/// end-of-file exactly when every process of the container has exited or closed it.
-pub fn capture<T>(spawn: impl FnOnce() -> T) -> Result<(T, File)> {
-    let (read_end, write_end) =
-        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2(2)"))?;
-    let null = File::open("/dev/null").map_err(Error::io("open", "/dev/null"))?;
-    let spawned = {
-        let _swapped = SwappedStdio::point_at(null.as_fd(), write_end.as_fd())?;
-        spawn()
-    }; // our own stdio is back here, whatever `spawn` did
-    Ok((spawned, File::from(read_end)))
+/// The step's stdio: fd 0 `/dev/null` (as `docker build` gives `RUN` no input), fds 1 and 2
+/// the writing end of a new pipe(2), for lesson 01's `ContainerSpec::stdio`; and the pipe's
+/// reading end, for us.
+#[derive(Debug)]
+pub struct StepStdio {
+    null: File,
+    write_end: OwnedFd,
+    read_end: File,
+}
+
+impl StepStdio {
+    /// Makes the pipe (close-on-exec: only the container's dup2(2)'d copies reach the command).
+    pub fn new() -> Result<StepStdio> {
+        let (read_end, write_end) =
+            nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2(2)"))?;
+        let null = File::open("/dev/null").map_err(Error::io("open", "/dev/null"))?;
+        Ok(StepStdio {
+            null,
+            write_end,
+            read_end: File::from(read_end),
+        })
+    }
+
+    /// The container's fds 0, 1 and 2.
+    pub fn fds(&self) -> [RawFd; 3] {
+        let out = self.write_end.as_raw_fd();
+        [self.null.as_raw_fd(), out, out]
+    }
+
+    /// Drops our copies once the container is cloned: then only the container holds the
+    /// writing end, so reading reaches end-of-file exactly when every process of the container
+    /// has exited or closed it.
+    pub fn into_read_end(self) -> File {
+        self.read_end
+    }
 }
 
 /// Reads `pipe` to its end, echoing it as `echo` says (as it is on stdout, or numbered on
@@ -71,45 +92,4 @@ pub fn echo_and_keep_tail(mut pipe: File, echo: Echo) -> String {
     let text = String::from_utf8_lossy(last.make_contiguous()).into_owned();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
-}
-
-/// Our fds 0, 1 and 2 pointed elsewhere (dup2(2)) until dropped, which restores them.
-struct SwappedStdio {
-    saved: [OwnedFd; 3],
-}
-
-impl SwappedStdio {
-    fn point_at(input: impl AsFd, output: impl AsFd) -> Result<SwappedStdio> {
-        // Anything still buffered must go to the real stdout, not into the pipe.
-        let _ = std::io::stdout().flush();
-        let saved = [
-            keep(std::io::stdin().as_fd())?,
-            keep(std::io::stdout().as_fd())?,
-            keep(std::io::stderr().as_fd())?,
-        ];
-        let swap = || -> nix::Result<()> {
-            nix::unistd::dup2_stdin(&input)?;
-            nix::unistd::dup2_stdout(&output)?;
-            nix::unistd::dup2_stderr(&output)
-        };
-        let swapped = SwappedStdio { saved };
-        swap().map_err(Error::sys("dup2(2) of stdio onto the RUN output pipe"))?;
-        Ok(swapped)
-    }
-}
-
-/// A close-on-exec duplicate of `fd` (fcntl(2) `F_SETFD`), so the container never inherits it.
-fn keep(fd: std::os::fd::BorrowedFd) -> Result<OwnedFd> {
-    let copy = nix::unistd::dup(fd).map_err(Error::sys("dup(2) of stdio"))?;
-    fcntl(&copy, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).map_err(Error::sys("fcntl(FD_CLOEXEC)"))?;
-    Ok(copy)
-}
-
-impl Drop for SwappedStdio {
-    fn drop(&mut self) {
-        let [input, output, error] = &self.saved;
-        let _ = nix::unistd::dup2_stdin(input);
-        let _ = nix::unistd::dup2_stdout(output);
-        let _ = nix::unistd::dup2_stderr(error);
-    }
 }

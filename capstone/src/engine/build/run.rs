@@ -14,7 +14,8 @@
 use super::{etc_files, output};
 use crate::{Error, Result};
 use namespaces::Namespace;
-use namespaces::container::{ContainerSpec, create};
+use namespaces::container::{ContainerSpec, create_with};
+use namespaces::hooks::NoHooks;
 use std::path::{Path, PathBuf};
 
 /// What to run and how.
@@ -186,14 +187,18 @@ pub struct Finished {
 
 /// Clones the container (held back at lesson 01's gate) with its output going into a pipe,
 /// brings up its loopback if it has a network namespace of its own, releases it, shows its
-/// output, and waits for it.
+/// output, and waits for it. The root is not checked for a `/bin`: an image may hold only the
+/// program the step runs.
 fn run_container(
     container: &ContainerSpec,
     echo: super::progress::Echo,
     own_netns: bool,
 ) -> Result<Finished> {
-    let (created, pipe) = output::capture(|| create(container))?;
-    let created = created?;
+    let stdio = output::StepStdio::new()?;
+    let mut container = container.clone();
+    container.stdio = Some(stdio.fds());
+    let created = create_with(&container, &NoHooks)?;
+    let pipe = stdio.into_read_end();
     if own_netns {
         loopback_up(created.pid().as_raw() as u32)?;
     }

@@ -1,78 +1,50 @@
-//! The state of a stage between steps: an image config (kept as JSON so fields we do not
-//! model survive), its layers, and the manifest it was stored as. Every step ends by storing a
-//! new snapshot — config blob, then manifest, both content-addressed in lesson 04's store and
-//! untagged — which is what the cache points at, like Docker's intermediate images.
+//! The state of a stage between steps: lesson 04's `ImageBuilder` (the image config as the
+//! JSON document it is, so fields we do not model survive, and the layers) and the manifest it
+//! was stored as. Every step ends by storing a new snapshot — config blob, then manifest, both
+//! content-addressed in lesson 04's store and untagged — which is what the cache points at,
+//! like Docker's intermediate images. Layers are written by lesson 04's one tar → digest →
+//! gzip path (`images::build::write_dir_layer`).
 
+use crate::Result;
 use crate::model::clock;
-use crate::{Error, Result};
-use flate2::write::GzEncoder;
-use images::digest::{Digest, HashingWriter};
-use images::store::MAX_DOCUMENT;
-use images::{Image, Store, media};
-use serde_json::{Map, Value, json};
-use std::path::Path;
+use images::config_doc::ConfigDoc;
+use images::digest::Digest;
+use images::{Image, ImageBuilder, LayerBlob, Store};
 
-/// An image being built: config, layer descriptors and (once stored) its manifest digest.
+/// An image being built: config and layers, and (once stored) its manifest and config digests.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
-    /// The whole image config (`config`, `rootfs.diff_ids`, `history`, …).
-    pub config: Value,
-    /// The manifest's layer descriptors, bottom first.
-    pub layers: Vec<Value>,
+    /// The config and layers so far.
+    pub builder: ImageBuilder,
     /// The stored manifest; `None` only for `scratch` before any step.
     pub digest: Option<Digest>,
     /// The stored config: the image id Docker shows (`None` until stored).
     pub config_digest: Option<Digest>,
 }
 
-/// A layer blob just written to the store.
-#[derive(Debug, Clone)]
-pub struct NewLayer {
-    /// Digest of the gzip blob.
-    pub digest: Digest,
-    /// Its size.
-    pub size: u64,
-    /// Digest of the uncompressed tar (the config's diff ID).
-    pub diff_id: Digest,
-}
-
 impl Snapshot {
     /// `FROM scratch`: no layers, and a config for this machine's platform with the default
     /// `PATH` (both of Docker's builders give a scratch stage that one) and `WorkingDir` `/`
     /// (BuildKit's; the legacy builder leaves it empty, which means the same).
-    pub fn scratch() -> Snapshot {
+    pub fn scratch(store: &Store) -> Snapshot {
+        let mut builder = ImageBuilder::new(store);
+        let config = builder.config_mut();
+        config.set("Env", serde_json::json!([images::import::DEFAULT_PATH]));
+        config.set("WorkingDir", serde_json::json!("/"));
         Snapshot {
-            config: json!({
-                "architecture": "amd64",
-                "os": "linux",
-                "config": { "Env": [images::import::DEFAULT_PATH], "WorkingDir": "/" },
-                "rootfs": { "type": "layers", "diff_ids": [] },
-                "history": [],
-            }),
-            layers: Vec::new(),
+            builder,
             digest: None,
             config_digest: None,
         }
     }
 
     /// The snapshot of a stored image.
-    pub fn of(store: &Store, image: &Image) -> Result<Snapshot> {
-        let bytes = store.read_blob(&image.config_digest, MAX_DOCUMENT)?;
-        let config: Value = serde_json::from_slice(&bytes).map_err(|e| crate::Error::Corrupt {
-            path: store.blob_path(&image.config_digest),
-            why: e.to_string(),
-        })?;
-        let layers = image
-            .layers
-            .iter()
-            .map(|l| json!({ "mediaType": l.media_type, "digest": l.digest.to_string(), "size": l.size }))
-            .collect();
-        Ok(Snapshot {
-            config,
-            layers,
+    pub fn of(store: &Store, image: &Image) -> Snapshot {
+        Snapshot {
+            builder: ImageBuilder::from_image(store, image),
             digest: Some(image.digest.clone()),
             config_digest: Some(image.config_digest.clone()),
-        })
+        }
     }
 
     /// The stored image, if this snapshot has been stored.
@@ -83,108 +55,39 @@ impl Snapshot {
         })
     }
 
-    /// The process settings (`config.config`: Env, Cmd, WorkingDir, …), created if missing.
-    pub fn process(&mut self) -> &mut Map<String, Value> {
-        if !self.config["config"].is_object() {
-            self.config["config"] = json!({});
-        }
-        self.config["config"].as_object_mut().expect("object")
+    /// The config, to change (`Env`, `Cmd`, `WorkingDir`, labels, author …).
+    pub fn config_mut(&mut self) -> &mut ConfigDoc {
+        self.builder.config_mut()
     }
 
     /// A string field of the process settings (`User`, `WorkingDir`), empty if unset.
     pub fn field(&self, name: &str) -> String {
-        self.config["config"][name]
-            .as_str()
-            .unwrap_or("")
-            .to_string()
+        self.builder.config().string(name)
     }
 
     /// A list field of the process settings (`Env`, `Cmd`, `Shell`, `OnBuild`).
     pub fn list(&self, name: &str) -> Vec<String> {
-        match self.config["config"][name].as_array() {
-            Some(items) => items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect(),
-            None => Vec::new(),
-        }
+        self.builder.config().strings(name)
     }
 
     /// Adds a history entry and maybe a layer, and stores the result as a new manifest.
-    pub fn commit(
-        &self,
-        store: &Store,
-        layer: Option<NewLayer>,
-        created_by: &str,
-    ) -> Result<Snapshot> {
+    pub fn commit(&self, layer: Option<LayerBlob>, created_by: &str) -> Result<Snapshot> {
         let mut next = self.clone();
-        let now = clock::now();
-        next.config["created"] = json!(now);
-        let mut entry = json!({ "created": now, "created_by": created_by });
-        match layer {
-            Some(layer) => {
-                push(
-                    &mut next.config["rootfs"]["diff_ids"],
-                    json!(layer.diff_id.to_string()),
-                );
-                next.layers.push(json!({
-                    "mediaType": media::OCI_LAYER_GZIP,
-                    "digest": layer.digest.to_string(),
-                    "size": layer.size,
-                }));
-            }
-            None => entry["empty_layer"] = json!(true),
+        if let Some(layer) = &layer {
+            next.builder.push_layer(layer);
         }
-        push(&mut next.config["history"], entry);
-        next.store(store)?;
+        let config = next.config_mut();
+        config.set_created(&clock::now());
+        config.add_history(created_by, layer.is_none());
+        next.store()?;
         Ok(next)
     }
 
-    /// Writes config and manifest (layers are already stored) and records the digest.
-    pub fn store(&mut self, store: &Store) -> Result<()> {
-        let config_bytes = serde_json::to_vec(&self.config).expect("json");
-        let config_digest = store.put_blob(&config_bytes)?;
-        self.config_digest = Some(config_digest.clone());
-        let manifest = json!({
-            "schemaVersion": 2,
-            "mediaType": media::OCI_MANIFEST,
-            "config": {
-                "mediaType": media::OCI_CONFIG,
-                "digest": config_digest.to_string(),
-                "size": config_bytes.len(),
-            },
-            "layers": self.layers,
-        });
-        let bytes = serde_json::to_vec(&manifest).expect("json");
-        self.digest = Some(store.put_manifest(&bytes, Some(media::OCI_MANIFEST))?);
+    /// Writes config and manifest (layers are already stored) and records the digests.
+    pub fn store(&mut self) -> Result<()> {
+        let image = self.builder.store()?;
+        self.digest = Some(image.digest);
+        self.config_digest = Some(image.config_digest);
         Ok(())
-    }
-}
-
-/// Writes `dir` (an overlay upper dir, or a plain directory of new files) as a gzip layer
-/// blob: lesson 03 makes the tar (whiteouts in OCI form), we hash it (diff ID) and compress it.
-pub fn write_layer(store: &Store, dir: &Path) -> Result<NewLayer> {
-    let mut tar = HashingWriter::new(GzEncoder::new(
-        store.blob_writer()?,
-        flate2::Compression::fast(),
-    ));
-    overlay::layer::write_layer(dir, &mut tar)?;
-    let (diff_id, _) = tar.digest();
-    let blob = tar
-        .into_inner()
-        .finish()
-        .map_err(Error::io("compress layer of", dir))?;
-    let (digest, size) = blob.commit_computed()?;
-    Ok(NewLayer {
-        digest,
-        size,
-        diff_id,
-    })
-}
-
-fn push(list: &mut Value, item: Value) {
-    match list.as_array_mut() {
-        Some(items) => items.push(item),
-        None => *list = json!([item]),
     }
 }

@@ -88,7 +88,7 @@ impl StageRun<'_, '_> {
                             env.retain(|e| !e.starts_with(&prefix));
                             env.push(format!("{k}={v}"));
                         }
-                        s.process().insert("Env".into(), json!(env));
+                        s.config_mut().set("Env", json!(env));
                         Ok(())
                     }),
                 )
@@ -156,9 +156,9 @@ impl StageRun<'_, '_> {
                 (
                     format!("ENTRYPOINT {argv}"),
                     Box::new(move |s: &mut Snapshot| {
-                        s.process().insert("Entrypoint".into(), argv);
+                        s.config_mut().set("Entrypoint", argv);
                         if !keep_cmd {
-                            s.process().insert("Cmd".into(), Value::Null);
+                            s.config_mut().set("Cmd", Value::Null);
                         }
                         Ok(())
                     }),
@@ -188,7 +188,7 @@ impl StageRun<'_, '_> {
                     Box::new(move |s: &mut Snapshot| {
                         let mut list = s.list("OnBuild");
                         list.push(trigger);
-                        s.process().insert("OnBuild".into(), json!(list));
+                        s.config_mut().set("OnBuild", json!(list));
                         Ok(())
                     }),
                 )
@@ -198,7 +198,7 @@ impl StageRun<'_, '_> {
                 (
                     format!("MAINTAINER {name}"),
                     Box::new(move |s: &mut Snapshot| {
-                        s.config["author"] = json!(name);
+                        s.config_mut().set_author(&name);
                         Ok(())
                     }),
                 )
@@ -240,7 +240,7 @@ pub(super) fn to_argv(command: &Command, shell: &[String]) -> Vec<String> {
 #[allow(clippy::type_complexity)]
 fn set_field(name: &'static str, value: Value) -> Box<dyn FnOnce(&mut Snapshot) -> Result<()>> {
     Box::new(move |s: &mut Snapshot| {
-        s.process().insert(name.into(), value);
+        s.config_mut().set(name, value);
         Ok(())
     })
 }
@@ -251,13 +251,8 @@ pub(super) fn map_insert(
     name: &str,
     items: impl Iterator<Item = (String, Value)>,
 ) {
-    let p = s.process();
-    if !p.get(name).is_some_and(Value::is_object) {
-        p.insert(name.into(), json!({}));
-    }
-    let map = p[name].as_object_mut().expect("object");
     for (k, v) in items {
-        map.insert(k, v);
+        s.config_mut().insert_into(name, &k, v);
     }
 }
 

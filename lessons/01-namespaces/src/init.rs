@@ -1,9 +1,10 @@
-//! `--init`: the engine's own pid 1. A process that is pid 1 of a PID namespace has two jobs
+//! A tiny init (`docker run --init`). A process that is pid 1 of a PID namespace has two jobs
 //! most programs do not do (pid_namespaces(7)): it adopts every orphan and must reap it with
 //! wait(2), or zombies pile up; and the kernel delivers it only the signals it has handlers
 //! for, so a plain `sleep` as pid 1 ignores SIGTERM. Docker runs `tini` for this; we need no
-//! binary in the image, because the cloned child already *is* a copy of the engine: it forks
-//! the command and stays behind as a tiny init.
+//! binary in the image, because the cloned child already *is* a copy of the program that
+//! started the container: it forks the command and stays behind as pid 1
+//! ([`crate::container::ContainerSpec::init`]).
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
@@ -23,8 +24,9 @@ const FORWARDED: [Signal; 7] = [
 
 /// Forks `exec_command` as pid 2 and, as pid 1, forwards signals to it and reaps every child
 /// until it exits; returns its exit code (128+N when killed by signal N).
-/// `exec_seen` is the engine's "past execve" pipe: the init closes its copy once it is ready
-/// for signals, its child's copy closes at execve.
+/// `exec_seen` is the write end of the "past execve" pipe (see
+/// [`crate::container::Created::start`]): the init closes its copy once it is ready for
+/// signals, its child's copy closes at execve.
 pub fn run_as_init(exec_seen: std::os::fd::RawFd, exec_command: impl FnOnce() -> i32) -> i32 {
     let mut set = SigSet::empty();
     set.add(Signal::SIGCHLD);
@@ -33,9 +35,9 @@ pub fn run_as_init(exec_seen: std::os::fd::RawFd, exec_command: impl FnOnce() ->
     }
     // Block them so they queue up for sigwait(2) instead of being acted on.
     if sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None).is_err() {
-        return namespaces::container::EXIT_SETUP_FAILED;
+        return crate::container::EXIT_SETUP_FAILED;
     }
-    // SAFETY: this process is single-threaded (a fresh clone of the engine), so fork(2) is safe.
+    // SAFETY: this process is single-threaded (a fresh clone of its single-threaded parent), so fork(2) is safe.
     let command = match unsafe { fork() } {
         Ok(ForkResult::Child) => {
             let _ = sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None);
@@ -45,7 +47,7 @@ pub fn run_as_init(exec_seen: std::os::fd::RawFd, exec_command: impl FnOnce() ->
             let _ = nix::unistd::close(exec_seen);
             child
         }
-        Err(_) => return namespaces::container::EXIT_SETUP_FAILED,
+        Err(_) => return crate::container::EXIT_SETUP_FAILED,
     };
     loop {
         match set.wait() {
@@ -70,7 +72,7 @@ fn reap_all(command: Pid) -> Option<i32> {
             Ok(WaitStatus::StillAlive) | Err(_) => return result,
             Ok(status) => {
                 if status.pid() == Some(command) {
-                    result = namespaces::process::exit_code(status);
+                    result = crate::process::exit_code(status);
                 }
             }
         }

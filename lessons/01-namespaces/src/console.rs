@@ -1,22 +1,25 @@
-//! Terminals made inside the container, handed to the engine over a socket — what runc calls
-//! its "console socket".
+//! Terminals made inside the container, handed to the engine (whoever started the container)
+//! over a socket — what runc calls its "console socket".
 //!
 //! A pseudo-terminal (pty(7)) is a pair: the *master*, where the engine reads what the
 //! container prints and writes what the user types, and the *slave* (`/dev/pts/N`), which
 //! becomes the container's stdin, stdout, stderr and controlling terminal. Every devpts mount
-//! made with `newinstance` is a separate set of ptys, and the container gets its own. A pty
-//! opened by the engine lives in the *host's* instance: its `/dev/pts/3` does not exist in the
-//! container's `/dev/pts`, so `tty` inside (ttyname(3): readlink `/proc/self/fd/0`, then stat
-//! that path) answers "not a tty", and programs that reopen their terminal fail.
+//! made with `newinstance` is a separate set of ptys, and the container gets its own (see
+//! [`crate::mounts::mount_minimal_dev`]). A pty opened by the engine lives in the *host's*
+//! instance: its `/dev/pts/3` does not exist in the container's `/dev/pts`, so `tty` inside
+//! (ttyname(3): readlink `/proc/self/fd/0`, then stat that path) answers "not a tty", and
+//! programs that reopen their terminal fail.
 //!
-//! So the container's first process (or an `exec`'d one) opens the pty itself, from its own
-//! `/dev/ptmx` (the `ptmx` node of its devpts, mounted with `ptmxmode=0666`), and sends the
-//! master to the engine over a socketpair(2) as `SCM_RIGHTS` ancillary data (unix(7),
-//! cmsg(3)): the kernel installs a duplicate of the descriptor in the receiving process. The
-//! window size is set (TIOCSWINSZ, ioctl_tty(2)) before the command starts, so its first
-//! `stty size` is already right.
+//! So the container's first process (or an `exec`'d one, see [`crate::join`]) opens the pty
+//! itself, from its own `/dev/ptmx` (the `ptmx` node of its devpts, mounted with
+//! `ptmxmode=0666`), and sends the master to the engine over a socketpair(2) as `SCM_RIGHTS`
+//! ancillary data (unix(7), cmsg(3)): the kernel installs a duplicate of the descriptor in the
+//! receiving process. The window size is set (TIOCSWINSZ, ioctl_tty(2)) before the command
+//! starts, so its first `stty size` is already right.
 
-use crate::{Error, Result};
+use crate::Result;
+use crate::error::{io, sys};
+use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::pty::{Winsize, grantpt, posix_openpt, ptsname_r, unlockpt};
 use nix::sys::socket::{
@@ -41,20 +44,37 @@ impl Size {
     /// 0×0, which makes `stty size` fail and full-screen programs draw nothing.
     pub const DEFAULT: Size = Size { rows: 24, cols: 80 };
 
-    /// The size of the terminal behind `fd` (TIOCGWINSZ), or `None` if it is not one.
+    /// The size of the terminal behind `fd` (TIOCGWINSZ, ioctl_tty(2)), or `None` if it is not
+    /// one.
     pub fn of(fd: std::os::fd::BorrowedFd<'_>) -> Option<Size> {
-        crate::mechanisms::pty::window_size(fd)
-            .filter(|w| w.ws_row > 0 && w.ws_col > 0)
-            .map(|w| Size {
-                rows: w.ws_row,
-                cols: w.ws_col,
-            })
+        let mut w = Winsize {
+            ws_row: 0,
+            ws_col: 0,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCGWINSZ writes one `struct winsize` into the pointer we pass.
+        let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut w) };
+        (rc == 0 && w.ws_row > 0 && w.ws_col > 0).then_some(Size {
+            rows: w.ws_row,
+            cols: w.ws_col,
+        })
     }
 
     /// The size of the terminal behind `fd`, or [`Size::DEFAULT`].
     pub fn of_or_default(fd: std::os::fd::BorrowedFd<'_>) -> Size {
         Size::of(fd).unwrap_or(Size::DEFAULT)
     }
+}
+
+/// What a container's process needs to make its terminal: the container's end of a
+/// [`ConsoleSocket`], and the window size to give the pty.
+#[derive(Debug, Clone, Copy)]
+pub struct Console {
+    /// The socket ([`ConsoleSocket::container_end`]), valid in the cloned or forked child.
+    pub socket: RawFd,
+    /// The pty's window size: the user's terminal's, or [`Size::DEFAULT`].
+    pub size: Size,
 }
 
 /// A connected pair of unix sockets (socketpair(2), `AF_UNIX`, close-on-exec): the engine keeps
@@ -74,7 +94,7 @@ impl ConsoleSocket {
             None,
             SockFlag::SOCK_CLOEXEC,
         )
-        .map_err(Error::sys("socketpair(2)"))?;
+        .map_err(sys("socketpair(2)"))?;
         Ok(ConsoleSocket {
             engine,
             container: Some(container),
@@ -105,11 +125,11 @@ impl ConsoleSocket {
                 Some(&mut space),
                 MsgFlags::MSG_CMSG_CLOEXEC,
             ) {
-                Err(nix::errno::Errno::EINTR) => continue,
-                other => break other.map_err(Error::sys("recvmsg(2) of the pty master"))?,
+                Err(Errno::EINTR) => continue,
+                other => break other.map_err(sys("recvmsg(2) of the pty master"))?,
             }
         };
-        for cmsg in msg.cmsgs().map_err(Error::sys("recvmsg(2) control data"))? {
+        for cmsg in msg.cmsgs().map_err(sys("recvmsg(2) control data"))? {
             if let ControlMessageOwned::ScmRights(fds) = cmsg
                 && let Some(&fd) = fds.first()
             {
@@ -128,19 +148,19 @@ impl ConsoleSocket {
 /// `socket` and closes our copy; returns the slave (`/dev/pts/N`).
 pub fn open_inside(socket: RawFd, size: Size, owner: u32) -> Result<OwnedFd> {
     let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC)
-        .map_err(Error::sys("open /dev/ptmx"))?;
-    grantpt(&master).map_err(Error::sys("grantpt(3)"))?;
-    unlockpt(&master).map_err(Error::sys("unlockpt(3)"))?;
-    let name = ptsname_r(&master).map_err(Error::sys("ptsname(3)"))?;
+        .map_err(sys("open /dev/ptmx"))?;
+    grantpt(&master).map_err(sys("grantpt(3)"))?;
+    unlockpt(&master).map_err(sys("unlockpt(3)"))?;
+    let name = ptsname_r(&master).map_err(sys("ptsname(3)"))?;
     let slave: OwnedFd = std::fs::File::options()
         .read(true)
         .write(true)
         .custom_flags(libc::O_NOCTTY)
         .open(&name)
-        .map_err(Error::io("open", &name))?
+        .map_err(io(&name))?
         .into();
     nix::unistd::fchown(&slave, Some(owner.into()), None)
-        .map_err(Error::sys(format!("fchown({name})")))?;
+        .map_err(sys(format!("fchown({name})")))?;
     let winsize = Winsize {
         ws_row: size.rows,
         ws_col: size.cols,
@@ -158,7 +178,7 @@ pub fn open_inside(socket: RawFd, size: Size, owner: u32) -> Result<OwnedFd> {
         MsgFlags::empty(),
         None,
     )
-    .map_err(Error::sys("sendmsg(2) of the pty master"))?;
+    .map_err(sys("sendmsg(2) of the pty master"))?;
     Ok(slave)
 }
 // ANCHOR_END: open_inside
@@ -169,15 +189,20 @@ pub fn attach_terminal(slave: OwnedFd) -> Result<()> {
     for target in 0..3 {
         // SAFETY: dup2 onto fds 0-2, which no Rust object owns here.
         if unsafe { libc::dup2(slave.as_raw_fd(), target) } < 0 {
-            return Err(Error::sys(format!("dup2(pty, {target})"))(
-                nix::errno::Errno::last(),
-            ));
+            return Err(sys(format!("dup2(pty, {target})"))(Errno::last()));
         }
     }
     drop(slave);
     // SAFETY: TIOCSCTTY takes an int argument and changes only kernel state.
     if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } < 0 {
-        return Err(Error::sys("ioctl(TIOCSCTTY)")(nix::errno::Errno::last()));
+        return Err(sys("ioctl(TIOCSCTTY)")(Errno::last()));
     }
     Ok(())
+}
+
+/// Gives this process a terminal of its own made inside the container ([`open_inside`], then
+/// [`attach_terminal`]); it must already lead a new session (setsid(2)).
+pub fn attach_inside(console: Console, owner: u32) -> Result<()> {
+    let slave = open_inside(console.socket, console.size, owner)?;
+    attach_terminal(slave)
 }
