@@ -534,6 +534,10 @@ pub struct RunArgs {
     /// Drop capabilities.
     #[arg(long)]
     pub cap_drop: Vec<String>,
+    /// Security options: `seccomp=unconfined`, `seccomp=PROFILE.json` (Docker's profile
+    /// format), `no-new-privileges`.
+    #[arg(long = "security-opt", value_name = "OPT")]
+    pub security_opt: Vec<String>,
     /// Give every capability and mask nothing.
     #[arg(long)]
     pub privileged: bool,

@@ -42,6 +42,7 @@ fn options(args: RunArgs) -> Result<CreateOptions> {
         publish: args.publish,
         cap_add: args.cap_add,
         cap_drop: args.cap_drop,
+        security_opt: args.security_opt,
         privileged: args.privileged,
         init: args.init,
         volumes: args.volume,

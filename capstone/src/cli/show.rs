@@ -227,6 +227,8 @@ pub fn container_json(paths: &store::Paths, c: &Container) -> Value {
             "NetworkMode": h.network_mode, "AutoRemove": h.auto_remove, "ReadonlyRootfs": h.readonly_rootfs,
             "Memory": h.memory, "NanoCpus": h.nano_cpus, "PidsLimit": h.pids_limit,
             "CapAdd": h.cap_add, "CapDrop": h.cap_drop, "Privileged": h.privileged, "Init": h.init,
+            // Docker shows null when no option was given.
+            "SecurityOpt": (!h.security_opt.is_empty()).then_some(&h.security_opt),
             "CgroupParent": "", "Cgroup": c.cgroup,
             "PortBindings": crate::model::ports::ports_json(&h.port_bindings),
             "Binds": h.binds,

@@ -42,6 +42,7 @@ pub(super) fn info(paths: &store::Paths, format: Option<&str>) -> Result<i32> {
         "Name": field(nix::sys::utsname::UtsName::nodename),
         "DockerRootDir": paths.root, "RunDir": paths.runroot,
         "ServerVersion": env!("CARGO_PKG_VERSION"),
+        "SecurityOptions": crate::mechanisms::security::INFO_OPTIONS,
     });
     if let Some(format) = format {
         print!("{}", format.render(&[doc], &[])?);
@@ -62,8 +63,19 @@ pub(super) fn info(paths: &store::Paths, format: Option<&str>) -> Result<i32> {
     println!("Run Dir: {}", paths.runroot.display());
     println!(
         "Default Capabilities: {}",
-        crate::mechanisms::security::DEFAULT_CAPABILITIES.len()
+        confinement::capabilities::DEFAULT_CAPABILITIES.len()
     );
+    // Docker's layout: each option's name, then its other fields indented below it.
+    println!("Security Options:");
+    for option in crate::mechanisms::security::INFO_OPTIONS {
+        for (i, field) in option.split(',').enumerate() {
+            let (key, value) = field.split_once('=').unwrap_or((field, ""));
+            match i {
+                0 => println!("  {value}"),
+                _ => println!("   {}{}: {value}", key[..1].to_uppercase(), &key[1..]),
+            }
+        }
+    }
     Ok(0)
 }
 

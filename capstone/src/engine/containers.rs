@@ -153,7 +153,7 @@ impl Engine {
 
     /// `exec`: runs another process in a running container; returns its exit code.
     pub fn exec(&self, query: &str, opts: &ExecOptions) -> Result<i32> {
-        super::exec::exec(&self.reconciled(query)?, opts)
+        super::exec::exec(&self.paths, &self.reconciled(query)?, opts)
     }
 
     /// `pull`: an image from its registry into the store.

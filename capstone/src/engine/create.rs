@@ -62,6 +62,8 @@ pub struct CreateOptions {
     pub volumes: Vec<String>,
     /// `--mount type=…,source=…,target=…`.
     pub mounts: Vec<String>,
+    /// `--security-opt seccomp=…|no-new-privileges`.
+    pub security_opt: Vec<String>,
 }
 
 /// Creates a container and returns its record.
@@ -72,7 +74,9 @@ pub fn create(paths: &store::Paths, opts: &CreateOptions) -> Result<Container> {
     for spec in &opts.publish {
         crate::model::ports::PortBinding::parse(spec)?;
     }
-    crate::mechanisms::security::capability_set(&opts.cap_add, &opts.cap_drop, opts.privileged)?;
+    // Capabilities and --security-opt, a seccomp profile loaded and compiled: all checked
+    // before anything is written (lesson 07 names a profile's mistake by its JSON path).
+    crate::mechanisms::security::check(&host_config)?;
     if let Some(name) = &opts.name {
         ids::check_name(name)?;
     }
@@ -128,6 +132,11 @@ pub fn create(paths: &store::Paths, opts: &CreateOptions) -> Result<Container> {
             &record.rootfs.merged_dir,
         ] {
             std::fs::create_dir_all(d).map_err(Error::io("create", d))?;
+        }
+        // The container keeps its own copy of a seccomp profile file (checked above).
+        if let Some(profile) = crate::mechanisms::security::profile_file(&record.host_config)? {
+            let copy = dir.join(crate::mechanisms::security::PROFILE_COPY);
+            std::fs::copy(&profile, &copy).map_err(Error::io("copy seccomp profile", &profile))?;
         }
         // The record last: a container exists once its record does.
         crate::store::containers::save(paths, &record)
@@ -196,6 +205,7 @@ fn host_config(opts: &CreateOptions) -> Result<HostConfig> {
         privileged: opts.privileged,
         init: opts.init,
         binds: opts.volumes.clone(),
+        security_opt: opts.security_opt.clone(),
     })
 }
 

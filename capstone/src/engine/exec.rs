@@ -5,9 +5,10 @@
 //! container's PID namespace, takes its terminal, working directory, user and capabilities as
 //! `run`'s process does, and execs. The CLI itself never changes namespaces; it only waits.
 
-use crate::mechanisms::runtime::Confinement;
+use crate::mechanisms::runtime::ConfineHooks;
 use crate::mechanisms::{cgroup, security};
 use crate::model::container::Container;
+use crate::store::Paths;
 use crate::{Error, Result};
 use namespaces::Namespace;
 use namespaces::console::ConsoleSocket;
@@ -37,7 +38,7 @@ pub struct ExecOptions {
 }
 
 /// Runs `opts.args` in the running container and returns its exit code.
-pub fn exec(record: &Container, opts: &ExecOptions) -> Result<i32> {
+pub fn exec(paths: &Paths, record: &Container, opts: &ExecOptions) -> Result<i32> {
     if !record.state.running || record.state.paused {
         return Err(Error::WrongState {
             id: record.short_id().into(),
@@ -46,11 +47,6 @@ pub fn exec(record: &Container, opts: &ExecOptions) -> Result<i32> {
         });
     }
     let pid = record.state.pid;
-    let caps = security::capability_set(
-        &record.host_config.cap_add,
-        &record.host_config.cap_drop,
-        record.host_config.privileged,
-    )?;
     let (uid, gid) = match &opts.user {
         // Looked up in the container's own /etc/passwd, through its root as /proc shows it
         // (openat2(2) RESOLVE_IN_ROOT: a symlink in the image cannot lead to the host's).
@@ -59,6 +55,16 @@ pub fn exec(record: &Container, opts: &ExecOptions) -> Result<i32> {
         }
         None => (record.config.uid, record.config.gid),
     };
+    // The same confinement as the container's first process (never less): capabilities,
+    // seccomp, no_new_privs. Its masked paths are mounted already, in the namespace we join.
+    let mut confinement = security::confinement_for(
+        &record.host_config,
+        &paths.container_dir(&record.id),
+        uid,
+        gid,
+    )?;
+    confinement.masked_paths.clear();
+    confinement.readonly_paths.clear();
     let mut spec = JoinSpec::new(Pid::from_raw(pid), opts.args.clone());
     spec.namespaces = vec![
         Namespace::Cgroup,
@@ -84,7 +90,7 @@ pub fn exec(record: &Container, opts: &ExecOptions) -> Result<i32> {
     });
     let hooks = ExecHooks {
         cgroup: cgroup::open(record),
-        confinement: Confinement { caps: &caps, uid },
+        confinement: ConfineHooks(&confinement),
     };
     let child = join(&spec, &hooks)?;
     if let Some(mut socket) = console.take() {
@@ -111,10 +117,10 @@ fn environment(record: &Container, opts: &ExecOptions) -> Vec<String> {
     env
 }
 
-/// The engine's additions to lesson 01's join: the cgroup, and the capabilities.
+/// The engine's additions to lesson 01's join: the cgroup, and the confinement.
 struct ExecHooks<'a> {
     cgroup: Option<Box<dyn cgroups::Cgroup>>,
-    confinement: Confinement<'a>,
+    confinement: ConfineHooks<'a>,
 }
 
 impl Hooks for ExecHooks<'_> {
@@ -127,11 +133,8 @@ impl Hooks for ExecHooks<'_> {
         Ok(())
     }
 
-    fn before_user_switch(&self) -> HookResult {
-        self.confinement.before_user_switch()
-    }
-
-    fn confine(&self) -> HookResult {
-        self.confinement.confine()
+    /// Lesson 07's confinement, which switches to the user itself.
+    fn switch_user(&self, _uid: u32, _gid: u32, _in_userns: bool) -> HookResult {
+        self.confinement.switch_user()
     }
 }

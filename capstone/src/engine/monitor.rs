@@ -71,15 +71,17 @@ pub fn run(
             hint: "it is already running",
         });
     }
-    let caps = security::capability_set(
-        &record.host_config.cap_add,
-        &record.host_config.cap_drop,
-        record.host_config.privileged,
+    // Compiled before clone(2): the child only makes system calls (lesson 07).
+    let confinement = security::confinement_for(
+        &record.host_config,
+        &paths.container_dir(id),
+        record.config.uid,
+        record.config.gid,
     )?;
     let mut io = Io::prepare(&record, attach)?;
     let signals = block_signals()?;
     let cgroup = cgroup::create(&record)?;
-    let created = match runtime::create(&record, io.child_stdio(), &caps) {
+    let created = match runtime::create(&record, io.child_stdio(), &confinement) {
         Ok(c) => c,
         Err(e) => {
             let _ = cgroup.remove();

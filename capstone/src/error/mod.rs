@@ -134,6 +134,10 @@ pub enum Error {
         /// The library's reason.
         why: String,
     },
+    /// The confinement asked for cannot be had: an unknown capability, a seccomp profile that
+    /// does not load or compile (lesson 07 names the JSON path of the mistake).
+    #[error("{0}")]
+    Confinement(String),
     /// Preparing a build's `RUN` container failed before its command ran.
     #[error("cannot prepare the RUN step's container: {0}")]
     RunStep(String),

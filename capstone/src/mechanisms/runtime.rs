@@ -12,9 +12,8 @@
 //! `engine::monitor`), and the hooks use plain system calls.
 
 use crate::Result;
-use crate::mechanisms::security;
 use crate::model::container::Container;
-use caps::CapsHashSet;
+use confinement::Confinement;
 use namespaces::Namespace;
 use namespaces::console::Console;
 use namespaces::container::{ContainerSpec, Created, create_with};
@@ -50,7 +49,7 @@ pub fn namespaces_for(record: &Container) -> Vec<Namespace> {
 
 /// Clones the container's first process and holds it back at lesson 01's gate;
 /// [`Created::start`] releases it and returns once the command is exec'd.
-pub fn create(record: &Container, stdio: Stdio, caps: &CapsHashSet) -> Result<Created> {
+pub fn create(record: &Container, stdio: Stdio, confinement: &Confinement) -> Result<Created> {
     let fs = &record.rootfs;
     let c = &record.config;
     let mut spec = ContainerSpec::new(&fs.merged_dir, c.args.clone());
@@ -67,7 +66,7 @@ pub fn create(record: &Container, stdio: Stdio, caps: &CapsHashSet) -> Result<Cr
     spec.cgroupns_after_release = true; // the monitor moves it into its cgroup while held
     let hooks = EngineHooks {
         record,
-        confinement: Confinement { caps, uid: c.uid },
+        confinement: ConfineHooks(confinement),
     };
     Ok(create_with(&spec, &hooks)?)
 }
@@ -75,7 +74,7 @@ pub fn create(record: &Container, stdio: Stdio, caps: &CapsHashSet) -> Result<Cr
 /// The engine's additions to lesson 01's set-up of a new container.
 struct EngineHooks<'a> {
     record: &'a Container,
-    confinement: Confinement<'a>,
+    confinement: ConfineHooks<'a>,
 }
 
 // ANCHOR: set_up
@@ -98,45 +97,23 @@ impl Hooks for EngineHooks<'_> {
         Ok(())
     }
 
-    /// Masked and read-only paths under `/proc` and `/sys`, unless `--privileged`.
-    fn after_pivot(&self) -> HookResult {
-        if !self.record.host_config.privileged {
-            security::mask_and_protect_paths()?;
-        }
-        Ok(())
-    }
-
-    fn before_user_switch(&self) -> HookResult {
-        self.confinement.before_user_switch()
-    }
-
-    fn confine(&self) -> HookResult {
-        self.confinement.confine()
+    /// Lesson 07's confinement makes the user switch itself, in its own order (masked paths,
+    /// bounding set, seccomp, setuid, capabilities, no_new_privs): see [`ConfineHooks`].
+    fn switch_user(&self, _uid: u32, _gid: u32, _in_userns: bool) -> HookResult {
+        self.confinement.switch_user()
     }
 }
 // ANCHOR_END: set_up
 
-/// The capabilities a process of a container keeps, applied around lesson 01's user switch;
-/// shared by a new container and `exec`.
-pub struct Confinement<'a> {
-    /// The capability set ([`security::capability_set`]).
-    pub caps: &'a CapsHashSet,
-    /// The uid the command runs as (root keeps `caps`; anyone else gets none).
-    pub uid: u32,
-}
+/// Lesson 07's [`Confinement`] (capabilities, seccomp, `no_new_privs`, masked paths), applied
+/// in lesson 01's user-switch step, the last one before execve(2); shared by a new container
+/// and `exec`.
+pub struct ConfineHooks<'a>(pub &'a Confinement);
 
-impl Confinement<'_> {
-    /// Shrinks the bounding set while the process still has `CAP_SETPCAP` (root loses it at
-    /// setuid(2) to another user).
-    pub fn before_user_switch(&self) -> HookResult {
-        security::limit_bounding_set(self.caps)?;
-        Ok(())
-    }
-
-    /// The process's own capability sets, and no descriptor of the engine left open at execve.
-    pub fn confine(&self) -> HookResult {
-        security::set_process_capabilities(self.caps, self.uid == 0)?;
-        security::close_engine_fds_on_exec()?;
+impl ConfineHooks<'_> {
+    /// Applies the whole confinement, switching to its uid and gid on the way.
+    pub fn switch_user(&self) -> HookResult {
+        self.0.apply_in_child()?;
         Ok(())
     }
 }

@@ -1,197 +1,105 @@
-//! Part of Docker's default confinement, applied by the container's first process on itself
-//! just before execve(2): the 14 default capabilities (capabilities(7)) with an empty
-//! inheritable set, masked and read-only paths under `/proc` and `/sys` (mount(2) bind and
-//! remount), and no file descriptor of the engine left open (close_range(2)). Not yet here:
-//! Docker's seccomp filter and `no_new_privs` (lesson 07 brings them).
+//! Docker's confinement of a container's processes, from lesson 07: capabilities
+//! (capabilities(7)), `no_new_privs` (prctl(2)), Docker's default seccomp profile (seccomp(2)),
+//! masked and read-only paths under `/proc` and `/sys`, and no descriptor of the engine left
+//! open at execve(2). This module turns a container's flags (`--cap-add`, `--cap-drop`,
+//! `--privileged`, `--security-opt`) into lesson 07's [`Confinement`], which the container's
+//! process applies to itself just before execve (see `mechanisms::runtime`).
 
+use crate::model::container::HostConfig;
 use crate::{Error, Result};
-use caps::{CapSet, Capability, CapsHashSet};
-use nix::mount::{MsFlags, mount};
-use std::path::Path;
+use confinement::seccomp::SeccompOption;
+use confinement::{Confinement, Flags};
+use std::path::{Path, PathBuf};
 
-/// Docker's default capability set (moby `oci/caps/defaults.go`): enough to act as root on
-/// the container's own files and processes, nothing that reaches the host (no `SYS_ADMIN`,
-/// `NET_ADMIN`, `SYS_MODULE`, `SYS_PTRACE`, …).
-// ANCHOR: default_caps
-pub const DEFAULT_CAPABILITIES: [Capability; 14] = [
-    Capability::CAP_CHOWN,
-    Capability::CAP_DAC_OVERRIDE,
-    Capability::CAP_FSETID,
-    Capability::CAP_FOWNER,
-    Capability::CAP_MKNOD,
-    Capability::CAP_NET_RAW,
-    Capability::CAP_SETGID,
-    Capability::CAP_SETUID,
-    Capability::CAP_SETFCAP,
-    Capability::CAP_SETPCAP,
-    Capability::CAP_NET_BIND_SERVICE,
-    Capability::CAP_SYS_CHROOT,
-    Capability::CAP_KILL,
-    Capability::CAP_AUDIT_WRITE,
-];
-// ANCHOR_END: default_caps
+/// The name of a container's copy of its `--security-opt seccomp=FILE` profile, in its
+/// directory: the file the user named may change or go; the container keeps what was checked.
+pub const PROFILE_COPY: &str = "seccomp.json";
 
-/// Paths hidden from the container (Docker's `MaskedPaths`): kernel memory, timers, keys and
-/// firmware that leak information about the host or let a process disturb it. Files get
-/// `/dev/null` bound over them, directories an empty read-only tmpfs.
-pub const MASKED_PATHS: [&str; 11] = [
-    "/proc/asound",
-    "/proc/acpi",
-    "/proc/kcore",
-    "/proc/keys",
-    "/proc/latency_stats",
-    "/proc/timer_list",
-    "/proc/timer_stats",
-    "/proc/sched_debug",
-    "/proc/scsi",
-    "/sys/firmware",
-    "/sys/devices/virtual/powercap",
-];
-
-/// Paths the container may read but not write (Docker's `ReadonlyPaths`): writing them would
-/// change the host's kernel (`/proc/sys`, `/proc/sysrq-trigger`, IRQ affinity…).
-pub const READONLY_PATHS: [&str; 5] = [
-    "/proc/bus",
-    "/proc/fs",
-    "/proc/irq",
-    "/proc/sys",
-    "/proc/sysrq-trigger",
-];
-
-/// Works out the capability set from Docker's flags: the defaults, plus `--cap-add`, minus
-/// `--cap-drop` (`ALL` allowed in both), or every capability with `--privileged`.
-pub fn capability_set(add: &[String], drop: &[String], privileged: bool) -> Result<CapsHashSet> {
-    let all = caps::runtime::thread_all_supported();
-    if privileged {
-        return Ok(all);
-    }
-    let mut set: CapsHashSet = DEFAULT_CAPABILITIES.into_iter().collect();
-    for (names, adding) in [(drop, false), (add, true)] {
-        for name in names {
-            if name.eq_ignore_ascii_case("all") {
-                set = if adding {
-                    all.clone()
-                } else {
-                    CapsHashSet::new()
-                };
-                continue;
-            }
-            let cap: Capability = caps::to_canonical(name).parse().map_err(|_| {
-                Error::invalid(
-                    "capability",
-                    name.as_str(),
-                    "see capabilities(7) for the names, e.g. NET_ADMIN",
-                )
-            })?;
-            if adding {
-                set.insert(cap);
-            } else {
-                set.remove(&cap);
-            }
-        }
-    }
-    Ok(set)
+/// `--security-opt` values, understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityOpts {
+    /// `seccomp=…`: the default profile, `unconfined`, or a profile file.
+    pub seccomp: Option<SeccompOption>,
+    /// `no-new-privileges` (or `=true`).
+    pub no_new_privileges: bool,
 }
 
-/// Shrinks the bounding set to `keep` (needs `CAP_SETPCAP`, so it must come before the uid
-/// change). The bounding set is the ceiling: no later execve(2) of a setuid or file-capability
-/// binary can gain what is not in it.
-pub fn limit_bounding_set(keep: &CapsHashSet) -> Result<()> {
-    for cap in caps::runtime::thread_all_supported() {
-        if !keep.contains(&cap) {
-            caps::drop(None, CapSet::Bounding, cap).map_err(cap_error("drop from bounding set"))?;
-        }
-    }
-    Ok(())
-}
-
-/// Sets the effective and permitted sets to `keep` (for root; a non-root uid lost them at
-/// setuid(2) already) and empties the inheritable and ambient sets, so nothing passes to
-/// programs through execve(2) except by root's own rule (root gets the bounding set).
-pub fn set_process_capabilities(keep: &CapsHashSet, root: bool) -> Result<()> {
-    let empty = CapsHashSet::new();
-    caps::set(None, CapSet::Inheritable, &empty).map_err(cap_error("clear inheritable set"))?;
-    caps::clear(None, CapSet::Ambient).map_err(cap_error("clear ambient set"))?;
-    let target = if root { keep } else { &empty };
-    // The effective set must stay a subset of the permitted one: shrink it first.
-    caps::set(None, CapSet::Effective, target).map_err(cap_error("set effective set"))?;
-    caps::set(None, CapSet::Permitted, target).map_err(cap_error("set permitted set"))?;
-    Ok(())
-}
-
-fn cap_error(action: &'static str) -> impl Fn(caps::errors::CapsError) -> Error {
-    move |e| Error::Capabilities {
-        action,
-        why: e.to_string(),
-    }
-}
-
-/// Hides [`MASKED_PATHS`] and write-protects [`READONLY_PATHS`]; runs after pivot_root(2),
-/// so `/dev/null` is the container's own. Paths this kernel does not have are skipped.
-pub fn mask_and_protect_paths() -> Result<()> {
-    for path in MASKED_PATHS.iter().map(Path::new) {
-        let Ok(meta) = std::fs::metadata(path) else {
-            continue;
-        };
-        if meta.is_dir() {
-            // An empty read-only tmpfs hides everything below it.
-            let flags =
-                MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-            mount(Some("tmpfs"), path, Some("tmpfs"), flags, Some("size=0"))
-        } else {
-            // Binding /dev/null over a file makes it read as empty and swallow writes.
-            mount(
-                Some("/dev/null"),
-                path,
-                None::<&str>,
-                MsFlags::MS_BIND,
-                None::<&str>,
-            )
-        }
-        .map_err(Error::sys(format!("mask {}", path.display())))?;
-    }
-    for path in READONLY_PATHS.iter().map(Path::new) {
-        if !path.exists() {
-            continue;
-        }
-        // A bind mount of the path onto itself gets its own mount flags: remount it read-only.
-        mount(
-            Some(path),
-            path,
-            None::<&str>,
-            MsFlags::MS_BIND | MsFlags::MS_REC,
-            None::<&str>,
-        )
-        .map_err(Error::sys(format!("bind {} on itself", path.display())))?;
-        let flags = MsFlags::MS_BIND
-            | MsFlags::MS_REMOUNT
-            | MsFlags::MS_RDONLY
-            | MsFlags::MS_NOSUID
-            | MsFlags::MS_NODEV
-            | MsFlags::MS_NOEXEC;
-        mount(None::<&str>, path, None::<&str>, flags, None::<&str>)
-            .map_err(Error::sys(format!("remount {} read-only", path.display())))?;
-    }
-    Ok(())
-}
-
-/// Marks every descriptor from 3 up close-on-exec with close_range(2), so no file, socket or
-/// pipe of the engine reaches the container's command (its stdio 0–2 were set up on purpose).
-pub fn close_engine_fds_on_exec() -> Result<()> {
-    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets a flag on descriptors; it touches
-    // no memory, and closes nothing the rest of this process still uses before execve(2).
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_close_range,
-            3u32,
-            u32::MAX,
-            libc::CLOSE_RANGE_CLOEXEC,
-        )
+/// Parses Docker's `--security-opt` values (`KEY=VALUE`, or the old `KEY:VALUE`). AppArmor
+/// and SELinux labels are refused: this engine has neither.
+pub fn parse_security_opts(values: &[String]) -> Result<SecurityOpts> {
+    let mut opts = SecurityOpts {
+        seccomp: None,
+        no_new_privileges: false,
     };
-    if rc != 0 {
-        return Err(Error::sys("close_range(3.., CLOEXEC)")(
-            nix::errno::Errno::last(),
-        ));
+    for value in values {
+        let (key, arg) = value
+            .split_once('=')
+            .or_else(|| value.split_once(':'))
+            .unwrap_or((value.as_str(), ""));
+        match (key, arg) {
+            ("seccomp", arg) => opts.seccomp = Some(SeccompOption::parse(arg)),
+            ("no-new-privileges", "" | "true") => opts.no_new_privileges = true,
+            ("no-new-privileges", "false") => opts.no_new_privileges = false,
+            _ => {
+                return Err(Error::invalid(
+                    "--security-opt",
+                    value.as_str(),
+                    "supported: seccomp=unconfined|default|PROFILE.json, no-new-privileges[=true|false] (no AppArmor or SELinux here)",
+                ));
+            }
+        }
     }
+    Ok(opts)
+}
+
+/// Checks the flags at `create`, before anything is written: the capabilities must exist and
+/// a seccomp profile must load and compile for this machine (its mistakes named by JSON path).
+pub fn check(host: &HostConfig) -> Result<()> {
+    Confinement::from_flags(&flags(host, None)?).map_err(confinement_error)?;
     Ok(())
 }
+
+/// The confinement of a container's processes: what `docker run` with these flags gives.
+/// `dir` is the container's directory, where a profile file was copied at create. Call it
+/// before clone(2): it reads files and compiles the seccomp filter.
+pub fn confinement_for(host: &HostConfig, dir: &Path, uid: u32, gid: u32) -> Result<Confinement> {
+    let mut confinement =
+        Confinement::from_flags(&flags(host, Some(dir))?).map_err(confinement_error)?;
+    confinement.uid = uid;
+    confinement.gid = gid;
+    Ok(confinement)
+}
+
+/// The profile file named by `--security-opt seccomp=FILE`, if any, to copy at create.
+pub fn profile_file(host: &HostConfig) -> Result<Option<PathBuf>> {
+    Ok(match parse_security_opts(&host.security_opt)?.seccomp {
+        Some(SeccompOption::File(path)) => Some(path),
+        _ => None,
+    })
+}
+
+/// Lesson 07's flags for `host`; with `dir`, a profile file is read from its copy there.
+fn flags(host: &HostConfig, dir: Option<&Path>) -> Result<Flags> {
+    let opts = parse_security_opts(&host.security_opt)?;
+    let seccomp = match (opts.seccomp, dir) {
+        (Some(SeccompOption::File(_)), Some(dir)) => {
+            Some(SeccompOption::File(dir.join(PROFILE_COPY)))
+        }
+        (other, _) => other,
+    };
+    Ok(Flags {
+        cap_add: host.cap_add.clone(),
+        cap_drop: host.cap_drop.clone(),
+        privileged: host.privileged,
+        seccomp,
+        no_new_privileges: opts.no_new_privileges,
+    })
+}
+
+fn confinement_error(e: confinement::Error) -> Error {
+    Error::Confinement(e.to_string())
+}
+
+/// `info`'s `SecurityOptions`, in Docker's form: what every container gets unless told
+/// otherwise (Docker's default seccomp profile, built in).
+pub const INFO_OPTIONS: [&str; 1] = ["name=seccomp,profile=builtin"];

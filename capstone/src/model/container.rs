@@ -107,6 +107,10 @@ pub struct HostConfig {
     /// The `-v` values as given (Docker's `Binds`).
     #[serde(default)]
     pub binds: Vec<String>,
+    /// `--security-opt` values as given (`seccomp=unconfined`, `seccomp=FILE`,
+    /// `no-new-privileges`); a profile file is copied into the container's directory at create.
+    #[serde(default)]
+    pub security_opt: Vec<String>,
 }
 
 /// Where the container's layers live (Docker's `GraphDriver.Data`).

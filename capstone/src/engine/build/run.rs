@@ -12,10 +12,12 @@
 //! `capstone` CLI is; a multi-threaded test harness is not — tests run the binary).
 
 use super::{etc_files, output};
+use crate::mechanisms::runtime::ConfineHooks;
 use crate::{Error, Result};
+use confinement::Confinement;
 use namespaces::Namespace;
 use namespaces::container::{ContainerSpec, create_with};
-use namespaces::hooks::NoHooks;
+use namespaces::hooks::{HookResult, Hooks};
 use std::path::{Path, PathBuf};
 
 /// What to run and how.
@@ -197,7 +199,12 @@ fn run_container(
     let stdio = output::StepStdio::new()?;
     let mut container = container.clone();
     container.stdio = Some(stdio.fds());
-    let created = create_with(&container, &NoHooks)?;
+    // Docker's default confinement for RUN too (capabilities, seccomp, masked paths), as
+    // both of Docker's builders give it; compiled before clone(2).
+    let mut confinement =
+        Confinement::docker_default().map_err(|e| Error::Confinement(e.to_string()))?;
+    (confinement.uid, confinement.gid) = (container.uid, container.gid);
+    let created = create_with(&container, &RunHooks(ConfineHooks(&confinement)))?;
     let pipe = stdio.into_read_end();
     if own_netns {
         loopback_up(created.pid().as_raw() as u32)?;
@@ -218,4 +225,14 @@ fn loopback_up(pid: u32) -> Result<()> {
         netlink.set_up(lo.index)
     };
     bring_up().map_err(|e| Error::RunStep(format!("cannot bring its loopback up: {e}")))
+}
+
+/// A RUN step's additions to lesson 01's container: only the confinement, which switches to
+/// the step's user itself.
+struct RunHooks<'a>(ConfineHooks<'a>);
+
+impl Hooks for RunHooks<'_> {
+    fn switch_user(&self, _uid: u32, _gid: u32, _in_userns: bool) -> HookResult {
+        self.0.switch_user()
+    }
 }
