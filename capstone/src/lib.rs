@@ -23,6 +23,7 @@
 //! (lesson 01's clone, gate and pivot_root) → [`mechanisms::security`] → execve(2).
 
 pub mod cli;
+pub mod compose;
 pub mod engine;
 pub mod error;
 pub mod mechanisms;

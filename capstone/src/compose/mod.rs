@@ -1,0 +1,122 @@
+//! `capstone compose`: the Compose Specification's front end. It reads a project's compose
+//! files and (later) drives the [`crate::Engine`] with them; today it resolves and prints the
+//! model (`config`), the part every other compose verb stands on.
+//!
+//! Reading a project is a pipeline, one module per stage:
+//! [`load`] finds the files and variables → YAML parsing (anchors, `<<` merge keys) →
+//! [`normalize`] (`x-` keys dropped, [`interpolate`] `${VAR}`, [`short`] syntaxes to long) →
+//! [`spec`] (the typed model, unknown keys rejected) → [`merge`] (several `-f`) →
+//! [`validate`] (cycles, undefined names).
+//!
+//! The YAML crate is `yaml_serde`: serde_yaml's code as kept by the YAML organisation since
+//! serde_yaml was archived in 2024, so its `Value`, anchors and `apply_merge` (the `<<` key)
+//! are the ones the Rust ecosystem already knows. We chose it over `serde_yaml_ng` and
+//! `serde_norway` (one-person forks of the same code) and `serde-saphyr` (a new parser without
+//! a `Value` tree to normalise). `compose_spec` (typed Compose Specification) was considered
+//! and not used: it is MPL-licensed, depends on the archived serde_yaml, and hides the short →
+//! long rewriting that students should be able to read here.
+
+pub mod error;
+pub mod interpolate;
+pub mod load;
+pub mod merge;
+pub mod normalize;
+pub mod short;
+pub mod spec;
+pub mod validate;
+
+pub use error::ComposeError;
+pub use load::{Options, Project, load};
+
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+/// `capstone compose [OPTIONS] COMMAND`: the project options, then the verb.
+#[derive(Debug, Args)]
+pub struct ComposeArgs {
+    /// Compose configuration files, merged in order (default: compose.yaml and its kin).
+    #[arg(short = 'f', long = "file")]
+    pub files: Vec<PathBuf>,
+    /// Project name (default: `name:` in the file, or the directory's name).
+    #[arg(short = 'p', long = "project-name")]
+    pub project_name: Option<String>,
+    /// Read variables from this file instead of `.env` (repeatable).
+    #[arg(long = "env-file")]
+    pub env_files: Vec<PathBuf>,
+    /// Enable services of this profile (repeatable).
+    #[arg(long = "profile")]
+    pub profiles: Vec<String>,
+    /// The project directory (default: the first file's directory).
+    #[arg(long = "project-directory")]
+    pub project_directory: Option<PathBuf>,
+    /// The verb.
+    #[command(subcommand)]
+    pub command: ComposeCommand,
+}
+
+/// The compose verbs implemented so far.
+#[derive(Debug, Subcommand)]
+pub enum ComposeCommand {
+    /// Validate the files and print the resolved model as YAML.
+    Config {
+        /// Only check; print nothing.
+        #[arg(short, long)]
+        quiet: bool,
+        /// Print the service names, one a line.
+        #[arg(long)]
+        services: bool,
+        /// Print the volume names, one a line.
+        #[arg(long)]
+        volumes: bool,
+    },
+}
+
+/// Runs a compose verb; an error is printed here as `capstone compose: …` and gives exit code 1
+/// (Docker Compose's code for an invalid project).
+pub fn main(_engine: &crate::Engine, args: ComposeArgs) -> crate::Result<i32> {
+    let options = Options {
+        files: args.files,
+        project_name: args.project_name,
+        env_files: args.env_files,
+        profiles: args.profiles,
+        project_directory: args.project_directory,
+    };
+    let env: interpolate::Vars = std::env::vars().collect();
+    let result = load(&options, &env).and_then(|project| match args.command {
+        ComposeCommand::Config {
+            quiet,
+            services,
+            volumes,
+        } => config(&project, quiet, services, volumes),
+    });
+    match result {
+        Ok(()) => Ok(0),
+        Err(e) => {
+            eprintln!("capstone compose: {e}");
+            Ok(1)
+        }
+    }
+}
+
+fn config(
+    project: &Project,
+    quiet: bool,
+    services: bool,
+    volumes: bool,
+) -> Result<(), ComposeError> {
+    if quiet {
+        return Ok(());
+    }
+    if services || volumes {
+        let names: Vec<&String> = match services {
+            true => project.model.services.keys().collect(),
+            false => project.model.volumes.keys().collect(),
+        };
+        names.iter().for_each(|n| println!("{n}"));
+        return Ok(());
+    }
+    let yaml = yaml_serde::to_string(&project.model)
+        .map_err(|e| ComposeError::Project(format!("cannot print the model: {e}")))?;
+    print!("{yaml}");
+    Ok(())
+}
