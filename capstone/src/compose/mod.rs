@@ -115,8 +115,21 @@ fn config(
         names.iter().for_each(|n| println!("{n}"));
         return Ok(());
     }
-    let yaml = yaml_serde::to_string(&project.model)
-        .map_err(|e| ComposeError::Project(format!("cannot print the model: {e}")))?;
-    print!("{yaml}");
+    let cannot =
+        |e: yaml_serde::Error| ComposeError::Project(format!("cannot print the model: {e}"));
+    let mut value = yaml_serde::to_value(&project.model).map_err(cannot)?;
+    escape_dollars(&mut value);
+    print!("{}", yaml_serde::to_string(&value).map_err(cannot)?);
     Ok(())
+}
+
+/// `$` → `$$` in every string, so the printed model reads back as the same model (a literal
+/// `$` must be written `$$` in a compose file), as `docker compose config` prints it.
+fn escape_dollars(value: &mut yaml_serde::Value) {
+    match value {
+        yaml_serde::Value::String(s) if s.contains('$') => *s = s.replace('$', "$$"),
+        yaml_serde::Value::Mapping(map) => map.values_mut().for_each(escape_dollars),
+        yaml_serde::Value::Sequence(items) => items.iter_mut().for_each(escape_dollars),
+        _ => {}
+    }
 }

@@ -190,10 +190,10 @@ fn normalize_service(svc: &mut Mapping, path: &str, cx: &Context) -> Result<()> 
         to_map(b, "labels", &p, cx)?;
     }
     for key in ["command", "entrypoint"] {
-        check_command(svc.get(key), &format!("{path}.{key}"), cx)?;
+        command(svc.get_mut(key), &format!("{path}.{key}"), cx)?;
     }
-    if let Some(Value::Mapping(hc)) = svc.get("healthcheck") {
-        check_command(hc.get("test"), &format!("{path}.healthcheck.test"), cx)?;
+    if let Some(Value::Mapping(hc)) = svc.get_mut("healthcheck") {
+        command(hc.get_mut("test"), &format!("{path}.healthcheck.test"), cx)?;
     }
     for key in ["environment", "labels"] {
         to_map(svc, key, path, cx)?;
@@ -260,10 +260,18 @@ fn normalize_service(svc: &mut Mapping, path: &str, cx: &Context) -> Result<()> 
     Ok(())
 }
 
-fn check_command(value: Option<&Value>, path: &str, cx: &Context) -> Result<()> {
+/// A command is a string or a list of strings: `[sleep, 10]`'s `10` becomes `"10"`.
+fn command(value: Option<&mut Value>, path: &str, cx: &Context) -> Result<()> {
     match value {
         None | Some(Value::Null | Value::String(_)) => Ok(()),
-        Some(Value::Sequence(items)) if items.iter().all(|i| scalar(i).is_some()) => Ok(()),
+        Some(Value::Sequence(items)) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                let text = scalar(item)
+                    .ok_or_else(|| cx.invalid(&format!("{path}[{i}]"), "expected a string"))?;
+                *item = text.into();
+            }
+            Ok(())
+        }
         Some(_) => Err(cx.invalid(path, "expected a string or a list of strings")),
     }
 }

@@ -1,8 +1,8 @@
 //! Checks on the merged project that no single file can make: every service has an image or
 //! a build, names only networks, volumes and services that exist, and `depends_on` has no
 //! cycle (start order must be a topological order, so a cycle could never start). Messages
-//! follow Docker Compose v2's ("service "web" refers to undefined network back: invalid
-//! compose project") and add the files and the key path.
+//! follow Docker Compose v2's ("service "web" refers to undefined network back") and add the
+//! files and the key path.
 
 use super::error::{ComposeError, Result};
 use super::spec::ComposeFile;
@@ -10,11 +10,8 @@ use std::collections::BTreeMap;
 
 /// Validates a merged model; `files` names the files it came from.
 pub fn validate(model: &ComposeFile, files: &str) -> Result<()> {
-    let fail = |path: String, what: String| {
-        Err(ComposeError::Project(format!(
-            "{files}: {path}: {what}: invalid compose project"
-        )))
-    };
+    let fail =
+        |path: String, what: String| Err(ComposeError::Project(format!("{files}: {path}: {what}")));
     for (name, service) in &model.services {
         let at = |key: &str| format!("services.{name}.{key}");
         if service.image.is_none() && service.build.is_none() {
@@ -135,7 +132,7 @@ mod tests {
         let e = validate(&m, "f.yaml").unwrap_err().to_string();
         assert_eq!(
             e,
-            "f.yaml: depends_on: dependency cycle detected: a -> b -> a: invalid compose project"
+            "f.yaml: depends_on: dependency cycle detected: a -> b -> a"
         );
     }
 
