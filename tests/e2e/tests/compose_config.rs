@@ -331,3 +331,27 @@ fn bad_files_give_errors_that_name_the_place() {
     }
     insta::assert_snapshot!(messages.join("\n\n"));
 }
+
+/// What `config` prints is itself a compose file that resolves to the same model (the `$$`
+/// escapes, the long syntaxes and the resource names all read back unchanged).
+#[test]
+fn the_printed_model_reads_back_as_the_same_model() {
+    for example in ["leafy-busybox", "leafy-hub"] {
+        let dir = examples().join(example);
+        let out = compose(&dir, &["config"], &[]);
+        assert!(out.status.success(), "{example}");
+        let copy = tempfile::tempdir().unwrap();
+        std::fs::write(copy.path().join("compose.yaml"), &out.stdout).unwrap();
+        let again = compose(copy.path(), &["config"], &[]);
+        assert!(
+            again.status.success(),
+            "{}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&again.stdout),
+            String::from_utf8_lossy(&out.stdout),
+            "{example}"
+        );
+    }
+}

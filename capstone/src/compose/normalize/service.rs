@@ -1,179 +1,14 @@
-//! One file's YAML made regular before it meets the typed model ([`super::spec`]): `x-`
-//! extension keys removed, `${VAR}` interpolated in every string, and every short syntax
-//! rewritten to its long one (Docker Compose does the same in compose-go's "transform" step).
-//! Each rewrite knows its key path, so a malformed value is reported where it is.
+//! One service's short syntaxes rewritten to long ones, key by key: `build: ./dir`, an
+//! environment list, a single-string `dns`, `ports: ["8080:80"]`, `volumes: ["db:/data"]`,
+//! `networks: [a, b]`, `depends_on: [db]`… Spec: the Compose Specification's "services" section.
 
-use super::error::{ComposeError, Result};
-use super::interpolate::{Place, Vars, interpolate};
-use super::short::{self, absolute, mapping};
-use std::path::Path;
+use super::{Context, key_text, scalar};
+use crate::compose::error::Result;
+use crate::compose::short::{self, absolute, mapping};
 use yaml_serde::{Mapping, Value};
 
-/// Keys of the Compose Specification that capstone does not implement: reported as such
-/// rather than as unknown, so nobody hunts for a typo that is not there.
-const UNSUPPORTED: &[&str] = &[
-    "blkio_config",
-    "cgroup",
-    "cgroup_parent",
-    "configs",
-    "cpu_shares",
-    "cpuset",
-    "develop",
-    "device_cgroup_rules",
-    "devices",
-    "domainname",
-    "external_links",
-    "group_add",
-    "ipc",
-    "isolation",
-    "links",
-    "logging",
-    "mac_address",
-    "pid",
-    "platform",
-    "secrets",
-    "security_opt",
-    "shm_size",
-    "sysctls",
-    "ulimits",
-    "userns_mode",
-    "volumes_from",
-    "include",
-];
-
-/// What normalising one file needs to know.
-pub struct Context<'a> {
-    /// The file's name as the user gave it (for messages).
-    pub file: &'a str,
-    /// The variables for interpolation.
-    pub vars: &'a Vars,
-    /// Relative host paths are taken from here.
-    pub project_dir: &'a Path,
-}
-
-impl Context<'_> {
-    fn invalid(&self, path: &str, message: impl Into<String>) -> ComposeError {
-        ComposeError::Invalid {
-            file: self.file.to_string(),
-            path: path.to_string(),
-            message: message.into(),
-        }
-    }
-}
-
-/// Normalises a parsed file in place.
-pub fn normalize(doc: &mut Value, cx: &Context) -> Result<()> {
-    let Value::Mapping(top) = doc else {
-        return Err(cx.invalid(
-            "(top level)",
-            "a compose file is a mapping with a `services:` key",
-        ));
-    };
-    strip_extensions(top, "", cx)?;
-    for section in ["services", "networks", "volumes"] {
-        if let Some(Value::Mapping(entries)) = top.get_mut(section) {
-            for (name, entry) in entries.iter_mut() {
-                if let Value::Mapping(entry) = entry {
-                    let path = format!("{section}.{}", key_text(name));
-                    strip_extensions(entry, &path, cx)?;
-                }
-            }
-        }
-    }
-    interpolate_all(doc, "", cx)?;
-    let Value::Mapping(top) = doc else {
-        unreachable!()
-    };
-    if let Some(Value::Mapping(services)) = top.get_mut("services") {
-        for (name, service) in services.iter_mut() {
-            let path = format!("services.{}", key_text(name));
-            match service {
-                Value::Mapping(service) => normalize_service(service, &path, cx)?,
-                Value::Null => *service = Value::Mapping(Mapping::new()),
-                _ => return Err(cx.invalid(&path, "a service must be a mapping")),
-            }
-        }
-    }
-    for section in ["networks", "volumes"] {
-        if let Some(Value::Mapping(entries)) = top.get_mut(section) {
-            for (name, entry) in entries.iter_mut() {
-                if let Value::Mapping(entry) = entry {
-                    let path = format!("{section}.{}", key_text(name));
-                    for key in ["labels", "driver_opts"] {
-                        to_map(entry, key, &path, cx)?;
-                    }
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-fn key_text(key: &Value) -> String {
-    match key {
-        Value::String(s) => s.clone(),
-        other => scalar(other).unwrap_or_else(|| "?".into()),
-    }
-}
-
-/// Removes `x-…` keys and rejects the keys capstone does not implement.
-fn strip_extensions(map: &mut Mapping, path: &str, cx: &Context) -> Result<()> {
-    map.retain(|k, _| !k.as_str().is_some_and(|k| k.starts_with("x-")));
-    if let Some(key) = map
-        .keys()
-        .filter_map(Value::as_str)
-        .find(|k| UNSUPPORTED.contains(k))
-    {
-        let path = if path.is_empty() { "(top level)" } else { path };
-        return Err(ComposeError::Unsupported {
-            file: cx.file.to_string(),
-            path: path.to_string(),
-            key: key.to_string(),
-        });
-    }
-    Ok(())
-}
-
-fn interpolate_all(value: &mut Value, path: &str, cx: &Context) -> Result<()> {
-    match value {
-        Value::String(s) if s.contains('$') => {
-            let place = Place {
-                file: cx.file,
-                path,
-            };
-            *s = interpolate(s, cx.vars, &place)?;
-        }
-        Value::Mapping(map) => {
-            for (k, v) in map.iter_mut() {
-                let sub = if path.is_empty() {
-                    key_text(k)
-                } else {
-                    format!("{path}.{}", key_text(k))
-                };
-                interpolate_all(v, &sub, cx)?;
-            }
-        }
-        Value::Sequence(items) => {
-            for (i, v) in items.iter_mut().enumerate() {
-                interpolate_all(v, &format!("{path}[{i}]"), cx)?;
-            }
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-/// A scalar as the string Compose uses (`8080` → `"8080"`); `None` for null and collections.
-fn scalar(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-fn normalize_service(svc: &mut Mapping, path: &str, cx: &Context) -> Result<()> {
+/// Normalises the service at `path` in place.
+pub fn normalize_service(svc: &mut Mapping, path: &str, cx: &Context) -> Result<()> {
     if let Some(build) = svc.get_mut("build") {
         let p = format!("{path}.build");
         if let Some(context) = build.as_str() {
@@ -277,7 +112,7 @@ fn command(value: Option<&mut Value>, path: &str, cx: &Context) -> Result<()> {
 }
 
 /// `["A=1", "B"]` or `{A: 1, B: null}` → `{A: "1", B: null}`.
-fn to_map(map: &mut Mapping, key: &str, path: &str, cx: &Context) -> Result<()> {
+pub fn to_map(map: &mut Mapping, key: &str, path: &str, cx: &Context) -> Result<()> {
     let p = format!("{path}.{key}");
     let Some(value) = map.get_mut(key) else {
         return Ok(());
