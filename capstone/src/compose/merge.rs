@@ -16,6 +16,7 @@ pub fn merge(base: &mut Value, over: Value) {
     merge_at(base, over, "")
 }
 
+// ANCHOR: merge_at
 fn merge_at(base: &mut Value, over: Value, key: &str) {
     match (base, over) {
         (Value::Mapping(base), Value::Mapping(over)) => {
@@ -45,6 +46,7 @@ fn merge_at(base: &mut Value, over: Value, key: &str) {
         (base, over) => *base = over,
     }
 }
+// ANCHOR_END: merge_at
 
 #[cfg(test)]
 mod tests {

@@ -112,6 +112,7 @@ pub fn volume(text: &str, project_dir: &Path) -> Result<Value, String> {
             other => return Err(format!("unknown mode {other:?}: use ro, rw or nocopy")),
         }
     }
+    // ANCHOR: bind_or_named
     let is_bind = source.is_some_and(|s| s.starts_with(['/', '.', '~']));
     let source = source.map(|s| {
         if is_bind {
@@ -120,6 +121,7 @@ pub fn volume(text: &str, project_dir: &Path) -> Result<Value, String> {
             s.to_string()
         }
     });
+    // ANCHOR_END: bind_or_named
     let kind = if is_bind { "bind" } else { "volume" };
     let options = if is_bind {
         (
