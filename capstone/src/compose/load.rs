@@ -8,7 +8,8 @@ use super::error::{ComposeError, Result};
 use super::interpolate::{Vars, read_env_file};
 use super::merge::merge;
 use super::normalize::{Context, normalize};
-use super::spec::{ComposeFile, Network, Volume};
+use super::resolve;
+use super::spec::ComposeFile;
 use std::path::{Path, PathBuf};
 use yaml_serde::Value;
 
@@ -99,8 +100,8 @@ pub fn load(opts: &Options, env: &Vars) -> Result<Project> {
         .collect::<Vec<_>>()
         .join(", ");
     let mut model: ComposeFile = typed(merged.unwrap_or(Value::Null), &label)?;
-    let name = project_name(opts, &vars, &model, &working_dir)?;
-    resolve(&mut model, &name, &vars, &opts.profiles)?;
+    let name = resolve::project_name(opts.project_name.as_deref(), &vars, &model, &working_dir)?;
+    resolve::resolve(&mut model, &name, &vars, &opts.profiles)?;
     super::validate::validate(&model, &label)?;
     model.name = Some(name.clone());
     Ok(Project {
@@ -185,99 +186,4 @@ fn typed<T: serde::de::DeserializeOwned>(value: Value, file: &str) -> Result<T> 
             message,
         }
     })
-}
-
-/// Docker Compose's project name: `-p`, else `$COMPOSE_PROJECT_NAME`, else `name:`, else the
-/// project directory's name lower-cased with everything but `a-z0-9_-` removed.
-fn project_name(opts: &Options, vars: &Vars, model: &ComposeFile, dir: &Path) -> Result<String> {
-    let given = opts
-        .project_name
-        .clone()
-        .or_else(|| vars.get("COMPOSE_PROJECT_NAME").cloned())
-        .or(model.name.clone());
-    let valid = |n: &str| {
-        n.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && n.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-    };
-    if let Some(name) = given.filter(|n| !n.is_empty()) {
-        return match valid(&name) {
-            true => Ok(name),
-            false => Err(ComposeError::Project(format!(
-                "invalid project name {name:?}: it must contain only lower-case letters, digits, dashes and underscores, and start with a letter or digit"
-            ))),
-        };
-    }
-    let base = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    let name: String = base
-        .chars()
-        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
-        .collect();
-    let name = name.trim_start_matches(['_', '-']).to_string();
-    match name.is_empty() {
-        false => Ok(name),
-        true => Err(ComposeError::Project(format!(
-            "cannot make a project name from the directory {}: use -p NAME or name: in the file",
-            dir.display()
-        ))),
-    }
-}
-
-/// What Docker Compose fills in: profiles, `env_file` values, the default network and the
-/// real names of networks and volumes (`<project>_<key>`).
-fn resolve(model: &mut ComposeFile, project: &str, vars: &Vars, profiles: &[String]) -> Result<()> {
-    let mut enabled: Vec<String> = profiles.to_vec();
-    if let Some(list) = vars.get("COMPOSE_PROFILES") {
-        enabled.extend(list.split(',').filter(|p| !p.is_empty()).map(String::from));
-    }
-    model.services.retain(|_, s| {
-        s.profiles.is_empty()
-            || s.profiles
-                .iter()
-                .any(|p| enabled.contains(p) || enabled.iter().any(|e| e == "*"))
-    });
-    let mut uses_default = false;
-    for service in model.services.values_mut() {
-        let mut environment = std::collections::BTreeMap::new();
-        for file in &service.env_file {
-            let values = read_env_file(Path::new(file))?;
-            environment.extend(values.into_iter().map(|(k, v)| (k, Some(v))));
-        }
-        for (k, v) in std::mem::take(&mut service.environment) {
-            let v = v.or_else(|| vars.get(&k).cloned());
-            environment.insert(k, v);
-        }
-        service.environment = environment;
-        if service.networks.is_empty() && service.network_mode.is_none() {
-            service.networks.insert("default".into(), None);
-        }
-        uses_default |= service.networks.contains_key("default");
-    }
-    if uses_default {
-        model.networks.entry("default".into()).or_insert(None);
-    }
-    for (key, network) in model.networks.iter_mut() {
-        let n = network.get_or_insert_with(Network::default);
-        if n.name.is_none() {
-            n.name = Some(if n.external == Some(true) {
-                key.clone()
-            } else {
-                format!("{project}_{key}")
-            });
-        }
-    }
-    for (key, volume) in model.volumes.iter_mut() {
-        let v = volume.get_or_insert_with(Volume::default);
-        if v.name.is_none() {
-            v.name = Some(if v.external == Some(true) {
-                key.clone()
-            } else {
-                format!("{project}_{key}")
-            });
-        }
-    }
-    Ok(())
 }

@@ -6,7 +6,8 @@
 //! [`load`] finds the files and variables → YAML parsing (anchors, `<<` merge keys) →
 //! [`normalize`] (`x-` keys dropped, [`interpolate`] `${VAR}`, [`short`] syntaxes to long) →
 //! [`spec`] (the typed model, unknown keys rejected) → [`merge`] (several `-f`) →
-//! [`validate`] (cycles, undefined names).
+//! [`resolve`] (project name, profiles, default network, resource names) → [`validate`]
+//! (cycles, undefined names).
 //!
 //! The YAML crate is `yaml_serde`: serde_yaml's code as kept by the YAML organisation since
 //! serde_yaml was archived in 2024, so its `Value`, anchors and `apply_merge` (the `<<` key)
@@ -21,6 +22,7 @@ pub mod interpolate;
 pub mod load;
 pub mod merge;
 pub mod normalize;
+pub mod resolve;
 pub mod short;
 pub mod spec;
 pub mod validate;

@@ -60,6 +60,36 @@ pub fn validate(model: &ComposeFile, files: &str) -> Result<()> {
                 );
             }
         }
+        let healthcheck = service.healthcheck.as_ref();
+        let durations = [
+            ("stop_grace_period", service.stop_grace_period.as_ref()),
+            (
+                "healthcheck.interval",
+                healthcheck.and_then(|h| h.interval.as_ref()),
+            ),
+            (
+                "healthcheck.timeout",
+                healthcheck.and_then(|h| h.timeout.as_ref()),
+            ),
+            (
+                "healthcheck.start_period",
+                healthcheck.and_then(|h| h.start_period.as_ref()),
+            ),
+            (
+                "healthcheck.start_interval",
+                healthcheck.and_then(|h| h.start_interval.as_ref()),
+            ),
+        ];
+        for (key, value) in durations {
+            if let Some(value) = value.filter(|v| !is_duration(v)) {
+                return fail(
+                    at(key),
+                    format!(
+                        "{value:?} is not a duration: write it as Go does, e.g. 2s, 1m30s or 500ms"
+                    ),
+                );
+            }
+        }
         for (dependency, how) in &service.depends_on {
             if how.required && !model.services.contains_key(dependency) {
                 return fail(
@@ -76,6 +106,28 @@ pub fn validate(model: &ComposeFile, files: &str) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// A Go duration as Compose writes them (`1m30s`, `500ms`, `2.5s`): numbers, each with a unit.
+fn is_duration(text: &str) -> bool {
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return false;
+        }
+        rest = &rest[digits..];
+        let Some(unit) = ["ns", "us", "µs", "ms", "s", "m", "h"]
+            .into_iter()
+            .find(|u| rest.starts_with(u))
+        else {
+            return false;
+        };
+        rest = &rest[unit.len()..];
+    }
+    !text.is_empty()
 }
 
 /// The first `depends_on` cycle found by a depth-first search, as `a -> b -> a`.
@@ -133,6 +185,22 @@ mod tests {
         assert_eq!(
             e,
             "f.yaml: depends_on: dependency cycle detected: a -> b -> a"
+        );
+    }
+
+    #[test]
+    fn durations_are_go_durations() {
+        for good in ["2s", "1m30s", "500ms", "2.5s", "1h"] {
+            assert!(is_duration(good), "{good}");
+        }
+        for bad in ["", "2", "s", "2 s", "2sec", "1m30"] {
+            assert!(!is_duration(bad), "{bad}");
+        }
+        let m = model("services: {a: {image: x, healthcheck: {interval: 2}}}");
+        let e = validate(&m, "f").unwrap_err().to_string();
+        assert!(
+            e.starts_with("f: services.a.healthcheck.interval: \"2\" is not a duration"),
+            "{e}"
         );
     }
 
