@@ -273,6 +273,49 @@ fn files_merge_in_order_and_the_defaults_are_found() {
         Value::from("echo $$HOME student")
     );
     assert!(model["services"].get("debug").is_some());
+
+    // --project-directory: relative paths and .env are taken from there, not from the file's
+    // directory; the project name too.
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join(".env"), "WHO=there\n").unwrap();
+    let file = project.join("extra.yaml").display().to_string();
+    let model = config(
+        &project,
+        &[
+            "-f",
+            "compose.yaml",
+            "-f",
+            &file,
+            "--project-directory",
+            "../elsewhere",
+        ],
+        &[],
+    );
+    assert_eq!(model["name"], Value::from("elsewhere"));
+    assert_eq!(
+        model["services"]["web"]["command"],
+        Value::from("echo $$HOME there")
+    );
+
+    // A bad key in the second file is reported in that file.
+    write(
+        "bad.yaml",
+        "services:\n  web:\n    ports:\n      - target: 80\n        publish: 8080\n",
+    );
+    let out = compose(
+        &project,
+        &["-f", "compose.yaml", "-f", "bad.yaml", "config"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "bad.yaml: services.web.ports[0] additional property \"publish\" is not allowed"
+        ),
+        "{stderr}"
+    );
 }
 
 /// Each bad file fails with exit code 1, prints nothing on stdout, and names the place.

@@ -174,3 +174,72 @@ fn scalar(value: &Value) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalized(text: &str) -> Result<Value> {
+        let vars: Vars = [("TAG".to_string(), "1.36".to_string())].into();
+        let mut doc: Value = yaml_serde::from_str(text).unwrap();
+        doc.apply_merge().unwrap();
+        let cx = Context {
+            file: "compose.yaml",
+            vars: &vars,
+            project_dir: Path::new("/p"),
+        };
+        normalize(&mut doc, &cx).map(|()| doc)
+    }
+
+    #[test]
+    fn anchors_merge_keys_and_extensions() {
+        let doc = normalized(
+            "x-base: &base\n  image: busybox:${TAG}\n  restart: always\n\
+             services:\n  web:\n    <<: *base\n    x-note: ignored\n    restart: 'no'\n",
+        )
+        .unwrap();
+        assert!(doc.get("x-base").is_none());
+        let web = &doc["services"]["web"];
+        assert_eq!(web["image"], Value::from("busybox:1.36"));
+        assert_eq!(
+            web["restart"],
+            Value::from("no"),
+            "the service's own key wins over <<"
+        );
+        assert!(web.get("x-note").is_none());
+    }
+
+    #[test]
+    fn short_syntaxes_become_long() {
+        let doc = normalized(
+            "services:\n  web:\n    build: ./web\n    environment: [A=1, B]\n    dns: 1.1.1.1\n\
+             \x20   networks: [front]\n    depends_on: [db]\n    command: [sleep, 10]\n",
+        )
+        .unwrap();
+        let web = &doc["services"]["web"];
+        assert_eq!(web["build"]["context"], Value::from("/p/web"));
+        assert_eq!(web["environment"]["A"], Value::from("1"));
+        assert_eq!(web["environment"]["B"], Value::Null);
+        assert_eq!(web["dns"][0], Value::from("1.1.1.1"));
+        assert_eq!(web["networks"]["front"], Value::Null);
+        assert_eq!(
+            web["depends_on"]["db"]["condition"],
+            Value::from("service_started")
+        );
+        assert_eq!(web["command"][1], Value::from("10"));
+    }
+
+    #[test]
+    fn malformed_values_name_their_path() {
+        let e = normalized("services:\n  web:\n    environment: [{A: 1}]\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "compose.yaml: services.web.environment[0]: expected a string KEY=VALUE"
+        );
+        let e = normalized("services:\n  web:\n    image: x\n    secrets: [s]\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("\"secrets\" is part of the Compose Specification")
+        );
+    }
+}
