@@ -168,7 +168,14 @@ fn parse_file(path: &Path, vars: &Vars, project_dir: &Path) -> Result<Value> {
 fn typed<T: serde::de::DeserializeOwned>(value: Value, file: &str) -> Result<T> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let message = e.inner().to_string();
+        // serde names Rust types; say what a compose file writes instead.
+        let message = e
+            .inner()
+            .to_string()
+            .replace("expected u16", "expected a port number (0-65535)")
+            .replace("expected u32", "expected a whole number")
+            .replace("expected i64", "expected a whole number")
+            .replace("expected f64", "expected a number");
         // serde: "unknown field `foo`, expected one of …" → Docker Compose's wording.
         if let Some(rest) = message.strip_prefix("unknown field `")
             && let Some((key, _)) = rest.split_once('`')

@@ -10,12 +10,14 @@
 //! (cycles, undefined names).
 //!
 //! The YAML crate is `yaml_serde`: serde_yaml's code as kept by the YAML organisation since
-//! serde_yaml was archived in 2024, so its `Value`, anchors and `apply_merge` (the `<<` key)
-//! are the ones the Rust ecosystem already knows. We chose it over `serde_yaml_ng` and
-//! `serde_norway` (one-person forks of the same code) and `serde-saphyr` (a new parser without
-//! a `Value` tree to normalise). `compose_spec` (typed Compose Specification) was considered
-//! and not used: it is MPL-licensed, depends on the archived serde_yaml, and hides the short →
-//! long rewriting that students should be able to read here.
+//! serde_yaml was archived (March 2024), so its `Value` tree, anchors, duplicate-key errors
+//! and `apply_merge` (the `<<` merge key) are the ones the Rust ecosystem already knows.
+//! `serde_yaml_ng` and `serde_norway` are forks of the same code kept by individuals;
+//! `serde-saphyr` deserialises straight into types with no `Value` tree, and compose needs a
+//! tree to interpolate, rewrite and merge before the types see it. `compose_spec` (typed
+//! Compose Specification) was considered and not used: it is MPL-licensed, builds on the
+//! archived serde_yaml, and hides the short → long rewriting that students should be able to
+//! read here.
 
 pub mod error;
 pub mod interpolate;
