@@ -61,18 +61,34 @@ pub struct ComposeArgs {
 /// The compose verbs implemented so far.
 #[derive(Debug, Subcommand)]
 pub enum ComposeCommand {
-    /// Validate the files and print the resolved model as YAML.
-    Config {
-        /// Only check; print nothing.
-        #[arg(short, long)]
-        quiet: bool,
-        /// Print the service names, one a line.
-        #[arg(long)]
-        services: bool,
-        /// Print the volume names, one a line.
-        #[arg(long)]
-        volumes: bool,
-    },
+    /// Validate the files and print the resolved model (YAML, or JSON with --format json).
+    Config(ConfigArgs),
+}
+
+/// `compose config`'s flags (Docker Compose's names).
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Only check; print nothing.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Print the service names, one a line.
+    #[arg(long)]
+    pub services: bool,
+    /// Print the volume names, one a line.
+    #[arg(long)]
+    pub volumes: bool,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = Format::Yaml)]
+    pub format: Format,
+}
+
+/// How `config` prints the model.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    /// As a compose file.
+    Yaml,
+    /// As one JSON document.
+    Json,
 }
 
 /// Runs a compose verb; an error is printed here as `capstone compose: …` and gives exit code 1
@@ -87,11 +103,7 @@ pub fn main(_engine: &crate::Engine, args: ComposeArgs) -> crate::Result<i32> {
     };
     let env: interpolate::Vars = std::env::vars().collect();
     let result = load(&options, &env).and_then(|project| match args.command {
-        ComposeCommand::Config {
-            quiet,
-            services,
-            volumes,
-        } => config(&project, quiet, services, volumes),
+        ComposeCommand::Config(flags) => config(&project, &flags),
     });
     match result {
         Ok(()) => Ok(0),
@@ -102,17 +114,12 @@ pub fn main(_engine: &crate::Engine, args: ComposeArgs) -> crate::Result<i32> {
     }
 }
 
-fn config(
-    project: &Project,
-    quiet: bool,
-    services: bool,
-    volumes: bool,
-) -> Result<(), ComposeError> {
-    if quiet {
+fn config(project: &Project, flags: &ConfigArgs) -> Result<(), ComposeError> {
+    if flags.quiet {
         return Ok(());
     }
-    if services || volumes {
-        let names: Vec<&String> = match services {
+    if flags.services || flags.volumes {
+        let names: Vec<&String> = match flags.services {
             true => project.model.services.keys().collect(),
             false => project.model.volumes.keys().collect(),
         };
@@ -123,7 +130,14 @@ fn config(
         |e: yaml_serde::Error| ComposeError::Project(format!("cannot print the model: {e}"));
     let mut value = yaml_serde::to_value(&project.model).map_err(cannot)?;
     escape_dollars(&mut value);
-    print!("{}", yaml_serde::to_string(&value).map_err(cannot)?);
+    match flags.format {
+        Format::Yaml => print!("{}", yaml_serde::to_string(&value).map_err(cannot)?),
+        Format::Json => {
+            let json = serde_json::to_string_pretty(&value)
+                .map_err(|e| ComposeError::Project(format!("cannot print the model: {e}")))?;
+            println!("{json}");
+        }
+    }
     Ok(())
 }
 

@@ -122,6 +122,15 @@ fn the_docker_hub_example_resolves_too() {
         db["healthcheck"]["test"][1],
         Value::from("pg_isready -U postgres -d $${POSTGRES_DB}")
     );
+    // --format json prints the same model.
+    let out = compose(
+        &examples().join("leafy-hub"),
+        &["config", "--format", "json"],
+        &[],
+    );
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(yaml_serde::to_value(json).unwrap(), model);
     let bind = &model["services"]["backend"]["volumes"][0];
     assert_eq!(bind["type"], Value::from("bind"));
     assert!(
@@ -213,6 +222,33 @@ fn services_agree_with_docker_compose_1_29() {
         theirs["services"]["db"]["volumes"][0],
         Value::from("data:/data:rw")
     );
+
+    // --services and --volumes list the same names (in any order).
+    for flag in ["--services", "--volumes"] {
+        let lines = |out: Output| {
+            assert!(
+                out.status.success(),
+                "{flag}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let mut names: Vec<String> = String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .map(String::from)
+                .collect();
+            names.sort();
+            names
+        };
+        let ours = lines(compose(&dir, &["-p", "leafy", "config", flag], &[]));
+        let theirs = lines(
+            Command::new("docker-compose")
+                .current_dir(&dir)
+                .args(["-p", "leafy", "config", flag])
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(ours, theirs, "{flag}");
+    }
     assert_eq!(
         ours["services"]["db"]["volumes"][0]["target"],
         Value::from("/data")
