@@ -2,7 +2,7 @@
 //! a build, names only networks, volumes and services that exist, and `depends_on` has no
 //! cycle (start order must be a topological order, so a cycle could never start). Messages
 //! follow Docker Compose v2's ("service "web" refers to undefined network back") and add the
-//! files and the key path.
+//! files and the key path. [`start_order`] is the order that the check guarantees exists.
 
 use super::error::{ComposeError, Result};
 use super::spec::ComposeFile;
@@ -108,6 +108,38 @@ pub fn validate(model: &ComposeFile, files: &str) -> Result<()> {
     Ok(())
 }
 
+/// The order `up` starts services in: waves, each depending only on earlier waves (Kahn's
+/// algorithm on `depends_on`); `down` stops them in reverse. Call after [`validate`], which
+/// rules out cycles (a service on a cycle would be left out).
+pub fn start_order(model: &ComposeFile) -> Vec<Vec<String>> {
+    let mut done: Vec<&str> = Vec::new();
+    let mut waves = Vec::new();
+    loop {
+        let wave: Vec<String> = model
+            .services
+            .iter()
+            .filter(|(name, _)| !done.contains(&name.as_str()))
+            .filter(|(_, s)| {
+                s.depends_on
+                    .keys()
+                    .all(|d| done.contains(&d.as_str()) || !model.services.contains_key(d))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        if wave.is_empty() {
+            return waves;
+        }
+        done.extend(
+            model
+                .services
+                .keys()
+                .filter(|n| wave.contains(n))
+                .map(String::as_str),
+        );
+        waves.push(wave);
+    }
+}
+
 /// A Go duration as Compose writes them (`1m30s`, `500ms`, `2.5s`): numbers, each with a unit.
 fn is_duration(text: &str) -> bool {
     let mut rest = text;
@@ -185,6 +217,19 @@ mod tests {
         assert_eq!(
             e,
             "f.yaml: depends_on: dependency cycle detected: a -> b -> a"
+        );
+    }
+
+    #[test]
+    fn services_start_in_waves_after_their_dependencies() {
+        let m = model(
+            "services: {front: {image: x, depends_on: {back: {condition: service_started}}}, \
+             back: {image: x, depends_on: {db: {condition: service_healthy}}}, db: {image: x}, \
+             cache: {image: x}}",
+        );
+        assert_eq!(
+            start_order(&m),
+            [vec!["cache", "db"], vec!["back"], vec!["front"]]
         );
     }
 
