@@ -41,6 +41,13 @@ const UNSUPPORTED: &[&str] = &[
     "userns_mode",
     "volumes_from",
     "include",
+    "extends",
+    "annotations",
+    "mem_reservation",
+    "memswap_limit",
+    "oom_score_adj",
+    "runtime",
+    "storage_opt",
 ];
 
 /// What normalising one file needs to know.
