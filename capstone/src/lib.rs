@@ -23,6 +23,7 @@
 //! (lesson 01's `container::create_with` and the engine's hooks) → execve(2).
 
 pub mod cli;
+pub mod compose;
 pub mod engine;
 pub mod error;
 pub mod mechanisms;

@@ -34,6 +34,8 @@ pub struct Cli {
 pub enum Command {
     /// Create and start a container (pulls the image if it is not here).
     Run(RunArgs),
+    /// Define and run multi-container applications from compose files (the Compose Specification).
+    Compose(crate::compose::ComposeArgs),
     /// Create a container without starting it.
     Create(RunArgs),
     /// Start one or more stopped containers.
