@@ -27,6 +27,8 @@
 #   docker.io         dockerd 20.10 and its client: the reference `capstone build` is compared
 #                     with (tests start their own dockerd, never the system service);
 #                     xz-utils, bzip2 make the archives those tests `ADD`
+#   docker-compose, python3-docker  Docker Compose 1.29 and the Python SDK: `compose config`
+#                     is compared with docker-compose's; both are the Engine API's real clients
 # (mdbook, which builds the book, is a Rust program: scripts/test-all.sh installs it with cargo.)
 set -euo pipefail
 
@@ -43,7 +45,7 @@ packages=(
     iproute2 nftables iptables qemu-system-x86 cpio
     apache2-utils openssl sudo procps psmisc util-linux e2fsprogs ca-certificates
     hyperfine jq libseccomp-dev pkg-config
-    docker.io xz-utils bzip2
+    docker.io docker-compose python3-docker xz-utils bzip2
 )
 
 # Debian's kernel package is linux-image-amd64; Ubuntu's VM harness uses the host's own kernel
