@@ -216,7 +216,7 @@ pub fn container_json(paths: &store::Paths, c: &Container) -> Value {
         "Args": c.config.args.get(1..).unwrap_or_default(),
         "State": {
             "Status": s.status, "Running": s.running, "Paused": s.paused, "Restarting": false,
-            "OOMKilled": false, "Dead": false, "Pid": s.pid, "ExitCode": s.exit_code,
+            "OOMKilled": s.oom_killed, "Dead": false, "Pid": s.pid, "ExitCode": s.exit_code,
             "Error": s.error, "StartedAt": s.started_at, "FinishedAt": s.finished_at,
         },
         "Image": c.image,

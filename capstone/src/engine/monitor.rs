@@ -129,6 +129,7 @@ pub fn run(
         c.state.monitor_pid = me;
         c.state.monitor_start = crate::mechanisms::process::start_time(me).unwrap_or(0);
         c.state.exit_code = 0;
+        c.state.oom_killed = false;
         c.state.error.clear();
         c.state.started_at = clock::now();
         c.state.finished_at = clock::ZERO_TIME.into();
@@ -154,6 +155,12 @@ pub fn run(
 /// whatever happens here: a step that fails is reported on stderr and kept in the record's
 /// `State.Error`, but never turns the code into the engine's 125.
 fn finish(paths: &store::Paths, record: &Container, code: i32) -> Result<i32> {
+    // Docker's OOMKilled: memory.events (v2) or memory.oom_control (v1) counted a kill.
+    // Read it before the cgroup goes.
+    let oom_killed = cgroup::open(record)
+        .and_then(|cg| cg.stats().ok())
+        .and_then(|stats| stats.oom_kills)
+        .is_some_and(|kills| kills > 0);
     let mut errors = Vec::new();
     errors.extend(cgroup::remove(record).err());
     // Its last process is gone, and with it the network namespace: the kernel deletes the
@@ -161,6 +168,7 @@ fn finish(paths: &store::Paths, record: &Container, code: i32) -> Result<i32> {
     errors.extend(crate::mechanisms::network::attach::disconnect_after_exit(paths, record).err());
     let record = crate::store::containers::update(paths, &record.id, |c| {
         c.state.mark_exited(code);
+        c.state.oom_killed = oom_killed;
         c.network_settings.clear_endpoints();
     })?;
     if record.host_config.auto_remove {

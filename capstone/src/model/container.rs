@@ -147,6 +147,9 @@ pub struct State {
     pub monitor_start: u64,
     /// Exit code: the status, or 128+N for signal N.
     pub exit_code: i32,
+    /// Whether the OOM killer killed a process of its cgroup during its last run.
+    #[serde(rename = "OOMKilled", default)]
+    pub oom_killed: bool,
     /// Why it failed to start or how its end was learnt, if noteworthy.
     pub error: String,
     /// When it last started.
@@ -166,6 +169,7 @@ impl Default for State {
             monitor_pid: 0,
             monitor_start: 0,
             exit_code: 0,
+            oom_killed: false,
             error: String::new(),
             started_at: clock::ZERO_TIME.into(),
             finished_at: clock::ZERO_TIME.into(),

@@ -74,10 +74,14 @@ fn a_memory_hog_in_the_foreground_is_oom_killed_and_run_exits_137() {
     let engine = Engine::with_busybox();
     let script = format!("{HOG}; echo survived");
     let run = engine.run(&[
-        "run", "--rm", "--memory", "8m", "busybox", "sh", "-c", &script,
+        "run", "--name", "hog", "--memory", "8m", "busybox", "sh", "-c", &script,
     ]);
     assert_eq!(run.code, 137, "SIGKILLed by the OOM killer: {run:?}");
     assert!(!run.stdout.contains("survived"), "{run:?}");
+    assert_eq!(engine.inspect("hog")["State"]["OOMKilled"], true);
+    let calm = engine.detached(&["--memory", "8m", "busybox", "true"]);
+    engine.ok(&["wait", &calm]);
+    assert_eq!(engine.inspect(&calm)["State"]["OOMKilled"], false);
 }
 
 #[test]
