@@ -60,6 +60,7 @@ pub fn exec(paths: &Paths, record: &Container, opts: &ExecOptions) -> Result<i32
     let mut confinement = security::confinement_for(
         &record.host_config,
         &paths.container_dir(&record.id),
+        &security::filter_cache(paths),
         uid,
         gid,
     )?;

@@ -75,6 +75,7 @@ pub fn run(
     let confinement = security::confinement_for(
         &record.host_config,
         &paths.container_dir(id),
+        &security::filter_cache(paths),
         record.config.uid,
         record.config.gid,
     )?;

@@ -7,7 +7,7 @@
 
 use crate::model::container::HostConfig;
 use crate::{Error, Result};
-use confinement::seccomp::SeccompOption;
+use confinement::seccomp::{Filter, SeccompOption};
 use confinement::{Confinement, Flags};
 use std::path::{Path, PathBuf};
 
@@ -53,21 +53,104 @@ pub fn parse_security_opts(values: &[String]) -> Result<SecurityOpts> {
 }
 
 /// Checks the flags at `create`, before anything is written: the capabilities must exist and
-/// a seccomp profile must load and compile for this machine (its mistakes named by JSON path).
+/// a profile file must load and compile for this machine (its mistakes named by JSON path).
+/// Docker's own profile is known to compile, so it is left to the start.
 pub fn check(host: &HostConfig) -> Result<()> {
-    Confinement::from_flags(&flags(host, None)?).map_err(confinement_error)?;
+    let mut flags = flags(host, None)?;
+    if !matches!(flags.seccomp, Some(SeccompOption::File(_))) {
+        flags.seccomp = Some(SeccompOption::Unconfined);
+    }
+    Confinement::from_flags(&flags).map_err(confinement_error)?;
     Ok(())
 }
 
 /// The confinement of a container's processes: what `docker run` with these flags gives.
 /// `dir` is the container's directory, where a profile file was copied at create. Call it
 /// before clone(2): it reads files and compiles the seccomp filter.
-pub fn confinement_for(host: &HostConfig, dir: &Path, uid: u32, gid: u32) -> Result<Confinement> {
-    let mut confinement =
-        Confinement::from_flags(&flags(host, Some(dir))?).map_err(confinement_error)?;
+///
+/// Compiling Docker's profile with libseccomp takes tens of milliseconds — longer than the
+/// rest of a container's start — and gives the same program every time for the same profile,
+/// capability set and kernel. So the program is kept in `cache` (under the runroot, lost at
+/// reboot like a kernel upgrade's effects), keyed by a sha256 of exactly those inputs, as
+/// crun keeps its compiled filters.
+pub fn confinement_for(
+    host: &HostConfig,
+    dir: &Path,
+    cache: &Path,
+    uid: u32,
+    gid: u32,
+) -> Result<Confinement> {
+    let flags = flags(host, Some(dir))?;
+    // As moby decides: a profile given applies even with --privileged; otherwise a
+    // privileged container runs unfiltered.
+    let wanted = match (&flags.seccomp, flags.privileged) {
+        (Some(option), _) => option.clone(),
+        (None, true) => SeccompOption::Unconfined,
+        (None, false) => SeccompOption::Default,
+    };
+    let without_filter = Flags {
+        seccomp: Some(SeccompOption::Unconfined),
+        ..flags
+    };
+    let mut confinement = Confinement::from_flags(&without_filter).map_err(confinement_error)?;
+    confinement.seccomp = cached_filter(&wanted, &confinement.capabilities, cache)?;
     confinement.uid = uid;
     confinement.gid = gid;
     Ok(confinement)
+}
+
+/// The compiled filter for `option` and `caps`, from `cache` or compiled (and kept) now.
+fn cached_filter(
+    option: &SeccompOption,
+    caps: &caps::CapsHashSet,
+    cache: &Path,
+) -> Result<Option<Filter>> {
+    let profile = match option {
+        SeccompOption::Unconfined => return Ok(None),
+        SeccompOption::Default => confinement::seccomp::profile::DOCKER_DEFAULT
+            .as_bytes()
+            .to_vec(),
+        SeccompOption::File(path) => std::fs::read(path).map_err(Error::io("read", path))?,
+    };
+    let mut names: Vec<String> = caps.iter().map(|c| c.to_string()).collect();
+    names.sort();
+    let kernel = nix::sys::utsname::uname()
+        .map(|u| u.release().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let key = images::digest::Digest::of(
+        &[
+            profile.as_slice(),
+            names.join(",").as_bytes(),
+            kernel.as_bytes(),
+            std::env::consts::ARCH.as_bytes(),
+        ]
+        .join(&0u8),
+    );
+    let path = cache.join(format!("{}.bpf", key.hex()));
+    if let Ok(bytes) = std::fs::read(&path)
+        && !bytes.is_empty()
+        && bytes.len() % 8 == 0
+    {
+        return Ok(Some(Filter::from_bytes(&bytes)));
+    }
+    let filter = option.filter(caps).map_err(confinement_error)?;
+    if let Some(filter) = &filter {
+        // Best effort: a cache that cannot be written only costs the next start a compile.
+        let _ = std::fs::create_dir_all(cache).and_then(|()| {
+            images::store::write_atomic(&path, &filter.to_bytes()).map_err(std::io::Error::other)
+        });
+    }
+    Ok(filter)
+}
+
+/// Docker's default confinement for a process running as `uid`:`gid` (build's `RUN`).
+pub fn default_confinement(cache: &Path, uid: u32, gid: u32) -> Result<Confinement> {
+    confinement_for(&HostConfig::default(), Path::new("/"), cache, uid, gid)
+}
+
+/// Where compiled seccomp filters are kept: `<runroot>/seccomp` (see [`confinement_for`]).
+pub fn filter_cache(paths: &crate::store::Paths) -> PathBuf {
+    paths.runroot.join("seccomp")
 }
 
 /// The profile file named by `--security-opt seccomp=FILE`, if any, to copy at create.

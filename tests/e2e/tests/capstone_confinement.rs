@@ -101,6 +101,16 @@ fn the_default_profile_refuses_each_family_docker_refuses() {
             "{ordinary} still works: {confined:?}"
         );
     }
+    // The compiled filter was kept (compiling Docker's profile costs more than a start);
+    // a second container loads it from the cache and is refused the same way.
+    let cache = engine.runroot.path().join("seccomp");
+    let kept: Vec<_> = std::fs::read_dir(&cache).unwrap().collect();
+    assert_eq!(kept.len(), 1, "one compiled filter in {}", cache.display());
+    assert_eq!(
+        run_probe(&engine, &[]),
+        confined,
+        "the cached filter refuses the same"
+    );
     // Without the filter, the same calls reach the kernel: the namespace family answers
     // differently (root may make a user namespace; setns(-1) is EBADF), so it was the filter.
     let unconfined = run_probe(&engine, &["--security-opt", "seccomp=unconfined"]);

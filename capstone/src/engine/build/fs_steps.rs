@@ -140,6 +140,7 @@ impl StageRun<'_, '_> {
             echo: self.b.progress.echo(),
             script,
             mounts,
+            seccomp_cache: crate::mechanisms::security::filter_cache(&self.b.paths),
         };
         let scratch_dir = self.b.scratch_dir.clone();
         self.cached(&key_text, &created_by, None, |run, _| {

@@ -13,8 +13,8 @@
 
 use super::{etc_files, output};
 use crate::mechanisms::runtime::ConfineHooks;
+use crate::mechanisms::security;
 use crate::{Error, Result};
-use confinement::Confinement;
 use namespaces::Namespace;
 use namespaces::container::{ContainerSpec, create_with};
 use namespaces::hooks::{HookResult, Hooks};
@@ -23,6 +23,8 @@ use std::path::{Path, PathBuf};
 /// What to run and how.
 #[derive(Debug, Clone)]
 pub struct RunSpec {
+    /// Where compiled seccomp filters are kept (see `mechanisms::security`).
+    pub seccomp_cache: PathBuf,
     /// Unpacked image layers, **topmost first** (overlayfs order).
     pub lowers: Vec<PathBuf>,
     /// argv.
@@ -142,7 +144,12 @@ pub fn run_step(spec: &RunSpec, scratch: &Scratch) -> Result<Finished> {
     // The step's own /etc/hosts and a copy of the host's /etc/resolv.conf, bind-mounted.
     let lent = etc_files::lend(&merged, scratch)?;
     let attached = super::mounts::attach(&merged, &spec.mounts)?;
-    let finished = run_container(&container, spec.echo, !spec.host_network);
+    let finished = run_container(
+        &container,
+        spec.echo,
+        !spec.host_network,
+        &spec.seccomp_cache,
+    );
     let created = lent.give_back();
     let mount_files = attached.release();
     // Unmount before reading the upper dir, on success and failure alike (the guard would
@@ -195,15 +202,14 @@ fn run_container(
     container: &ContainerSpec,
     echo: super::progress::Echo,
     own_netns: bool,
+    seccomp_cache: &Path,
 ) -> Result<Finished> {
     let stdio = output::StepStdio::new()?;
     let mut container = container.clone();
     container.stdio = Some(stdio.fds());
     // Docker's default confinement for RUN too (capabilities, seccomp, masked paths), as
     // both of Docker's builders give it; compiled before clone(2).
-    let mut confinement =
-        Confinement::docker_default().map_err(|e| Error::Confinement(e.to_string()))?;
-    (confinement.uid, confinement.gid) = (container.uid, container.gid);
+    let confinement = security::default_confinement(seccomp_cache, container.uid, container.gid)?;
     let created = create_with(&container, &RunHooks(ConfineHooks(&confinement)))?;
     let pipe = stdio.into_read_end();
     if own_netns {

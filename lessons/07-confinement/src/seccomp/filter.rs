@@ -83,6 +83,18 @@ impl Filter {
         Filter::new(instructions)
     }
 
+    /// The raw bytes of the program, as [`Filter::from_bytes`] reads them: what an engine
+    /// keeps in a cache so that a profile is compiled once, not at every start.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(self.instructions.len() * 8);
+        for i in &self.instructions {
+            bytes.extend_from_slice(&i.code.to_ne_bytes());
+            bytes.extend_from_slice(&[i.jt, i.jf]);
+            bytes.extend_from_slice(&i.k.to_ne_bytes());
+        }
+        bytes
+    }
+
     /// The instructions.
     pub fn instructions(&self) -> &[Instruction] {
         &self.instructions
@@ -151,4 +163,17 @@ pub fn install_with_no_new_privs(filter: &Filter) -> Result<()> {
     filter
         .install()
         .map_err(crate::error::sys("seccomp(SECCOMP_SET_MODE_FILTER)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Filter, refuse_one};
+
+    #[test]
+    fn a_filter_survives_its_bytes() {
+        let filter = refuse_one(libc::SYS_sethostname, libc::EPERM);
+        let bytes = filter.to_bytes();
+        assert_eq!(bytes.len(), filter.instructions().len() * 8);
+        assert_eq!(Filter::from_bytes(&bytes), filter);
+    }
 }
