@@ -38,14 +38,46 @@ tar -C "$rootfs" --numeric-owner -cf "$work/busybox.tar" .
 mkdir -p "$work/bundle"
 cp -a "$rootfs" "$work/bundle/rootfs"
 (cd "$work/bundle" && runc spec && sed -i 's/"terminal": true/"terminal": false/; s/"sh"/"\/bin\/true"/' config.json)
+# The same bundle with Docker's default seccomp profile (the capstone applies it by default;
+# `runc spec` adds none): moby's profile resolved for the default capabilities and this
+# architecture into the OCI runtime spec's `linux.seccomp`.
+mkdir -p "$work/bundle-seccomp"
+ln -s "$work/bundle/rootfs" "$work/bundle-seccomp/rootfs"
+python3 - "$top/lessons/07-confinement/profiles/docker-default.json" "$work/bundle/config.json" \
+    "$work/bundle-seccomp/config.json" <<'PY'
+import json, sys
+profile, spec = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+caps = set(spec["process"]["capabilities"]["bounding"])
+def applies(rule):
+    inc, exc = rule.get("includes") or {}, rule.get("excludes") or {}
+    if inc.get("caps") and not set(inc["caps"]) <= caps: return False
+    if inc.get("arches") and "amd64" not in inc["arches"]: return False
+    if exc.get("caps") and set(exc["caps"]) & caps: return False
+    if exc.get("arches") and "amd64" in exc["arches"]: return False
+    return True
+rules = []
+for r in profile["syscalls"]:
+    if applies(r):
+        rule = {"names": r["names"], "action": r["action"]}
+        if "errnoRet" in r: rule["errnoRet"] = r["errnoRet"]
+        if r.get("args"): rule["args"] = r["args"]
+        rules.append(rule)
+spec["linux"]["seccomp"] = {
+    "defaultAction": profile["defaultAction"], "defaultErrnoRet": profile.get("defaultErrnoRet", 1),
+    "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], "syscalls": rules,
+}
+json.dump(spec, open(sys.argv[3], "w"))
+PY
 
 # (Bridge networking is measured by scripts/bench/network.sh, inside a network namespace of
 # its own, so that no bridge is made on this machine.)
 cmds=(-n "capstone run --rm --network none" "$bin ${state[*]} run --rm --network none busybox /bin/true"
+      -n "capstone run --rm --network none, seccomp=unconfined" "$bin ${state[*]} run --rm --network none --security-opt seccomp=unconfined busybox /bin/true"
       -n "capstone run --rm --network host" "$bin ${state[*]} run --rm --network host busybox /bin/true"
       -n "runc run" "runc run -b $work/bundle bench-runc")
 if crun run -b "$work/bundle" bench-crun-probe >/dev/null 2>&1; then
-  cmds+=(-n "crun run" "crun run -b $work/bundle bench-crun")
+  cmds+=(-n "crun run" "crun run -b $work/bundle bench-crun"
+         -n "crun run, Docker's seccomp profile" "crun run -b $work/bundle-seccomp bench-crun-sc")
 else
   echo "crun refuses to run here: $(crun run -b "$work/bundle" bench-crun-probe 2>&1 | head -1)"
 fi
