@@ -83,6 +83,41 @@ pub enum Reply {
     },
 }
 
+impl Reply {
+    /// A JSON body computed only when `produce` returns (it may block, e.g. until a container
+    /// exits), while the status and headers are sent at once: what `POST …/wait` needs.
+    pub fn later(
+        status: u16,
+        produce: impl FnOnce() -> serde_json::Value + Send + 'static,
+    ) -> Reply {
+        Reply::Stream {
+            status,
+            content_type: "application/json",
+            body: Box::new(Later {
+                produce: Some(Box::new(produce)),
+                ready: std::io::Cursor::new(Vec::new()),
+            }),
+        }
+    }
+}
+
+/// A reader whose bytes are made on the first read.
+struct Later {
+    produce: Option<Box<dyn FnOnce() -> serde_json::Value + Send>>,
+    ready: std::io::Cursor<Vec<u8>>,
+}
+
+impl Read for Later {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(produce) = self.produce.take() {
+            let mut bytes = produce().to_string().into_bytes();
+            bytes.push(b'\n');
+            self.ready = std::io::Cursor::new(bytes);
+        }
+        self.ready.read(buf)
+    }
+}
+
 /// A handler: from a call to a reply or a Docker-style error.
 pub type Handler = Box<dyn Fn(&Call) -> Result<Reply, ApiError> + Send + Sync>;
 

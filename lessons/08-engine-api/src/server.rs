@@ -107,10 +107,19 @@ pub fn respond(router: &Router, mut request: Request) {
     if let Some(v) = router.advertised() {
         common.push(header("Api-Version", &v.to_string()));
     }
-    let read = request
-        .as_reader()
-        .take(MAX_BODY + 1)
-        .read_to_end(&mut call.body);
+    // On an upgrade request, tiny_http hands us the rest of the socket as the "body": it is
+    // the raw stream that follows the 101, so it must not be read here.
+    let upgrade = call.headers.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("connection") && value.to_ascii_lowercase().contains("upgrade")
+    });
+    let read = if upgrade {
+        Ok(0)
+    } else {
+        request
+            .as_reader()
+            .take(MAX_BODY + 1)
+            .read_to_end(&mut call.body)
+    };
     let reply = match read {
         Err(e) => Err(ApiError::bad_request(format!(
             "cannot read the request body: {e}"

@@ -180,3 +180,103 @@ fn step_03_negotiates_down_to_1_41_and_refuses_what_is_out_of_range() {
         text(&too_new.stderr)
     );
 }
+
+#[test]
+fn step_04_docker_logs_splits_stdout_and_stderr_by_the_frame_header() {
+    let server = StepServer::start(env!("CARGO_BIN_EXE_04-logs-mux"));
+    let out = server.docker(&["logs", "demo"], &[]);
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout),
+        "hello from demo's stdout\ngoodbye from demo's stdout\n"
+    );
+    assert_eq!(text(&out.stderr), "a warning on demo's stderr\n");
+    assert!(
+        server.log().contains("GET /v1.41/containers/demo/logs?"),
+        "{}",
+        server.log()
+    );
+
+    // The raw body: an 8-byte header before each payload.
+    let raw = Command::new("curl")
+        .args(["-s", "--unix-socket"])
+        .arg(server.socket())
+        .arg("http://x/containers/demo/logs?stdout=1&stderr=1")
+        .output()
+        .unwrap()
+        .stdout;
+    let first = b"hello from demo's stdout\n";
+    assert_eq!(&raw[..8], &[1, 0, 0, 0, 0, 0, 0, first.len() as u8]);
+    assert_eq!(&raw[8..8 + first.len()], first);
+    assert_eq!(raw[8 + first.len()], 2, "the second frame is stderr's");
+
+    let missing = server.docker(&["logs", "nope"], &[]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("Error response from daemon: No such container: nope"));
+}
+
+#[test]
+fn step_05_attach_hijacks_the_connection_and_writes_after_the_half_close() {
+    use std::io::{Read, Write};
+    let server = StepServer::start(env!("CARGO_BIN_EXE_05-attach-hijack"));
+
+    // The real CLI, input from a pipe.
+    let mut cmd = Command::new("docker");
+    let mut child = cmd
+        .args(["attach", "shout"])
+        .env(
+            "DOCKER_HOST",
+            format!("unix://{}", server.socket().display()),
+        )
+        .env("DOCKER_CONFIG", server.dir.path().join("docker-config"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"hello\nworld\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(text(&out.stdout), "HELLO\nWORLD\n");
+    assert_eq!(text(&out.stderr), "shout: input closed, bye\n");
+    let log = server.log();
+    let wait = log
+        .find("POST /v1.41/containers/shout/wait → 200")
+        .expect(&log);
+    let attach = log.find("/containers/shout/attach?").expect(&log);
+    assert!(
+        wait < attach,
+        "the CLI asks to wait before it attaches:\n{log}"
+    );
+    assert!(log.contains("stream=1 → 101"), "{log}");
+
+    // By hand: the 101, then raw frames on the same socket after we half-close it.
+    let mut conn = std::os::unix::net::UnixStream::connect(server.socket()).unwrap();
+    conn.write_all(
+        b"POST /v1.41/containers/shout/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\n\
+          Host: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\nquiet\n",
+    )
+    .unwrap();
+    conn.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut bytes = Vec::new();
+    conn.read_to_end(&mut bytes).unwrap();
+    let end = bytes.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = text(&bytes[..end]);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    assert!(head.contains("Upgrade: tcp"), "{head}");
+    assert!(
+        head.contains("Content-Type: application/vnd.docker.raw-stream"),
+        "{head}"
+    );
+    let mut rest = &bytes[end..];
+    let (kind, data) = engineapi::mux::read_frame(&mut rest).unwrap().unwrap();
+    assert_eq!(
+        (kind, &data[..]),
+        (engineapi::mux::StreamKind::Stdout, &b"QUIET\n"[..])
+    );
+}
