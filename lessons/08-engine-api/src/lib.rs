@@ -13,9 +13,11 @@
 //! - [`mux`]: the 8-byte header that multiplexes stdout and stderr on one stream;
 //! - [`hijack`]: `101 UPGRADED` — taking the raw connection over for attach;
 //! - [`system`]: `/_ping` and `/version`, what every client asks first;
+//! - [`daemon`]: a tiny daemon that runs lesson 01 containers for `docker run --rm busybox …`.
 //!
 //! The API is documented at <https://docs.docker.com/reference/api/engine/>.
 
+pub mod daemon;
 pub mod error;
 pub mod hijack;
 pub mod mux;

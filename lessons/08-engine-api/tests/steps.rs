@@ -280,3 +280,61 @@ fn step_05_attach_hijacks_the_connection_and_writes_after_the_half_close() {
         (engineapi::mux::StreamKind::Stdout, &b"QUIET\n"[..])
     );
 }
+
+#[test]
+fn step_06_docker_run_rm_runs_a_lesson_01_container() {
+    let server = StepServer::start(env!("CARGO_BIN_EXE_06-tiny-daemon"));
+    let out = server.docker(&["run", "--rm", "busybox", "echo", "hi"], &[]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(text(&out.stdout), "hi\n");
+
+    // The calls the CLI made, in this order.
+    let log = server.log();
+    let order = [
+        "POST /v1.41/containers/create → 201",
+        "/attach?stderr=1&stdout=1&stream=1 → 101",
+        "/wait?condition=removed → 200",
+        "/start → 204",
+    ];
+    let at: Vec<usize> = order.iter().map(|s| log.find(s).expect(s)).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{log}");
+    // --rm: the daemon removed the container itself before answering wait.
+    let id = log[at[1]..].split('/').nth(3).unwrap().to_string();
+    let gone = server.curl(&[&format!("http://x/containers/{id}/json")]);
+    assert!(gone.starts_with("HTTP/1.1 404"), "{gone}");
+
+    // Its own UTS namespace: a different inode than ours (namespaces(7)).
+    let ns = server.docker(
+        &["run", "--rm", "busybox", "readlink", "/proc/self/ns/uts"],
+        &[],
+    );
+    let host = std::fs::read_link("/proc/self/ns/uts").unwrap();
+    assert!(ns.status.success());
+    assert!(
+        text(&ns.stdout).starts_with("uts:["),
+        "{}",
+        text(&ns.stdout)
+    );
+    assert_ne!(text(&ns.stdout).trim(), host.to_string_lossy());
+
+    // Exit code and stderr travel back separately.
+    let failing = server.docker(
+        &[
+            "run",
+            "--rm",
+            "busybox",
+            "sh",
+            "-c",
+            "echo oops >&2; exit 3",
+        ],
+        &[],
+    );
+    assert_eq!(failing.status.code(), Some(3));
+    assert_eq!(text(&failing.stdout), "");
+    assert_eq!(text(&failing.stderr), "oops\n");
+
+    // An image we do not have: create is 404, the CLI tries to pull, which we do not offer.
+    let unknown = server.docker(&["run", "--rm", "alpine", "true"], &[]);
+    assert_eq!(unknown.status.code(), Some(125));
+    assert!(server.log().contains("POST /v1.41/containers/create → 404"));
+}
