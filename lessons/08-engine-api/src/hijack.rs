@@ -12,6 +12,7 @@ use tiny_http::{Header, ReadWrite, Request, Response};
 /// Content type of a raw (or, for a non-TTY container, multiplexed) attach stream.
 pub const RAW_STREAM: &str = "application/vnd.docker.raw-stream";
 
+// ANCHOR: upgrade
 /// Answers `101` with `Upgrade: tcp` and the given headers, flushes, and returns the raw
 /// connection, to read the client's input from and write output to.
 pub fn upgrade(request: Request, headers: Vec<Header>) -> Box<dyn ReadWrite + Send> {
@@ -19,3 +20,4 @@ pub fn upgrade(request: Request, headers: Vec<Header>) -> Box<dyn ReadWrite + Se
     headers.into_iter().for_each(|h| response.add_header(h));
     request.upgrade("tcp", response)
 }
+// ANCHOR_END: upgrade

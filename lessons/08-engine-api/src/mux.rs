@@ -23,11 +23,13 @@ pub enum StreamKind {
     Stderr = 2,
 }
 
+// ANCHOR: header
 /// The 8-byte header of a frame carrying `len` bytes of `kind`.
 pub fn header(kind: StreamKind, len: u32) -> [u8; 8] {
     let [a, b, c, d] = len.to_be_bytes();
     [kind as u8, 0, 0, 0, a, b, c, d]
 }
+// ANCHOR_END: header
 
 /// Writes `data` as one frame (header, then payload), and flushes so the client sees it now.
 pub fn write_frame(out: &mut impl Write, kind: StreamKind, data: &[u8]) -> io::Result<()> {

@@ -87,6 +87,7 @@ impl Default for Negotiation {
 }
 
 impl Negotiation {
+    // ANCHOR: check
     /// The version a request is served at, or Docker's error for one out of range
     /// (moby `api/server/middleware/version.go`, an invalid-parameter error: 400).
     pub fn check(&self, requested: Option<ApiVersion>) -> Result<ApiVersion, ApiError> {
@@ -106,6 +107,7 @@ impl Negotiation {
         }
         Ok(v)
     }
+    // ANCHOR_END: check
 }
 
 #[cfg(test)]
