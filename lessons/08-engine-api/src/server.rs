@@ -21,7 +21,9 @@ pub const SERVER_NAME: &str = concat!("engineapi/", env!("CARGO_PKG_VERSION"), "
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     /// bind(2) on the socket path failed.
-    #[error("cannot listen on {path}: {why}: check that its directory exists and is writable")]
+    #[error(
+        "cannot listen on {path}: {why}: choose another path with --socket, or stop what holds it"
+    )]
     Bind {
         /// The socket path.
         path: PathBuf,
@@ -37,12 +39,19 @@ pub struct Server {
 }
 
 impl Server {
-    /// Listens on `socket` (a stale socket file left by a killed server is removed first).
+    /// Listens on `socket`. A stale socket file left by a killed server is removed first; a
+    /// socket some live server still answers on is left alone (that is an error).
     pub fn bind(socket: impl Into<PathBuf>) -> Result<Server, ServerError> {
         let socket = socket.into();
         if std::fs::symlink_metadata(&socket)
             .is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()))
         {
+            if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+                return Err(ServerError::Bind {
+                    path: socket,
+                    why: "another server is listening there".into(),
+                });
+            }
             let _ = std::fs::remove_file(&socket);
         }
         let http = tiny_http::Server::http_unix(&socket).map_err(|e| ServerError::Bind {

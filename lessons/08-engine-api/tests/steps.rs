@@ -109,6 +109,16 @@ fn step_01_speaks_http_on_a_unix_socket() {
         reply.to_lowercase().contains("user-agent: curl/"),
         "{reply}"
     );
+
+    // A second server on the same path is refused; the first keeps its socket.
+    let second = Command::new(env!("CARGO_BIN_EXE_01-unix-socket"))
+        .arg("--socket")
+        .arg(server.socket())
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    assert!(text(&second.stderr).contains("another server is listening there"));
+    assert!(server.curl(&["http://x/_ping"]).starts_with("HTTP/1.1 200"));
 }
 
 #[test]

@@ -18,7 +18,7 @@ use engineapi::mux::{StreamKind, write_frame};
 use engineapi::version::Negotiation;
 use engineapi::{ApiError, Call, Reply, Router, Server, system};
 use serde_json::json;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -51,13 +51,17 @@ fn inspect(call: &Call) -> Result<Reply, ApiError> {
     ))
 }
 
-/// The made-up process: read lines until the client half-closes, answer each in capitals.
+/// The made-up process: answer each line of input in capitals, until the client half-closes.
 fn session(mut conn: Box<dyn tiny_http::ReadWrite + Send>, sessions: &Sessions) {
-    let mut input = Vec::new();
-    let _ = BufReader::new(&mut conn).read_until(0, &mut input); // until EOF: no NUL in text
-    for line in String::from_utf8_lossy(&input).lines() {
-        let loud = format!("{}\n", line.to_uppercase());
-        let _ = write_frame(&mut conn, StreamKind::Stdout, loud.as_bytes());
+    let (mut line, mut buf) = (Vec::new(), [0u8; 4096]);
+    while let Ok(n @ 1..) = conn.read(&mut buf) {
+        for &byte in &buf[..n] {
+            line.push(byte.to_ascii_uppercase());
+            if byte == b'\n' {
+                let _ = write_frame(&mut conn, StreamKind::Stdout, &line);
+                line.clear();
+            }
+        }
     }
     let _ = write_frame(&mut conn, StreamKind::Stderr, b"shout: input closed, bye\n");
     let _ = conn.flush();
