@@ -1,0 +1,223 @@
+//! An HTTP/1.1 server on a unix(7) stream socket. The HTTP itself (parsing requests, keep-alive,
+//! chunked bodies) is tiny_http's; this module adds what every Engine API response shares:
+//! the `Api-Version`, `Server` and `Ostype` headers, JSON errors, streamed bodies whose headers
+//! go out before the body exists, and the hijack. Each request gets its own thread, because some
+//! (`wait`, `attach`) last as long as a container runs.
+
+use crate::router::{Call, Reply, Router, parse_query};
+use crate::{ApiError, hijack};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tiny_http::{Header, Request, Response};
+
+/// Bodies larger than this are refused with 413 (a create request is a few KiB).
+pub const MAX_BODY: u64 = 16 << 20;
+
+/// The server name sent in the `Server` header.
+pub const SERVER_NAME: &str = concat!("engineapi/", env!("CARGO_PKG_VERSION"), " (linux)");
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// bind(2) on the socket path failed.
+    #[error(
+        "cannot listen on {path}: {why}: choose another path with --socket, or stop what holds it"
+    )]
+    Bind {
+        /// The socket path.
+        path: PathBuf,
+        /// What tiny_http reported.
+        why: String,
+    },
+}
+
+/// A listening unix socket; the socket file is removed when the server is dropped.
+pub struct Server {
+    http: tiny_http::Server,
+    socket: PathBuf,
+}
+
+impl Server {
+    /// Listens on `socket`. A stale socket file left by a killed server is removed first; a
+    /// socket some live server still answers on is left alone (that is an error).
+    pub fn bind(socket: impl Into<PathBuf>) -> Result<Server, ServerError> {
+        let socket = socket.into();
+        if std::fs::symlink_metadata(&socket)
+            .is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()))
+        {
+            if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+                return Err(ServerError::Bind {
+                    path: socket,
+                    why: "another server is listening there".into(),
+                });
+            }
+            let _ = std::fs::remove_file(&socket);
+        }
+        let http = tiny_http::Server::http_unix(&socket).map_err(|e| ServerError::Bind {
+            path: socket.clone(),
+            why: e.to_string(),
+        })?;
+        Ok(Server { http, socket })
+    }
+
+    /// The socket's path: clients use `DOCKER_HOST=unix://PATH`.
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// Waits for the next request (for steps that answer by hand).
+    pub fn recv(&self) -> io::Result<Request> {
+        self.http.recv()
+    }
+
+    /// Answers requests with `router` until the listener fails, one thread per request.
+    pub fn serve(&self, router: Router) -> io::Result<()> {
+        let router = Arc::new(router);
+        loop {
+            let request = self.http.recv()?;
+            let router = Arc::clone(&router);
+            std::thread::spawn(move || respond(&router, request));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.socket);
+    }
+}
+
+/// A header from a name and a value (both ASCII, as ours always are).
+pub fn header(name: &str, value: &str) -> Header {
+    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("ASCII header")
+}
+
+/// Turns one request into a [`Call`], dispatches it and writes the reply; logs one line to
+/// stderr per request (`POST /v1.41/containers/create → 201`), so a student sees the traffic.
+pub fn respond(router: &Router, mut request: Request) {
+    let url = request.url().to_string();
+    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+    let mut call = Call {
+        method: request.method().as_str().to_string(),
+        query: parse_query(query),
+        headers: request
+            .headers()
+            .iter()
+            .map(|h| (h.field.to_string(), h.value.to_string()))
+            .collect(),
+        ..Call::default()
+    };
+    let mut common = vec![
+        header("Server", SERVER_NAME),
+        header("Ostype", "linux"),
+        header("Docker-Experimental", "false"),
+    ];
+    if let Some(v) = router.advertised() {
+        common.push(header("Api-Version", &v.to_string()));
+    }
+    // On an upgrade request, tiny_http hands us the rest of the socket as the "body": it is
+    // the raw stream that follows the 101, so it must not be read here.
+    let upgrade = call.headers.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("connection") && value.to_ascii_lowercase().contains("upgrade")
+    });
+    let read = if upgrade {
+        Ok(0)
+    } else {
+        request
+            .as_reader()
+            .take(MAX_BODY + 1)
+            .read_to_end(&mut call.body)
+    };
+    let reply = match read {
+        Err(e) => Err(ApiError::bad_request(format!(
+            "cannot read the request body: {e}"
+        ))),
+        Ok(n) if n as u64 > MAX_BODY => Err(ApiError::new(
+            413,
+            format!("request body larger than {MAX_BODY} bytes"),
+        )),
+        Ok(_) => router.dispatch(path, &mut call),
+    };
+    let status = match &reply {
+        Ok(Reply::Json(s, _) | Reply::Text(s, _) | Reply::Empty(s)) => *s,
+        Ok(Reply::Stream { status, .. }) => *status,
+        Ok(Reply::Hijack { .. }) => 101,
+        Err(e) => e.status,
+    };
+    eprintln!("{} {url} → {status}", call.method);
+    let result = match reply {
+        Err(e) => send(request, status, "application/json", e.body(), common),
+        Ok(Reply::Json(s, v)) => send(request, s, "application/json", v.to_string(), common),
+        Ok(Reply::Text(s, t)) => send(request, s, "text/plain; charset=utf-8", t, common),
+        Ok(Reply::Empty(s)) => {
+            let mut response = Response::empty(s);
+            common.into_iter().for_each(|h| response.add_header(h));
+            request.respond(response)
+        }
+        Ok(Reply::Stream {
+            status,
+            content_type,
+            body,
+        }) => {
+            common.push(header("Content-Type", content_type));
+            send_streaming(request, status, body, common)
+        }
+        Ok(Reply::Hijack {
+            content_type,
+            session,
+        }) => {
+            common.push(header("Content-Type", content_type));
+            session(hijack::upgrade(request, common));
+            Ok(())
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("{} {url}: the client went away: {e}", call.method);
+    }
+}
+
+fn send(
+    request: Request,
+    status: u16,
+    content_type: &str,
+    body: String,
+    headers: Vec<Header>,
+) -> io::Result<()> {
+    let mut response = Response::from_string(body).with_status_code(status);
+    headers.into_iter().for_each(|h| response.add_header(h));
+    response.add_header(header("Content-Type", content_type));
+    request.respond(response)
+}
+
+/// Sends the status line and headers at once, then the body (chunked) as it is produced.
+/// tiny_http's `respond` would keep the headers in its buffer until the body is complete; a
+/// client that waits for the headers before doing anything else (the CLI's `wait` before its
+/// `start`) would then wait forever. So the response is printed through a writer that flushes
+/// after every write. (The chunked encoder still gathers up to 8 KiB per chunk.)
+fn send_streaming(
+    request: Request,
+    status: u16,
+    body: Box<dyn Read + Send>,
+    headers: Vec<Header>,
+) -> io::Result<()> {
+    let version = request.http_version().clone();
+    let request_headers = request.headers().to_vec();
+    let writer = FlushEach(request.into_writer());
+    let response = Response::new(status.into(), headers, body, None, None);
+    response.raw_print(writer, version, &request_headers, false, None)
+}
+
+/// A writer that flushes after every write.
+struct FlushEach<W: Write>(W);
+
+impl<W: Write> Write for FlushEach<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.0.write(buf)?;
+        self.0.flush()?;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
