@@ -13,7 +13,7 @@
 
 mod capstone_support;
 
-use harness::vm::{Accel, Vm};
+use harness::vm::run_on_cgroup_v2;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -38,26 +38,11 @@ const SUITES: &[(&str, &[&str])] = &[
 
 #[test]
 fn capstone_tests_pass_on_cgroup_v2_in_a_vm() {
-    if cgroups::Hierarchy::detect()
-        .expect("detect layout")
-        .layout()
-        == cgroups::Layout::Unified
-    {
-        eprintln!("this host runs cgroup v2: the capstone's tests already ran on v2, no VM needed");
-        return;
-    }
-    if std::env::var("KIT_SKIP_VM").is_ok_and(|v| v == "1") {
-        eprintln!(
-            "\n*** KIT_SKIP_VM=1: NOT running the capstone's tests on cgroup v2 in a VM ***\n"
-        );
-        return;
-    }
     // The guest sees the host's files read-only: build what the tests would build now.
     let capstone = capstone_support::capstone_bin();
     namespaces::rootfs::busybox_rootfs().expect("the busybox root filesystem for the image");
     let mut script = format!(
-        "echo \"cgroup fs: $(stat -fc %T /sys/fs/cgroup)\"\n\
-         export CAPSTONE_BIN={}\n\
+        "export CAPSTONE_BIN={}\n\
          export INSTA_WORKSPACE_ROOT={} INSTA_UPDATE=no\n\
          cd /tmp\n",
         capstone.display(),
@@ -73,22 +58,14 @@ fn capstone_tests_pass_on_cgroup_v2_in_a_vm() {
             program.display()
         );
     }
-    let out = Vm::builder()
-        .accel(Accel::Auto)
-        .memory_mib(1536)
-        .cpus(2)
-        .run(&script, Duration::from_secs(600))
-        .unwrap_or_else(|e| panic!("could not run the tests in a cgroup v2 VM: {e}\n(set KIT_SKIP_VM=1 to skip this test on purpose)"));
-    eprintln!(
-        "vm: {:?}, ready after {:.1?}, done after {:.1?}\n{}",
-        out.accel_used, out.boot_time, out.total_time, out.stdout
-    );
-
-    assert!(
-        out.stdout.contains("cgroup fs: cgroup2fs"),
-        "the guest is not on cgroup v2:\n{}",
-        out.stdout
-    );
+    let Some(out) = run_on_cgroup_v2(
+        "the capstone's tests",
+        &script,
+        1536,
+        Duration::from_secs(600),
+    ) else {
+        return;
+    };
     for (suite, _) in SUITES {
         let exit = format!("== {suite} exit ");
         let status = out.stdout.lines().find_map(|l| l.strip_prefix(&exit));

@@ -26,9 +26,11 @@
 mod cpio;
 pub mod initramfs;
 mod launch;
+mod on_v2;
 mod vmlinux;
 
 pub use initramfs::Kernel;
+pub use on_v2::{host_is_cgroup_v2, run_on_cgroup_v2};
 
 use launch::{Launch, base64};
 

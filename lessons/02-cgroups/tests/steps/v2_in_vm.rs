@@ -7,46 +7,24 @@
 //!
 //! `KIT_SKIP_VM=1` skips it, loudly. A missing kernel or QEMU is a failure, not a pass.
 
-use cgroups::{Hierarchy, Layout};
-use harness::vm::{Accel, Vm};
+use harness::vm::run_on_cgroup_v2;
 use std::time::Duration;
 
 #[test]
 fn lesson_tests_pass_on_cgroup_v2_in_a_vm() {
-    if Hierarchy::detect().expect("detect layout").layout() == Layout::Unified {
-        eprintln!("this host runs cgroup v2: the other tests already ran on v2, no VM needed");
-        return;
-    }
-    if std::env::var("KIT_SKIP_VM").is_ok_and(|v| v == "1") {
-        eprintln!("\n*** KIT_SKIP_VM=1: NOT running lesson 02's tests on cgroup v2 in a VM ***\n");
-        return;
-    }
     // The guest sees the host's files read-only: build the container's root filesystem now.
     namespaces::rootfs::busybox_rootfs().expect("the busybox root filesystem for step 07");
     let me = std::env::current_exe().expect("path of this test binary");
-    // Inside: show the evidence that this is v2, then run every test but this one.
+    // Inside: show the controllers, then run every test but this one.
     let script = format!(
-        "echo \"cgroup fs: $(stat -fc %T /sys/fs/cgroup)\"\n\
-         echo \"controllers: $(cat /sys/fs/cgroup/cgroup.controllers)\"\n\
+        "echo \"controllers: $(cat /sys/fs/cgroup/cgroup.controllers)\"\n\
          cd /tmp && exec {} --skip v2_in_vm --test-threads 2 --color never\n",
         me.display()
     );
-    let out = Vm::builder()
-        .accel(Accel::Auto)
-        .memory_mib(768)
-        .cpus(2)
-        .run(&script, Duration::from_secs(240))
-        .unwrap_or_else(|e| panic!("could not run the tests in a cgroup v2 VM: {e}\n(set KIT_SKIP_VM=1 to skip this test on purpose)"));
-    eprintln!(
-        "vm: {:?}, ready after {:.1?}, done after {:.1?}\n{}",
-        out.accel_used, out.boot_time, out.total_time, out.stdout
-    );
-
-    assert!(
-        out.stdout.contains("cgroup fs: cgroup2fs"),
-        "the guest is not on cgroup v2:\n{}",
-        out.stdout
-    );
+    let Some(out) = run_on_cgroup_v2("lesson 02's tests", &script, 768, Duration::from_secs(240))
+    else {
+        return;
+    };
     assert_eq!(
         out.status, 0,
         "lesson 02's tests failed on cgroup v2:\n{}\n{}",
