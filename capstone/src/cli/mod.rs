@@ -98,7 +98,7 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             until,
             container,
         } => logs::logs(
-            paths,
+            engine,
             &container,
             follow,
             &tail,

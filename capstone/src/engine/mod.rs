@@ -13,6 +13,7 @@ pub mod export;
 pub mod gc;
 pub mod images;
 pub mod lifecycle;
+pub mod logs;
 pub mod monitor;
 pub mod networks;
 pub mod prune;

@@ -1,0 +1,102 @@
+//! `logs`: a container's json-file log, filtered (`--since`, `--until`, `--tail`) and
+//! followed (`-f`) — the engine's half, which hands each entry to the front end to print
+//! (the CLI on its stdout and stderr; the Engine API, later, as a multiplexed stream).
+
+use super::Engine;
+use crate::mechanisms::logs::{self, Entry};
+use crate::model::clock;
+use crate::model::container::Container;
+use crate::store::Paths;
+use crate::{Error, Result};
+use std::io::BufReader;
+use std::time::SystemTime;
+
+/// Which entries `logs` gives.
+#[derive(Debug, Clone, Default)]
+pub struct LogsOptions {
+    /// `--tail N` (`None`: all).
+    pub tail: Option<usize>,
+    /// `--since`: entries at or after this time.
+    pub since: Option<SystemTime>,
+    /// `--until`: entries at or before this time.
+    pub until: Option<SystemTime>,
+    /// `-f`: go on until the container is no longer running.
+    pub follow: bool,
+}
+
+impl Engine {
+    /// A container's log entries, oldest first, each given to `show`; with `follow`, returns
+    /// only once the container has stopped and its log is drained.
+    pub fn logs(&self, name: &str, opts: &LogsOptions, show: &mut dyn FnMut(&Entry)) -> Result<()> {
+        let record = super::reconcile::find_observed(&self.paths, name)?;
+        let path = self.paths.log(&record.id);
+        let mut entries = logs::read(&path)?;
+        if opts.since.is_some() || opts.until.is_some() {
+            entries.retain(|e| {
+                let Some(t) = clock::parse(&e.time) else {
+                    return false;
+                };
+                opts.since.is_none_or(|s| t >= s) && opts.until.is_none_or(|u| t <= u)
+            });
+        }
+        let skip = opts.tail.map_or(0, |n| entries.len().saturating_sub(n));
+        entries[skip..].iter().for_each(&mut *show);
+        if opts.follow {
+            follow_log(&self.paths, &record, entries.len(), show)?;
+        }
+        Ok(())
+    }
+}
+
+/// `logs -f`: hands over entries as the monitor appends them, woken by inotify(7) on the
+/// container's directory (the log grows; the record is replaced when the container exits),
+/// until the container is no longer running and the log is drained.
+fn follow_log(
+    paths: &Paths,
+    record: &Container,
+    already: usize,
+    show: &mut dyn FnMut(&Entry),
+) -> Result<()> {
+    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+    let dir = paths.container_dir(&record.id);
+    let inotify = Inotify::init(InitFlags::IN_CLOEXEC).map_err(Error::sys("inotify_init1(2)"))?;
+    inotify
+        .add_watch(
+            &dir,
+            AddWatchFlags::IN_MODIFY | AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_DELETE_SELF,
+        )
+        .map_err(Error::sys(format!("inotify_add_watch({})", dir.display())))?;
+    let path = paths.log(&record.id);
+    let file = std::fs::File::options()
+        .create(true)
+        .append(true)
+        .read(true)
+        .open(&path)
+        .map_err(Error::io("open log", &path))?;
+    let mut reader = BufReader::new(file);
+    // Entries up to `already` were printed before following started.
+    let mut seen = 0;
+    let mut print_new = |reader: &mut BufReader<std::fs::File>| -> Result<()> {
+        for entry in logs::read_more(reader, &path)? {
+            seen += 1;
+            if seen > already {
+                show(&entry);
+            }
+        }
+        Ok(())
+    };
+    loop {
+        print_new(&mut reader)?;
+        let running = crate::store::containers::load(paths, &record.id)
+            .map(|c| c.is_active())
+            .unwrap_or(false);
+        if !running {
+            print_new(&mut reader)?;
+            return Ok(());
+        }
+        match inotify.read_events() {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(Error::sys("read(inotify)")(e)),
+        }
+    }
+}
