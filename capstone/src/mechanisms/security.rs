@@ -184,5 +184,5 @@ fn confinement_error(e: confinement::Error) -> Error {
 }
 
 /// `info`'s `SecurityOptions`, in Docker's form: what every container gets unless told
-/// otherwise (Docker's default seccomp profile, built in).
-pub const INFO_OPTIONS: [&str; 1] = ["name=seccomp,profile=builtin"];
+/// otherwise: Docker's default seccomp profile, which dockerd names `default`.
+pub const INFO_OPTIONS: [&str; 1] = ["name=seccomp,profile=default"];

@@ -190,3 +190,42 @@ fn a_malformed_profile_is_refused_with_the_json_path_and_nothing_is_created() {
         bad.stderr
     );
 }
+
+/// Asks real Docker (Debian's dockerd, in a network namespace of the test's own): `info`'s
+/// `SecurityOptions` and `inspect`'s `HostConfig.SecurityOpt` read the same in both engines.
+#[test]
+fn security_options_read_as_dockerds_do() {
+    let engine = Engine::with_busybox();
+    let dockerd = harness::dockerd::Dockerd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("busybox.tar");
+    engine.ok(&["save", "-o", archive.to_str().unwrap(), "busybox"]);
+    dockerd.load(&archive);
+    let format = ["info", "--format", "{{json .SecurityOptions}}"];
+    let theirs = dockerd.ok(&format);
+    assert!(theirs.contains("name=seccomp"), "dockerd: {theirs}");
+    assert_eq!(engine.ok(&format).trim(), theirs.trim());
+    for opts in [
+        vec![],
+        vec![
+            "--security-opt",
+            "no-new-privileges",
+            "--security-opt",
+            "seccomp=unconfined",
+        ],
+    ] {
+        let mut args = vec!["create"];
+        args.extend(&opts);
+        args.extend(["busybox", "true"]);
+        let ours = engine.ok(&args).trim().to_string();
+        let theirs = dockerd.ok(&args).trim().to_string();
+        let field = ["inspect", "-f", "{{json .HostConfig.SecurityOpt}}"];
+        assert_eq!(
+            engine.ok(&[&field[..], &[ours.as_str()]].concat()).trim(),
+            dockerd
+                .ok(&[&field[..], &[theirs.as_str()]].concat())
+                .trim(),
+            "SecurityOpt for {opts:?}"
+        );
+    }
+}
