@@ -47,6 +47,7 @@ fn options(args: RunArgs) -> Result<CreateOptions> {
         init: args.init,
         volumes: args.volume,
         mounts: args.mount,
+        ..CreateOptions::default()
     })
 }
 

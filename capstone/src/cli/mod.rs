@@ -65,7 +65,7 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
     };
     match command {
         Command::Run(args) => containers::run(engine, args),
-        Command::Compose(args) => crate::compose::main(engine, args),
+        Command::Compose(args) => crate::compose::main(engine, args, table::render),
         Command::Create(args) => containers::create(engine, args),
         Command::Start {
             attach,

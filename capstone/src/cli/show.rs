@@ -246,6 +246,7 @@ pub fn container_json(paths: &store::Paths, c: &Container) -> Value {
             "OpenStdin": c.config.open_stdin, "Env": c.config.env, "Cmd": c.config.cmd,
             "Image": images_ref::familiar(&c.config.image), "WorkingDir": c.config.working_dir,
             "Entrypoint": c.config.entrypoint, "StopSignal": c.config.stop_signal,
+            "Labels": c.config.labels,
             "ExposedPorts": c.config.exposed_ports.iter().map(|p| (p.clone(), json!({}))).collect::<serde_json::Map<_, _>>(),
         },
         "NetworkSettings": c.network_settings_json(),

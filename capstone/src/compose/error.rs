@@ -76,6 +76,9 @@ pub enum ComposeError {
     /// A project-level problem found after merging (a cycle, an undefined network…).
     #[error("{0}")]
     Project(String),
+    /// The engine refused or failed an operation (the message names the container, network…).
+    #[error("{0}")]
+    Engine(#[from] crate::Error),
 }
 
 /// Compose's result type.

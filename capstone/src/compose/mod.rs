@@ -1,6 +1,8 @@
 //! `capstone compose`: the Compose Specification's front end. It reads a project's compose
-//! files and (later) drives the [`crate::Engine`] with them; today it resolves and prints the
-//! model (`config`), the part every other compose verb stands on.
+//! files and drives the [`crate::Engine`] with them, as Docker Compose drives dockerd: a
+//! client that keeps no state of its own and finds its containers again by their labels
+//! ([`labels`]). `config` prints the resolved model; [`up`], [`down`], [`logs`],
+//! [`exec_run`] and the [`verbs`] act on the project's containers, networks and volumes.
 //!
 //! Reading a project is a pipeline, one module per stage:
 //! [`load`] finds the files and variables → YAML parsing (anchors, `<<` merge keys) →
@@ -19,20 +21,34 @@
 //! archived serde_yaml, and hides the short → long rewriting that students should be able to
 //! read here.
 
+pub mod args;
+pub mod container_options;
+pub mod down;
 pub mod error;
+pub mod exec_run;
+pub mod images;
 pub mod interpolate;
+pub mod labels;
 pub mod load;
+pub mod logs;
 pub mod merge;
 pub mod normalize;
 pub mod resolve;
+pub mod resources;
+pub mod restart_health;
+pub mod session;
 pub mod short;
 pub mod spec;
+pub mod up;
 pub mod validate;
+pub mod verbs;
 
 pub use error::ComposeError;
 pub use load::{Options, Project, load};
 
-use clap::{Args, Subcommand};
+use args::ComposeCommand;
+use clap::Args;
+use session::{Session, Table};
 use std::path::PathBuf;
 
 /// `capstone compose [OPTIONS] COMMAND`: the project options, then the verb.
@@ -56,13 +72,6 @@ pub struct ComposeArgs {
     /// The verb.
     #[command(subcommand)]
     pub command: ComposeCommand,
-}
-
-/// The compose verbs implemented so far.
-#[derive(Debug, Subcommand)]
-pub enum ComposeCommand {
-    /// Validate the files and print the resolved model (YAML, or JSON with --format json).
-    Config(ConfigArgs),
 }
 
 /// `compose config`'s flags (Docker Compose's names).
@@ -92,8 +101,9 @@ pub enum Format {
 }
 
 /// Runs a compose verb; an error is printed here as `capstone compose: …` and gives exit code 1
-/// (Docker Compose's code for an invalid project).
-pub fn main(_engine: &crate::Engine, args: ComposeArgs) -> crate::Result<i32> {
+/// (Docker Compose's code for an invalid project). `table` lays out `ps`'s and the other
+/// tables as the front end does.
+pub fn main(engine: &crate::Engine, args: ComposeArgs, table: Table) -> crate::Result<i32> {
     let options = Options {
         files: args.files,
         project_name: args.project_name,
@@ -102,15 +112,47 @@ pub fn main(_engine: &crate::Engine, args: ComposeArgs) -> crate::Result<i32> {
         project_directory: args.project_directory,
     };
     let env: interpolate::Vars = std::env::vars().collect();
-    let result = load(&options, &env).and_then(|project| match args.command {
-        ComposeCommand::Config(flags) => config(&project, &flags),
-    });
+    let result = match args.command {
+        // `ls` lists every project on the engine: it needs no compose file.
+        ComposeCommand::Ls(flags) => verbs::ls(engine, &flags, table),
+        command => load(&options, &env).and_then(|project| {
+            let s = Session {
+                table,
+                engine,
+                project: &project,
+            };
+            run(&s, command)
+        }),
+    };
     match result {
-        Ok(()) => Ok(0),
+        Ok(code) => Ok(code),
         Err(e) => {
             eprintln!("capstone compose: {e}");
             Ok(1)
         }
+    }
+}
+
+fn run(s: &Session, command: ComposeCommand) -> Result<i32, ComposeError> {
+    match command {
+        ComposeCommand::Config(flags) => config(s.project, &flags).map(|()| 0),
+        ComposeCommand::Up(a) => up::up(s, &a),
+        ComposeCommand::Down(a) => down::down(s, &a),
+        ComposeCommand::Ps(a) => verbs::ps(s, &a),
+        ComposeCommand::Logs(a) => logs::logs(s, &a),
+        ComposeCommand::Exec(a) => exec_run::exec(s, &a),
+        ComposeCommand::Run(a) => exec_run::run(s, &a),
+        ComposeCommand::Build(a) => images::build_all(s, &a.services).map(|()| 0),
+        ComposeCommand::Pull(a) => images::pull_all(s, &a.services).map(|()| 0),
+        ComposeCommand::Start(a) => verbs::start(s, &a.services),
+        ComposeCommand::Stop(a) => verbs::stop(s, &a),
+        ComposeCommand::Restart(a) => verbs::restart(s, &a),
+        ComposeCommand::Rm(a) => verbs::rm(s, &a),
+        ComposeCommand::Kill(a) => verbs::kill(s, &a),
+        ComposeCommand::Top(a) => verbs::top(s, &a.services),
+        ComposeCommand::Images(a) => verbs::images(s, &a.services),
+        ComposeCommand::Port(a) => verbs::port(s, &a),
+        ComposeCommand::Ls(a) => verbs::ls(s.engine, &a, s.table),
     }
 }
 

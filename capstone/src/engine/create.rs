@@ -64,6 +64,13 @@ pub struct CreateOptions {
     pub mounts: Vec<String>,
     /// `--security-opt seccomp=…|no-new-privileges`.
     pub security_opt: Vec<String>,
+    /// `-l KEY=VALUE`: the container's labels (`Config.Labels`).
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// `--network-alias`: more names on the `--network` network.
+    pub network_aliases: Vec<String>,
+    /// More networks to plug into at start, each with its aliases (what Docker's API takes
+    /// as `NetworkingConfig.EndpointsConfig`, and compose gives for a service on several).
+    pub extra_networks: Vec<(String, Vec<String>)>,
 }
 
 /// Creates a container and returns its record.
@@ -85,13 +92,20 @@ pub fn create(paths: &store::Paths, opts: &CreateOptions) -> Result<Container> {
     let image = images_ref::find(&store, &opts.image)?;
     // After the image is found: a `run` that must pull first makes no bridge before it has
     // an image to run (the default network is made here, on first use).
-    let network_settings = super::networks::for_create(paths, &mut host_config, &opts.publish)?;
+    let mut network_settings = super::networks::for_create(paths, &mut host_config, &opts.publish)?;
+    super::networks::add_endpoints(
+        paths,
+        &mut network_settings,
+        &opts.network_aliases,
+        &opts.extra_networks,
+    )?;
     // Each layer is unpacked once, shared by every container of every image that has it.
     let mut lower_dirs = store.unpack(&image)?;
     lower_dirs.reverse(); // overlayfs wants the top layer first
     let id = ids::random_id()?;
     let mut config = process_config(&image.config, opts, &lower_dirs)?;
     config.image = reference;
+    config.labels = opts.labels.clone();
     config.exposed_ports = crate::engine::networks::exposed_ports(&image.config, &host_config);
     config.hostname = opts
         .hostname
@@ -261,6 +275,7 @@ fn process_config(
         open_stdin: opts.interactive,
         stop_signal: stop_signal.unwrap_or_else(|| "SIGTERM".into()),
         exposed_ports: Vec::new(),
+        labels: Default::default(),
     })
 }
 

@@ -129,6 +129,16 @@ pub struct HistoryStep {
 }
 
 impl Engine {
+    /// The id (config digest, `sha256:…`) of the image `typed` names, as a container record's
+    /// `Image`; `None` when the store does not have it.
+    pub fn image_id(&self, typed: &str) -> Result<Option<String>> {
+        match images_ref::find(&self.paths.store()?, typed) {
+            Ok(image) => Ok(Some(image.config_digest.to_string())),
+            Err(Error::NoSuchImage(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `history IMAGE`: the config's `history` (OCI image-spec config.md), each step that made
     /// a layer matched with that layer, in order.
     pub fn history(&self, name: &str) -> Result<Vec<HistoryStep>> {

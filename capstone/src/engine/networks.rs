@@ -166,6 +166,34 @@ pub fn for_create(
     Ok(settings)
 }
 
+/// At `create`, after [`for_create`]: `aliases` on the `--network` network and the
+/// memberships of `extra_networks` (each checked to exist), plugged in together at start.
+pub fn add_endpoints(
+    paths: &Paths,
+    settings: &mut NetworkSettings,
+    aliases: &[String],
+    extra_networks: &[(String, Vec<String>)],
+) -> Result<()> {
+    let wants_names = !aliases.is_empty() || !extra_networks.is_empty();
+    if wants_names && settings.networks.is_empty() {
+        return Err(Error::invalid(
+            "--network-alias",
+            aliases.join(","),
+            "aliases and more networks need a bridge network, not none or host",
+        ));
+    }
+    if let Some(endpoint) = settings.networks.values_mut().next() {
+        endpoint.aliases.extend(aliases.iter().cloned());
+    }
+    for (name, more) in extra_networks {
+        let net = find(paths, name)?;
+        let endpoint = settings.networks.entry(net.name).or_default();
+        endpoint.network_id = net.id;
+        endpoint.aliases.extend(more.iter().cloned());
+    }
+    Ok(())
+}
+
 /// Docker's `Config.ExposedPorts`: the image's (`80` taken as `80/tcp`) and every `-p` port.
 pub fn exposed_ports(
     image: &oci_spec::image::ImageConfiguration,
@@ -225,6 +253,11 @@ impl Engine {
             .transpose()
             .map_err(|e| Error::invalid("--subnet", e.0.clone(), e.to_string()))?;
         create(&self.paths, name, subnet)
+    }
+
+    /// One network by name or id (`NoSuchNetwork` when there is none).
+    pub fn network(&self, query: &str) -> Result<NetworkInfo> {
+        find(&self.paths, query)
     }
 
     /// `network rm NAME`: refused for the predefined networks and while a container is plugged

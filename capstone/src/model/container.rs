@@ -75,6 +75,9 @@ pub struct Config {
     /// The image's `ExposedPorts` and the `-p` ports, as `80/tcp`.
     #[serde(default)]
     pub exposed_ports: Vec<String>,
+    /// Labels (`Config.Labels`), e.g. compose's `com.docker.compose.project`.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// Host-side settings (Docker's `HostConfig`).

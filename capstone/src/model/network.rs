@@ -27,6 +27,10 @@ pub struct Endpoint {
     pub mac_address: String,
     /// The interface inside (`eth0`, `eth1`…).
     pub interface: String,
+    /// More names for the container on this network (`--network-alias`; compose's service
+    /// name), written into its neighbours' hosts files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
 }
 
 /// Docker's `NetworkSettings`: the networks a container belongs to (kept while it is stopped,
@@ -57,8 +61,10 @@ impl NetworkSettings {
         self.ports.clear();
         for (_, e) in self.networks.iter_mut() {
             let id = std::mem::take(&mut e.network_id);
+            let aliases = std::mem::take(&mut e.aliases);
             *e = Endpoint {
                 network_id: id,
+                aliases,
                 ..Endpoint::default()
             };
         }

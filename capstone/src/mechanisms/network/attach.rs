@@ -183,6 +183,13 @@ fn plug(paths: &store::Paths, record: &Container, name: &str, ns: &NetNs) -> Res
         gateway: att.gateway.to_string(),
         mac_address: mac,
         interface: att.interface,
+        // Aliases are chosen at create (or connect) and kept across restarts.
+        aliases: record
+            .network_settings
+            .networks
+            .get(&info.name)
+            .map(|e| e.aliases.clone())
+            .unwrap_or_default(),
     })
 }
 

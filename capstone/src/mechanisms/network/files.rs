@@ -132,7 +132,14 @@ pub fn refresh_hosts(paths: &store::Paths, networks: &[String]) -> Result<()> {
             }
             for (peer_addr, peer) in &record.leases {
                 if let Some(c) = names.get(peer.as_str()).filter(|_| peer != owner) {
-                    peers.push((*peer_addr, format!("{} {}", c.name, peer)));
+                    let mut line = format!("{} {}", c.name, peer);
+                    if let Some(endpoint) = c.network_settings.networks.get(net) {
+                        endpoint
+                            .aliases
+                            .iter()
+                            .for_each(|a| line += &format!(" {a}"));
+                    }
+                    peers.push((*peer_addr, line));
                 }
             }
         }
