@@ -4,10 +4,11 @@
 //! NOT WIRED YET. The engine's restart policies and health checks are being added beside
 //! this work (create options `--restart`, `--health-*`, and `State.Health` in the record).
 //! Until they are merged, [`apply`] passes `restart:` and `healthcheck:` on to nothing (the
-//! values are still validated by [`super::validate`]), and [`wait_condition`] refuses
+//! values are still validated by [`super::validate`]), and [`check_conditions`] refuses
 //! `service_healthy`, since there is no health to wait for. Wiring them is local to this
-//! file: set the create options in [`apply`], and poll the dependency's health in
-//! [`wait_condition`].
+//! file: set the create options in [`apply`], and, instead of refusing `service_healthy`
+//! in [`check_conditions`], wait for the dependency's health (beside `up`'s wait for
+//! `service_completed_successfully`).
 
 use super::error::{ComposeError, Result};
 use super::load::Project;
