@@ -143,6 +143,7 @@ fn wait_for_dependencies(s: &Session, name: &str) -> Result<()> {
 
 /// Brings one service to `replicas` containers, each made from the current configuration
 /// and image, each running.
+// ANCHOR: converge
 fn converge(s: &Session, name: &str, replicas: u32, force: bool, timeout: u64) -> Result<()> {
     let service = &s.project.model.services[name];
     let hash = labels::config_hash(service);
@@ -175,6 +176,7 @@ fn converge(s: &Session, name: &str, replicas: u32, force: bool, timeout: u64) -
     }
     Ok(())
 }
+// ANCHOR_END: converge
 
 fn remove(s: &Session, c: &Container, timeout: Duration) -> Result<()> {
     if c.is_active() {

@@ -332,3 +332,29 @@ fn up_refuses_what_it_cannot_do_naming_the_file_service_and_key() {
     assert_eq!(engine.inspect("p-good-1")["State"]["Status"], "running");
     compose_ok(&engine, dir.path(), &["down", "-t", "1"]);
 }
+
+#[test]
+fn ctrl_c_during_a_foreground_up_stops_the_project() {
+    use std::io::{BufRead, BufReader};
+    let engine = Engine::with_busybox();
+    let dir = tempfile::tempdir().unwrap();
+    let file = "name: fg\nservices:\n  a:\n    image: busybox\n    command: [\"sh\", \"-c\", \"echo started a; trap 'echo bye; exit 0' TERM; while true; do sleep 0.1; done\"]\n";
+    std::fs::write(dir.path().join("compose.yaml"), file).unwrap();
+    let mut up = engine.command(&["compose", "up"]);
+    up.current_dir(dir.path())
+        .stdout(std::process::Stdio::piped());
+    let mut child = up.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert_eq!(first, "fg-a-1  | started a");
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    // The container got the stop signal (its trap ran) and is recorded as stopped.
+    assert_eq!(rest, ["fg-a-1  | bye"]);
+    let state = &engine.inspect("fg-a-1")["State"];
+    assert_eq!(state["Status"], "exited");
+    assert_eq!(state["ExitCode"], 0);
+    compose_ok(&engine, dir.path(), &["down"]);
+}
