@@ -82,6 +82,14 @@ pub fn create_options(
     opts.entrypoint = entrypoint;
     opts.command = command;
     opts.publish = service.ports.iter().map(publish).collect();
+    // Checked here so that the error names the service and the entry.
+    for (i, p) in opts.publish.iter().enumerate() {
+        crate::model::ports::PortBinding::parse(p).map_err(|e| ComposeError::Invalid {
+            file: files(project),
+            path: format!("services.{service_name}.ports[{i}]"),
+            message: e.to_string(),
+        })?;
+    }
     opts.volumes = service
         .volumes
         .iter()
@@ -135,7 +143,8 @@ fn publish(port: &Port) -> String {
     let protocol = port.protocol.as_deref().unwrap_or("tcp");
     match (&port.host_ip, &port.published) {
         (Some(ip), Some(p)) => format!("{ip}:{p}:{}/{protocol}", port.target),
-        (Some(ip), None) => format!("{ip}::{}/{protocol}", port.target),
+        (Some(ip), None) if ip == "0.0.0.0" => format!("{}/{protocol}", port.target),
+        (Some(ip), None) => format!("{ip}:0:{}/{protocol}", port.target),
         (None, Some(p)) => format!("{p}:{}/{protocol}", port.target),
         (None, None) => format!("{}/{protocol}", port.target),
     }

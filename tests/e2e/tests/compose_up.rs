@@ -217,6 +217,7 @@ services:
     environment:
       MARK: one-was-here
     command: ["sh", "-c", "echo hello from one; echo second line; exec sleep 1000"]
+    ports: ["80"]
   two:
     image: busybox
     command: sh -c 'echo "hello from two"; exec sleep 1000'
@@ -281,6 +282,27 @@ fn logs_are_prefixed_per_container_and_exec_and_run_use_the_service() {
     let names = engine.ok(&["ps", "-a", "--format", "{{.Names}}"]);
     assert_eq!(names.lines().count(), 2, "{names}");
 
+    // port: the host port the engine chose, as inspect shows it; images; top.
+    let published = compose_ok(&engine, &dir, &["port", "one", "80"]);
+    let host_port =
+        engine.inspect("printers-one-1")["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    assert_eq!(published.trim(), format!("0.0.0.0:{host_port}"));
+    let images = compose_ok(&engine, &dir, &["images"]);
+    assert!(
+        images
+            .lines()
+            .any(|l| l.starts_with("printers-two-1") && l.contains("busybox")),
+        "{images}"
+    );
+    let top = compose_ok(&engine, &dir, &["top", "two"]);
+    assert!(
+        top.starts_with("printers-two-1\n") && top.contains("sleep 1000"),
+        "{top}"
+    );
+
     // stop / start / ps -a / kill.
     compose_ok(&engine, &dir, &["stop", "-t", "1"]);
     assert_eq!(compose_ok(&engine, &dir, &["ps", "-q"]), "");
@@ -331,6 +353,13 @@ fn up_refuses_what_it_cannot_do_naming_the_file_service_and_key() {
     );
     assert_eq!(engine.inspect("p-good-1")["State"]["Status"], "running");
     compose_ok(&engine, dir.path(), &["down", "-t", "1"]);
+
+    // A port the engine cannot publish is named by service and entry, before anything is made.
+    write("name: q\nservices:\n  web:\n    image: busybox\n    ports: [\"8000-8001:80\"]\n");
+    let up = compose(&engine, dir.path(), &["up", "-d"]);
+    assert_eq!(up.code, 1);
+    assert!(up.stderr.contains("services.web.ports[0]"), "{}", up.stderr);
+    assert!(!engine.ok(&["network", "ls"]).contains("q_default"));
 }
 
 #[test]
