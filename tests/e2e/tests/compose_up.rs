@@ -316,6 +316,32 @@ fn logs_are_prefixed_per_container_and_exec_and_run_use_the_service() {
     assert_eq!(engine.inspect("printers-two-1")["State"]["ExitCode"], 137);
     let ls = engine.ok(&["compose", "ls"]);
     assert!(ls.contains("printers") && ls.contains("running(1)"), "{ls}");
+
+    // --force-recreate replaces containers whose configuration did not change.
+    let before = id_of(&engine, "printers-one-1");
+    compose_ok(
+        &engine,
+        &dir,
+        &["up", "-d", "-t", "1", "--force-recreate", "one"],
+    );
+    assert_ne!(id_of(&engine, "printers-one-1"), before);
+
+    // A service gone from the file leaves an orphan: named by `up`, removed on request.
+    let file = std::fs::read_to_string(dir.join("compose.yaml")).unwrap();
+    let without_two = file.split("  two:").next().unwrap().to_string();
+    std::fs::write(dir.join("compose.yaml"), without_two).unwrap();
+    let up = compose(&engine, &dir, &["up", "-d"]);
+    assert!(
+        up.stderr.contains("orphan container printers-two-1"),
+        "{}",
+        up.stderr
+    );
+    compose_ok(&engine, &dir, &["up", "-d", "-t", "1", "--remove-orphans"]);
+    assert!(
+        engine.run(&["inspect", "printers-two-1"]).code != 0,
+        "the orphan is gone"
+    );
+
     compose_ok(&engine, &dir, &["down", "-t", "1"]);
     assert_eq!(engine.ok(&["ps", "-aq"]), "");
 }
