@@ -213,3 +213,40 @@ pub fn files(project: &Project) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_service_becomes_the_flags_of_capstone_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("compose.yaml");
+        let yaml = "name: p\nservices:\n  web:\n    image: busybox\n    entrypoint: [\"/bin/sh\", \"-c\"]\n    command: \"echo 'a b'\"\n    ports: [\"8080:80\"]\n    volumes: [\"data:/data:ro\"]\n    networks:\n      front: {aliases: [www]}\n      back:\nnetworks: {front: , back: }\nvolumes: {data: }\n";
+        std::fs::write(&file, yaml).unwrap();
+        let options = super::super::Options {
+            files: vec![file],
+            ..Default::default()
+        };
+        let project = super::super::load(&options, &Default::default()).unwrap();
+        let o = create_options(&project, "web", 2, false).unwrap();
+        assert_eq!(o.name.as_deref(), Some("p-web-2"));
+        // The entrypoint's first word, then the rest of it, then the command's shell words.
+        assert_eq!(o.entrypoint.as_deref(), Some("/bin/sh"));
+        assert_eq!(o.command, ["-c", "echo", "a b"]);
+        assert_eq!(o.publish, ["8080:80/tcp"]);
+        assert_eq!(o.volumes, ["p_data:/data:ro"]);
+        // Networks by name: `back` is --network, `front` comes with its alias.
+        assert_eq!(o.network.as_deref(), Some("p_back"));
+        assert_eq!(o.network_aliases, ["web"]);
+        assert_eq!(
+            o.extra_networks,
+            [(
+                "p_front".to_string(),
+                vec!["web".to_string(), "www".to_string()]
+            )]
+        );
+        assert_eq!(o.labels[labels::NUMBER], "2");
+        assert_eq!(o.labels[labels::ONEOFF], "False");
+    }
+}

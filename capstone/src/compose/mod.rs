@@ -5,7 +5,7 @@
 //! [`exec_run`] and the [`verbs`] act on the project's containers, networks and volumes.
 //!
 //! Reading a project is a pipeline, one module per stage:
-//! [`load`] finds the files and variables → YAML parsing (anchors, `<<` merge keys) →
+//! [`load`](mod@load) finds the files and variables → YAML parsing (anchors, `<<` merge keys) →
 //! [`normalize`] (`x-` keys dropped, [`interpolate`] `${VAR}`, [`short`] syntaxes to long) →
 //! [`spec`] (the typed model, unknown keys rejected) → [`merge`] (several `-f`) →
 //! [`resolve`] (project name, profiles, default network, resource names) → [`validate`]
