@@ -318,6 +318,25 @@ impl Drop for Engine {
     }
 }
 
+/// `-v` options that run a program built beside the capstone (`cargo build -p e2e --bin NAME`)
+/// inside a busybox container as `at`: the program, and the host's C library read-only where
+/// the dynamically linked program looks for it.
+pub fn host_program_mounts(name: &str, at: &str) -> Vec<String> {
+    let program = capstone_bin().parent().unwrap().join(name);
+    assert!(
+        program.exists(),
+        "build it first: cargo build -p e2e --bin {name}"
+    );
+    vec![
+        "-v".into(),
+        "/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro".into(),
+        "-v".into(),
+        "/usr/lib64:/lib64:ro".into(),
+        "-v".into(),
+        format!("{}:{at}:ro", program.display()),
+    ]
+}
+
 /// The host's mount table, to check nothing of ours is left mounted.
 pub fn host_mounts() -> String {
     std::fs::read_to_string("/proc/self/mountinfo").unwrap()
