@@ -13,6 +13,7 @@ pub enum Nr {
     RtSigtimedwait = 137,
     ExitGroup = 94,
     CloseRange = 436,
+    Fcntl = 25,
 }
 
 // The kernel starts us with sp at argc (16-byte aligned already).

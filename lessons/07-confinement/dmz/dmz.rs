@@ -64,10 +64,16 @@ extern "C" fn dmz_main(stack: *const usize) -> ! {
     }
 }
 
+// ANCHOR: exec_command
 /// execve(2) `argv[0]` with `argv[1..]`; returns only by exiting on failure.
 fn exec_command(argv: *const CStr, envp: *const CStr) -> ! {
     // close_range(3, ~0U, CLOSE_RANGE_CLOEXEC): nothing of the runtime outlives the execve.
-    syscall(Nr::CloseRange, [3, u32::MAX as usize, 1 << 2, 0]);
+    // Should a seccomp profile refuse it, fcntl(2) F_SETFD FD_CLOEXEC on each of the first 1024.
+    if (syscall(Nr::CloseRange, [3, u32::MAX as usize, 1 << 2, 0]) as isize) < 0 {
+        for fd in 3..1024 {
+            syscall(Nr::Fcntl, [fd, 2, 1, 0]);
+        }
+    }
     // SAFETY: argv has at least two entries (checked by the caller), the path and ARGV0.
     let (path, rest) = unsafe { (*argv, argv.add(1)) };
     let errno = syscall(Nr::Execve, [path as usize, rest as usize, envp as usize, 0]).wrapping_neg();
@@ -76,6 +82,7 @@ fn exec_command(argv: *const CStr, envp: *const CStr) -> ! {
     say(&[b"container: ", bytes(path), b": cannot execute: ", why, b" [errno ", decimal(errno, &mut digits), b"]\n"]);
     exit(EXIT_CANNOT_EXECUTE)
 }
+// ANCHOR_END: exec_command
 
 /// pid 1's two jobs (see the top of this file); `command` is PATH ARGV0 ARGS….
 fn init(command: *const CStr, envp: *const CStr) -> ! {

@@ -13,6 +13,7 @@ pub enum Nr {
     RtSigtimedwait = 128,
     ExitGroup = 231,
     CloseRange = 436,
+    Fcntl = 72,
 }
 
 // The kernel starts us with rsp at argc; the ABI wants a 16-byte aligned stack at each call.
