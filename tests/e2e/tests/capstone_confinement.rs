@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 /// The probe, and the host's C library it needs, mounted into the container.
 fn probe_mounts() -> Vec<String> {
-    capstone_support::host_program_mounts("syscall-probe", "/probe")
+    capstone_support::host_program_mounts(env!("CARGO_BIN_EXE_syscall-probe"), "/probe")
 }
 
 /// `family call -> outcome` as the probe printed them.

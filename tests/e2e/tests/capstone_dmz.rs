@@ -54,7 +54,7 @@ fn a_watcher_in_the_container_never_gets_a_handle_on_the_capstone_binary() {
     let (capstone, sum_before) = capstone_identity();
     let mut args = vec!["run", "-d", "--init", "--network", "none"];
     args.extend(["--cap-add", "SYS_PTRACE"]);
-    let mounts = host_program_mounts("exe-watcher", "/watcher");
+    let mounts = host_program_mounts(env!("CARGO_BIN_EXE_exe-watcher"), "/watcher");
     args.extend(mounts.iter().map(String::as_str));
     args.extend(["hostile", "/watcher", "/tmp/stop"]);
     let id = engine.ok(&args).trim().to_string();

@@ -318,22 +318,17 @@ impl Drop for Engine {
     }
 }
 
-/// `-v` options that run a program built beside the capstone (`cargo build -p e2e --bin NAME`)
-/// inside a busybox container as `at`: the program, and the host's C library read-only where
-/// the dynamically linked program looks for it.
-pub fn host_program_mounts(name: &str, at: &str) -> Vec<String> {
-    let program = capstone_bin().parent().unwrap().join(name);
-    assert!(
-        program.exists(),
-        "build it first: cargo build -p e2e --bin {name}"
-    );
+/// `-v` options that run `program` (one of this package's binaries, `CARGO_BIN_EXE_…`) inside
+/// a busybox container as `at`: the program, and the host's C library read-only where the
+/// dynamically linked program looks for it.
+pub fn host_program_mounts(program: &str, at: &str) -> Vec<String> {
     vec![
         "-v".into(),
         "/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro".into(),
         "-v".into(),
         "/usr/lib64:/lib64:ro".into(),
         "-v".into(),
-        format!("{}:{at}:ro", program.display()),
+        format!("{program}:{at}:ro"),
     ]
 }
 
