@@ -138,4 +138,9 @@ impl Hooks for ExecHooks<'_> {
     fn switch_user(&self, _uid: u32, _gid: u32, _in_userns: bool) -> HookResult {
         self.confinement.switch_user()
     }
+
+    /// The command is exec'd by lesson 07's sealed dmz, as for `run`.
+    fn exec_through(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        self.confinement.exec_through()
+    }
 }

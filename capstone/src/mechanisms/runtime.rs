@@ -18,7 +18,7 @@ use namespaces::Namespace;
 use namespaces::console::Console;
 use namespaces::container::{ContainerSpec, Created, create_with};
 use namespaces::hooks::{HookResult, Hooks};
-use std::os::fd::RawFd;
+use std::os::fd::{BorrowedFd, RawFd};
 use std::path::{Path, PathBuf};
 
 /// The descriptors that become the container's stdin, stdout and stderr.
@@ -102,6 +102,11 @@ impl Hooks for EngineHooks<'_> {
     fn switch_user(&self, _uid: u32, _gid: u32, _in_userns: bool) -> HookResult {
         self.confinement.switch_user()
     }
+
+    /// The command is exec'd by lesson 07's sealed dmz: see [`ConfineHooks::exec_through`].
+    fn exec_through(&self) -> Option<BorrowedFd<'_>> {
+        self.confinement.exec_through()
+    }
 }
 // ANCHOR_END: set_up
 
@@ -115,5 +120,12 @@ impl ConfineHooks<'_> {
     pub fn switch_user(&self) -> HookResult {
         self.0.apply_in_child()?;
         Ok(())
+    }
+
+    /// Lesson 07's dmz, sealed in a memfd by `security::confinement_for` before the clone: it
+    /// makes the final execve(2), so no process of the container ever runs — or can get a
+    /// handle on — the capstone binary (CVE-2019-5736; see lesson 07's `dmz.rs`).
+    pub fn exec_through(&self) -> Option<BorrowedFd<'static>> {
+        confinement::dmz::loaded()
     }
 }

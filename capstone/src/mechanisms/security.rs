@@ -96,6 +96,8 @@ pub fn confinement_for(
     confinement.seccomp = cached_filter(&wanted, &confinement.capabilities, cache)?;
     confinement.uid = uid;
     confinement.gid = gid;
+    // Made now, before any clone(2): the container's process execs its command through it.
+    confinement::dmz::sealed().map_err(confinement_error)?;
     Ok(confinement)
 }
 

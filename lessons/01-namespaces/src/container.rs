@@ -180,6 +180,7 @@ pub fn create_with(spec: &ContainerSpec, hooks: &dyn Hooks) -> Result<Created> {
         .filter(|ns| !(*ns == Namespace::Cgroup && spec.cgroupns_after_release))
         .collect();
     let child = spawn(&at_clone, || {
+        setup::not_dumpable();
         setup::reset_signals();
         if !gate.wait() {
             return EXIT_SETUP_FAILED; // the parent went away: do not start half-configured
@@ -240,10 +241,30 @@ fn inside(spec: &ContainerSpec, hooks: &dyn Hooks, exec_seen: RawFd) -> i32 {
         eprintln!("container: cannot start: {e}");
         return EXIT_SETUP_FAILED;
     }
-    if spec.init {
-        return crate::init::run_as_init(exec_seen, || exec::exec_or_report(&spec.args, &spec.env));
+    match (spec.init, hooks.exec_through()) {
+        (true, None) => {
+            crate::init::run_as_init(exec_seen, || exec::exec_or_report(&spec.args, &spec.env))
+        }
+        (true, Some(dmz)) => {
+            // The dmz is the init: it waits for the signals blocked here (the mask survives
+            // execve(2)); our "past execve" pipe closes as the dmz starts.
+            if !crate::init::block_init_signals() {
+                return EXIT_SETUP_FAILED;
+            }
+            exec::exec_through_or_report(&spec.args, &spec.env, exec::Through::DmzInit(dmz))
+        }
+        (false, Some(dmz)) => {
+            // Let the pipe outlive the dmz's execve(2): the dmz marks it close-on-exec again,
+            // so it closes when the *command* starts, as without a dmz.
+            let _ = nix::fcntl::fcntl(
+                // SAFETY: our own descriptor, open until this process execs or exits.
+                unsafe { std::os::fd::BorrowedFd::borrow_raw(exec_seen) },
+                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+            );
+            exec::exec_through_or_report(&spec.args, &spec.env, exec::Through::Dmz(dmz))
+        }
+        (false, None) => exec::exec_or_report(&spec.args, &spec.env),
     }
-    exec::exec_or_report(&spec.args, &spec.env)
 }
 
 /// Stdio, mounts, pivot_root, hostname, working directory and user — in that order, because

@@ -9,6 +9,7 @@
 use crate::{Error, Result};
 use nix::errno::Errno;
 use std::ffi::CString;
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 
 /// The `PATH` a container gets when its environment does not set one (Docker's default).
@@ -97,31 +98,37 @@ impl std::fmt::Display for ExecError {
 
 /// What an errno from execve(2) means for the user (see execve(2), ERRORS).
 pub fn meaning(errno: Errno) -> String {
-    let why = match errno {
-        Errno::EACCES => {
-            "permission denied (not marked executable, a directory, or on a noexec mount)"
-        }
-        Errno::ENOEXEC => {
-            "not an executable format (no #! line and not an ELF binary for this machine)"
-        }
-        Errno::ENOENT => {
-            "its interpreter is missing (the #! line's program, or the ELF dynamic loader)"
-        }
-        Errno::ETXTBSY => "it is open for writing (text file busy)",
-        Errno::E2BIG => "the arguments and environment are too long",
-        Errno::ELOOP => "too many levels of symbolic links (or of #! interpreters)",
-        Errno::EPERM => {
-            "not permitted (a set-user-ID file on a nosuid mount, or a security policy)"
-        }
-        Errno::ENOMEM | Errno::EAGAIN => "out of memory or over a resource limit",
-        other => return format!("execve(2) failed: {other}"),
-    };
-    format!("{why} [{}]", errno.desc())
+    match crate::exec_meanings::MEANINGS
+        .iter()
+        .find(|(number, _)| *number == errno as i32)
+    {
+        Some((_, why)) => format!("{why} [{}]", errno.desc()),
+        None => format!("execve(2) failed: {errno}"),
+    }
 }
 
 /// execve(2) of `args[0]`, looked up in `env`'s `PATH` (the container's, not the host's) unless
 /// it contains a `/`. Only returns on failure: on success this process *is* the command now.
 pub fn exec(args: &[String], env: &[String]) -> ExecError {
+    exec_through(args, env, Through::Direct)
+}
+
+/// Which program makes the final execve(2) of the command.
+#[derive(Clone, Copy, Debug)]
+pub enum Through<'a> {
+    /// This process itself.
+    Direct,
+    /// A dmz (see [`crate::hooks::Hooks::exec_through`]), run with execveat(2)
+    /// `AT_EMPTY_PATH` from this descriptor as `dmz PATH ARGV0 ARGS…`.
+    Dmz(BorrowedFd<'a>),
+    /// The dmz as the container's init: `--init PATH ARGV0 ARGS…`.
+    DmzInit(BorrowedFd<'a>),
+}
+
+/// [`exec`] through `via`: the command is still looked up here, in the container's `PATH`,
+/// but the dmz execs it — so the last program this process runs before the command is the
+/// dmz, and a `#!/proc/self/exe` command runs the dmz again, not the engine's binary.
+pub fn exec_through(args: &[String], env: &[String], via: Through) -> ExecError {
     let (Ok(argv), Ok(envp)) = (to_c(args), to_c(env)) else {
         return ExecError::Nul;
     };
@@ -144,19 +151,42 @@ pub fn exec(args: &[String], env: &[String]) -> ExecError {
         let Ok(program) = CString::new(candidate.as_os_str().as_encoded_bytes()) else {
             continue;
         };
-        let Err(errno) = nix::unistd::execve(&program, &argv, &envp);
-        last = ExecError::Failed {
-            path: candidate.clone(),
-            errno,
+        let errno = match via {
+            Through::Direct => nix::unistd::execve(&program, &argv, &envp).unwrap_err(),
+            Through::Dmz(dmz) => exec_dmz(dmz, [program], &argv, &envp),
+            Through::DmzInit(dmz) => exec_dmz(dmz, [c"--init".into(), program], &argv, &envp),
         };
+        // Through a dmz, this execve(2) was the dmz's own: it is the one that failed.
+        let path = match via {
+            Through::Direct => candidate.clone(),
+            _ => PathBuf::from("the runtime's dmz (execveat(2) of its sealed copy)"),
+        };
+        last = ExecError::Failed { path, errno };
     }
     last
+}
+
+/// execveat(2) of the dmz with `before` and then the command's argv; returns only on failure.
+fn exec_dmz<const N: usize>(
+    dmz: BorrowedFd,
+    before: [CString; N],
+    argv: &[CString],
+    envp: &[CString],
+) -> Errno {
+    let all: Vec<&CString> = before.iter().chain(argv).collect();
+    let flags = nix::fcntl::AtFlags::AT_EMPTY_PATH;
+    nix::unistd::execveat(dmz, c"", &all, envp, flags).unwrap_err()
 }
 
 /// [`exec`], and on failure say why on stderr (`container: …`) and return the shell's exit code
 /// for it — the exit code of the container's process.
 pub fn exec_or_report(args: &[String], env: &[String]) -> i32 {
-    let err = exec(args, env);
+    exec_through_or_report(args, env, Through::Direct)
+}
+
+/// [`exec_through`], and on failure say why, as [`exec_or_report`] does.
+pub fn exec_through_or_report(args: &[String], env: &[String], via: Through) -> i32 {
+    let err = exec_through(args, env, via);
     eprintln!("container: {err}");
     err.exit_code()
 }

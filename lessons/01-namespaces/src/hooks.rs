@@ -8,6 +8,7 @@
 //! that process is a copy of a single-threaded caller, so a hook sticks to plain system calls
 //! (no threads, no locks another thread might have held).
 
+use std::os::fd::BorrowedFd;
 use std::path::Path;
 
 /// What a hook returns: any error, which the container's process prints on its stderr before
@@ -65,6 +66,16 @@ pub trait Hooks {
     /// before setns(2) — e.g. move it into the container's cgroup, so the command is born there.
     fn before_join(&self) -> HookResult {
         Ok(())
+    }
+
+    /// Not a step but a choice, asked last: a program to make the final execve(2) of the
+    /// command — a "dmz" (lesson 07's `dmz`: a tiny static binary in a sealed memfd). Until
+    /// that execve the container's process runs the engine's own binary, so a command that is
+    /// a `#!/proc/self/exe` script would make the kernel run the *engine* inside the container
+    /// (CVE-2019-5736); through a dmz it runs the sealed dmz again. With `--init`, the dmz is
+    /// the init too. `None` (the default): the process execs the command itself.
+    fn exec_through(&self) -> Option<BorrowedFd<'_>> {
+        None
     }
 }
 

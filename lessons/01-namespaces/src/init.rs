@@ -28,13 +28,15 @@ const FORWARDED: [Signal; 7] = [
 /// [`crate::container::Created::start`]): the init closes its copy once it is ready for
 /// signals, its child's copy closes at execve.
 pub fn run_as_init(exec_seen: std::os::fd::RawFd, exec_command: impl FnOnce() -> i32) -> i32 {
-    let mut set = SigSet::empty();
-    set.add(Signal::SIGCHLD);
-    for s in FORWARDED {
-        set.add(s);
-    }
-    // Block them so they queue up for sigwait(2) instead of being acted on.
-    if sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None).is_err() {
+    supervise(Some(exec_seen), exec_command)
+}
+
+/// [`run_as_init`]'s work for any parent that must stand in for its command: also `exec`'s
+/// waiting process ([`crate::join`]), which is in the command's session with `-t` and so gets
+/// the terminal's signals too.
+pub fn supervise(exec_seen: Option<std::os::fd::RawFd>, exec_command: impl FnOnce() -> i32) -> i32 {
+    let set = init_signals();
+    if !block_init_signals() {
         return crate::container::EXIT_SETUP_FAILED;
     }
     // SAFETY: this process is single-threaded (a fresh clone of its single-threaded parent), so fork(2) is safe.
@@ -44,7 +46,9 @@ pub fn run_as_init(exec_seen: std::os::fd::RawFd, exec_command: impl FnOnce() ->
             std::process::exit(exec_command());
         }
         Ok(ForkResult::Parent { child }) => {
-            let _ = nix::unistd::close(exec_seen);
+            if let Some(fd) = exec_seen {
+                let _ = nix::unistd::close(fd);
+            }
             child
         }
         Err(_) => return crate::container::EXIT_SETUP_FAILED,
@@ -62,6 +66,23 @@ pub fn run_as_init(exec_seen: std::os::fd::RawFd, exec_command: impl FnOnce() ->
             Err(_) => {}
         }
     }
+}
+
+/// SIGCHLD and the signals an init forwards.
+fn init_signals() -> SigSet {
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGCHLD);
+    for s in FORWARDED {
+        set.add(s);
+    }
+    set
+}
+
+/// Blocks SIGCHLD and the forwarded signals (sigprocmask(2)), so they queue up for sigwait(2)
+/// instead of being acted on — also across execve(2), for an init that is another program
+/// (lesson 07's dmz). False if the kernel refused.
+pub fn block_init_signals() -> bool {
+    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&init_signals()), None).is_ok()
 }
 
 /// Reaps every exited child without blocking; the command's exit code once it is among them.

@@ -3,9 +3,11 @@
 //! so a new process *joins* them: setns(2) with a descriptor of each `/proc/PID/ns/*` link.
 //!
 //! Joining a PID namespace only affects the caller's future children (pid_namespaces(7)), so it
-//! takes two fork(2)s: the first child joins the namespaces, the second is born inside them,
-//! sets itself up like a container's process (terminal, working directory, user) and execs the
-//! command; the first waits for it and exits with its exit code. The caller itself never
+//! takes two fork(2)s: the first child joins the namespaces and sets itself up like a
+//! container's process (terminal, working directory, user, confinement); the second is born
+//! inside them, with all that inherited, and execs the command; the first waits for it and
+//! exits with its exit code. The first child is not in the container's PID namespace, so no
+//! process of the container can see it. The caller itself never
 //! changes namespaces (setns(2) of a mount namespace would change its root directory too).
 
 use crate::console::Console;
@@ -100,7 +102,10 @@ pub fn join(spec: &JoinSpec, hooks: &dyn Hooks) -> Result<Child> {
     match unsafe { fork() }.map_err(crate::error::sys("fork(2)"))? {
         ForkResult::Parent { child } => Ok(Child::from_pid(child)),
         ForkResult::Child => {
-            let code = match enter(&files, hooks) {
+            // Nobody may open /proc/PID/exe of the engine (see setup::not_dumpable).
+            crate::setup::not_dumpable();
+            reset_signals();
+            let code = match enter(&files, hooks).and_then(|()| set_up(spec, hooks)) {
                 Ok(()) => born_inside(spec, hooks),
                 Err(e) => {
                     eprintln!("container: exec: {e}");
@@ -122,32 +127,24 @@ fn enter(files: &[(File, Namespace)], hooks: &dyn Hooks) -> Result<()> {
     Ok(())
 }
 
-/// Still in the first child: fork(2) the process born in the container's PID namespace, wait
-/// for it, and return its exit code.
+/// Still in the first child, now set up and confined: start the command as a process born in
+/// the container's PID namespace, wait for it, and return its exit code. Through an engine's
+/// dmz ([`Hooks::exec_through`]) the dmz does the fork, the wait and the exec, so the first
+/// process born inside already runs the sealed dmz, never the engine's binary; otherwise this
+/// process forks it, and passes signals on as an init does ([`crate::init::supervise`]).
 fn born_inside(spec: &JoinSpec, hooks: &dyn Hooks) -> i32 {
-    // SAFETY: this process is a single-threaded fork of a single-threaded caller.
-    match unsafe { fork() } {
-        Ok(ForkResult::Parent { child }) => {
-            Child::from_pid(child).wait().unwrap_or(EXIT_SETUP_FAILED)
+    if let Some(dmz) = hooks.exec_through() {
+        // The dmz waits for these, and passes them on to the command.
+        if !crate::init::block_init_signals() {
+            return EXIT_SETUP_FAILED;
         }
-        Ok(ForkResult::Child) => {
-            reset_signals();
-            match set_up(spec, hooks) {
-                Ok(()) => exec::exec_or_report(&spec.args, &spec.env),
-                Err(e) => {
-                    eprintln!("container: exec: {e}");
-                    EXIT_SETUP_FAILED
-                }
-            }
-        }
-        Err(e) => {
-            eprintln!("container: exec: fork(2): {e}");
-            EXIT_SETUP_FAILED
-        }
+        return exec::exec_through_or_report(&spec.args, &spec.env, exec::Through::DmzInit(dmz));
     }
+    crate::init::supervise(None, || exec::exec_or_report(&spec.args, &spec.env))
 }
 
-/// The process born inside: stdio, terminal, working directory, user, confinement.
+/// The first child, in the container's namespaces: stdio, terminal, working directory, user,
+/// confinement — all inherited by the process born inside.
 fn set_up(spec: &JoinSpec, hooks: &dyn Hooks) -> Result<()> {
     if let Some(fds) = spec.stdio {
         dup_onto_stdio(fds)?;

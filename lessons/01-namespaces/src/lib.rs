@@ -26,6 +26,7 @@ pub mod console;
 pub mod container;
 pub mod error;
 pub mod exec;
+mod exec_meanings;
 pub mod hooks;
 pub mod init;
 pub mod join;

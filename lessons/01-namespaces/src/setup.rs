@@ -17,6 +17,15 @@ pub(crate) fn reset_signals() {
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
+/// Until its execve(2), a container's process runs the engine's own binary, and it is visible
+/// inside the container. Non-dumpable (prctl(2) `PR_SET_DUMPABLE` 0), its `/proc/PID/exe`,
+/// `fd/` and `mem` open only for a process with `CAP_SYS_PTRACE` (ptrace(2), "Ptrace access
+/// mode checking"), which a container lacks by default: nobody inside gets a handle on the
+/// engine's file. execve(2) makes the command dumpable again (runc does the same).
+pub(crate) fn not_dumpable() {
+    let _ = nix::sys::prctl::set_dumpable(false);
+}
+
 /// Makes `fds` (if given) this process's 0, 1 and 2; with them or with a terminal to come,
 /// starts a new session (setsid(2)) so the host terminal's job control does not reach it.
 pub(crate) fn take_stdio(fds: Option<[RawFd; 3]>, terminal: bool) -> Result<()> {

@@ -72,6 +72,9 @@ pub enum Error {
     /// A device program or device rule the kernel would not take.
     #[error("device rules: {0}")]
     Devices(String),
+    /// This machine has no dmz (see `dmz.rs`).
+    #[error("{0}")]
+    NoDmz(String),
 }
 
 /// The lesson's result type.

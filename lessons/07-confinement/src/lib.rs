@@ -12,6 +12,7 @@
 //! - [`devices`]: which device nodes may be opened — cgroup v1 `devices.allow`/`deny`, or a
 //!   cgroup v2 BPF program (bpf(2) `BPF_PROG_TYPE_CGROUP_DEVICE`);
 //! - [`sealed`]: the runtime's own binary out of reach (memfd_create(2) and file seals);
+//! - [`dmz`]: the only program of the runtime a container runs, from a sealed copy;
 //! - [`confine`]: all of them in the right order, as an engine applies them;
 //! - [`status`]: the kernel's view of it all, from `/proc/PID/status`;
 //! - [`probe`]: harmless calls of each family Docker refuses, to see a filter work;
@@ -20,6 +21,7 @@
 pub mod capabilities;
 pub mod confine;
 pub mod devices;
+pub mod dmz;
 pub mod error;
 pub mod no_new_privs;
 pub mod paths;

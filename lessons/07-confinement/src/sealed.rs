@@ -38,14 +38,29 @@ impl SealedCopy {
 
     /// Like [`SealedCopy::of`], with the name `/proc/PID/exe` will show (`/memfd:NAME`).
     pub fn named(program: &Path, name: &str) -> Result<SealedCopy> {
+        let mut source = File::open(program).map_err(io(program))?;
+        SealedCopy::filled(name, |file| {
+            std::io::copy(&mut source, file).map_err(io(program))?;
+            Ok(())
+        })
+    }
+
+    /// A sealed copy of a program held in memory (e.g. embedded with include_bytes!).
+    pub fn from_bytes(program: &[u8], name: &str) -> Result<SealedCopy> {
+        SealedCopy::filled(name, |file| {
+            std::io::Write::write_all(file, program).map_err(io(format!("memfd:{name}")))
+        })
+    }
+
+    /// A new memfd, filled by `fill`, then sealed.
+    fn filled(name: &str, fill: impl FnOnce(&mut File) -> Result<()>) -> Result<SealedCopy> {
         let fd: OwnedFd = memfd_create(
             name,
             MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING | exec_flag(),
         )
         .map_err(sys("memfd_create(2)"))?;
         let mut file = File::from(fd);
-        let mut source = File::open(program).map_err(io(program))?;
-        std::io::copy(&mut source, &mut file).map_err(io(program))?;
+        fill(&mut file)?;
         let seals = SealFlag::F_SEAL_SEAL
             | SealFlag::F_SEAL_SHRINK
             | SealFlag::F_SEAL_GROW

@@ -8,32 +8,10 @@ mod capstone_support;
 
 use capstone_support::Engine;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-/// The probe program, built beside the capstone (`cargo build --workspace --bins`).
-fn probe_bin() -> PathBuf {
-    let bin = capstone_support::capstone_bin()
-        .parent()
-        .unwrap()
-        .join("syscall-probe");
-    assert!(
-        bin.exists(),
-        "build it first: cargo build -p e2e --bin syscall-probe"
-    );
-    bin
-}
-
-/// The host's C library, read-only, where the dynamically linked probe looks for it; and the
-/// probe itself.
+/// The probe, and the host's C library it needs, mounted into the container.
 fn probe_mounts() -> Vec<String> {
-    vec![
-        "-v".into(),
-        "/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro".into(),
-        "-v".into(),
-        "/usr/lib64:/lib64:ro".into(),
-        "-v".into(),
-        format!("{}:/probe:ro", probe_bin().display()),
-    ]
+    capstone_support::host_program_mounts(env!("CARGO_BIN_EXE_syscall-probe"), "/probe")
 }
 
 /// `family call -> outcome` as the probe printed them.

@@ -241,4 +241,9 @@ impl Hooks for RunHooks<'_> {
     fn switch_user(&self, _uid: u32, _gid: u32, _in_userns: bool) -> HookResult {
         self.0.switch_user()
     }
+
+    /// Through lesson 07's sealed dmz, as for `run` (a base image's `/bin/sh` may be hostile).
+    fn exec_through(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        self.0.exec_through()
+    }
 }

@@ -9,11 +9,15 @@
 //! of it runs, and the attacker's handle leads to that sealed copy, which nobody can write.
 //!
 //! Run:  cargo run -p confinement --bin 07-proc-self-exe
-//!       cargo run -p confinement --bin 07-proc-self-exe -- --reexec   (the engine's way)
+//!       cargo run -p confinement --bin 07-proc-self-exe -- --reexec   (runc's old way)
+//!       cargo run -p confinement --bin 07-proc-self-exe -- --dmz      (the capstone's way)
 //! Look for: `plain: exe=…/runtime … write=ok changed=true`, then
 //! `sealed: exe=/memfd:runtime (deleted) … write=EPERM changed=false`; with `--reexec`, the
 //! step re-executes itself from a sealed copy of its own binary, as an engine would, and shows
-//! `re-executed: exe=/memfd:07-proc-self-exe (deleted)`.
+//! `re-executed: exe=/memfd:07-proc-self-exe (deleted)`. With `--dmz`, a container whose
+//! command is a `#!/proc/self/exe` script: without a dmz, `inside: this step's own binary
+//! runs as pid 1 of the container` and `without dmz: exit=42`; through the sealed dmz
+//! (`src/dmz.rs`), `with dmz: exit=126` and no `inside:` line.
 //! Read: proc(5) /proc/PID/exe, memfd_create(2), fcntl(2) "File Sealing", and `src/sealed.rs`.
 
 use confinement::sealed::{SealedCopy, sha256_of};
@@ -78,6 +82,17 @@ fn start(path: &str, name: &Path) -> anyhow::Result<Child> {
 use std::os::unix::process::CommandExt;
 
 fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("/evil") {
+        // The kernel ran `#!/proc/self/exe` for the container's /evil: that is us, inside.
+        println!(
+            "inside: this step's own binary runs as pid {}",
+            std::process::id()
+        );
+        std::process::exit(42);
+    }
+    if std::env::args().nth(1).as_deref() == Some("--dmz") {
+        return dmz::show();
+    }
     if std::env::args().nth(1).as_deref() == Some("--reexec") {
         // What an engine does first in every command that enters a container.
         // ANCHOR: reexec
@@ -117,4 +132,66 @@ fn main() -> anyhow::Result<()> {
         before != after
     );
     Ok(())
+}
+
+mod dmz {
+    use namespaces::container::{ContainerSpec, create_with};
+    use namespaces::hooks::{HookResult, Hooks};
+    use nix::mount::{MsFlags, mount};
+    use std::os::fd::{AsFd, BorrowedFd};
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+
+    /// Lesson 01's container, with the host's shared libraries bound in read-only, so that
+    /// this (dynamically linked) step could run inside if the kernel were made to run it.
+    struct Container {
+        dmz: Option<&'static confinement::sealed::SealedCopy>,
+    }
+
+    impl Hooks for Container {
+        fn before_pivot(&self, root: &Path) -> HookResult {
+            for dir in ["lib", "lib64"]
+                .into_iter()
+                .filter(|d| Path::new("/").join(d).is_dir())
+            {
+                let target = namespaces::mounts::mount_point(root, dir)?;
+                let source = Path::new("/").join(dir);
+                mount(
+                    Some(&source),
+                    &target,
+                    None::<&str>,
+                    MsFlags::MS_BIND | MsFlags::MS_REC,
+                    None::<&str>,
+                )?;
+            }
+            Ok(())
+        }
+
+        // ANCHOR: exec_through
+        fn exec_through(&self) -> Option<BorrowedFd<'_>> {
+            self.dmz.map(|copy| copy.file().as_fd())
+        }
+        // ANCHOR_END: exec_through
+    }
+
+    /// Runs a container whose command is a `#!/proc/self/exe` script, without and with a dmz.
+    pub fn show() -> anyhow::Result<()> {
+        let dir = tempfile::Builder::new().prefix("lab07-dmz-").tempdir()?;
+        let root = dir.path().join("root");
+        namespaces::rootfs::build_busybox_rootfs(&root)?;
+        let evil = root.join("evil");
+        std::fs::write(&evil, "#!/proc/self/exe\n")?;
+        std::fs::set_permissions(&evil, std::fs::Permissions::from_mode(0o755))?;
+        let spec = ContainerSpec::new(&root, vec!["/evil".into()]);
+        let plain = create_with(&spec, &Container { dmz: None })?
+            .start()?
+            .wait()?;
+        println!("without dmz: exit={plain}");
+        let sealed = Some(confinement::dmz::sealed()?);
+        let through_dmz = create_with(&spec, &Container { dmz: sealed })?
+            .start()?
+            .wait()?;
+        println!("with dmz: exit={through_dmz}");
+        Ok(())
+    }
 }

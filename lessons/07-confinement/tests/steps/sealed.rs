@@ -2,6 +2,7 @@
 
 use super::{line, stdout_of};
 use confinement::sealed::{SealedCopy, sha256_of};
+use nix::fcntl::SealFlag;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::os::unix::process::CommandExt;
@@ -86,4 +87,35 @@ fn an_engine_reexecutes_itself_from_a_sealed_copy() {
         line(&text, "re-executed:"),
         "re-executed: exe=/memfd:07-proc-self-exe (deleted)"
     );
+}
+
+#[test]
+fn a_proc_self_exe_command_runs_the_runtime_inside_unless_a_dmz_execs_it() {
+    let text = stdout_of(env!("CARGO_BIN_EXE_07-proc-self-exe"), &["--dmz"]);
+    // Without a dmz the kernel ran the step's own binary as the container's pid 1...
+    assert_eq!(
+        line(&text, "inside:"),
+        "inside: this step's own binary runs as pid 1"
+    );
+    assert_eq!(line(&text, "without dmz:"), "without dmz: exit=42");
+    // ...through the dmz, the script's interpreter is the sealed dmz, which refuses.
+    assert_eq!(line(&text, "with dmz:"), "with dmz: exit=126");
+    assert_eq!(text.matches("inside:").count(), 1, "{text}");
+}
+
+#[test]
+fn the_dmz_is_a_few_kilobytes_in_a_fully_sealed_memfd() {
+    assert!(
+        (1..16 * 1024).contains(&confinement::dmz::PROGRAM.len()),
+        "{} bytes",
+        confinement::dmz::PROGRAM.len()
+    );
+    let copy = confinement::dmz::sealed().unwrap();
+    let all = SealFlag::F_SEAL_SEAL
+        | SealFlag::F_SEAL_SHRINK
+        | SealFlag::F_SEAL_GROW
+        | SealFlag::F_SEAL_WRITE;
+    assert_eq!(copy.seals().unwrap(), all);
+    let err = copy.file().write_at(b"x", 0).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EPERM), "F_SEAL_WRITE");
 }

@@ -318,6 +318,20 @@ impl Drop for Engine {
     }
 }
 
+/// `-v` options that run `program` (one of this package's binaries, `CARGO_BIN_EXE_…`) inside
+/// a busybox container as `at`: the program, and the host's C library read-only where the
+/// dynamically linked program looks for it.
+pub fn host_program_mounts(program: &str, at: &str) -> Vec<String> {
+    vec![
+        "-v".into(),
+        "/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro".into(),
+        "-v".into(),
+        "/usr/lib64:/lib64:ro".into(),
+        "-v".into(),
+        format!("{program}:{at}:ro"),
+    ]
+}
+
 /// The host's mount table, to check nothing of ours is left mounted.
 pub fn host_mounts() -> String {
     std::fs::read_to_string("/proc/self/mountinfo").unwrap()
