@@ -46,8 +46,12 @@ pub enum Command {
         /// Attach stdin (implies -a; the container must have been created with -i).
         #[arg(short, long)]
         interactive: bool,
+        /// Start every stopped container whose restart policy says so (for an init system
+        /// after a reboot: there is no daemon to do it).
+        #[arg(long, conflicts_with_all = ["attach", "interactive"])]
+        all_restartable: bool,
         /// Containers (id, id prefix or name).
-        #[arg(required = true)]
+        #[arg(required_unless_present = "all_restartable")]
         containers: Vec<String>,
     },
     /// Stop running containers: the stop signal, then SIGKILL after the timeout.
@@ -546,6 +550,9 @@ pub struct RunArgs {
     /// Run the engine's own init as pid 1 (reaps zombies, forwards signals).
     #[arg(long)]
     pub init: bool,
+    /// Restart policy: `no`, `always`, `on-failure[:max-retries]`, `unless-stopped`.
+    #[arg(long)]
+    pub restart: Option<String>,
     /// Platform (only the machine's own, e.g. linux/amd64).
     #[arg(long)]
     pub platform: Option<String>,

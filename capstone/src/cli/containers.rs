@@ -47,6 +47,7 @@ fn options(args: RunArgs) -> Result<CreateOptions> {
         init: args.init,
         volumes: args.volume,
         mounts: args.mount,
+        restart: args.restart,
     })
 }
 
@@ -115,6 +116,14 @@ pub(super) fn start(
     for name in names {
         engine.start(name)?;
         println!("{name}");
+    }
+    Ok(0)
+}
+
+/// `start --all-restartable`: prints the id of each container it started.
+pub(super) fn start_restartable(engine: &Engine) -> Result<i32> {
+    for id in engine.start_restartable()? {
+        println!("{id}");
     }
     Ok(0)
 }

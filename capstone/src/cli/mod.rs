@@ -68,9 +68,14 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
         Command::Compose(args) => crate::compose::main(engine, args),
         Command::Create(args) => containers::create(engine, args),
         Command::Start {
+            all_restartable: true,
+            ..
+        } => containers::start_restartable(engine),
+        Command::Start {
             attach,
             interactive,
             containers,
+            ..
         } => containers::start(engine, &containers, attach, interactive),
         Command::Stop { time, containers } => containers::stop(engine, &containers, time),
         Command::Restart { time, containers } => containers::restart(engine, &containers, time),

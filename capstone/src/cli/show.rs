@@ -215,13 +215,16 @@ pub fn container_json(paths: &store::Paths, c: &Container) -> Value {
         "Path": c.config.args.first(),
         "Args": c.config.args.get(1..).unwrap_or_default(),
         "State": {
-            "Status": s.status, "Running": s.running, "Paused": s.paused, "Restarting": false,
+            // Docker counts a restarting container as running (with no pid).
+            "Status": s.status, "Running": s.running || s.restarting, "Paused": s.paused,
+            "Restarting": s.restarting,
             "OOMKilled": s.oom_killed, "Dead": false, "Pid": s.pid, "ExitCode": s.exit_code,
             "Error": s.error, "StartedAt": s.started_at, "FinishedAt": s.finished_at,
         },
         "Image": c.image,
         "LogPath": paths.log(&c.id),
         "Name": format!("/{}", c.name),
+        "RestartCount": s.restart_count,
         "Driver": "overlay",
         "HostConfig": {
             "NetworkMode": h.network_mode, "AutoRemove": h.auto_remove, "ReadonlyRootfs": h.readonly_rootfs,
@@ -232,6 +235,10 @@ pub fn container_json(paths: &store::Paths, c: &Container) -> Value {
             "CgroupParent": "", "Cgroup": c.cgroup,
             "PortBindings": crate::model::ports::ports_json(&h.port_bindings),
             "Binds": h.binds,
+            "RestartPolicy": {
+                "Name": if h.restart_policy.name.is_empty() { "no" } else { &h.restart_policy.name },
+                "MaximumRetryCount": h.restart_policy.maximum_retry_count,
+            },
         },
         "GraphDriver": {
             "Name": "overlay",

@@ -76,6 +76,7 @@ impl Engine {
     /// Starts a container in the background, under a detached monitor.
     pub fn start(&self, query: &str) -> Result<Container> {
         let record = self.reconciled(query)?;
+        lifecycle::started_by_hand(&self.paths, &record)?;
         lifecycle::start_detached(&self.paths, &record)?;
         Ok(record)
     }
@@ -84,10 +85,18 @@ impl Engine {
     /// If it cannot start, the reason is recorded and a `--rm` container is removed again.
     pub fn run_attached(&self, query: &str, how: Foreground) -> Result<i32> {
         let record = self.reconciled(query)?;
+        lifecycle::started_by_hand(&self.paths, &record)?;
         let attach = monitor::Attach::Foreground { stdin: how.stdin };
         let result = monitor::run(&self.paths, &record.id, attach, |_| {});
         if let Err(e) = &result {
             self.forget_failed_start(&record.id, e);
+        }
+        // Its restart policy wants it again: a detached monitor takes over, as the CLI ends.
+        // (A failure to start again is recorded in `State.Error` by that monitor.)
+        if let Ok(after) = containers::load(&self.paths, &record.id)
+            && after.state.restarting
+        {
+            let _ = lifecycle::spawn_monitor(&self.paths, &after);
         }
         result
     }
@@ -111,13 +120,25 @@ impl Engine {
     pub fn restart(&self, query: &str, timeout: Duration) -> Result<()> {
         let record = self.reconciled(query)?;
         lifecycle::stop(&self.paths, &record, timeout)?;
-        lifecycle::start_detached(&self.paths, &containers::load(&self.paths, &record.id)?)
+        let record = containers::load(&self.paths, &record.id)?;
+        lifecycle::started_by_hand(&self.paths, &record)?;
+        lifecycle::start_detached(&self.paths, &record)
     }
 
     /// `kill`: sends `signal`. For SIGKILL it returns only once the exit is recorded, as
-    /// Docker's does, so `kill x && inspect x` always shows `ExitCode` 137.
+    /// Docker's does, so `kill x && inspect x` always shows `ExitCode` 137. SIGKILL and the
+    /// stop signal end the restart policy's hold, as in Docker; a restarting container then
+    /// just stays exited.
     pub fn kill(&self, query: &str, signal: Signal) -> Result<()> {
-        let record = self.reconciled(query)?;
+        let mut record = self.reconciled(query)?;
+        let stop_signal = lifecycle::parse_signal(&record.config.stop_signal).ok();
+        if signal == Signal::SIGKILL || Some(signal) == stop_signal {
+            let was_restarting = record.state.restarting;
+            record = lifecycle::end_restarts(&self.paths, &record, Duration::from_secs(10))?;
+            if was_restarting && !record.state.running {
+                return Ok(());
+            }
+        }
         lifecycle::kill_container(&record, signal)?;
         if signal == Signal::SIGKILL {
             lifecycle::wait_for_monitor(&self.paths, &record);

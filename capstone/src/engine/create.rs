@@ -5,6 +5,7 @@
 
 use crate::mechanisms::cgroup;
 use crate::model::container::{Config, Container, HostConfig, Rootfs, State};
+use crate::model::restart::RestartPolicy;
 use crate::model::{clock, ids};
 use crate::store::image_refs as images_ref;
 use crate::{Error, Result, store};
@@ -64,6 +65,8 @@ pub struct CreateOptions {
     pub mounts: Vec<String>,
     /// `--security-opt seccomp=…|no-new-privileges`.
     pub security_opt: Vec<String>,
+    /// `--restart no|always|on-failure[:N]|unless-stopped`.
+    pub restart: Option<String>,
 }
 
 /// Creates a container and returns its record.
@@ -179,6 +182,14 @@ fn host_config(opts: &CreateOptions) -> Result<HostConfig> {
         .network
         .clone()
         .unwrap_or_else(|| crate::model::network::DEFAULT_NETWORK.into());
+    let restart_policy = RestartPolicy::parse(opts.restart.as_deref().unwrap_or("no"))?;
+    if opts.rm && restart_policy.restarts() {
+        return Err(Error::invalid(
+            "--restart",
+            restart_policy.name,
+            "conflicting options: --restart and --rm (a container removed when it exits cannot be restarted)",
+        ));
+    }
     Ok(HostConfig {
         auto_remove: opts.rm,
         readonly_rootfs: opts.read_only,
@@ -206,6 +217,7 @@ fn host_config(opts: &CreateOptions) -> Result<HostConfig> {
         init: opts.init,
         binds: opts.volumes.clone(),
         security_opt: opts.security_opt.clone(),
+        restart_policy,
     })
 }
 

@@ -111,6 +111,9 @@ pub struct HostConfig {
     /// `no-new-privileges`); a profile file is copied into the container's directory at create.
     #[serde(default)]
     pub security_opt: Vec<String>,
+    /// `--restart`: when its monitor starts it again after it exits.
+    #[serde(default)]
+    pub restart_policy: crate::model::restart::RestartPolicy,
 }
 
 /// Where the container's layers live (Docker's `GraphDriver.Data`).
@@ -156,6 +159,15 @@ pub struct State {
     pub started_at: String,
     /// When it last exited.
     pub finished_at: String,
+    /// Its monitor waits out the back-off before starting it again (`--restart`).
+    #[serde(default)]
+    pub restarting: bool,
+    /// How often its restart policy started it again since it was last started by hand.
+    #[serde(default)]
+    pub restart_count: u32,
+    /// `stop` or `kill` ended it: no policy restarts it (Docker's `HasBeenManuallyStopped`).
+    #[serde(default)]
+    pub manually_stopped: bool,
 }
 
 impl Default for State {
@@ -173,6 +185,9 @@ impl Default for State {
             error: String::new(),
             started_at: clock::ZERO_TIME.into(),
             finished_at: clock::ZERO_TIME.into(),
+            restarting: false,
+            restart_count: 0,
+            manually_stopped: false,
         }
     }
 }
@@ -183,6 +198,7 @@ impl State {
         self.status = "exited".into();
         self.running = false;
         self.paused = false;
+        self.restarting = false;
         self.pid = 0;
         self.pid_start = 0;
         self.monitor_pid = 0;
@@ -192,13 +208,18 @@ impl State {
     }
 
     /// `docker ps`'s STATUS column: `Created`, `Up 3 seconds`, `Up 3 seconds (Paused)`,
-    /// `Exited (137) 5 seconds ago`.
+    /// `Exited (137) 5 seconds ago`, `Restarting (1) 2 seconds ago`.
     pub fn status_line(&self) -> String {
         let ago = |t: &str| clock::since(t).map(clock::human).unwrap_or_default();
         match self.status.as_str() {
             "running" => format!("Up {}", ago(&self.started_at)),
             "paused" => format!("Up {} (Paused)", ago(&self.started_at)),
             "exited" => format!("Exited ({}) {} ago", self.exit_code, ago(&self.finished_at)),
+            "restarting" => format!(
+                "Restarting ({}) {} ago",
+                self.exit_code,
+                ago(&self.finished_at)
+            ),
             "removing" => "Removal In Progress".into(),
             _ => "Created".into(),
         }
@@ -211,9 +232,9 @@ impl Container {
         crate::model::ids::short(&self.id)
     }
 
-    /// Whether it has live processes (running or paused).
+    /// Whether it has live processes (running or paused), or a monitor about to restart it.
     pub fn is_active(&self) -> bool {
-        self.state.running || self.state.paused
+        self.state.running || self.state.paused || self.state.restarting
     }
 
     /// `inspect`'s `NetworkSettings` of a container record.

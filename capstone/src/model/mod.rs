@@ -9,4 +9,5 @@ pub mod ids;
 pub mod mounts;
 pub mod network;
 pub mod ports;
+pub mod restart;
 pub mod volume_spec;
