@@ -329,6 +329,24 @@ pub enum Command {
         /// The destination.
         dest: String,
     },
+    /// Change a container's limits (in its live cgroup too) and restart policy.
+    Update {
+        /// Memory limit (e.g. 128m).
+        #[arg(short, long)]
+        memory: Option<String>,
+        /// Number of CPUs (e.g. 0.5).
+        #[arg(long)]
+        cpus: Option<String>,
+        /// Maximum number of processes.
+        #[arg(long, allow_hyphen_values = true)]
+        pids_limit: Option<String>,
+        /// Restart policy: `no`, `always`, `on-failure[:max-retries]`, `unless-stopped`.
+        #[arg(long)]
+        restart: Option<String>,
+        /// Containers.
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
     /// Give a container a new name.
     Rename {
         /// The container.

@@ -128,6 +128,15 @@ pub(super) fn start_restartable(engine: &Engine) -> Result<i32> {
     Ok(0)
 }
 
+/// `update`: prints each name it updated, as Docker does.
+pub(super) fn update(
+    engine: &Engine,
+    names: &[String],
+    opts: &crate::engine::update::UpdateOptions,
+) -> Result<i32> {
+    each(names, |n| engine.update(n, opts))
+}
+
 /// Applies `action` to each named container, printing each name on success (as Docker
 /// does); the first failure is reported after trying them all.
 fn each(names: &[String], mut action: impl FnMut(&str) -> Result<()>) -> Result<i32> {

@@ -175,6 +175,22 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             src,
             dest,
         } => containers_cp::cp(engine, &src, &dest, archive, follow_link),
+        Command::Update {
+            memory,
+            cpus,
+            pids_limit,
+            restart,
+            containers,
+        } => containers::update(
+            engine,
+            &containers,
+            &crate::engine::update::UpdateOptions {
+                memory,
+                cpus,
+                pids_limit,
+                restart,
+            },
+        ),
         Command::Rename { container, name } => engine.rename(&container, &name).map(|()| 0),
         Command::History {
             no_trunc,

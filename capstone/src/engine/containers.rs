@@ -34,7 +34,7 @@ impl Engine {
 
     /// One container, with an unrecorded death recorded and its network given back first:
     /// what an operation that acts on it starts from.
-    fn reconciled(&self, query: &str) -> Result<Container> {
+    pub(crate) fn reconciled(&self, query: &str) -> Result<Container> {
         reconcile::refresh(&self.paths, containers::find(&self.paths, query)?)
     }
 

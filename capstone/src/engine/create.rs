@@ -177,7 +177,11 @@ fn claim_name(paths: &store::Paths, id: &str, wanted: Option<&str>) -> Result<St
 
 /// The limits and host-side flags, parsed with lesson 02's parsers (Docker's units).
 fn host_config(opts: &CreateOptions) -> Result<HostConfig> {
-    let host_cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let limits = super::update::Limits::parse(
+        opts.memory.as_deref(),
+        opts.cpus.as_deref(),
+        opts.pids_limit.as_deref(),
+    )?;
     let network = opts
         .network
         .clone()
@@ -193,22 +197,9 @@ fn host_config(opts: &CreateOptions) -> Result<HostConfig> {
     Ok(HostConfig {
         auto_remove: opts.rm,
         readonly_rootfs: opts.read_only,
-        memory: opts
-            .memory
-            .as_deref()
-            .map(cgroups::limits::parse_memory)
-            .transpose()?
-            .unwrap_or(0),
-        nano_cpus: opts
-            .cpus
-            .as_deref()
-            .map(|c| cgroups::limits::parse_cpus(c, host_cpus))
-            .transpose()?
-            .map_or(0, |q| q.quota_us * 10_000),
-        pids_limit: match opts.pids_limit.as_deref() {
-            Some(p) => cgroups::limits::parse_pids(p)?.unwrap_or(0),
-            None => 0,
-        },
+        memory: limits.memory.unwrap_or(0),
+        nano_cpus: limits.nano_cpus.unwrap_or(0),
+        pids_limit: limits.pids_limit.unwrap_or(0),
         network_mode: network,
         port_bindings: Vec::new(),
         cap_add: opts.cap_add.clone(),

@@ -21,6 +21,7 @@ pub mod reconcile;
 pub mod remove;
 pub mod restart;
 pub mod stats;
+pub mod update;
 pub mod volumes;
 
 use crate::Result;

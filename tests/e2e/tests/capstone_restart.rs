@@ -7,20 +7,7 @@
 
 mod capstone_support;
 
-use capstone_support::Engine;
-use std::time::{Duration, Instant};
-
-/// Polls `check` every 50 ms until it gives a value, failing after 30 s.
-fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use capstone_support::{Engine, eventually as poll};
 
 /// The pids of live monitor processes (`capstone … __monitor ID`) of container `id`.
 fn monitors_of(id: &str) -> Vec<i32> {
