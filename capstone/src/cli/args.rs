@@ -347,6 +347,21 @@ pub enum Command {
         #[arg(required = true)]
         containers: Vec<String>,
     },
+    /// Print the engine's events (as they happen, until --until or Ctrl-C).
+    Events {
+        /// Only events since this time: RFC 3339, Unix seconds, or a duration ago (`10m`).
+        #[arg(long)]
+        since: Option<String>,
+        /// Stop at this time (same forms as --since); without it, follow until Ctrl-C.
+        #[arg(long)]
+        until: Option<String>,
+        /// `type=`, `event=`, `container=`, `image=`, `network=`, `volume=`.
+        #[arg(short, long)]
+        filter: Vec<String>,
+        /// A Go template (`{{json .}}`, `{{.Action}}`).
+        #[arg(long)]
+        format: Option<String>,
+    },
     /// Give a container a new name.
     Rename {
         /// The container.

@@ -6,6 +6,7 @@ pub mod args;
 pub mod build;
 mod containers;
 mod containers_cp;
+mod events;
 mod format;
 mod image;
 mod inspect_order;
@@ -190,6 +191,18 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
                 pids_limit,
                 restart,
             },
+        ),
+        Command::Events {
+            since,
+            until,
+            filter,
+            format,
+        } => events::events(
+            engine,
+            since.as_deref(),
+            until.as_deref(),
+            &filter,
+            format.as_deref(),
         ),
         Command::Rename { container, name } => engine.rename(&container, &name).map(|()| 0),
         Command::History {

@@ -5,7 +5,7 @@
 
 use super::create::CreateOptions;
 use super::exec::ExecOptions;
-use super::{Engine, lifecycle, monitor, reconcile, remove};
+use super::{Engine, events, lifecycle, monitor, reconcile, remove};
 use crate::model::container::Container;
 use crate::store::{containers, image_refs};
 use crate::{Error, Result};
@@ -59,7 +59,7 @@ impl Engine {
         self.reconcile()?;
         // Until the record names its image, a collection (`rmi`) must not free its layers.
         let _using_images = super::gc::lock_for_writing(&self.paths)?;
-        match super::create::create(&self.paths, opts) {
+        let created = match super::create::create(&self.paths, opts) {
             Err(Error::NoSuchImage(_)) => {
                 let full = image_refs::normalize(&opts.image)?;
                 say(format!(
@@ -70,7 +70,9 @@ impl Engine {
                 super::create::create(&self.paths, opts)
             }
             other => other,
-        }
+        }?;
+        events::container(&self.paths, &created, "create", &[]);
+        Ok(created)
     }
 
     /// Starts a container in the background, under a detached monitor.
@@ -113,7 +115,12 @@ impl Engine {
 
     /// `stop`: the stop signal, then SIGKILL after `timeout`; returns once the exit is recorded.
     pub fn stop(&self, query: &str, timeout: Duration) -> Result<()> {
-        lifecycle::stop(&self.paths, &self.reconciled(query)?, timeout)
+        let record = self.reconciled(query)?;
+        lifecycle::stop(&self.paths, &record, timeout)?;
+        if record.is_active() {
+            events::container(&self.paths, &record, "stop", &[]);
+        }
+        Ok(())
     }
 
     /// `restart`: stop, then start in the background.
@@ -122,7 +129,9 @@ impl Engine {
         lifecycle::stop(&self.paths, &record, timeout)?;
         let record = containers::load(&self.paths, &record.id)?;
         lifecycle::started_by_hand(&self.paths, &record)?;
-        lifecycle::start_detached(&self.paths, &record)
+        lifecycle::start_detached(&self.paths, &record)?;
+        events::container(&self.paths, &record, "restart", &[]);
+        Ok(())
     }
 
     /// `kill`: sends `signal`. For SIGKILL it returns only once the exit is recorded, as
@@ -140,6 +149,8 @@ impl Engine {
             }
         }
         lifecycle::kill_container(&record, signal)?;
+        let number = (signal as i32).to_string();
+        events::container(&self.paths, &record, "kill", &[("signal", &number)]);
         if signal == Signal::SIGKILL {
             lifecycle::wait_for_monitor(&self.paths, &record);
         }
@@ -148,12 +159,18 @@ impl Engine {
 
     /// `pause`: freezes every process of the container (cgroup freezer).
     pub fn pause(&self, query: &str) -> Result<()> {
-        lifecycle::pause(&self.paths, &self.reconciled(query)?)
+        let record = self.reconciled(query)?;
+        lifecycle::pause(&self.paths, &record)?;
+        events::container(&self.paths, &record, "pause", &[]);
+        Ok(())
     }
 
     /// `unpause`: thaws it.
     pub fn unpause(&self, query: &str) -> Result<()> {
-        lifecycle::unpause(&self.paths, &self.reconciled(query)?)
+        let record = self.reconciled(query)?;
+        lifecycle::unpause(&self.paths, &record)?;
+        events::container(&self.paths, &record, "unpause", &[]);
+        Ok(())
     }
 
     /// `wait`: blocks until the container is not running; returns its exit code.

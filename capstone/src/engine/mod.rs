@@ -8,6 +8,7 @@ pub mod commit;
 pub mod containers;
 pub mod copy;
 pub mod create;
+pub mod events;
 pub mod exec;
 pub mod export;
 pub mod gc;

@@ -139,6 +139,8 @@ pub fn run(
         c.state.finished_at = clock::ZERO_TIME.into();
     })?;
     created.start()?;
+    crate::engine::events::container(paths, &record, "start", &[]);
+    network_events(paths, &record, "connect");
     io.close_child_side();
     io.receive_console()?;
     on_started(&record);
@@ -161,6 +163,7 @@ pub fn run(
 /// whatever happens here: a step that fails is reported on stderr and kept in the record's
 /// `State.Error`, but never turns the code into the engine's 125.
 fn finish(paths: &store::Paths, record: &Container, code: i32) -> Result<i32> {
+    let before = record;
     // Docker's OOMKilled: memory.events (v2) or memory.oom_control (v1) counted a kill.
     // Read it before the cgroup goes.
     let oom_killed = cgroup::open(record)
@@ -190,6 +193,9 @@ fn finish(paths: &store::Paths, record: &Container, code: i32) -> Result<i32> {
             (c.state.monitor_pid, c.state.monitor_start) = monitor;
         }
     })?;
+    let code_text = code.to_string();
+    crate::engine::events::container(paths, &record, "die", &[("exitCode", &code_text)]);
+    network_events(paths, before, "disconnect");
     if record.host_config.auto_remove && !record.state.restarting {
         errors.extend(crate::engine::remove::remove(paths, &record).err());
     }
@@ -204,6 +210,20 @@ fn finish(paths: &store::Paths, record: &Container, code: i32) -> Result<i32> {
         });
     }
     Ok(code)
+}
+
+/// A network event (`connect`, `disconnect`) for each network the container is plugged into.
+fn network_events(paths: &store::Paths, record: &Container, action: &str) {
+    for (name, endpoint) in &record.network_settings.networks {
+        let attributes = [
+            ("container", record.id.as_str()),
+            ("name", name),
+            ("type", "bridge"),
+        ];
+        let event =
+            crate::engine::events::Event::now("network", action, &endpoint.network_id, &attributes);
+        crate::engine::events::emit(paths, event);
+    }
 }
 
 /// Blocks SIGCHLD and the forwarded signals and returns a signalfd(2) that reads them. The

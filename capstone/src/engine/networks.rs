@@ -2,6 +2,7 @@
 //! through lesson 06's driver), the default `bridge` network made on first use (as Docker's
 //! `docker0` is always there), and at `create` the check of `--network` and `-p`.
 
+use super::events::{self, Event};
 use crate::model::container::HostConfig;
 use crate::model::network::{
     DEFAULT_BRIDGE, DEFAULT_NETWORK, DEFAULT_SUBNET, Endpoint, NetworkSettings,
@@ -224,7 +225,13 @@ impl Engine {
             .map(|s| s.parse::<Subnet>())
             .transpose()
             .map_err(|e| Error::invalid("--subnet", e.0.clone(), e.to_string()))?;
-        create(&self.paths, name, subnet)
+        let info = create(&self.paths, name, subnet)?;
+        let attributes = [("name", name), ("type", "bridge")];
+        events::emit(
+            &self.paths,
+            Event::now("network", "create", &info.id, &attributes),
+        );
+        Ok(info)
     }
 
     /// `network rm NAME`: refused for the predefined networks and while a container is plugged
@@ -237,7 +244,13 @@ impl Engine {
                 "a predefined network cannot be removed",
             ));
         }
-        remove(&self.paths, name)
+        let removed = remove(&self.paths, name)?;
+        let attributes = [("name", removed.as_str()), ("type", "bridge")];
+        events::emit(
+            &self.paths,
+            Event::now("network", "destroy", &removed, &attributes),
+        );
+        Ok(removed)
     }
 
     /// `network connect NETWORK CONTAINER`: a running container is plugged in at once, a

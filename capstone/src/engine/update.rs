@@ -111,6 +111,7 @@ impl Engine {
                 h.restart_policy = policy;
             }
         })?;
+        super::events::container(&self.paths, &record, "update", &[]);
         Ok(())
     }
 }
