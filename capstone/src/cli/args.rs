@@ -586,6 +586,24 @@ pub struct RunArgs {
     /// Restart policy: `no`, `always`, `on-failure[:max-retries]`, `unless-stopped`.
     #[arg(long)]
     pub restart: Option<String>,
+    /// Command to run to check health (with `/bin/sh -c`).
+    #[arg(long)]
+    pub health_cmd: Option<String>,
+    /// Time between health checks (e.g. 30s).
+    #[arg(long)]
+    pub health_interval: Option<String>,
+    /// Longest a check may run (e.g. 30s).
+    #[arg(long)]
+    pub health_timeout: Option<String>,
+    /// Time after the start when failures do not count.
+    #[arg(long)]
+    pub health_start_period: Option<String>,
+    /// Failures in a row that make it unhealthy.
+    #[arg(long)]
+    pub health_retries: Option<String>,
+    /// Disable any health check, the image's too.
+    #[arg(long)]
+    pub no_healthcheck: bool,
     /// Platform (only the machine's own, e.g. linux/amd64).
     #[arg(long)]
     pub platform: Option<String>,

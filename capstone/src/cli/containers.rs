@@ -48,6 +48,12 @@ fn options(args: RunArgs) -> Result<CreateOptions> {
         volumes: args.volume,
         mounts: args.mount,
         restart: args.restart,
+        health_cmd: args.health_cmd,
+        health_interval: args.health_interval,
+        health_timeout: args.health_timeout,
+        health_start_period: args.health_start_period,
+        health_retries: args.health_retries,
+        no_healthcheck: args.no_healthcheck,
     })
 }
 

@@ -201,6 +201,22 @@ pub(super) fn inspect(
 
 /// A container as `docker inspect` shows it (the fields this engine has).
 pub fn container_json(paths: &store::Paths, c: &Container) -> Value {
+    let mut doc = container_document(paths, c);
+    // Docker leaves out what a container without a health check does not have.
+    if c.config.healthcheck.is_none()
+        && let Some(config) = doc["Config"].as_object_mut()
+    {
+        config.remove("Healthcheck");
+    }
+    if c.state.health.is_none()
+        && let Some(state) = doc["State"].as_object_mut()
+    {
+        state.remove("Health");
+    }
+    doc
+}
+
+fn container_document(paths: &store::Paths, c: &Container) -> Value {
     let s = &c.state;
     let h = &c.host_config;
     let lowers: Vec<String> = c
@@ -220,6 +236,7 @@ pub fn container_json(paths: &store::Paths, c: &Container) -> Value {
             "Restarting": s.restarting,
             "OOMKilled": s.oom_killed, "Dead": false, "Pid": s.pid, "ExitCode": s.exit_code,
             "Error": s.error, "StartedAt": s.started_at, "FinishedAt": s.finished_at,
+            "Health": s.health,
         },
         "Image": c.image,
         "LogPath": paths.log(&c.id),
@@ -253,6 +270,7 @@ pub fn container_json(paths: &store::Paths, c: &Container) -> Value {
             "OpenStdin": c.config.open_stdin, "Env": c.config.env, "Cmd": c.config.cmd,
             "Image": images_ref::familiar(&c.config.image), "WorkingDir": c.config.working_dir,
             "Entrypoint": c.config.entrypoint, "StopSignal": c.config.stop_signal,
+            "Healthcheck": c.config.healthcheck,
             "ExposedPorts": c.config.exposed_ports.iter().map(|p| (p.clone(), json!({}))).collect::<serde_json::Map<_, _>>(),
         },
         "NetworkSettings": c.network_settings_json(),

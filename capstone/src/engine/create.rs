@@ -67,6 +67,18 @@ pub struct CreateOptions {
     pub security_opt: Vec<String>,
     /// `--restart no|always|on-failure[:N]|unless-stopped`.
     pub restart: Option<String>,
+    /// `--health-cmd` (run with `/bin/sh -c`).
+    pub health_cmd: Option<String>,
+    /// `--health-interval`, a duration like `30s`.
+    pub health_interval: Option<String>,
+    /// `--health-timeout`.
+    pub health_timeout: Option<String>,
+    /// `--health-start-period`.
+    pub health_start_period: Option<String>,
+    /// `--health-retries`.
+    pub health_retries: Option<String>,
+    /// `--no-healthcheck`: none, whatever the image says.
+    pub no_healthcheck: bool,
 }
 
 /// Creates a container and returns its record.
@@ -95,6 +107,7 @@ pub fn create(paths: &store::Paths, opts: &CreateOptions) -> Result<Container> {
     let id = ids::random_id()?;
     let mut config = process_config(&image.config, opts, &lower_dirs)?;
     config.image = reference;
+    config.healthcheck = super::health::for_create(opts, &store, &image)?;
     config.exposed_ports = crate::engine::networks::exposed_ports(&image.config, &host_config);
     config.hostname = opts
         .hostname
@@ -264,6 +277,7 @@ fn process_config(
         open_stdin: opts.interactive,
         stop_signal: stop_signal.unwrap_or_else(|| "SIGTERM".into()),
         exposed_ports: Vec::new(),
+        healthcheck: None,
     })
 }
 

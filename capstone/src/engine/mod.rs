@@ -12,6 +12,7 @@ pub mod events;
 pub mod exec;
 pub mod export;
 pub mod gc;
+pub mod health;
 pub mod images;
 pub mod lifecycle;
 pub mod logs;

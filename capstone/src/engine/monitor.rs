@@ -135,6 +135,8 @@ pub fn run(
         c.state.oom_killed = false;
         c.state.error.clear();
         c.state.restarting = false;
+        let check = c.config.healthcheck.as_ref().and_then(|h| h.argv());
+        c.state.health = check.map(|_| crate::model::health::Health::starting());
         c.state.started_at = clock::now();
         c.state.finished_at = clock::ZERO_TIME.into();
     })?;
@@ -149,7 +151,11 @@ pub fn run(
         .then(|| pty::RawMode::enter(std::io::stdin().as_fd()))
         .flatten();
     let mut log = LogWriter::open(&paths.log(id))?;
+    let health = crate::engine::health::watch(paths, &record);
     let code = pump(&mut io, &signals, pid, foreground, &mut log);
+    if let Some(watcher) = health {
+        watcher.stop();
+    }
     drop(raw);
     log.flush();
     finish(paths, &record, code)

@@ -75,6 +75,9 @@ pub struct Config {
     /// The image's `ExposedPorts` and the `-p` ports, as `80/tcp`.
     #[serde(default)]
     pub exposed_ports: Vec<String>,
+    /// The health check (image `HEALTHCHECK`, `--health-*`), run by the monitor.
+    #[serde(default)]
+    pub healthcheck: Option<crate::model::health::HealthConfig>,
 }
 
 /// Host-side settings (Docker's `HostConfig`).
@@ -168,6 +171,9 @@ pub struct State {
     /// `stop` or `kill` ended it: no policy restarts it (Docker's `HasBeenManuallyStopped`).
     #[serde(default)]
     pub manually_stopped: bool,
+    /// What its health probes found, if it has a check.
+    #[serde(default)]
+    pub health: Option<crate::model::health::Health>,
 }
 
 impl Default for State {
@@ -188,6 +194,7 @@ impl Default for State {
             restarting: false,
             restart_count: 0,
             manually_stopped: false,
+            health: None,
         }
     }
 }
@@ -212,7 +219,14 @@ impl State {
     pub fn status_line(&self) -> String {
         let ago = |t: &str| clock::since(t).map(clock::human).unwrap_or_default();
         match self.status.as_str() {
-            "running" => format!("Up {}", ago(&self.started_at)),
+            "running" => format!(
+                "Up {}{}",
+                ago(&self.started_at),
+                self.health
+                    .as_ref()
+                    .map(|h| h.ps_suffix())
+                    .unwrap_or_default()
+            ),
             "paused" => format!("Up {} (Paused)", ago(&self.started_at)),
             "exited" => format!("Exited ({}) {} ago", self.exit_code, ago(&self.finished_at)),
             "restarting" => format!(

@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod container;
+pub mod health;
 pub mod ids;
 pub mod mounts;
 pub mod network;

@@ -96,7 +96,10 @@ fn filters_combine_and_format_picks_fields() {
         "{volumes}"
     );
     let run = engine.run(&["events", "--until", &until, "--filter", "colour=red"]);
-    assert_eq!(run.code, 1, "as Docker's CLI exits on a daemon's refusal: {run:?}");
+    assert_eq!(
+        run.code, 1,
+        "as Docker's CLI exits on a daemon's refusal: {run:?}"
+    );
     assert!(run.stderr.contains("colour=red"), "{run:?}");
 }
 
