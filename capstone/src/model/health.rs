@@ -12,7 +12,8 @@ pub const KEPT_RESULTS: usize = 5;
 /// How much of a probe's output is kept (moby: `maxOutputLen`).
 pub const KEPT_OUTPUT: usize = 4096;
 
-/// Docker's `Config.Healthcheck`: durations in nanoseconds, 0 meaning Docker's default.
+/// Docker's `Config.Healthcheck`: durations in nanoseconds, 0 meaning Docker's default (and
+/// left out of the JSON, as Docker's `omitempty` does).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct HealthConfig {
@@ -20,16 +21,16 @@ pub struct HealthConfig {
     #[serde(default)]
     pub test: Vec<String>,
     /// Between probes (default 30 s).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub interval: u64,
     /// A probe running longer fails (default 30 s).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub timeout: u64,
     /// Failures in this time after the start do not count (default 0).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub start_period: u64,
     /// Failures in a row that make it unhealthy (default 3).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub retries: u32,
 }
 
@@ -80,6 +81,11 @@ impl HealthConfig {
     pub fn retries(&self) -> u32 {
         if self.retries == 0 { 3 } else { self.retries }
     }
+}
+
+/// Docker's `omitempty` for numbers.
+fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
+    *n == T::default()
 }
 
 fn nanos_or(nanos: u64, default_secs: u64) -> Duration {

@@ -202,3 +202,145 @@ fn restart_policies_are_checked_at_create() {
     let policy = &engine.inspect(id.trim())["HostConfig"]["RestartPolicy"];
     assert_eq!(policy["Name"], "no");
 }
+
+/// Asks real Docker (Debian's dockerd, in a network namespace of the test's own): the restart
+/// policy and health check read the same in `inspect`, and `ps` says `Restarting (3) …` and
+/// `(health: starting)` as dockerd's does.
+#[test]
+fn restart_and_health_read_as_dockerds_do() {
+    let engine = Engine::with_busybox();
+    let dockerd = harness::dockerd::Dockerd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("busybox.tar");
+    engine.ok(&["save", "-o", archive.to_str().unwrap(), "busybox"]);
+    dockerd.load(&archive);
+    let both = |args: &[&str]| {
+        let ours = engine.ok(args).trim().to_string();
+        let theirs = dockerd.ok(args).trim().to_string();
+        (ours, theirs)
+    };
+    let create = [
+        "create",
+        "--restart",
+        "on-failure:2",
+        "--health-cmd",
+        "true",
+        "--health-interval",
+        "2s",
+        "--health-retries",
+        "4",
+        "busybox",
+        "sleep",
+        "1000",
+    ];
+    let (ours, theirs) = both(&create);
+    // Compared as JSON values: key order is Go's struct order there, sorted here.
+    let parse = |text: String| -> serde_json::Value {
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+    };
+    for field in [
+        "{{json .HostConfig.RestartPolicy}}",
+        "{{json .Config.Healthcheck}}",
+        "{{json .RestartCount}}",
+        "{{json .State.Restarting}}",
+    ] {
+        assert_eq!(
+            parse(engine.ok(&["inspect", "-f", field, &ours])),
+            parse(dockerd.ok(&["inspect", "-f", field, &theirs])),
+            "{field}"
+        );
+    }
+    let flapping = [
+        "run",
+        "-d",
+        "--restart",
+        "always",
+        "--network",
+        "none",
+        "busybox",
+        "sh",
+        "-c",
+        "exit 3",
+    ];
+    let starting = [
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--health-cmd",
+        "false",
+        "--health-interval",
+        "100ms",
+        "--health-start-period",
+        "1h",
+        "busybox",
+        "sleep",
+        "1000",
+    ];
+    for (args, expected) in [
+        (&flapping[..], "Restarting (3) "),
+        (&starting[..], " (health: starting)"),
+    ] {
+        let (ours, theirs) = both(args);
+        let status = |ps: String| ps.trim().to_string();
+        let mine = poll(expected, || {
+            let s = status(engine.ok(&[
+                "ps",
+                "-a",
+                "--filter",
+                &format!("id={ours}"),
+                "--format",
+                "{{.Status}}",
+            ]));
+            s.contains(expected).then_some(s)
+        });
+        let docker = poll(expected, || {
+            let s = status(dockerd.ok(&[
+                "ps",
+                "-a",
+                "--filter",
+                &format!("id={theirs}"),
+                "--format",
+                "{{.Status}}",
+            ]));
+            s.contains(expected).then_some(s)
+        });
+        let shape = |s: &str| s.replace(char::is_numeric, "N");
+        assert!(
+            shape(&mine).starts_with(&shape(&docker)[..shape(&docker).find(' ').unwrap()]),
+            "ours {mine:?}, dockerd's {docker:?}"
+        );
+        assert_eq!(
+            mine.ends_with(')'),
+            docker.ends_with(')'),
+            "ours {mine:?}, dockerd's {docker:?}"
+        );
+        dockerd.ok(&["rm", "-f", &theirs]);
+    }
+    let state = "{{json .State.Health}}";
+    let (ours, theirs) = both(&starting);
+    let mine = poll("a probe", || {
+        let h = engine.ok(&["inspect", "-f", state, &ours]);
+        h.contains("ExitCode").then_some(h)
+    });
+    let docker = poll("a probe", || {
+        let h = dockerd.ok(&["inspect", "-f", state, &theirs]);
+        h.contains("ExitCode").then_some(h)
+    });
+    let keys = |json: &str| {
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        let entry: Vec<String> = v["Log"][0].as_object().unwrap().keys().cloned().collect();
+        (
+            v["Status"].clone(),
+            v["FailingStreak"].clone(),
+            entry,
+            v["Log"][0]["ExitCode"].clone(),
+        )
+    };
+    assert_eq!(
+        keys(&mine),
+        keys(&docker),
+        "ours {mine}, dockerd's {docker}"
+    );
+    dockerd.ok(&["rm", "-f", &theirs]);
+}
