@@ -208,6 +208,9 @@ pub fn stop(paths: &store::Paths, record: &Container, timeout: Duration) -> Resu
 
 /// `wait`: blocks until the container is no longer running; returns its exit code.
 pub fn wait(paths: &store::Paths, record: &Container) -> Result<i32> {
+    if record.host_config.restart_policy.restarts() && record.is_active() {
+        return crate::engine::restart::wait_for_run_end(paths, record);
+    }
     wait_for_monitor(paths, record);
     let record = crate::engine::reconcile::refresh(
         paths,

@@ -99,6 +99,40 @@ fn give_up(paths: &store::Paths, id: &str, error: Option<Error>) -> Result<i32> 
     Ok(record.state.exit_code)
 }
 
+/// `wait` on a container with a restart policy returns when its current (or, while it is
+/// restarting, its next) run ends, as Docker's does — though its monitor may start it again.
+/// Woken by inotify(7) whenever the record is replaced (a rename(2) into the container's
+/// directory); every second it also looks again, in case the monitor died without writing.
+pub fn wait_for_run_end(paths: &store::Paths, record: &Container) -> Result<i32> {
+    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+    let dir = paths.container_dir(&record.id);
+    let inotify = Inotify::init(InitFlags::IN_CLOEXEC).map_err(Error::sys("inotify_init1(2)"))?;
+    inotify
+        .add_watch(
+            &dir,
+            AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_DELETE_SELF,
+        )
+        .map_err(Error::sys(format!("inotify_add_watch({})", dir.display())))?;
+    let before = record.state.finished_at.clone();
+    loop {
+        let now = match store::containers::load(paths, &record.id) {
+            Ok(now) => crate::engine::reconcile::observe(now),
+            Err(Error::NoSuchContainer(_)) => return Ok(record.state.exit_code),
+            Err(e) => return Err(e),
+        };
+        let ended = now.state.finished_at != before && !now.state.running;
+        if ended || !now.is_active() {
+            return Ok(now.state.exit_code);
+        }
+        let mut fds = [PollFd::new(inotify.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::from(1000u16)) {
+            Ok(0) | Err(nix::errno::Errno::EINTR) => {}
+            Ok(_) => drop(inotify.read_events()),
+            Err(e) => return Err(Error::sys("poll(2)")(e)),
+        }
+    }
+}
+
 impl Engine {
     /// `start --all-restartable`: what dockerd does when it starts, for an init system to call
     /// after a reboot — starts every container that is not running and whose policy says so

@@ -100,9 +100,12 @@ fn on_failure_restarts_only_failures_and_at_most_n_times() {
         "-c",
         "echo run; exit 1",
     ]);
-    // `wait` returns once the monitor has given up: after the first run and two restarts.
-    assert_eq!(engine.ok(&["wait", &failing]).trim(), "1");
-    let inspect = engine.inspect(&failing);
+    // After the first run and two restarts, the monitor gives up.
+    let inspect = poll("the restarts to end", || {
+        let i = engine.inspect(&failing);
+        (i["State"]["Status"] == "exited").then_some(i)
+    });
+    assert_eq!(inspect["State"]["ExitCode"], 1);
     assert_eq!(inspect["RestartCount"], 2);
     assert_eq!(inspect["HostConfig"]["RestartPolicy"]["Name"], "on-failure");
     assert_eq!(
@@ -121,6 +124,27 @@ fn on_failure_restarts_only_failures_and_at_most_n_times() {
     ]);
     assert_eq!(engine.ok(&["wait", &succeeding]).trim(), "0");
     assert_eq!(engine.inspect(&succeeding)["RestartCount"], 0);
+}
+
+#[test]
+fn wait_returns_when_the_run_ends_though_the_policy_starts_it_again() {
+    let engine = Engine::with_busybox();
+    // Fails at once, again and again: `wait` catches one of the runs ending, whenever it asks.
+    let args = [
+        "--restart",
+        "always",
+        "--network",
+        "none",
+        "busybox",
+        "sh",
+        "-c",
+        "exit 5",
+    ];
+    let id = engine.detached(&args);
+    for _ in 0..3 {
+        assert_eq!(engine.ok(&["wait", &id]).trim(), "5");
+    }
+    engine.ok(&["stop", &id]);
 }
 
 #[test]
