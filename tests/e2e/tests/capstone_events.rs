@@ -75,6 +75,8 @@ fn filters_combine_and_format_picks_fields() {
     engine.ok(&["wait", &a]);
     engine.ok(&["wait", &b]);
     engine.ok(&["volume", "create", "data"]);
+    engine.ok(&["tag", "busybox", "mine:1"]);
+    engine.ok(&["rmi", "mine:1"]);
     let until = now();
     let codes = engine.ok(&[
         "events",
@@ -95,6 +97,16 @@ fn filters_combine_and_format_picks_fields() {
             .ends_with("volume create data (driver=local)"),
         "{volumes}"
     );
+    let images = engine.ok(&[
+        "events",
+        "--until",
+        &until,
+        "--filter",
+        "type=image",
+        "--format",
+        "{{.Action}} {{.Actor.Attributes.name}}",
+    ]);
+    assert_eq!(images, "tag mine:1\nuntag mine:1\n");
     let run = engine.run(&["events", "--until", &until, "--filter", "colour=red"]);
     assert_eq!(
         run.code, 1,
