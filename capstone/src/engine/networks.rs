@@ -260,7 +260,24 @@ impl Engine {
             &self.paths,
             crate::store::containers::find(&self.paths, container)?,
         )?;
-        crate::mechanisms::network::attach::connect(&self.paths, &record, network)
+        crate::mechanisms::network::attach::connect(&self.paths, &record, network)?;
+        self.network_event(network, &record.id, "connect");
+        Ok(())
+    }
+
+    /// A network event about a container, with Docker's attributes.
+    fn network_event(&self, network: &str, container: &str, action: &str) {
+        if let Ok(info) = find(&self.paths, network) {
+            let attributes = [
+                ("container", container),
+                ("name", &info.name),
+                ("type", "bridge"),
+            ];
+            events::emit(
+                &self.paths,
+                Event::now("network", action, &info.id, &attributes),
+            );
+        }
     }
 
     /// `network disconnect NETWORK CONTAINER`.
@@ -269,6 +286,8 @@ impl Engine {
             &self.paths,
             crate::store::containers::find(&self.paths, container)?,
         )?;
-        crate::mechanisms::network::attach::disconnect(&self.paths, &record, network)
+        crate::mechanisms::network::attach::disconnect(&self.paths, &record, network)?;
+        self.network_event(network, &record.id, "disconnect");
+        Ok(())
     }
 }

@@ -75,6 +75,12 @@ fn filters_combine_and_format_picks_fields() {
     engine.ok(&["wait", &a]);
     engine.ok(&["wait", &b]);
     engine.ok(&["volume", "create", "data"]);
+    let cc = engine.ok(&["create", "--name", "cc", "busybox", "true"]);
+    let cc = cc.trim();
+    engine.ok(&["network", "create", "evnet"]);
+    engine.ok(&["network", "connect", "evnet", "cc"]);
+    engine.ok(&["network", "disconnect", "evnet", "cc"]);
+    engine.ok(&["network", "rm", "evnet"]);
     engine.ok(&["tag", "busybox", "mine:1"]);
     engine.ok(&["rmi", "mine:1"]);
     let until = now();
@@ -96,6 +102,19 @@ fn filters_combine_and_format_picks_fields() {
             .trim_end()
             .ends_with("volume create data (driver=local)"),
         "{volumes}"
+    );
+    let networks = engine.ok(&[
+        "events",
+        "--until",
+        &until,
+        "--filter",
+        "network=evnet",
+        "--format",
+        "{{.Action}} {{.Actor.Attributes.container}}",
+    ]);
+    assert_eq!(
+        networks,
+        format!("create <no value>\nconnect {cc}\ndisconnect {cc}\ndestroy <no value>\n")
     );
     let images = engine.ok(&[
         "events",
