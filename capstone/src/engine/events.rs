@@ -106,6 +106,21 @@ pub fn container(paths: &Paths, record: &Container, action: &str, extra: &[(&str
     );
 }
 
+/// A network event (`connect`, `disconnect`) for each network the container is plugged into.
+pub fn networks(paths: &Paths, record: &Container, action: &str) {
+    for (name, endpoint) in &record.network_settings.networks {
+        let attributes = [
+            ("container", record.id.as_str()),
+            ("name", name),
+            ("type", "bridge"),
+        ];
+        emit(
+            paths,
+            Event::now("network", action, &endpoint.network_id, &attributes),
+        );
+    }
+}
+
 /// Which events a reader wants: Docker's `--since`, `--until` and `--filter`s.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {

@@ -142,7 +142,7 @@ pub fn run(
     })?;
     created.start()?;
     crate::engine::events::container(paths, &record, "start", &[]);
-    network_events(paths, &record, "connect");
+    crate::engine::events::networks(paths, &record, "connect");
     io.close_child_side();
     io.receive_console()?;
     on_started(&record);
@@ -201,7 +201,7 @@ fn finish(paths: &store::Paths, record: &Container, code: i32) -> Result<i32> {
     })?;
     let code_text = code.to_string();
     crate::engine::events::container(paths, &record, "die", &[("exitCode", &code_text)]);
-    network_events(paths, before, "disconnect");
+    crate::engine::events::networks(paths, before, "disconnect");
     if record.host_config.auto_remove && !record.state.restarting {
         errors.extend(crate::engine::remove::remove(paths, &record).err());
     }
@@ -216,20 +216,6 @@ fn finish(paths: &store::Paths, record: &Container, code: i32) -> Result<i32> {
         });
     }
     Ok(code)
-}
-
-/// A network event (`connect`, `disconnect`) for each network the container is plugged into.
-fn network_events(paths: &store::Paths, record: &Container, action: &str) {
-    for (name, endpoint) in &record.network_settings.networks {
-        let attributes = [
-            ("container", record.id.as_str()),
-            ("name", name),
-            ("type", "bridge"),
-        ];
-        let event =
-            crate::engine::events::Event::now("network", action, &endpoint.network_id, &attributes);
-        crate::engine::events::emit(paths, event);
-    }
 }
 
 /// Blocks SIGCHLD and the forwarded signals and returns a signalfd(2) that reads them. The

@@ -248,7 +248,12 @@ impl Container {
 
     /// Whether it has live processes (running or paused), or a monitor about to restart it.
     pub fn is_active(&self) -> bool {
-        self.state.running || self.state.paused || self.state.restarting
+        self.has_processes() || self.state.restarting
+    }
+
+    /// Whether its first process is alive (running or paused): it has namespaces to join.
+    pub fn has_processes(&self) -> bool {
+        self.state.running || self.state.paused
     }
 
     /// `inspect`'s `NetworkSettings` of a container record.
