@@ -34,8 +34,6 @@ const SUITES: &[(&str, &[&str])] = &[
     ("capstone_network", &[]),
     // Named and anonymous volumes, binds, read-only mounts.
     ("capstone_volumes", &[]),
-    // New limits written into a live container's cgroup.
-    ("capstone_update", &[]),
 ];
 
 #[test]
