@@ -92,5 +92,9 @@ fn update_restart_gives_a_running_container_a_policy_its_monitor_follows() {
     assert_eq!(inspect["State"]["ExitCode"], 2);
     assert_eq!(inspect["RestartCount"], 1);
     assert_eq!(engine.ok(&["logs", &id]), "run\nready\nrun\n");
-    assert_eq!(engine.ok(&["wait", &id]).trim(), "2", "an exited container's wait");
+    assert_eq!(
+        engine.ok(&["wait", &id]).trim(),
+        "2",
+        "an exited container's wait"
+    );
 }
