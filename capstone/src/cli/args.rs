@@ -46,8 +46,12 @@ pub enum Command {
         /// Attach stdin (implies -a; the container must have been created with -i).
         #[arg(short, long)]
         interactive: bool,
+        /// Start every stopped container whose restart policy says so (for an init system
+        /// after a reboot: there is no daemon to do it).
+        #[arg(long, conflicts_with_all = ["attach", "interactive"])]
+        all_restartable: bool,
         /// Containers (id, id prefix or name).
-        #[arg(required = true)]
+        #[arg(required_unless_present = "all_restartable")]
         containers: Vec<String>,
     },
     /// Stop running containers: the stop signal, then SIGKILL after the timeout.
@@ -325,6 +329,39 @@ pub enum Command {
         /// The destination.
         dest: String,
     },
+    /// Change a container's limits (in its live cgroup too) and restart policy.
+    Update {
+        /// Memory limit (e.g. 128m).
+        #[arg(short, long)]
+        memory: Option<String>,
+        /// Number of CPUs (e.g. 0.5).
+        #[arg(long)]
+        cpus: Option<String>,
+        /// Maximum number of processes.
+        #[arg(long, allow_hyphen_values = true)]
+        pids_limit: Option<String>,
+        /// Restart policy: `no`, `always`, `on-failure[:max-retries]`, `unless-stopped`.
+        #[arg(long)]
+        restart: Option<String>,
+        /// Containers.
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Print the engine's events (as they happen, until --until or Ctrl-C).
+    Events {
+        /// Only events since this time: RFC 3339, Unix seconds, or a duration ago (`10m`).
+        #[arg(long)]
+        since: Option<String>,
+        /// Stop at this time (same forms as --since); without it, follow until Ctrl-C.
+        #[arg(long)]
+        until: Option<String>,
+        /// `type=`, `event=`, `container=`, `image=`, `network=`, `volume=`.
+        #[arg(short, long)]
+        filter: Vec<String>,
+        /// A Go template (`{{json .}}`, `{{.Action}}`).
+        #[arg(long)]
+        format: Option<String>,
+    },
     /// Give a container a new name.
     Rename {
         /// The container.
@@ -546,6 +583,27 @@ pub struct RunArgs {
     /// Run the engine's own init as pid 1 (reaps zombies, forwards signals).
     #[arg(long)]
     pub init: bool,
+    /// Restart policy: `no`, `always`, `on-failure[:max-retries]`, `unless-stopped`.
+    #[arg(long)]
+    pub restart: Option<String>,
+    /// Command to run to check health (with `/bin/sh -c`).
+    #[arg(long)]
+    pub health_cmd: Option<String>,
+    /// Time between health checks (e.g. 30s).
+    #[arg(long)]
+    pub health_interval: Option<String>,
+    /// Longest a check may run (e.g. 30s).
+    #[arg(long)]
+    pub health_timeout: Option<String>,
+    /// Time after the start when failures do not count.
+    #[arg(long)]
+    pub health_start_period: Option<String>,
+    /// Failures in a row that make it unhealthy.
+    #[arg(long)]
+    pub health_retries: Option<String>,
+    /// Disable any health check, the image's too.
+    #[arg(long)]
+    pub no_healthcheck: bool,
     /// Platform (only the machine's own, e.g. linux/amd64).
     #[arg(long)]
     pub platform: Option<String>,

@@ -47,6 +47,13 @@ fn options(args: RunArgs) -> Result<CreateOptions> {
         init: args.init,
         volumes: args.volume,
         mounts: args.mount,
+        restart: args.restart,
+        health_cmd: args.health_cmd,
+        health_interval: args.health_interval,
+        health_timeout: args.health_timeout,
+        health_start_period: args.health_start_period,
+        health_retries: args.health_retries,
+        no_healthcheck: args.no_healthcheck,
         ..CreateOptions::default()
     })
 }
@@ -118,6 +125,23 @@ pub(super) fn start(
         println!("{name}");
     }
     Ok(0)
+}
+
+/// `start --all-restartable`: prints the id of each container it started.
+pub(super) fn start_restartable(engine: &Engine) -> Result<i32> {
+    for id in engine.start_restartable()? {
+        println!("{id}");
+    }
+    Ok(0)
+}
+
+/// `update`: prints each name it updated, as Docker does.
+pub(super) fn update(
+    engine: &Engine,
+    names: &[String],
+    opts: &crate::engine::update::UpdateOptions,
+) -> Result<i32> {
+    each(names, |n| engine.update(n, opts))
 }
 
 /// Applies `action` to each named container, printing each name on success (as Docker

@@ -35,7 +35,7 @@ pub(super) fn logs(
 
 /// Docker's `--since`/`--until`: an RFC 3339 time, Unix seconds (`1733420000.5`), or a Go
 /// duration before now (`10m`, `1h30m`, `45s`).
-fn parse_when(flag: &'static str, text: &str) -> Result<std::time::SystemTime> {
+pub(super) fn parse_when(flag: &'static str, text: &str) -> Result<std::time::SystemTime> {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
     if let Some(t) = clock::parse(text).or_else(|| clock::parse(&format!("{text}Z"))) {
         return Ok(t);

@@ -6,6 +6,7 @@ pub mod args;
 pub mod build;
 mod containers;
 mod containers_cp;
+mod events;
 mod format;
 mod image;
 mod inspect_order;
@@ -68,9 +69,14 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
         Command::Compose(args) => crate::compose::main(engine, args, table::render),
         Command::Create(args) => containers::create(engine, args),
         Command::Start {
+            all_restartable: true,
+            ..
+        } => containers::start_restartable(engine),
+        Command::Start {
             attach,
             interactive,
             containers,
+            ..
         } => containers::start(engine, &containers, attach, interactive),
         Command::Stop { time, containers } => containers::stop(engine, &containers, time),
         Command::Restart { time, containers } => containers::restart(engine, &containers, time),
@@ -170,6 +176,34 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             src,
             dest,
         } => containers_cp::cp(engine, &src, &dest, archive, follow_link),
+        Command::Update {
+            memory,
+            cpus,
+            pids_limit,
+            restart,
+            containers,
+        } => containers::update(
+            engine,
+            &containers,
+            &crate::engine::update::UpdateOptions {
+                memory,
+                cpus,
+                pids_limit,
+                restart,
+            },
+        ),
+        Command::Events {
+            since,
+            until,
+            filter,
+            format,
+        } => events::events(
+            engine,
+            since.as_deref(),
+            until.as_deref(),
+            &filter,
+            format.as_deref(),
+        ),
         Command::Rename { container, name } => engine.rename(&container, &name).map(|()| 0),
         Command::History {
             no_trunc,

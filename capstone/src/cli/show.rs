@@ -201,6 +201,22 @@ pub(super) fn inspect(
 
 /// A container as `docker inspect` shows it (the fields this engine has).
 pub fn container_json(paths: &store::Paths, c: &Container) -> Value {
+    let mut doc = container_document(paths, c);
+    // Docker leaves out what a container without a health check does not have.
+    if c.config.healthcheck.is_none()
+        && let Some(config) = doc["Config"].as_object_mut()
+    {
+        config.remove("Healthcheck");
+    }
+    if c.state.health.is_none()
+        && let Some(state) = doc["State"].as_object_mut()
+    {
+        state.remove("Health");
+    }
+    doc
+}
+
+fn container_document(paths: &store::Paths, c: &Container) -> Value {
     let s = &c.state;
     let h = &c.host_config;
     let lowers: Vec<String> = c
@@ -215,13 +231,17 @@ pub fn container_json(paths: &store::Paths, c: &Container) -> Value {
         "Path": c.config.args.first(),
         "Args": c.config.args.get(1..).unwrap_or_default(),
         "State": {
-            "Status": s.status, "Running": s.running, "Paused": s.paused, "Restarting": false,
+            // Docker counts a restarting container as running (with no pid).
+            "Status": s.status, "Running": s.running || s.restarting, "Paused": s.paused,
+            "Restarting": s.restarting,
             "OOMKilled": s.oom_killed, "Dead": false, "Pid": s.pid, "ExitCode": s.exit_code,
             "Error": s.error, "StartedAt": s.started_at, "FinishedAt": s.finished_at,
+            "Health": s.health,
         },
         "Image": c.image,
         "LogPath": paths.log(&c.id),
         "Name": format!("/{}", c.name),
+        "RestartCount": s.restart_count,
         "Driver": "overlay",
         "HostConfig": {
             "NetworkMode": h.network_mode, "AutoRemove": h.auto_remove, "ReadonlyRootfs": h.readonly_rootfs,
@@ -232,6 +252,10 @@ pub fn container_json(paths: &store::Paths, c: &Container) -> Value {
             "CgroupParent": "", "Cgroup": c.cgroup,
             "PortBindings": crate::model::ports::ports_json(&h.port_bindings),
             "Binds": h.binds,
+            "RestartPolicy": {
+                "Name": if h.restart_policy.name.is_empty() { "no" } else { &h.restart_policy.name },
+                "MaximumRetryCount": h.restart_policy.maximum_retry_count,
+            },
         },
         "GraphDriver": {
             "Name": "overlay",
@@ -247,6 +271,7 @@ pub fn container_json(paths: &store::Paths, c: &Container) -> Value {
             "Image": images_ref::familiar(&c.config.image), "WorkingDir": c.config.working_dir,
             "Entrypoint": c.config.entrypoint, "StopSignal": c.config.stop_signal,
             "Labels": c.config.labels,
+            "Healthcheck": c.config.healthcheck,
             "ExposedPorts": c.config.exposed_ports.iter().map(|p| (p.clone(), json!({}))).collect::<serde_json::Map<_, _>>(),
         },
         "NetworkSettings": c.network_settings_json(),

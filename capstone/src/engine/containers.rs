@@ -5,7 +5,7 @@
 
 use super::create::CreateOptions;
 use super::exec::ExecOptions;
-use super::{Engine, lifecycle, monitor, reconcile, remove};
+use super::{Engine, events, lifecycle, monitor, reconcile, remove};
 use crate::model::container::Container;
 use crate::store::{containers, image_refs};
 use crate::{Error, Result};
@@ -34,7 +34,7 @@ impl Engine {
 
     /// One container, with an unrecorded death recorded and its network given back first:
     /// what an operation that acts on it starts from.
-    fn reconciled(&self, query: &str) -> Result<Container> {
+    pub(crate) fn reconciled(&self, query: &str) -> Result<Container> {
         reconcile::refresh(&self.paths, containers::find(&self.paths, query)?)
     }
 
@@ -59,7 +59,7 @@ impl Engine {
         self.reconcile()?;
         // Until the record names its image, a collection (`rmi`) must not free its layers.
         let _using_images = super::gc::lock_for_writing(&self.paths)?;
-        match super::create::create(&self.paths, opts) {
+        let created = match super::create::create(&self.paths, opts) {
             Err(Error::NoSuchImage(_)) => {
                 let full = image_refs::normalize(&opts.image)?;
                 say(format!(
@@ -70,12 +70,15 @@ impl Engine {
                 super::create::create(&self.paths, opts)
             }
             other => other,
-        }
+        }?;
+        events::container(&self.paths, &created, "create", &[]);
+        Ok(created)
     }
 
     /// Starts a container in the background, under a detached monitor.
     pub fn start(&self, query: &str) -> Result<Container> {
         let record = self.reconciled(query)?;
+        lifecycle::started_by_hand(&self.paths, &record)?;
         lifecycle::start_detached(&self.paths, &record)?;
         Ok(record)
     }
@@ -84,10 +87,18 @@ impl Engine {
     /// If it cannot start, the reason is recorded and a `--rm` container is removed again.
     pub fn run_attached(&self, query: &str, how: Foreground) -> Result<i32> {
         let record = self.reconciled(query)?;
+        lifecycle::started_by_hand(&self.paths, &record)?;
         let attach = monitor::Attach::Foreground { stdin: how.stdin };
         let result = monitor::run(&self.paths, &record.id, attach, |_| {});
         if let Err(e) = &result {
             self.forget_failed_start(&record.id, e);
+        }
+        // Its restart policy wants it again: a detached monitor takes over, as the CLI ends.
+        // (A failure to start again is recorded in `State.Error` by that monitor.)
+        if let Ok(after) = containers::load(&self.paths, &record.id)
+            && after.state.restarting
+        {
+            let _ = lifecycle::spawn_monitor(&self.paths, &after);
         }
         result
     }
@@ -104,21 +115,42 @@ impl Engine {
 
     /// `stop`: the stop signal, then SIGKILL after `timeout`; returns once the exit is recorded.
     pub fn stop(&self, query: &str, timeout: Duration) -> Result<()> {
-        lifecycle::stop(&self.paths, &self.reconciled(query)?, timeout)
+        let record = self.reconciled(query)?;
+        lifecycle::stop(&self.paths, &record, timeout)?;
+        if record.is_active() {
+            events::container(&self.paths, &record, "stop", &[]);
+        }
+        Ok(())
     }
 
     /// `restart`: stop, then start in the background.
     pub fn restart(&self, query: &str, timeout: Duration) -> Result<()> {
         let record = self.reconciled(query)?;
         lifecycle::stop(&self.paths, &record, timeout)?;
-        lifecycle::start_detached(&self.paths, &containers::load(&self.paths, &record.id)?)
+        let record = containers::load(&self.paths, &record.id)?;
+        lifecycle::started_by_hand(&self.paths, &record)?;
+        lifecycle::start_detached(&self.paths, &record)?;
+        events::container(&self.paths, &record, "restart", &[]);
+        Ok(())
     }
 
     /// `kill`: sends `signal`. For SIGKILL it returns only once the exit is recorded, as
-    /// Docker's does, so `kill x && inspect x` always shows `ExitCode` 137.
+    /// Docker's does, so `kill x && inspect x` always shows `ExitCode` 137. SIGKILL and the
+    /// stop signal end the restart policy's hold, as in Docker; a restarting container then
+    /// just stays exited.
     pub fn kill(&self, query: &str, signal: Signal) -> Result<()> {
-        let record = self.reconciled(query)?;
+        let mut record = self.reconciled(query)?;
+        let stop_signal = lifecycle::parse_signal(&record.config.stop_signal).ok();
+        if signal == Signal::SIGKILL || Some(signal) == stop_signal {
+            let was_restarting = record.state.restarting;
+            record = lifecycle::end_restarts(&self.paths, &record, Duration::from_secs(10))?;
+            if was_restarting && !record.state.running {
+                return Ok(());
+            }
+        }
         lifecycle::kill_container(&record, signal)?;
+        let number = (signal as i32).to_string();
+        events::container(&self.paths, &record, "kill", &[("signal", &number)]);
         if signal == Signal::SIGKILL {
             lifecycle::wait_for_monitor(&self.paths, &record);
         }
@@ -127,12 +159,18 @@ impl Engine {
 
     /// `pause`: freezes every process of the container (cgroup freezer).
     pub fn pause(&self, query: &str) -> Result<()> {
-        lifecycle::pause(&self.paths, &self.reconciled(query)?)
+        let record = self.reconciled(query)?;
+        lifecycle::pause(&self.paths, &record)?;
+        events::container(&self.paths, &record, "pause", &[]);
+        Ok(())
     }
 
     /// `unpause`: thaws it.
     pub fn unpause(&self, query: &str) -> Result<()> {
-        lifecycle::unpause(&self.paths, &self.reconciled(query)?)
+        let record = self.reconciled(query)?;
+        lifecycle::unpause(&self.paths, &record)?;
+        events::container(&self.paths, &record, "unpause", &[]);
+        Ok(())
     }
 
     /// `wait`: blocks until the container is not running; returns its exit code.

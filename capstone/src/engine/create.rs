@@ -5,6 +5,7 @@
 
 use crate::mechanisms::cgroup;
 use crate::model::container::{Config, Container, HostConfig, Rootfs, State};
+use crate::model::restart::RestartPolicy;
 use crate::model::{clock, ids};
 use crate::store::image_refs as images_ref;
 use crate::{Error, Result, store};
@@ -71,6 +72,20 @@ pub struct CreateOptions {
     /// More networks to plug into at start, each with its aliases (what Docker's API takes
     /// as `NetworkingConfig.EndpointsConfig`, and compose gives for a service on several).
     pub extra_networks: Vec<(String, Vec<String>)>,
+    /// `--restart no|always|on-failure[:N]|unless-stopped`.
+    pub restart: Option<String>,
+    /// `--health-cmd` (run with `/bin/sh -c`).
+    pub health_cmd: Option<String>,
+    /// `--health-interval`, a duration like `30s`.
+    pub health_interval: Option<String>,
+    /// `--health-timeout`.
+    pub health_timeout: Option<String>,
+    /// `--health-start-period`.
+    pub health_start_period: Option<String>,
+    /// `--health-retries`.
+    pub health_retries: Option<String>,
+    /// `--no-healthcheck`: none, whatever the image says.
+    pub no_healthcheck: bool,
 }
 
 /// Creates a container and returns its record.
@@ -106,6 +121,7 @@ pub fn create(paths: &store::Paths, opts: &CreateOptions) -> Result<Container> {
     let mut config = process_config(&image.config, opts, &lower_dirs)?;
     config.image = reference;
     config.labels = opts.labels.clone();
+    config.healthcheck = super::health::for_create(opts, &store, &image)?;
     config.exposed_ports = crate::engine::networks::exposed_ports(&image.config, &host_config);
     config.hostname = opts
         .hostname
@@ -188,30 +204,29 @@ fn claim_name(paths: &store::Paths, id: &str, wanted: Option<&str>) -> Result<St
 
 /// The limits and host-side flags, parsed with lesson 02's parsers (Docker's units).
 fn host_config(opts: &CreateOptions) -> Result<HostConfig> {
-    let host_cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let limits = super::update::Limits::parse(
+        opts.memory.as_deref(),
+        opts.cpus.as_deref(),
+        opts.pids_limit.as_deref(),
+    )?;
     let network = opts
         .network
         .clone()
         .unwrap_or_else(|| crate::model::network::DEFAULT_NETWORK.into());
+    let restart_policy = RestartPolicy::parse(opts.restart.as_deref().unwrap_or("no"))?;
+    if opts.rm && restart_policy.restarts() {
+        return Err(Error::invalid(
+            "--restart",
+            restart_policy.name,
+            "conflicting options: --restart and --rm (a container removed when it exits cannot be restarted)",
+        ));
+    }
     Ok(HostConfig {
         auto_remove: opts.rm,
         readonly_rootfs: opts.read_only,
-        memory: opts
-            .memory
-            .as_deref()
-            .map(cgroups::limits::parse_memory)
-            .transpose()?
-            .unwrap_or(0),
-        nano_cpus: opts
-            .cpus
-            .as_deref()
-            .map(|c| cgroups::limits::parse_cpus(c, host_cpus))
-            .transpose()?
-            .map_or(0, |q| q.quota_us * 10_000),
-        pids_limit: match opts.pids_limit.as_deref() {
-            Some(p) => cgroups::limits::parse_pids(p)?.unwrap_or(0),
-            None => 0,
-        },
+        memory: limits.memory.unwrap_or(0),
+        nano_cpus: limits.nano_cpus.unwrap_or(0),
+        pids_limit: limits.pids_limit.unwrap_or(0),
         network_mode: network,
         port_bindings: Vec::new(),
         cap_add: opts.cap_add.clone(),
@@ -220,6 +235,7 @@ fn host_config(opts: &CreateOptions) -> Result<HostConfig> {
         init: opts.init,
         binds: opts.volumes.clone(),
         security_opt: opts.security_opt.clone(),
+        restart_policy,
     })
 }
 
@@ -276,6 +292,7 @@ fn process_config(
         stop_signal: stop_signal.unwrap_or_else(|| "SIGTERM".into()),
         exposed_ports: Vec::new(),
         labels: Default::default(),
+        healthcheck: None,
     })
 }
 

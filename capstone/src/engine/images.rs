@@ -5,6 +5,7 @@
 //! same way everywhere (`busybox` is `docker.io/library/busybox:latest`).
 
 use super::Engine;
+use super::events::Event;
 use crate::model::container::Container;
 use crate::store::image_refs as images_ref;
 use crate::store::{Paths, credentials};
@@ -27,6 +28,9 @@ pub fn pull(paths: &Paths, typed: &str, say: &mut dyn FnMut(String)) -> Result<(
         "Status: Downloaded newer image for {}",
         reference.familiar()
     ));
+    let name = reference.familiar();
+    let event = Event::now("image", "pull", &name, &[("name", name.as_str())]);
+    super::events::emit(paths, event);
     Ok(())
 }
 
@@ -94,14 +98,32 @@ pub fn remove_image(paths: &Paths, name: &str, force: bool) -> Result<Vec<Remove
 impl Engine {
     /// `rmi`: see [`remove_image`].
     pub fn remove_image(&self, name: &str, force: bool) -> Result<Vec<Removed>> {
-        remove_image(&self.paths, name, force)
+        let removed = remove_image(&self.paths, name, force)?;
+        for item in &removed {
+            let event = match item {
+                Removed::Untagged(tag) => {
+                    let familiar = images_ref::familiar(tag);
+                    Event::now("image", "untag", &familiar, &[("name", familiar.as_str())])
+                }
+                Removed::Deleted(id) => Event::now("image", "delete", id, &[("name", id.as_str())]),
+            };
+            super::events::emit(&self.paths, event);
+        }
+        Ok(removed)
     }
 
     /// `tag SOURCE TARGET`: one more name for an image in the store.
     pub fn tag(&self, source: &str, target: &str) -> Result<()> {
         let store = self.paths.store()?;
         let image = images_ref::find(&store, source)?;
-        store.tag(&images_ref::normalize(target)?, &image.digest)?;
+        let target = images_ref::normalize(target)?;
+        store.tag(&target, &image.digest)?;
+        let id = image.config_digest.to_string();
+        let name = images_ref::familiar(&target);
+        super::events::emit(
+            &self.paths,
+            Event::now("image", "tag", &id, &[("name", name.as_str())]),
+        );
         Ok(())
     }
 

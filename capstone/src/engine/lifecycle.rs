@@ -2,9 +2,9 @@
 //! unpause, wait for it, remove it. Waiting is done on events — a pidfd(2) becomes readable when
 //! its process exits — never by sleeping and looking again.
 
-use crate::engine::{monitor, remove};
+use crate::engine::remove;
 use crate::mechanisms::cgroup;
-use crate::mechanisms::process::wait_for_exit;
+use crate::mechanisms::process::{alive, wait_for_exit};
 use crate::model::container::Container;
 use crate::{Error, Result, store};
 use nix::sys::signal::{Signal, kill};
@@ -24,6 +24,25 @@ pub fn start_detached(paths: &store::Paths, record: &Container) -> Result<()> {
     if record.is_active() {
         return Ok(()); // Docker: starting a running container is not an error
     }
+    spawn_monitor(paths, record)
+}
+
+/// A start by hand (`start`, `run`, `restart`): its restart policy applies afresh — the count
+/// starts again at 0 and a `stop` before no longer holds it back (as Docker's `start` does).
+pub fn started_by_hand(paths: &store::Paths, record: &Container) -> Result<()> {
+    if !record.is_active() {
+        crate::store::containers::update(paths, &record.id, |c| {
+            c.state.manually_stopped = false;
+            c.state.restart_count = 0;
+        })?;
+    }
+    Ok(())
+}
+
+/// Re-executes this program as the container's detached monitor (see [`start_detached`]);
+/// also how a foreground `run` hands a container its restart policy wants again to a monitor
+/// that outlives the CLI.
+pub fn spawn_monitor(paths: &store::Paths, record: &Container) -> Result<()> {
     let exe =
         std::env::current_exe().map_err(Error::io("find own executable", "/proc/self/exe"))?;
     let log_path = paths.container_dir(&record.id).join("monitor.log");
@@ -89,7 +108,7 @@ pub fn monitor_main(paths: &store::Paths, id: &str) -> Result<i32> {
         .map_err(Error::io("open", "/dev/null"))?;
     // SAFETY: dup2 onto fd 1, which no Rust object owns exclusively.
     unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), 1) };
-    let result = monitor::run(paths, id, monitor::Attach::Detached, |_| {
+    let result = crate::engine::restart::supervise(paths, id, |_| {
         if let Some(mut pipe) = ready.take() {
             let _ = pipe.write_all(b"ok\n");
         }
@@ -136,10 +155,41 @@ pub fn kill_container(record: &Container, signal: Signal) -> Result<()> {
         .map_err(Error::sys(format!("kill({}, {signal})", record.state.pid)))
 }
 
-/// `stop`: the stop signal, then SIGKILL if it is still alive after `timeout`; returns once
-/// its monitor has recorded the exit.
-pub fn stop(paths: &store::Paths, record: &Container, timeout: Duration) -> Result<()> {
+/// Ends the restart policy's hold on an active container (`stop`, `kill`, `rm -f`): the record
+/// is marked stopped by hand (Docker's `HasBeenManuallyStopped`), and a monitor waiting out a
+/// back-off is woken with SIGTERM and waited for (at most `timeout`). Returns the record as
+/// it is then: exited, or running if the restart happened just before.
+pub fn end_restarts(
+    paths: &store::Paths,
+    record: &Container,
+    timeout: Duration,
+) -> Result<Container> {
     if !record.is_active() {
+        return Ok(record.clone());
+    }
+    let record = crate::store::containers::update(paths, &record.id, |c| {
+        c.state.manually_stopped = true;
+    })?;
+    let s = &record.state;
+    if s.restarting && alive(s.monitor_pid, s.monitor_start) {
+        let _ = kill(Pid::from_raw(s.monitor_pid), Signal::SIGTERM);
+        if !wait_for_exit(s.monitor_pid, s.monitor_start, Some(timeout)) {
+            let now = crate::store::containers::load(paths, &record.id)?;
+            if now.state.restarting {
+                // Still waiting (it should not): end it; `refresh` records the exit.
+                let _ = kill(Pid::from_raw(s.monitor_pid), Signal::SIGKILL);
+                wait_for_exit(s.monitor_pid, s.monitor_start, None);
+            }
+        }
+    }
+    crate::engine::reconcile::refresh(paths, crate::store::containers::load(paths, &record.id)?)
+}
+
+/// `stop`: the stop signal, then SIGKILL if it is still alive after `timeout`; returns once
+/// its monitor has recorded the exit. No restart policy starts it again.
+pub fn stop(paths: &store::Paths, record: &Container, timeout: Duration) -> Result<()> {
+    let record = &end_restarts(paths, record, timeout)?;
+    if !record.state.running && !record.state.paused {
         return Ok(());
     }
     if record.state.paused {
@@ -158,6 +208,9 @@ pub fn stop(paths: &store::Paths, record: &Container, timeout: Duration) -> Resu
 
 /// `wait`: blocks until the container is no longer running; returns its exit code.
 pub fn wait(paths: &store::Paths, record: &Container) -> Result<i32> {
+    if record.host_config.restart_policy.restarts() && record.is_active() {
+        return crate::engine::restart::wait_for_run_end(paths, record);
+    }
     wait_for_monitor(paths, record);
     let record = crate::engine::reconcile::refresh(
         paths,
@@ -229,11 +282,14 @@ pub fn rm(paths: &store::Paths, record: &Container, force: bool) -> Result<()> {
                 hint: "cannot remove a running container: stop the container before removing or force remove (-f)",
             });
         }
+        let record = &end_restarts(paths, record, Duration::from_secs(10))?;
         if record.state.paused {
             let _ = unpause(paths, record);
         }
-        let _ = kill(Pid::from_raw(record.state.pid), Signal::SIGKILL);
-        wait_for_exit(record.state.pid, record.state.pid_start, None);
+        if record.state.pid > 0 {
+            let _ = kill(Pid::from_raw(record.state.pid), Signal::SIGKILL);
+            wait_for_exit(record.state.pid, record.state.pid_start, None);
+        }
         wait_for_monitor(paths, record);
     }
     match crate::store::containers::load(paths, &record.id) {

@@ -64,7 +64,10 @@ pub fn run(
 ) -> Result<i32> {
     let foreground = matches!(attach, Attach::Foreground { .. });
     let record = crate::store::containers::load(paths, id)?;
-    if record.is_active() {
+    let me = std::process::id() as i32;
+    // A restarting container belongs to the monitor that waits out its back-off.
+    let restarted_by_other = record.state.restarting && record.state.monitor_pid != me;
+    if record.state.running || record.state.paused || restarted_by_other {
         return Err(Error::WrongState {
             id: record.short_id().into(),
             state: record.state.status.clone(),
@@ -119,7 +122,6 @@ pub fn run(
             return Err(e);
         }
     };
-    let me = std::process::id() as i32;
     let record = crate::store::containers::update(paths, id, |c| {
         c.network_settings = network_settings;
         c.state.status = "running".into();
@@ -132,10 +134,15 @@ pub fn run(
         c.state.exit_code = 0;
         c.state.oom_killed = false;
         c.state.error.clear();
+        c.state.restarting = false;
+        let check = c.config.healthcheck.as_ref().and_then(|h| h.argv());
+        c.state.health = check.map(|_| crate::model::health::Health::starting());
         c.state.started_at = clock::now();
         c.state.finished_at = clock::ZERO_TIME.into();
     })?;
     created.start()?;
+    crate::engine::events::container(paths, &record, "start", &[]);
+    crate::engine::events::networks(paths, &record, "connect");
     io.close_child_side();
     io.receive_console()?;
     on_started(&record);
@@ -144,18 +151,25 @@ pub fn run(
         .then(|| pty::RawMode::enter(std::io::stdin().as_fd()))
         .flatten();
     let mut log = LogWriter::open(&paths.log(id))?;
+    let health = crate::engine::health::watch(paths, &record);
     let code = pump(&mut io, &signals, pid, foreground, &mut log);
+    if let Some(watcher) = health {
+        watcher.stop();
+    }
     drop(raw);
     log.flush();
     finish(paths, &record, code)
 }
 // ANCHOR_END: monitor_run
 
-/// After the exit: the cgroup goes (with anything left inside), the record says `exited`,
-/// and a `--rm` container goes entirely. The workload has run, so its exit code stands
+/// After the exit: the cgroup goes (with anything left inside), the record says `exited` —
+/// or `restarting`, if its restart policy wants it again (decided in the same locked update
+/// that records the exit, so a `stop` sees one or the other) — and a `--rm` container goes
+/// entirely. The workload has run, so its exit code stands
 /// whatever happens here: a step that fails is reported on stderr and kept in the record's
 /// `State.Error`, but never turns the code into the engine's 125.
 fn finish(paths: &store::Paths, record: &Container, code: i32) -> Result<i32> {
+    let before = record;
     // Docker's OOMKilled: memory.events (v2) or memory.oom_control (v1) counted a kill.
     // Read it before the cgroup goes.
     let oom_killed = cgroup::open(record)
@@ -168,11 +182,27 @@ fn finish(paths: &store::Paths, record: &Container, code: i32) -> Result<i32> {
     // veth pairs; we give back the addresses and ports.
     errors.extend(crate::mechanisms::network::attach::disconnect_after_exit(paths, record).err());
     let record = crate::store::containers::update(paths, &record.id, |c| {
+        let again = c.host_config.restart_policy.should_restart(
+            code,
+            c.state.manually_stopped,
+            c.state.restart_count,
+        );
+        let monitor = (c.state.monitor_pid, c.state.monitor_start);
         c.state.mark_exited(code);
         c.state.oom_killed = oom_killed;
         c.network_settings.clear_endpoints();
+        if again {
+            // This monitor stays to start it again after the back-off (`engine::restart`).
+            c.state.status = "restarting".into();
+            c.state.restarting = true;
+            c.state.restart_count += 1;
+            (c.state.monitor_pid, c.state.monitor_start) = monitor;
+        }
     })?;
-    if record.host_config.auto_remove {
+    let code_text = code.to_string();
+    crate::engine::events::container(paths, &record, "die", &[("exitCode", &code_text)]);
+    crate::engine::events::networks(paths, before, "disconnect");
+    if record.host_config.auto_remove && !record.state.restarting {
         errors.extend(crate::engine::remove::remove(paths, &record).err());
     }
     if !errors.is_empty() {
@@ -190,7 +220,7 @@ fn finish(paths: &store::Paths, record: &Container, code: i32) -> Result<i32> {
 
 /// Blocks SIGCHLD and the forwarded signals and returns a signalfd(2) that reads them. The
 /// container's process unblocks them again before it execs (see `runtime`).
-fn block_signals() -> Result<SignalFd> {
+pub(crate) fn block_signals() -> Result<SignalFd> {
     let mut set = SigSet::empty();
     set.add(Signal::SIGCHLD);
     set.add(Signal::SIGWINCH);

@@ -2,6 +2,7 @@
 //! through lesson 06's driver), the default `bridge` network made on first use (as Docker's
 //! `docker0` is always there), and at `create` the check of `--network` and `-p`.
 
+use super::events::{self, Event};
 use crate::model::container::HostConfig;
 use crate::model::network::{
     DEFAULT_BRIDGE, DEFAULT_NETWORK, DEFAULT_SUBNET, Endpoint, NetworkSettings,
@@ -252,7 +253,13 @@ impl Engine {
             .map(|s| s.parse::<Subnet>())
             .transpose()
             .map_err(|e| Error::invalid("--subnet", e.0.clone(), e.to_string()))?;
-        create(&self.paths, name, subnet)
+        let info = create(&self.paths, name, subnet)?;
+        let attributes = [("name", name), ("type", "bridge")];
+        events::emit(
+            &self.paths,
+            Event::now("network", "create", &info.id, &attributes),
+        );
+        Ok(info)
     }
 
     /// One network by name or id (`NoSuchNetwork` when there is none).
@@ -270,7 +277,13 @@ impl Engine {
                 "a predefined network cannot be removed",
             ));
         }
-        remove(&self.paths, name)
+        let removed = remove(&self.paths, name)?;
+        let attributes = [("name", removed.as_str()), ("type", "bridge")];
+        events::emit(
+            &self.paths,
+            Event::now("network", "destroy", &removed, &attributes),
+        );
+        Ok(removed)
     }
 
     /// `network connect NETWORK CONTAINER`: a running container is plugged in at once, a
@@ -280,7 +293,24 @@ impl Engine {
             &self.paths,
             crate::store::containers::find(&self.paths, container)?,
         )?;
-        crate::mechanisms::network::attach::connect(&self.paths, &record, network)
+        crate::mechanisms::network::attach::connect(&self.paths, &record, network)?;
+        self.network_event(network, &record.id, "connect");
+        Ok(())
+    }
+
+    /// A network event about a container, with Docker's attributes.
+    fn network_event(&self, network: &str, container: &str, action: &str) {
+        if let Ok(info) = find(&self.paths, network) {
+            let attributes = [
+                ("container", container),
+                ("name", &info.name),
+                ("type", "bridge"),
+            ];
+            events::emit(
+                &self.paths,
+                Event::now("network", action, &info.id, &attributes),
+            );
+        }
     }
 
     /// `network disconnect NETWORK CONTAINER`.
@@ -289,6 +319,8 @@ impl Engine {
             &self.paths,
             crate::store::containers::find(&self.paths, container)?,
         )?;
-        crate::mechanisms::network::attach::disconnect(&self.paths, &record, network)
+        crate::mechanisms::network::attach::disconnect(&self.paths, &record, network)?;
+        self.network_event(network, &record.id, "disconnect");
+        Ok(())
     }
 }

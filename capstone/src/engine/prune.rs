@@ -41,7 +41,9 @@ impl Engine {
                 id: holder.id,
             });
         }
-        containers::update(&self.paths, &record.id, |c| c.name = new.into())?;
+        let renamed = containers::update(&self.paths, &record.id, |c| c.name = new.into())?;
+        let old_name = record.name.as_str();
+        super::events::container(&self.paths, &renamed, "rename", &[("oldName", old_name)]);
         Ok(())
     }
 

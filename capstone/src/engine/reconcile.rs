@@ -4,8 +4,8 @@
 //! - [`observe`]: what to *show* — a record whose processes are gone reads as exited with
 //!   Docker's "unknown" code 255. Pure: `ps` and `inspect` change nothing.
 //! - [`refresh`]: what to *do* — write that exit into the record and give back what the dead
-//!   monitor held (the address, the published ports). The engine calls it explicitly, before
-//!   acting on a container and from [`crate::Engine::reconcile`].
+//!   monitor held (the cgroup, the address, the published ports). The engine calls it
+//!   explicitly, before acting on a container and from [`crate::Engine::reconcile`].
 
 use crate::Result;
 use crate::mechanisms::network::attach;
@@ -19,7 +19,9 @@ pub const DIED_UNRECORDED: &str = "the container and its monitor died; the exit 
 /// Whether the record claims live processes that are both gone.
 pub fn died_unrecorded(record: &Container) -> bool {
     let s = &record.state;
-    (s.running || s.paused) && !alive(s.pid, s.pid_start) && !alive(s.monitor_pid, s.monitor_start)
+    (s.running || s.paused || s.restarting)
+        && !alive(s.pid, s.pid_start)
+        && !alive(s.monitor_pid, s.monitor_start)
 }
 
 /// The record as it should be shown: exited (255) if it died unrecorded. Writes nothing.
@@ -43,6 +45,8 @@ pub fn refresh(paths: &Paths, record: Container) -> Result<Container> {
             c.state.error = DIED_UNRECORDED.into();
         }
     })?;
+    // Nor to remove its cgroup, which a new start would find in its way.
+    let _ = crate::mechanisms::cgroup::remove(&record);
     // The monitor did not live to give back the address and the published ports: do it now.
     if record.network_settings.primary().is_some() && attach::disconnect_all(paths, &record).is_ok()
     {

@@ -10,6 +10,7 @@ use crate::{Error, Result, store};
 /// at the first, so a half-failed removal still removes what it can.
 pub fn remove(paths: &store::Paths, record: &Container) -> Result<()> {
     let _lock = paths.lock(&record.id)?;
+    super::events::container(paths, record, "destroy", &[]);
     let mut errors: Vec<Error> = cgroup::remove(record).err().into_iter().collect();
     // Normally done by the monitor at exit; again here for a monitor that was killed.
     errors.extend(crate::mechanisms::network::attach::disconnect_all(paths, record).err());

@@ -3,6 +3,7 @@
 //! Nothing is mounted here — that happens in the container's own mount namespace at start
 //! (`mechanisms::volumes::mount`); the record only says what to mount where.
 
+use super::events::{self, Event};
 use crate::model::ids;
 use crate::model::mounts::{Kind, MountPoint};
 use crate::model::volume_spec::{self, Source, Spec};
@@ -129,7 +130,13 @@ impl Engine {
             None => ids::random_id()?,
         };
         let _lock = volume_store::lock(&self.paths)?;
-        Ok(volume_store::create(&self.paths, &name, labels)?.0)
+        let volume = volume_store::create(&self.paths, &name, labels)?.0;
+        let attributes = [("driver", "local")];
+        events::emit(
+            &self.paths,
+            Event::now("volume", "create", &name, &attributes),
+        );
+        Ok(volume)
     }
 
     /// `volume ls --filter …`: `dangling=true|false`, `name=PART`, `label=KEY[=VALUE]`.
@@ -161,6 +168,12 @@ impl Engine {
     /// `volume rm NAME`: refused while a container uses it.
     pub fn remove_volume(&self, name: &str) -> Result<()> {
         let _lock = volume_store::lock(&self.paths)?;
-        volume_store::remove(&self.paths, name).map(drop)
+        volume_store::remove(&self.paths, name)?;
+        let attributes = [("driver", "local")];
+        events::emit(
+            &self.paths,
+            Event::now("volume", "destroy", name, &attributes),
+        );
+        Ok(())
     }
 }

@@ -78,6 +78,9 @@ pub struct Config {
     /// Labels (`Config.Labels`), e.g. compose's `com.docker.compose.project`.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// The health check (image `HEALTHCHECK`, `--health-*`), run by the monitor.
+    #[serde(default)]
+    pub healthcheck: Option<crate::model::health::HealthConfig>,
 }
 
 /// Host-side settings (Docker's `HostConfig`).
@@ -114,6 +117,9 @@ pub struct HostConfig {
     /// `no-new-privileges`); a profile file is copied into the container's directory at create.
     #[serde(default)]
     pub security_opt: Vec<String>,
+    /// `--restart`: when its monitor starts it again after it exits.
+    #[serde(default)]
+    pub restart_policy: crate::model::restart::RestartPolicy,
 }
 
 /// Where the container's layers live (Docker's `GraphDriver.Data`).
@@ -159,6 +165,18 @@ pub struct State {
     pub started_at: String,
     /// When it last exited.
     pub finished_at: String,
+    /// Its monitor waits out the back-off before starting it again (`--restart`).
+    #[serde(default)]
+    pub restarting: bool,
+    /// How often its restart policy started it again since it was last started by hand.
+    #[serde(default)]
+    pub restart_count: u32,
+    /// `stop` or `kill` ended it: no policy restarts it (Docker's `HasBeenManuallyStopped`).
+    #[serde(default)]
+    pub manually_stopped: bool,
+    /// What its health probes found, if it has a check.
+    #[serde(default)]
+    pub health: Option<crate::model::health::Health>,
 }
 
 impl Default for State {
@@ -176,6 +194,10 @@ impl Default for State {
             error: String::new(),
             started_at: clock::ZERO_TIME.into(),
             finished_at: clock::ZERO_TIME.into(),
+            restarting: false,
+            restart_count: 0,
+            manually_stopped: false,
+            health: None,
         }
     }
 }
@@ -186,6 +208,7 @@ impl State {
         self.status = "exited".into();
         self.running = false;
         self.paused = false;
+        self.restarting = false;
         self.pid = 0;
         self.pid_start = 0;
         self.monitor_pid = 0;
@@ -195,13 +218,25 @@ impl State {
     }
 
     /// `docker ps`'s STATUS column: `Created`, `Up 3 seconds`, `Up 3 seconds (Paused)`,
-    /// `Exited (137) 5 seconds ago`.
+    /// `Exited (137) 5 seconds ago`, `Restarting (1) 2 seconds ago`.
     pub fn status_line(&self) -> String {
         let ago = |t: &str| clock::since(t).map(clock::human).unwrap_or_default();
         match self.status.as_str() {
-            "running" => format!("Up {}", ago(&self.started_at)),
+            "running" => format!(
+                "Up {}{}",
+                ago(&self.started_at),
+                self.health
+                    .as_ref()
+                    .map(|h| h.ps_suffix())
+                    .unwrap_or_default()
+            ),
             "paused" => format!("Up {} (Paused)", ago(&self.started_at)),
             "exited" => format!("Exited ({}) {} ago", self.exit_code, ago(&self.finished_at)),
+            "restarting" => format!(
+                "Restarting ({}) {} ago",
+                self.exit_code,
+                ago(&self.finished_at)
+            ),
             "removing" => "Removal In Progress".into(),
             _ => "Created".into(),
         }
@@ -214,8 +249,13 @@ impl Container {
         crate::model::ids::short(&self.id)
     }
 
-    /// Whether it has live processes (running or paused).
+    /// Whether it has live processes (running or paused), or a monitor about to restart it.
     pub fn is_active(&self) -> bool {
+        self.has_processes() || self.state.restarting
+    }
+
+    /// Whether its first process is alive (running or paused): it has namespaces to join.
+    pub fn has_processes(&self) -> bool {
         self.state.running || self.state.paused
     }
 

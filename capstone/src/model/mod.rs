@@ -5,8 +5,10 @@
 
 pub mod clock;
 pub mod container;
+pub mod health;
 pub mod ids;
 pub mod mounts;
 pub mod network;
 pub mod ports;
+pub mod restart;
 pub mod volume_spec;

@@ -11,23 +11,12 @@
 
 mod capstone_support;
 
-use capstone_support::{Engine, cgroup_dirs};
+use capstone_support::{Engine, cgroup_file, eventually};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 /// A shell that holds 64 MiB in a variable (busybox `sh` keeps a command substitution's
 /// output in memory; `tr` turns the NUL bytes, which it would drop, into letters).
 const HOG: &str = "x=$(head -c 67108864 /dev/zero | tr '\\000' a)";
-
-/// The first of `files` that exists in one of the container's cgroup directories: the v1 name
-/// and the v2 name of the same thing, e.g. `["memory.limit_in_bytes", "memory.max"]`.
-fn cgroup_file(id: &str, files: &[&str]) -> PathBuf {
-    let dirs = cgroup_dirs(id);
-    dirs.iter()
-        .flat_map(|dir| files.iter().map(move |file| dir.join(file)))
-        .find(|path| path.exists())
-        .unwrap_or_else(|| panic!("none of {files:?} in the container's cgroups {dirs:?}"))
-}
 
 fn read(path: &PathBuf) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
@@ -45,19 +34,6 @@ fn keyed(path: &PathBuf, key: &str) -> u64 {
                 .ok()
         })
         .unwrap_or_else(|| panic!("no {key} in {}:\n{}", path.display(), read(path)))
-}
-
-/// Polls `probe` until it returns `Some`, for at most a minute (a VM under software
-/// emulation is slow).
-fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(value) = probe() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Waits until the container's log holds `text`, and returns the log.

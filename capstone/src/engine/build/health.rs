@@ -68,7 +68,7 @@ pub fn parse(line: usize, rest: &str, escape: char) -> Result<Healthcheck> {
 }
 
 /// A Go-style duration (`1h2m3s`, `500ms`, `1.5s`) in nanoseconds.
-fn duration(text: &str) -> Option<u64> {
+pub(crate) fn duration(text: &str) -> Option<u64> {
     let mut total = 0f64;
     let mut rest = text;
     if rest.is_empty() {

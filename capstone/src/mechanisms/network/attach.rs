@@ -110,7 +110,7 @@ pub fn connect(paths: &store::Paths, record: &Container, net: &str) -> Result<()
         network_id: info.id.clone(),
         ..Endpoint::default()
     };
-    if record.is_active() {
+    if record.has_processes() {
         // Lock order: the networks lock is never held while taking a record's lock.
         let plugged = {
             let _lock = crate::store::networks::lock(paths)?;
@@ -131,7 +131,7 @@ pub fn connect(paths: &store::Paths, record: &Container, net: &str) -> Result<()
             .networks
             .insert(info.name.clone(), endpoint);
     });
-    if saved.is_err() && record.is_active() {
+    if saved.is_err() && record.has_processes() {
         disconnect_quietly(paths, record, &info.name);
     }
     saved.map(|_| ())

@@ -369,3 +369,29 @@ pub fn cgroup_dirs(id: &str) -> Vec<PathBuf> {
     }
     dirs
 }
+
+/// The first of `files` that exists in one of the container's cgroup directories: the v1 name
+/// and the v2 name of the same thing, e.g. `["memory.limit_in_bytes", "memory.max"]`.
+pub fn cgroup_file(id: &str, files: &[&str]) -> PathBuf {
+    let dirs = cgroup_dirs(id);
+    dirs.iter()
+        .flat_map(|dir| files.iter().map(move |file| dir.join(file)))
+        .find(|path| path.exists())
+        .unwrap_or_else(|| panic!("none of {files:?} in the container's cgroups {dirs:?}"))
+}
+
+/// Polls `probe` until it returns `Some`, for at most a minute (a VM under software
+/// emulation is slow).
+pub fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
