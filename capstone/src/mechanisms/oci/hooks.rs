@@ -1,0 +1,126 @@
+//! The runtime's additions to lesson 01's set-up of a container, run by the container's own
+//! process: the spec's mounts and device nodes before pivot_root(2), its rlimits
+//! (setrlimit(2)) and lesson 07's confinement at the user switch, and — for `create` — the
+//! wait for `start` as the very last step before execve(2).
+//!
+//! That wait is runc's "exec fifo": a FIFO (fifo(7)) in the container's state directory. The
+//! runtime opens it `O_PATH` before clone(2), so the child holds a descriptor of it even after
+//! pivot_root(2) has hidden the host. Once set up, the child tells `create` it is ready (one
+//! byte on a pipe), then opens `/proc/self/fd/N` for writing: open(2) of a FIFO blocks until
+//! someone opens it for reading — which is exactly what `start` does, in another process,
+//! any time later. The child then writes one byte and goes on to execve(2).
+
+use confinement::Confinement;
+use namespaces::hooks::{HookResult, Hooks};
+use nix::sys::stat::{Mode, SFlag, makedev, mknod};
+use oci_spec::runtime::{LinuxDevice, LinuxDeviceType, Mount};
+use std::os::fd::RawFd;
+use std::path::Path;
+
+/// What the container's process does beyond lesson 01's own steps.
+pub struct RuntimeHooks<'a> {
+    /// The spec's `mounts`.
+    pub mounts: &'a [Mount],
+    /// The spec's `linux.devices`, made with mknod(2) in the container's `/dev`.
+    pub devices: &'a [LinuxDevice],
+    /// `process.rlimits` as (resource, soft, hard).
+    pub rlimits: &'a [(libc::__rlimit_resource_t, u64, u64)],
+    /// Lesson 07's confinement, from `process::confinement`.
+    pub confinement: &'a Confinement,
+    /// With `create`: the exec fifo (`O_PATH`) and the write end of the "ready" pipe.
+    pub hold: Option<(RawFd, RawFd)>,
+    /// `--preserve-fds N`: descriptors 3 to 3+N-1 stay open across execve(2).
+    pub preserve_fds: i32,
+}
+
+impl Hooks for RuntimeHooks<'_> {
+    fn before_pivot(&self, root: &Path) -> HookResult {
+        super::mounts::mount_all(self.mounts, root)?;
+        for device in self.devices {
+            make_device(root, device)?;
+        }
+        Ok(())
+    }
+
+    fn before_user_switch(&self) -> HookResult {
+        for &(resource, soft, hard) in self.rlimits {
+            let limit = libc::rlimit {
+                rlim_cur: soft,
+                rlim_max: hard,
+            };
+            // SAFETY: setrlimit reads one `struct rlimit` from the pointer we pass.
+            if unsafe { libc::setrlimit(resource, &limit) } != 0 {
+                return Err(format!(
+                    "setrlimit({resource}, {soft}, {hard}): {} (raising a hard limit needs CAP_SYS_RESOURCE)",
+                    std::io::Error::last_os_error()
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    fn switch_user(&self, _uid: u32, _gid: u32, _in_userns: bool) -> HookResult {
+        self.confinement.apply_in_child()?;
+        Ok(())
+    }
+
+    fn confine(&self) -> HookResult {
+        // Lesson 07 marked every descriptor from 3 up close-on-exec; keep the ones asked for.
+        for fd in 3..3 + self.preserve_fds {
+            nix::fcntl::fcntl(
+                borrow(fd),
+                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+            )
+            .map_err(|e| format!("--preserve-fds: descriptor {fd}: {e}"))?;
+        }
+        let Some((fifo, ready)) = self.hold else {
+            return Ok(());
+        };
+        nix::unistd::write(borrow(ready), &[1]).map_err(|e| format!("tell create: {e}"))?;
+        let _ = nix::unistd::close(ready);
+        // Blocks until `start` opens the FIFO for reading.
+        let path = format!("/proc/self/fd/{fifo}");
+        let writer = nix::fcntl::open(
+            path.as_str(),
+            nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| format!("open the exec fifo: {e}"))?;
+        nix::unistd::write(&writer, b"0").map_err(|e| format!("write the exec fifo: {e}"))?;
+        Ok(())
+    }
+}
+
+fn borrow(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {
+    // SAFETY: `fd` was opened by the runtime (or its caller, for --preserve-fds) before
+    // clone(2) and stays open in this process while it is borrowed.
+    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
+}
+
+/// mknod(2) of one `linux.devices` entry under `root/dev`, unless lesson 01 bound it already.
+fn make_device(root: &Path, device: &LinuxDevice) -> HookResult {
+    let relative = device.path().strip_prefix("/").unwrap_or(device.path());
+    if relative
+        .components()
+        .any(|c| c == std::path::Component::ParentDir)
+    {
+        return Err(format!("device path {} leaves /dev", device.path().display()).into());
+    }
+    let path = root.join(relative);
+    if path.symlink_metadata().is_ok() {
+        return Ok(());
+    }
+    let kind = match device.typ() {
+        LinuxDeviceType::B => SFlag::S_IFBLK,
+        LinuxDeviceType::P => SFlag::S_IFIFO,
+        _ => SFlag::S_IFCHR,
+    };
+    let mode = Mode::from_bits_truncate(device.file_mode().unwrap_or(0o666));
+    let dev = makedev(device.major() as u64, device.minor() as u64);
+    mknod(&path, kind, mode, dev).map_err(|e| format!("mknod {}: {e}", path.display()))?;
+    let (uid, gid) = (device.uid().unwrap_or(0), device.gid().unwrap_or(0));
+    nix::unistd::chown(&path, Some(uid.into()), Some(gid.into()))
+        .map_err(|e| format!("chown {}: {e}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! `capstone-runtime` beside runc: the same bundles, run by each with a `--root` of its own;
+//! the state JSON, the exit codes, the error phrases callers match, and what the container
+//! sees from inside must be the same.
+//!
+//! Run: `CAPSTONE_BIN=$PWD/target/debug/capstone cargo test -p e2e --test runtime_vs_runc`
+//! (as root; the cargo runner elevates).
+
+mod runtime_support;
+
+use runtime_support::{Bundle, Runtime};
+use std::path::Path;
+
+/// Both runtimes, ours first.
+fn both() -> [Runtime; 2] {
+    [Runtime::capstone(), Runtime::runc()]
+}
+
+/// The fields of the state JSON that do not depend on the moment or the pid.
+fn stable(state: &serde_json::Value) -> serde_json::Value {
+    let mut state = state.clone();
+    let object = state.as_object_mut().unwrap();
+    object.remove("pid");
+    object.remove("created");
+    state
+}
+
+#[test]
+fn create_start_kill_delete_give_runcs_states() {
+    let bundle = Bundle::new(&["sleep", "1000"], |_| {});
+    let bundle_path = bundle.path().to_str().unwrap();
+    let mut seen = Vec::new();
+    for runtime in both() {
+        let pid_file = runtime.root.path().join("pid");
+        runtime.ok(&[
+            "create",
+            "--bundle",
+            bundle_path,
+            "--pid-file",
+            pid_file.to_str().unwrap(),
+            "c1",
+        ]);
+        let created = runtime.state("c1");
+        // The pid file is written before create returns, and names the held-back process.
+        let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+        assert_eq!(created["pid"], pid, "{}", runtime.name());
+        assert!(Path::new(&format!("/proc/{pid}")).exists());
+        let comm_before = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+        assert_ne!(
+            comm_before.trim(),
+            "sleep",
+            "{}: not exec'd before start",
+            runtime.name()
+        );
+        runtime.ok(&["start", "c1"]);
+        let running = runtime.state("c1");
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+        assert_eq!(comm.trim(), "sleep", "{}", runtime.name());
+        let ps: Vec<i32> =
+            serde_json::from_str(&runtime.ok(&["ps", "--format", "json", "c1"])).unwrap();
+        assert_eq!(ps, vec![pid], "{}", runtime.name());
+        runtime.ok(&["pause", "c1"]);
+        let paused = runtime.state("c1");
+        runtime.ok(&["resume", "c1"]);
+        let exec = runtime.run(&["exec", "c1", "sh", "-c", "echo hi; exit 3"]);
+        runtime.ok(&["kill", "c1", "KILL"]);
+        let stopped = runtime.wait_for_status("c1", "stopped");
+        let kill_again = runtime.run(&["kill", "c1", "KILL"]);
+        runtime.ok(&["delete", "c1"]);
+        let gone = runtime.run(&["state", "c1"]);
+        seen.push((
+            [created, running, paused, stopped].map(|s| stable(&s)),
+            (exec.code, exec.stdout),
+            kill_again.code,
+            gone.code,
+            gone.stderr.contains("does not exist"),
+        ));
+    }
+    assert_eq!(seen[0], seen[1], "capstone-runtime (left) vs runc (right)");
+    assert_eq!(seen[0].0[3]["status"], "stopped");
+}
+
+#[test]
+fn the_container_sees_the_same_world() {
+    let script = "hostname; id; pwd; ulimit -n; \
+                  grep -E '^(CapBnd|CapEff|NoNewPrivs|Seccomp):' /proc/self/status; \
+                  ls /dev; cat /proc/kcore | wc -c; \
+                  mkdir /made 2>&1 || echo mkdir refused; \
+                  touch /proc/sys/kernel/hostname 2>&1 || echo read-only; \
+                  grep -vc ':/$' /proc/self/cgroup; \
+                  ps -o pid,comm";
+    let bundle = Bundle::new(&["sh", "-c", script], |config| {
+        config["hostname"] = "lab".into();
+        config["process"]["cwd"] = "/tmp".into();
+        config["process"]["noNewPrivileges"] = true.into();
+        // With a cgroup namespace each runtime's cgroups read as `/` inside (without one,
+        // the paths differ: runc joins every v1 controller, capstone-runtime four of them).
+        let namespaces = config["linux"]["namespaces"].as_array_mut().unwrap();
+        namespaces.push(serde_json::json!({"type": "cgroup"}));
+        config["linux"]["seccomp"] = serde_json::json!({
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]
+        });
+    });
+    let bundle_path = bundle.path().to_str().unwrap();
+    let outputs: Vec<(i32, String)> = both()
+        .iter()
+        .map(|runtime| {
+            let out = runtime.run(&["run", "--bundle", bundle_path, "world"]);
+            (out.code, out.stdout)
+        })
+        .collect();
+    assert_eq!(
+        outputs[0], outputs[1],
+        "capstone-runtime (left) vs runc (right)"
+    );
+    assert!(outputs[0].1.contains("lab\n"), "{}", outputs[0].1);
+    assert!(outputs[0].1.contains("mkdir refused"), "{}", outputs[0].1);
+}
+
+#[test]
+fn exit_codes_and_error_phrases_are_runcs() {
+    let bundle = Bundle::new(&["sh", "-c", "exit 7"], |_| {});
+    let bundle_path = bundle.path().to_str().unwrap();
+    for runtime in both() {
+        let name = runtime.name();
+        let run = runtime.run(&["run", "--bundle", bundle_path, "seven"]);
+        assert_eq!(run.code, 7, "{name}: {run:?}");
+        let log = runtime.root.path().join("log.json");
+        let log_arg = log.to_str().unwrap();
+        let missing = runtime.run(&["--log", log_arg, "--log-format", "json", "delete", "nope"]);
+        assert_eq!(missing.code, 1, "{name}");
+        let last = std::fs::read_to_string(&log).unwrap();
+        let line: serde_json::Value = serde_json::from_str(last.lines().last().unwrap()).unwrap();
+        assert_eq!(line["level"], "error", "{name}: {last}");
+        assert!(
+            line["msg"]
+                .as_str()
+                .unwrap()
+                .contains("container does not exist"),
+            "{name}: {last}"
+        );
+        // A forced delete of what does not exist is no error.
+        assert_eq!(
+            runtime.run(&["delete", "--force", "nope"]).code,
+            0,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_config_is_refused_with_the_field_named() {
+    let bundle = Bundle::new(&["true"], |config| {
+        config["process"]["user"]["uid"] = "root".into();
+    });
+    let ours = Runtime::capstone();
+    let out = ours.run(&["create", "--bundle", bundle.path().to_str().unwrap(), "bad"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("process.user.uid"), "{}", out.stderr);
+    // Nothing was left behind: the id is free again.
+    assert!(
+        ours.run(&["state", "bad"])
+            .stderr
+            .contains("does not exist")
+    );
+    assert_eq!(
+        runtime_support::Runtime::runc()
+            .run(&["create", "--bundle", bundle.path().to_str().unwrap(), "bad"])
+            .code,
+        1
+    );
+}
