@@ -171,3 +171,44 @@ fn a_bad_config_is_refused_with_the_field_named() {
         1
     );
 }
+
+/// The directory of the cgroup process `pid` is in: its pids controller's on cgroup v1 (and
+/// hybrid), its unified one on v2.
+fn pids_cgroup_dir(pid: i32) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let v1 = text
+        .lines()
+        .find_map(|l| l.split_once(":pids:").map(|(_, p)| p.to_string()));
+    match v1 {
+        Some(path) => format!("/sys/fs/cgroup/pids{path}").into(),
+        None => {
+            let path = text.lines().find_map(|l| l.strip_prefix("0::")).unwrap();
+            format!("/sys/fs/cgroup{path}").into()
+        }
+    }
+}
+
+#[test]
+fn delete_force_cleans_what_a_killed_create_or_process_left() {
+    let ours = Runtime::capstone();
+    // A runtime killed before it wrote its record leaves a bare directory: delete removes it.
+    std::fs::create_dir(ours.root.path().join("half")).unwrap();
+    assert_eq!(ours.run(&["delete", "--force", "half"]).code, 0);
+    assert!(!ours.root.path().join("half").exists());
+    // A created container whose held process was killed: its cgroup and record go too.
+    let bundle = Bundle::new(&["true"], |_| {});
+    ours.ok(&[
+        "create",
+        "--bundle",
+        bundle.path().to_str().unwrap(),
+        "held",
+    ]);
+    let pid = ours.state("held")["pid"].as_i64().unwrap() as i32;
+    let cgroup = pids_cgroup_dir(pid);
+    assert!(cgroup.ends_with("held"), "{}", cgroup.display());
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL).unwrap();
+    assert_eq!(ours.wait_for_status("held", "stopped")["status"], "stopped");
+    ours.ok(&["delete", "--force", "held"]);
+    assert!(!cgroup.exists(), "{} is left", cgroup.display());
+    assert!(!ours.root.path().join("held").exists());
+}

@@ -45,6 +45,7 @@ struct Prepared {
     ready: Option<OwnedFd>,
 }
 
+// ANCHOR: create
 /// `create`: returns once the container's process waits for `start`.
 pub fn create(root: &Path, options: &CreateOptions) -> Result<()> {
     let prepared = prepare(root, options, true)?;
@@ -69,6 +70,7 @@ pub fn create(root: &Path, options: &CreateOptions) -> Result<()> {
     }
     write_pid_file(options.pid_file.as_deref(), pid)
 }
+// ANCHOR_END: create
 
 /// `start`: releases a created container's process through its exec fifo.
 pub fn start(root: &Path, id: &str) -> Result<()> {

@@ -65,6 +65,7 @@ impl Hooks for RuntimeHooks<'_> {
         Ok(())
     }
 
+    // ANCHOR: exec_fifo
     fn confine(&self) -> HookResult {
         // Lesson 07 marked every descriptor from 3 up close-on-exec; keep the ones asked for.
         for fd in 3..3 + self.preserve_fds {
@@ -90,6 +91,7 @@ impl Hooks for RuntimeHooks<'_> {
         nix::unistd::write(&writer, b"0").map_err(|e| format!("write the exec fifo: {e}"))?;
         Ok(())
     }
+    // ANCHOR_END: exec_fifo
 }
 
 fn borrow(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {
