@@ -57,7 +57,12 @@ pub fn container_spec(bundle: &Bundle, plan: &NamespacePlan) -> Result<Container
     let args = process.args().clone().unwrap_or_default();
     let mut spec = ContainerSpec::new(&bundle.rootfs, args);
     spec.env = process.env().clone().unwrap_or_default();
-    spec.hostname = bundle.spec.hostname().clone().unwrap_or_default();
+    // No hostname in the spec: the new UTS namespace keeps the copy of ours, as with runc
+    // (lesson 01 always sets one, so set ours).
+    spec.hostname = match bundle.spec.hostname() {
+        Some(name) if !name.is_empty() => name.clone(),
+        _ => nix::unistd::gethostname()?.to_string_lossy().into_owned(),
+    };
     spec.cwd = process.cwd().clone();
     spec.namespaces = plan.create.clone();
     spec.readonly_rootfs = bundle
