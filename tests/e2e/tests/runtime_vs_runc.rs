@@ -84,6 +84,7 @@ fn the_container_sees_the_same_world() {
     let script = "hostname; id; pwd; ulimit -n; \
                   grep -E '^(CapBnd|CapEff|NoNewPrivs|Seccomp):' /proc/self/status; \
                   ls /dev; cat /proc/kcore | wc -c; \
+                  (exec 3<>/dev/fuse && echo fuse opened); \
                   mkdir /made 2>&1 || echo mkdir refused; \
                   touch /proc/sys/kernel/hostname 2>&1 || echo read-only; \
                   grep -vc ':/$' /proc/self/cgroup; \
@@ -96,6 +97,13 @@ fn the_container_sees_the_same_world() {
         // the paths differ: runc joins every v1 controller, capstone-runtime four of them).
         let namespaces = config["linux"]["namespaces"].as_array_mut().unwrap();
         namespaces.push(serde_json::json!({"type": "cgroup"}));
+        // One device beyond the defaults, allowed by the device rules runc applies.
+        config["linux"]["devices"] =
+            serde_json::json!([{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]);
+        let rules = config["linux"]["resources"]["devices"]
+            .as_array_mut()
+            .unwrap();
+        rules.push(serde_json::json!({"allow": true, "type": "c", "major": 10, "minor": 229, "access": "rwm"}));
         config["linux"]["seccomp"] = serde_json::json!({
             "defaultAction": "SCMP_ACT_ALLOW",
             "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
@@ -116,6 +124,7 @@ fn the_container_sees_the_same_world() {
     );
     assert!(outputs[0].1.contains("lab\n"), "{}", outputs[0].1);
     assert!(outputs[0].1.contains("mkdir refused"), "{}", outputs[0].1);
+    assert!(outputs[0].1.contains("fuse opened"), "{}", outputs[0].1);
 }
 
 #[test]

@@ -21,7 +21,7 @@ use std::path::Path;
 pub struct RuntimeHooks<'a> {
     /// The spec's `mounts`.
     pub mounts: &'a [Mount],
-    /// The spec's `linux.devices`, made with mknod(2) in the container's `/dev`.
+    /// The spec's `linux.devices`, bound from the host (or made with mknod(2)) in `/dev`.
     pub devices: &'a [LinuxDevice],
     /// `process.rlimits` as (resource, soft, hard).
     pub rlimits: &'a [(libc::__rlimit_resource_t, u64, u64)],
@@ -100,7 +100,10 @@ fn borrow(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {
     unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
 }
 
-/// mknod(2) of one `linux.devices` entry under `root/dev`, unless lesson 01 bound it already.
+/// One `linux.devices` entry under `root/dev`, unless lesson 01 made it already. Lesson 01's
+/// `/dev` is a `nodev` tmpfs, where a node made with mknod(2) would not open: so the host's
+/// node of the same type and numbers is bind-mounted, as lesson 01 binds its own; mknod(2) is
+/// the fallback when the host has none at that path.
 fn make_device(root: &Path, device: &LinuxDevice) -> HookResult {
     let relative = device.path().strip_prefix("/").unwrap_or(device.path());
     if relative
@@ -118,8 +121,30 @@ fn make_device(root: &Path, device: &LinuxDevice) -> HookResult {
         LinuxDeviceType::P => SFlag::S_IFIFO,
         _ => SFlag::S_IFCHR,
     };
-    let mode = Mode::from_bits_truncate(device.file_mode().unwrap_or(0o666));
     let dev = makedev(device.major() as u64, device.minor() as u64);
+    let host = nix::sys::stat::stat(device.path()).ok();
+    let same = host.is_some_and(|st| {
+        st.st_rdev == dev && SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == kind
+    });
+    if same {
+        std::fs::File::create(&path).map_err(|e| format!("create {}: {e}", path.display()))?;
+        nix::mount::mount(
+            Some(device.path()),
+            &path,
+            None::<&str>,
+            nix::mount::MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .map_err(|e| {
+            format!(
+                "bind {} onto {}: {e}",
+                device.path().display(),
+                path.display()
+            )
+        })?;
+        return Ok(());
+    }
+    let mode = Mode::from_bits_truncate(device.file_mode().unwrap_or(0o666));
     mknod(&path, kind, mode, dev).map_err(|e| format!("mknod {}: {e}", path.display()))?;
     let (uid, gid) = (device.uid().unwrap_or(0), device.gid().unwrap_or(0));
     nix::unistd::chown(&path, Some(uid.into()), Some(gid.into()))
