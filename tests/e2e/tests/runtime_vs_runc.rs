@@ -221,3 +221,37 @@ fn delete_force_cleans_what_a_killed_create_or_process_left() {
     assert!(!cgroup.exists(), "{} is left", cgroup.display());
     assert!(!ours.root.path().join("held").exists());
 }
+
+#[test]
+fn run_passes_a_signal_on_to_the_container() {
+    use std::io::BufRead;
+    let script = "trap 'echo got TERM; exit 9' TERM; echo ready; while :; do sleep 1; done";
+    let bundle = Bundle::new(&["sh", "-c", script], |_| {});
+    for runtime in both() {
+        let mut child = std::process::Command::new(&runtime.program)
+            .arg("--root")
+            .arg(runtime.root.path())
+            .args(["run", "--bundle", bundle.path().to_str().unwrap(), "sig"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        assert_eq!(
+            lines.next().unwrap().unwrap(),
+            "ready",
+            "{}",
+            runtime.name()
+        );
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::SIGTERM).unwrap();
+        assert_eq!(
+            lines.next().unwrap().unwrap(),
+            "got TERM",
+            "{}",
+            runtime.name()
+        );
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(9), "{}", runtime.name());
+    }
+}

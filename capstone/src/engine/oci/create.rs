@@ -107,10 +107,15 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
     lifecycle::run(&spec, Stage::Poststart, &state)
 }
 
-/// `run`: create and start; with `detach`, return at once, else wait and return the
-/// command's exit code, deleting the container after it unless `keep`.
+/// `run`: create and start; with `detach`, return at once, else pass signals on to the
+/// container, wait, and return the command's exit code, deleting the container after it
+/// unless `keep`.
 pub fn run(root: &Path, options: &CreateOptions, detach: bool, keep: bool) -> Result<i32> {
     let prepared = prepare(root, options, false)?;
+    if !detach {
+        // Before the command runs, so that no signal meant for it can end the runtime instead.
+        crate::mechanisms::oci::signals::forward_to(prepared.record.pid)?;
+    }
     let running = prepared.created.start()?;
     write_pid_file(options.pid_file.as_deref(), prepared.record.pid)?;
     let state = serde_json::to_vec(&state_of(root, &prepared.record))?;

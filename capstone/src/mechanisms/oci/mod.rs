@@ -9,3 +9,4 @@ pub mod hooks;
 pub mod lifecycle;
 pub mod mounts;
 pub mod process;
+pub mod signals;
