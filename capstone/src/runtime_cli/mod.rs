@@ -4,7 +4,7 @@
 
 pub mod log;
 
-use crate::engine::oci::{self, control, create, exec, info, query};
+use crate::engine::oci::{self, control, create, exec, info, query, start};
 use crate::store::oci_state::DEFAULT_ROOT;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -111,7 +111,7 @@ fn dispatch(root: &Path, command: Command) -> Result<i32> {
             );
             return create::run(root, &options, c.detach, c.keep);
         }
-        Command::Start(c) => create::start(root, &c.container_id)?,
+        Command::Start(c) => start::start(root, &c.container_id)?,
         Command::State(c) => print_json(&query::state(root, &c.container_id)?)?,
         Command::Kill(c) => control::kill(
             root,

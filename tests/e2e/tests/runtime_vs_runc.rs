@@ -85,6 +85,7 @@ fn the_container_sees_the_same_world() {
                   grep -E '^(CapBnd|CapEff|NoNewPrivs|Seccomp):' /proc/self/status; \
                   ls /dev; cat /proc/kcore | wc -c; \
                   (exec 3<>/dev/fuse && echo fuse opened); \
+                  cat /proc/sys/kernel/domainname /proc/self/oom_score_adj; \
                   mkdir /made 2>&1 || echo mkdir refused; \
                   touch /proc/sys/kernel/hostname 2>&1 || echo read-only; \
                   grep -vc ':/$' /proc/self/cgroup; \
@@ -93,6 +94,8 @@ fn the_container_sees_the_same_world() {
         config["hostname"] = "lab".into();
         config["process"]["cwd"] = "/tmp".into();
         config["process"]["noNewPrivileges"] = true.into();
+        config["process"]["oomScoreAdj"] = 100.into();
+        config["linux"]["sysctl"] = serde_json::json!({"kernel.domainname": "example.test"});
         // With a cgroup namespace each runtime's cgroups read as `/` inside (without one,
         // the paths differ: runc joins every v1 controller, capstone-runtime four of them).
         let namespaces = config["linux"]["namespaces"].as_array_mut().unwrap();
@@ -125,6 +128,11 @@ fn the_container_sees_the_same_world() {
     assert!(outputs[0].1.contains("lab\n"), "{}", outputs[0].1);
     assert!(outputs[0].1.contains("mkdir refused"), "{}", outputs[0].1);
     assert!(outputs[0].1.contains("fuse opened"), "{}", outputs[0].1);
+    assert!(
+        outputs[0].1.contains("example.test\n100\n"),
+        "{}",
+        outputs[0].1
+    );
 }
 
 #[test]

@@ -4,10 +4,11 @@
 //! the container's process with lesson 01's `create_with` and the runtime's hooks, and
 //! returns once that process is set up and waiting on the exec fifo
 //! (`mechanisms::oci::hooks`). The process is not ours to wait for: when `create` exits it is
-//! re-parented to the caller's subreaper (containerd's shim) or init. `start` opens the fifo,
-//! and the process goes on to execve(2). `run` is both at once, and waits.
+//! re-parented to the caller's subreaper (containerd's shim) or init. `start` (in
+//! `engine::oci::start`) opens the fifo, and the process goes on to execve(2). `run` is both
+//! at once, and waits.
 
-use super::{Status, state_of};
+use super::state_of;
 use crate::mechanisms::oci::hooks::RuntimeHooks;
 use crate::mechanisms::oci::lifecycle::{self, Stage};
 use crate::mechanisms::oci::{bundle, cgroup, process};
@@ -71,41 +72,6 @@ pub fn create(root: &Path, options: &CreateOptions) -> Result<()> {
     write_pid_file(options.pid_file.as_deref(), pid)
 }
 // ANCHOR_END: create
-
-/// `start`: releases a created container's process through its exec fifo.
-pub fn start(root: &Path, id: &str) -> Result<()> {
-    let (record, state) = super::load(root, id)?;
-    match state.status {
-        Status::Created => {}
-        Status::Stopped => bail!("cannot start a container that has stopped"),
-        _ => bail!("cannot start an already running container"),
-    }
-    let fifo = root.join(id).join(EXEC_FIFO);
-    // Non-blocking, so a process that died meanwhile cannot leave us waiting forever.
-    let reader = nix::fcntl::open(
-        &fifo,
-        OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .with_context(|| format!("open {}", fifo.display()))?;
-    let mut byte = [0u8; 1];
-    loop {
-        let mut fds = [nix::poll::PollFd::new(
-            std::os::fd::AsFd::as_fd(&reader),
-            nix::poll::PollFlags::POLLIN,
-        )];
-        let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(200u16));
-        match nix::unistd::read(&reader, &mut byte) {
-            Ok(1) => break,
-            Ok(_) | Err(nix::Error::EAGAIN) if super::status(root, &record) != Status::Stopped => {}
-            _ => bail!("cannot start a container that has stopped"),
-        }
-    }
-    let _ = std::fs::remove_file(&fifo);
-    let spec = bundle::load(&record.bundle)?.spec;
-    let state = serde_json::to_vec(&state_of(root, &record))?;
-    lifecycle::run(&spec, Stage::Poststart, &state)
-}
 
 /// `run`: create and start; with `detach`, return at once, else pass signals on to the
 /// container, wait, and return the command's exit code, deleting the container after it
@@ -195,6 +161,12 @@ fn prepare_in(
     let linux = spec.linux().clone().unwrap_or_default();
     let mounts = spec.mounts().clone().unwrap_or_default();
     let devices = linux.devices().clone().unwrap_or_default();
+    let sysctl: Vec<(String, String)> = linux
+        .sysctl()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     let hooks = RuntimeHooks {
         mounts: &mounts,
         devices: &devices,
@@ -204,6 +176,8 @@ fn prepare_in(
             .as_ref()
             .map(|(fifo, _, write)| (fifo.as_raw_fd(), write.as_raw_fd())),
         preserve_fds: options.preserve_fds.max(0),
+        sysctl: &sysctl,
+        oom_score_adj: proc.oom_score_adj(),
     };
     let cgroup = cgroup::create(cgroup_name, linux.resources().as_ref())?;
     let created = create_with(&container, &hooks)?;

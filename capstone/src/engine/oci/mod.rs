@@ -10,6 +10,7 @@ pub mod create;
 pub mod exec;
 pub mod info;
 pub mod query;
+pub mod start;
 
 use crate::mechanisms::process::alive;
 use crate::store::oci_state::{self, EXEC_FIFO, Record};

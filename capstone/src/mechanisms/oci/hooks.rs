@@ -31,6 +31,10 @@ pub struct RuntimeHooks<'a> {
     pub hold: Option<(RawFd, RawFd)>,
     /// `--preserve-fds N`: descriptors 3 to 3+N-1 stay open across execve(2).
     pub preserve_fds: i32,
+    /// `linux.sysctl`, written under the container's own `/proc/sys`.
+    pub sysctl: &'a [(String, String)],
+    /// `process.oomScoreAdj`, written to `/proc/self/oom_score_adj`.
+    pub oom_score_adj: Option<i32>,
 }
 
 impl Hooks for RuntimeHooks<'_> {
@@ -38,6 +42,23 @@ impl Hooks for RuntimeHooks<'_> {
         super::mounts::mount_all(self.mounts, root)?;
         for device in self.devices {
             make_device(root, device)?;
+        }
+        Ok(())
+    }
+
+    /// After pivot_root(2), `/proc` is the container's: its namespaced sysctls (net, ipc,
+    /// uts) change for it alone. A key with `/` or `..` could name another file: refused.
+    fn after_pivot(&self) -> HookResult {
+        for (key, value) in self.sysctl {
+            if key.contains('/') || key.split('.').any(|part| part.is_empty()) {
+                return Err(format!("sysctl {key:?}: not a sysctl name").into());
+            }
+            let path = format!("/proc/sys/{}", key.replace('.', "/"));
+            std::fs::write(&path, value).map_err(|e| format!("sysctl {key}={value}: {e}"))?;
+        }
+        if let Some(score) = self.oom_score_adj {
+            std::fs::write("/proc/self/oom_score_adj", score.to_string())
+                .map_err(|e| format!("oomScoreAdj {score}: {e}"))?;
         }
         Ok(())
     }
