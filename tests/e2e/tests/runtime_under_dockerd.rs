@@ -129,3 +129,37 @@ fn docker_run_t_gets_a_terminal_made_by_capstone_runtime() {
     assert!(out.trim().starts_with("/dev/pts/"), "{out:?}");
     assert!(calls(&dir).contains("--console-socket"), "{}", calls(&dir));
 }
+
+#[test]
+fn a_docker_network_is_plugged_in_by_dockerds_prestart_hook() {
+    // dockerd plugs a container's network in from a `prestart` hook (libnetwork-setkey) that
+    // the runtime runs while the process is held: the interface inside proves it ran.
+    let (dockerd, _dir) = dockerd_with_our_runtime();
+    dockerd.ok(&["network", "create", "--driver", "bridge", "runtime-net"]);
+    let out = dockerd.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "runtime-net",
+        "busybox",
+        "ip",
+        "-o",
+        "-4",
+        "addr",
+        "show",
+        "eth0",
+    ]);
+    let gateway = dockerd.ok(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{(index .IPAM.Config 0).Subnet}}",
+        "runtime-net",
+    ]);
+    let prefix: String = gateway.split('.').take(2).collect::<Vec<_>>().join(".");
+    assert!(
+        out.contains(&format!("inet {prefix}.")),
+        "{out} (subnet {gateway})"
+    );
+    dockerd.ok(&["network", "rm", "runtime-net"]);
+}
