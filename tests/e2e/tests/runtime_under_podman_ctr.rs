@@ -229,3 +229,45 @@ fn ctr_runs_with_capstone_runtime_as_its_runc_binary() {
     let want = format!("hi from ctr in {}\n", host.to_string_lossy());
     assert_eq!(String::from_utf8_lossy(&out.stdout), want);
 }
+
+#[test]
+fn podmans_network_namespace_is_joined_by_path() {
+    // podman makes the network namespace itself (netavark plugs its bridge in) and hands the
+    // runtime its path in `linux.namespaces`: capstone-runtime joins it with setns(2). One
+    // command, in a mount namespace whose private `/run` holds podman's netns files.
+    let podman = Podman::new();
+    podman.ok(&[
+        "import",
+        busybox_tarball().path().to_str().unwrap(),
+        "busybox",
+    ]);
+    let bin = runtime_bin();
+    let dir = podman.dir.path();
+    let script = format!(
+        "mount -t tmpfs -o mode=0755 tmpfs /run && exec podman --root {root} --runroot {run} \
+         --storage-driver vfs --cgroup-manager cgroupfs --events-backend none \
+         run --rm --runtime {bin} --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+         busybox ip -o -4 addr show eth0",
+        root = dir.join("root").display(),
+        run = dir.join("run").display(),
+        bin = bin.display()
+    );
+    let out = podman
+        .netns
+        .command("unshare")
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("eth0") && text.contains("inet "), "{text}");
+}
