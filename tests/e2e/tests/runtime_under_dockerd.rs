@@ -128,6 +128,12 @@ fn docker_run_t_gets_a_terminal_made_by_capstone_runtime() {
     let out = dockerd.ok(&["run", "--rm", "-t", "--network", "none", "busybox", "tty"]);
     assert!(out.trim().starts_with("/dev/pts/"), "{out:?}");
     assert!(calls(&dir).contains("--console-socket"), "{}", calls(&dir));
+    // `docker exec -t`: a terminal for the joined process too, made inside the container.
+    let id = dockerd.ok(&["run", "-d", "--network", "none", "busybox", "sleep", "1000"]);
+    let id = id.trim();
+    let out = dockerd.ok(&["exec", "-t", id, "tty"]);
+    assert!(out.trim().starts_with("/dev/pts/"), "{out:?}");
+    dockerd.ok(&["rm", "-f", id]);
 }
 
 #[test]
