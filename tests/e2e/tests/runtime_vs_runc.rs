@@ -263,3 +263,34 @@ fn run_passes_a_signal_on_to_the_container() {
         assert_eq!(status.code(), Some(9), "{}", runtime.name());
     }
 }
+
+#[test]
+fn a_symlink_in_the_rootfs_never_leads_a_mount_onto_the_host() {
+    // The bundle's rootfs is untrusted: `/evil` points at a directory of the host by its
+    // absolute path. A mount at `/evil/sub` must land inside the rootfs (openat2(2)
+    // RESOLVE_IN_ROOT reads the link as the container would), never in the host's directory.
+    let host_dir = tempfile::tempdir().unwrap();
+    let host_path = host_dir.path().to_str().unwrap().to_string();
+    let bundle = Bundle::new(&["ls", "/evil/sub"], |config| {
+        let mounts = config["mounts"].as_array_mut().unwrap();
+        mounts.push(serde_json::json!({
+            "destination": "/evil/sub", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]
+        }));
+    });
+    std::os::unix::fs::symlink(&host_path, bundle.path().join("rootfs/evil")).unwrap();
+    let ours = Runtime::capstone();
+    let out = ours.run(&["run", "--bundle", bundle.path().to_str().unwrap(), "evil"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        std::fs::read_dir(host_dir.path()).unwrap().next().is_none(),
+        "the host directory was written to"
+    );
+    let inside = bundle
+        .path()
+        .join("rootfs")
+        .join(host_path.trim_start_matches('/'));
+    assert!(
+        inside.join("sub").is_dir(),
+        "the mount point was made inside the rootfs"
+    );
+}
