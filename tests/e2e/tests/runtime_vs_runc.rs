@@ -294,3 +294,32 @@ fn a_symlink_in_the_rootfs_never_leads_a_mount_onto_the_host() {
         "the mount point was made inside the rootfs"
     );
 }
+
+#[test]
+fn features_spec_and_systemd_cgroup_answer_like_runc() {
+    let ours = Runtime::capstone();
+    let runc = Runtime::runc();
+    // `features`: the same document shape runc gives (runtime-spec features.md).
+    for runtime in [&ours, &runc] {
+        let features: serde_json::Value = serde_json::from_str(&runtime.ok(&["features"])).unwrap();
+        assert!(
+            features["ociVersionMax"].is_string(),
+            "{}: {features}",
+            runtime.name()
+        );
+        let namespaces = features["linux"]["namespaces"].as_array().unwrap();
+        assert!(namespaces.contains(&"pid".into()), "{}", runtime.name());
+    }
+    // `spec` writes a config.json our runtime then reads; never over an existing one.
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().to_str().unwrap();
+    ours.ok(&["spec", "--bundle", bundle]);
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["root"]["path"], "rootfs");
+    assert_eq!(ours.run(&["spec", "--bundle", bundle]).code, 1);
+    // systemd cgroups are refused up front, with what to use instead.
+    let out = ours.run(&["--systemd-cgroup", "list"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("cgroupfs"), "{}", out.stderr);
+}
