@@ -28,6 +28,7 @@ pub mod engine;
 pub mod error;
 pub mod mechanisms;
 pub mod model;
+pub mod runtime_cli;
 pub mod store;
 
 pub use engine::Engine;

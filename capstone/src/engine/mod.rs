@@ -18,6 +18,7 @@ pub mod lifecycle;
 pub mod logs;
 pub mod monitor;
 pub mod networks;
+pub mod oci;
 pub mod prune;
 pub mod reconcile;
 pub mod remove;

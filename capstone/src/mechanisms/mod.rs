@@ -11,6 +11,7 @@
 pub mod cgroup;
 pub mod logs;
 pub mod network;
+pub mod oci;
 pub mod process;
 pub mod pty;
 pub mod relay;

@@ -25,6 +25,7 @@ pub mod containers;
 pub mod credentials;
 pub mod image_refs;
 pub mod networks;
+pub mod oci_state;
 pub mod registries;
 pub mod volumes;
 

@@ -51,6 +51,12 @@ impl Dockerd {
     /// Starts dockerd in a fresh network and mount namespace and waits (up to 60 s) until
     /// it answers `/_ping`. Panics with its log if it does not.
     pub fn start() -> Dockerd {
+        Dockerd::start_with_config("{}\n")
+    }
+
+    /// [`Dockerd::start`] with this `daemon.json` — e.g. `runtimes` and `default-runtime`, to
+    /// run containers with another OCI runtime.
+    pub fn start_with_config(daemon_json: &str) -> Dockerd {
         let dir = tempfile::Builder::new()
             .prefix("dockerd-")
             .tempdir()
@@ -58,7 +64,7 @@ impl Dockerd {
         for sub in ["data", "exec", "client"] {
             std::fs::create_dir(dir.path().join(sub)).expect("create dockerd directory");
         }
-        std::fs::write(dir.path().join("daemon.json"), "{}\n").expect("write daemon.json");
+        std::fs::write(dir.path().join("daemon.json"), daemon_json).expect("write daemon.json");
         let netns = TestNetns::new();
         // unshare(1) without --fork execs sh, and sh execs dockerd: the child's pid is
         // dockerd's (checked against its --pidfile below).
