@@ -52,18 +52,18 @@ pub enum Command {
     },
     /// Stop running containers: the stop signal, then SIGKILL after the timeout.
     Stop {
-        /// Seconds to wait before killing.
-        #[arg(short = 't', long = "time", default_value_t = 10)]
-        time: u64,
+        /// Seconds to wait before killing (default: the container's --stop-timeout, else 10).
+        #[arg(short = 't', long = "time")]
+        time: Option<u64>,
         /// Containers.
         #[arg(required = true)]
         containers: Vec<String>,
     },
     /// Restart containers (stop, then start in the background).
     Restart {
-        /// Seconds to wait before killing.
-        #[arg(short = 't', long = "time", default_value_t = 10)]
-        time: u64,
+        /// Seconds to wait before killing (default: the container's --stop-timeout, else 10).
+        #[arg(short = 't', long = "time")]
+        time: Option<u64>,
         /// Containers.
         #[arg(required = true)]
         containers: Vec<String>,
@@ -162,6 +162,9 @@ pub enum Command {
         /// Only print image ids.
         #[arg(short, long)]
         quiet: bool,
+        /// Filter: `label=KEY` or `label=KEY=VALUE`.
+        #[arg(short, long)]
+        filter: Vec<String>,
         /// Go template per line (`{{.Names}}`), `table TEMPLATE` for a table, or `json`.
         #[arg(long)]
         format: Option<String>,
@@ -552,9 +555,12 @@ pub struct RunArgs {
     /// Bind mount or volume: `/host/path:/ctr/path[:ro]`, `NAME:/ctr/path[:ro]`, `/ctr/path`.
     #[arg(short, long = "volume")]
     pub volume: Vec<String>,
-    /// Bind mount or volume: `type=bind|volume,source=…,target=…[,readonly]`.
+    /// Bind mount, volume or tmpfs: `type=bind|volume|tmpfs,source=…,target=…[,readonly]`.
     #[arg(long)]
     pub mount: Vec<String>,
+    /// Labels, the image's and these flags' (`-l`, `--label-file`, `-P`, `--tmpfs`, …).
+    #[command(flatten)]
+    pub more: crate::cli::run_flags::MoreRunArgs,
     /// The image.
     pub image: String,
     /// The command and its arguments.

@@ -13,6 +13,7 @@ mod login;
 mod logs;
 mod network;
 mod push;
+pub mod run_flags;
 mod show;
 mod stats;
 mod system;
@@ -111,7 +112,11 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             format,
             names,
         } => show::inspect(paths, kind.as_deref(), &names, format.as_deref()),
-        Command::Images { quiet, format } => image::images(paths, quiet, format.as_deref()),
+        Command::Images {
+            quiet,
+            filter,
+            format,
+        } => image::images(paths, quiet, &filter, format.as_deref()),
         Command::Tag { source, target } => image::tag(engine, &source, &target),
         Command::Rmi { force, images } => image::rmi(engine, &images, force),
         Command::Import {

@@ -102,15 +102,17 @@ impl Engine {
         }
     }
 
-    /// `stop`: the stop signal, then SIGKILL after `timeout`; returns once the exit is recorded.
-    pub fn stop(&self, query: &str, timeout: Duration) -> Result<()> {
-        lifecycle::stop(&self.paths, &self.reconciled(query)?, timeout)
+    /// `stop`: the stop signal, then SIGKILL after `timeout` (default: the container's
+    /// `--stop-timeout`, else 10 s); returns once the exit is recorded.
+    pub fn stop(&self, query: &str, timeout: Option<Duration>) -> Result<()> {
+        let record = self.reconciled(query)?;
+        lifecycle::stop(&self.paths, &record, stop_timeout(&record, timeout))
     }
 
     /// `restart`: stop, then start in the background.
-    pub fn restart(&self, query: &str, timeout: Duration) -> Result<()> {
+    pub fn restart(&self, query: &str, timeout: Option<Duration>) -> Result<()> {
         let record = self.reconciled(query)?;
-        lifecycle::stop(&self.paths, &record, timeout)?;
+        lifecycle::stop(&self.paths, &record, stop_timeout(&record, timeout))?;
         lifecycle::start_detached(&self.paths, &containers::load(&self.paths, &record.id)?)
     }
 
@@ -160,4 +162,9 @@ impl Engine {
     pub fn pull(&self, typed: &str, say: &mut dyn FnMut(String)) -> Result<()> {
         super::images::pull(&self.paths, typed, say)
     }
+}
+
+/// How long `stop` waits: as told, else the container's `--stop-timeout`, else Docker's 10 s.
+fn stop_timeout(record: &Container, told: Option<Duration>) -> Duration {
+    told.unwrap_or_else(|| Duration::from_secs(record.config.stop_timeout.unwrap_or(10)))
 }

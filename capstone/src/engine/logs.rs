@@ -30,7 +30,7 @@ impl Engine {
     pub fn logs(&self, name: &str, opts: &LogsOptions, show: &mut dyn FnMut(&Entry)) -> Result<()> {
         let record = super::reconcile::find_observed(&self.paths, name)?;
         let path = self.paths.log(&record.id);
-        let mut entries = logs::read(&path)?;
+        let (mut entries, in_current) = logs::read_with_rotated(&path)?;
         if opts.since.is_some() || opts.until.is_some() {
             entries.retain(|e| {
                 let Some(t) = clock::parse(&e.time) else {
@@ -42,7 +42,7 @@ impl Engine {
         let skip = opts.tail.map_or(0, |n| entries.len().saturating_sub(n));
         entries[skip..].iter().for_each(&mut *show);
         if opts.follow {
-            follow_log(&self.paths, &record, entries.len(), show)?;
+            follow_log(&self.paths, &record, in_current, show)?;
         }
         Ok(())
     }
@@ -67,31 +67,40 @@ fn follow_log(
         )
         .map_err(Error::sys(format!("inotify_add_watch({})", dir.display())))?;
     let path = paths.log(&record.id);
-    let file = std::fs::File::options()
-        .create(true)
-        .append(true)
-        .read(true)
-        .open(&path)
-        .map_err(Error::io("open log", &path))?;
-    let mut reader = BufReader::new(file);
-    // Entries up to `already` were printed before following started.
-    let mut seen = 0;
-    let mut print_new = |reader: &mut BufReader<std::fs::File>| -> Result<()> {
+    let open = || {
+        std::fs::File::options()
+            .create(true)
+            .append(true)
+            .read(true)
+            .open(&path)
+            .map_err(Error::io("open log", &path))
+    };
+    let mut reader = BufReader::new(open()?);
+    // The first `skip` entries of the current file were printed before following started.
+    let mut skip = already;
+    let mut print_new = |reader: &mut BufReader<std::fs::File>, skip: &mut usize| -> Result<()> {
         for entry in logs::read_more(reader, &path)? {
-            seen += 1;
-            if seen > already {
-                show(&entry);
+            match skip.checked_sub(1) {
+                Some(left) => *skip = left,
+                None => show(&entry),
             }
         }
         Ok(())
     };
     loop {
-        print_new(&mut reader)?;
+        print_new(&mut reader, &mut skip)?;
+        if rotated_away(&reader, &path) {
+            // `--log-opt max-size`: the monitor renamed our file; finish it, go on with the new.
+            print_new(&mut reader, &mut skip)?;
+            reader = BufReader::new(open()?);
+            skip = 0;
+            continue;
+        }
         let running = crate::store::containers::load(paths, &record.id)
             .map(|c| c.is_active())
             .unwrap_or(false);
         if !running {
-            print_new(&mut reader)?;
+            print_new(&mut reader, &mut skip)?;
             return Ok(());
         }
         match inotify.read_events() {
@@ -99,4 +108,12 @@ fn follow_log(
             Err(e) => return Err(Error::sys("read(inotify)")(e)),
         }
     }
+}
+
+/// Whether the file `reader` reads is no longer the one at `path` (it was rotated).
+fn rotated_away(reader: &BufReader<std::fs::File>, path: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let ours = reader.get_ref().metadata().map(|m| m.ino());
+    let now = std::fs::metadata(path).map(|m| m.ino());
+    matches!((ours, now), (Ok(a), Ok(b)) if a != b)
 }

@@ -19,6 +19,7 @@ pub mod networks;
 pub mod prune;
 pub mod reconcile;
 pub mod remove;
+pub mod run_flags;
 pub mod stats;
 pub mod volumes;
 

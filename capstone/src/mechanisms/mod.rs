@@ -9,12 +9,14 @@
 //! (pull first? remove after? restart?) is the engine's decision, one layer up.
 
 pub mod cgroup;
+pub mod log_rotation;
 pub mod logs;
 pub mod network;
 pub mod process;
 pub mod pty;
 pub mod relay;
 pub mod rootfs_view;
+pub mod run_flags;
 pub mod runtime;
 pub mod security;
 pub mod usage;

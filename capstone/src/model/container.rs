@@ -70,11 +70,18 @@ pub struct Config {
     pub tty: bool,
     /// `-i`: keep stdin open.
     pub open_stdin: bool,
-    /// The signal `stop` sends first (the image's `StopSignal`, default SIGTERM).
+    /// The signal `stop` sends first (`--stop-signal`, else the image's `StopSignal`; empty:
+    /// SIGTERM).
     pub stop_signal: String,
     /// The image's `ExposedPorts` and the `-p` ports, as `80/tcp`.
     #[serde(default)]
     pub exposed_ports: Vec<String>,
+    /// The image's labels with `-l`/`--label-file` on top (Docker's `Config.Labels`).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// `--stop-timeout`: seconds `stop` waits before SIGKILL when not told (Docker: 10).
+    #[serde(default)]
+    pub stop_timeout: Option<u64>,
 }
 
 /// Host-side settings (Docker's `HostConfig`).
@@ -111,6 +118,9 @@ pub struct HostConfig {
     /// `no-new-privileges`); a profile file is copied into the container's directory at create.
     #[serde(default)]
     pub security_opt: Vec<String>,
+    /// Hosts, DNS, tmpfs, ulimits, devices, shm, sysctls, groups, log rotation.
+    #[serde(default)]
+    pub run_flags: crate::model::run_flags::RunFlags,
 }
 
 /// Where the container's layers live (Docker's `GraphDriver.Data`).

@@ -9,4 +9,5 @@ pub mod ids;
 pub mod mounts;
 pub mod network;
 pub mod ports;
+pub mod run_flags;
 pub mod volume_spec;

@@ -1,0 +1,390 @@
+//! Checking the `run`/`create` flags of [`RunFlags`] at `create`, before anything is written,
+//! and turning them into the record's [`model::run_flags::RunFlags`]. Each rule is Docker's
+//! (runc's, for sysctls); each refusal says what to give instead.
+//!
+//! [`model::run_flags::RunFlags`]: crate::model::run_flags::RunFlags
+
+use crate::model::run_flags::{Device, RunFlags as Recorded, ULIMITS, Ulimit};
+use crate::{Error, Result};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+
+/// The flags as typed (parsed by [`check`]).
+#[derive(Debug, Clone, Default)]
+pub struct RunFlags {
+    /// `-l KEY=VALUE` (or `KEY`, an empty value).
+    pub labels: Vec<String>,
+    /// `--label-file FILE`: `KEY=VALUE` lines.
+    pub label_files: Vec<PathBuf>,
+    /// `-P`.
+    pub publish_all: bool,
+    /// `--add-host NAME:IP`.
+    pub add_hosts: Vec<String>,
+    /// `--dns IP`.
+    pub dns: Vec<String>,
+    /// `--network-alias NAME`.
+    pub network_aliases: Vec<String>,
+    /// `--tmpfs DEST[:OPTIONS]`.
+    pub tmpfs: Vec<String>,
+    /// `--ulimit NAME=SOFT[:HARD]`.
+    pub ulimits: Vec<String>,
+    /// `--device HOST[:CONTAINER[:PERMISSIONS]]`.
+    pub devices: Vec<String>,
+    /// `--stop-signal`.
+    pub stop_signal: Option<String>,
+    /// `--stop-timeout` in seconds.
+    pub stop_timeout: Option<u64>,
+    /// `--shm-size`, e.g. `128m`.
+    pub shm_size: Option<String>,
+    /// `--sysctl KEY=VALUE`.
+    pub sysctls: Vec<String>,
+    /// `--group-add NAME|GID`.
+    pub group_add: Vec<String>,
+    /// `--log-opt KEY=VALUE`.
+    pub log_opts: Vec<String>,
+}
+
+/// Checks every flag and returns what the record keeps. `network_mode` is `--network`'s
+/// value; `mounts` are the `--mount` values, of which `type=tmpfs` ones are taken here.
+pub fn check(flags: &RunFlags, network_mode: &str, mounts: &[String]) -> Result<Recorded> {
+    let mut out = Recorded {
+        publish_all: flags.publish_all,
+        ..Recorded::default()
+    };
+    for host in &flags.add_hosts {
+        let bad = |why: &str| Error::invalid("--add-host", host.as_str(), why);
+        let (name, ip) = host
+            .split_once(':')
+            .or_else(|| host.split_once('='))
+            .ok_or_else(|| bad("expected NAME:IP, e.g. db:10.0.0.5"))?;
+        if name.is_empty() || ip.parse::<IpAddr>().is_err() {
+            return Err(bad("expected NAME:IP with an IPv4 or IPv6 address"));
+        }
+        out.extra_hosts.push(format!("{name}:{ip}"));
+    }
+    for dns in &flags.dns {
+        dns.parse::<IpAddr>()
+            .map_err(|_| Error::invalid("--dns", dns.as_str(), "not an IP address"))?;
+        out.dns.push(dns.clone());
+    }
+    if !flags.network_aliases.is_empty() && matches!(network_mode, "" | "bridge" | "default") {
+        return Err(Error::invalid(
+            "--network-alias",
+            flags.network_aliases.join(","),
+            "network-scoped aliases are supported only on user-defined networks: add --network NAME",
+        ));
+    }
+    out.network_aliases = flags.network_aliases.clone();
+    for t in &flags.tmpfs {
+        let (dest, options) = t.split_once(':').unwrap_or((t, ""));
+        check_tmpfs_options(t, options)?;
+        out.tmpfs
+            .insert(destination("--tmpfs", t, dest)?, options.into());
+    }
+    for m in mounts.iter().filter(|m| is_tmpfs_mount(m)) {
+        let (dest, options) = tmpfs_mount(m)?;
+        out.tmpfs.insert(dest, options);
+    }
+    for u in &flags.ulimits {
+        out.ulimits.push(ulimit(u)?);
+    }
+    for d in &flags.devices {
+        out.devices.push(device(d)?);
+    }
+    if let Some(size) = &flags.shm_size {
+        out.shm_size = cgroups::limits::parse_size(size, "--shm-size")?;
+    }
+    for s in &flags.sysctls {
+        let (key, value) = s
+            .split_once('=')
+            .ok_or_else(|| Error::invalid("--sysctl", s.as_str(), "expected KEY=VALUE"))?;
+        check_sysctl(key, network_mode)?;
+        out.sysctls.insert(key.into(), value.into());
+    }
+    out.group_add = flags.group_add.clone();
+    for opt in &flags.log_opts {
+        log_opt(&mut out, opt)?;
+    }
+    Ok(out)
+}
+
+/// Whether a `--mount` value is a tmpfs (taken by [`check`], not by the volume parser).
+pub fn is_tmpfs_mount(value: &str) -> bool {
+    value.split(',').any(|kv| kv == "type=tmpfs")
+}
+
+/// `-l` and `--label-file`, on top of the image's labels.
+pub fn labels(
+    flags: &RunFlags,
+    image: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>> {
+    let mut out = image.clone();
+    let mut lines = Vec::new();
+    for file in &flags.label_files {
+        let text = std::fs::read_to_string(file).map_err(Error::io("read label file", file))?;
+        lines.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(String::from),
+        );
+    }
+    for label in lines.iter().chain(&flags.labels) {
+        let (k, v) = label.split_once('=').unwrap_or((label, ""));
+        if k.is_empty() {
+            return Err(Error::invalid(
+                "--label",
+                label.as_str(),
+                "expected KEY=VALUE",
+            ));
+        }
+        out.insert(k.into(), v.into());
+    }
+    Ok(out)
+}
+
+/// `--group-add`: numbers as they are, names looked up in the image's `/etc/group`
+/// (`group_file`), as Docker does.
+pub fn group_ids(names: &[String], group_file: &Path) -> Result<Vec<u32>> {
+    let text = std::fs::read_to_string(group_file).unwrap_or_default();
+    names
+        .iter()
+        .map(|name| {
+            if let Ok(gid) = name.parse() {
+                return Ok(gid);
+            }
+            text.lines()
+                .map(|l| l.split(':').collect::<Vec<_>>())
+                .find(|f| f.len() > 2 && f[0] == name)
+                .and_then(|f| f[2].parse().ok())
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "--group-add",
+                        name.as_str(),
+                        "no such group in the image's /etc/group: give a number",
+                    )
+                })
+        })
+        .collect()
+}
+
+fn destination(flag: &'static str, value: &str, dest: &str) -> Result<String> {
+    crate::model::volume_spec::clean_destination(value, dest)
+        .map_err(|e| Error::invalid(flag, value, e.to_string()))
+}
+
+/// tmpfs(5) options Docker passes on: the mount flags and `size`, `mode`, `uid`, `gid`,
+/// `nr_inodes`.
+fn check_tmpfs_options(value: &str, options: &str) -> Result<()> {
+    const FLAGS: &[&str] = &[
+        "rw", "ro", "exec", "noexec", "suid", "nosuid", "dev", "nodev",
+    ];
+    const DATA: &[&str] = &["size", "mode", "uid", "gid", "nr_inodes", "nr_blocks"];
+    for opt in options.split(',').filter(|o| !o.is_empty()) {
+        let key = opt.split_once('=').map_or(opt, |(k, _)| k);
+        if !FLAGS.contains(&opt) && !DATA.contains(&key) {
+            return Err(Error::invalid(
+                "--tmpfs",
+                value,
+                format!(
+                    "unknown option {opt:?}: use rw, ro, [no]exec, [no]suid, [no]dev, size=, mode=, uid=, gid=, nr_inodes="
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `--mount type=tmpfs,target=DEST[,tmpfs-size=BYTES][,tmpfs-mode=OCTAL][,readonly]`.
+fn tmpfs_mount(value: &str) -> Result<(String, String)> {
+    let bad = |why: String| Error::invalid("--mount", value, why);
+    let (mut dest, mut options) = (None, Vec::new());
+    for kv in value.split(',') {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        match k {
+            "type" => {}
+            "target" | "dst" | "destination" => dest = Some(v),
+            "tmpfs-size" => options.push(format!(
+                "size={}",
+                cgroups::limits::parse_size(v, "tmpfs-size")?
+            )),
+            "tmpfs-mode" => {
+                u32::from_str_radix(v, 8)
+                    .map_err(|_| bad(format!("tmpfs-mode {v:?} is not octal")))?;
+                options.push(format!("mode={v}"));
+            }
+            "readonly" | "ro" if matches!(v, "" | "true" | "1") => options.push("ro".into()),
+            _ => {
+                return Err(bad(format!(
+                    "unknown tmpfs key {k:?}: use target, tmpfs-size, tmpfs-mode, readonly"
+                )));
+            }
+        }
+    }
+    let dest = dest.ok_or_else(|| bad("a tmpfs mount needs target=".into()))?;
+    Ok((destination("--mount", value, dest)?, options.join(",")))
+}
+
+/// `NAME=SOFT[:HARD]`; refused above the engine's own hard limit, which it could not raise
+/// without `CAP_SYS_RESOURCE` (capabilities(7)) — the container would fail to start.
+fn ulimit(value: &str) -> Result<Ulimit> {
+    let bad = |why: String| Error::invalid("--ulimit", value, why);
+    let (name, limits) = value
+        .split_once('=')
+        .ok_or_else(|| bad("expected NAME=SOFT[:HARD], e.g. nofile=1024:2048".into()))?;
+    let resource = ULIMITS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, r)| *r)
+        .ok_or_else(|| bad(format!("unknown limit {name:?}: one of core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack")))?;
+    let number = |s: &str| s.parse::<i64>().ok().filter(|n| *n >= -1);
+    let (soft, hard) = match limits.split_once(':') {
+        Some((s, h)) => (number(s), number(h)),
+        None => (number(limits), number(limits)),
+    };
+    let (Some(soft), Some(hard)) = (soft, hard) else {
+        return Err(bad("limits are numbers (-1: unlimited)".into()));
+    };
+    let as_rlim = |n: i64| if n < 0 { libc::RLIM_INFINITY } else { n as u64 };
+    if as_rlim(soft) > as_rlim(hard) {
+        return Err(bad(format!(
+            "the soft limit {soft} is above the hard limit {hard}"
+        )));
+    }
+    let (_, own_hard) =
+        nix::sys::resource::getrlimit(resource).map_err(Error::sys("getrlimit(2)"))?;
+    if as_rlim(hard) > own_hard {
+        return Err(bad(format!(
+            "the hard limit is above the engine's own ({own_hard}), which it cannot raise without CAP_SYS_RESOURCE: give at most {name}={own_hard}"
+        )));
+    }
+    Ok(Ulimit {
+        name: name.into(),
+        soft,
+        hard,
+    })
+}
+
+/// `HOST[:CONTAINER[:PERMISSIONS]]`: the host path must be a device node.
+fn device(value: &str) -> Result<Device> {
+    let bad = |why: String| Error::invalid("--device", value, why);
+    let parts: Vec<&str> = value.split(':').collect();
+    let (host, inside, perms) = match parts.as_slice() {
+        [h] => (*h, *h, "rwm"),
+        [h, p] if p.chars().all(|c| "rwm".contains(c)) => (*h, *h, *p),
+        [h, c] => (*h, *c, "rwm"),
+        [h, c, p] => (*h, *c, *p),
+        _ => return Err(bad("expected HOST[:CONTAINER[:PERMISSIONS]]".into())),
+    };
+    if perms.is_empty() || !perms.chars().all(|c| "rwm".contains(c)) {
+        return Err(bad(format!("permissions {perms:?} are letters of rwm")));
+    }
+    let kind = std::fs::metadata(host)
+        .map_err(|e| bad(format!("{host}: {e}")))?
+        .file_type();
+    if !kind.is_char_device() && !kind.is_block_device() {
+        return Err(bad(format!("{host} is not a device node")));
+    }
+    Ok(Device {
+        path_on_host: host.into(),
+        path_in_container: destination("--device", value, inside)?,
+        cgroup_permissions: perms.into(),
+    })
+}
+
+/// runc's rule: only sysctls of a namespace the container has of its own (IPC: `kernel.msg*`,
+/// `kernel.sem`, `kernel.shm*`, `fs.mqueue.*`; network: `net.*`; UTS: `kernel.domainname`).
+fn check_sysctl(key: &str, network_mode: &str) -> Result<()> {
+    const IPC: &[&str] = &[
+        "kernel.msgmax",
+        "kernel.msgmnb",
+        "kernel.msgmni",
+        "kernel.sem",
+        "kernel.shmall",
+        "kernel.shmmax",
+        "kernel.shmmni",
+        "kernel.shm_rmid_forced",
+    ];
+    if IPC.contains(&key) || key.starts_with("fs.mqueue.") || key == "kernel.domainname" {
+        return Ok(());
+    }
+    if key.starts_with("net.") {
+        if network_mode == "host" {
+            return Err(Error::invalid(
+                "--sysctl",
+                key,
+                "not allowed in the host's network namespace (--network host)",
+            ));
+        }
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "--sysctl",
+        key,
+        "not in a separate kernel namespace: only kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, kernel.domainname and net.* can be set per container",
+    ))
+}
+
+/// The json-file driver's `max-size` and `max-file`.
+fn log_opt(out: &mut Recorded, opt: &str) -> Result<()> {
+    let bad = |why: &str| Error::invalid("--log-opt", opt, why);
+    let (key, value) = opt
+        .split_once('=')
+        .ok_or_else(|| bad("expected KEY=VALUE"))?;
+    match key {
+        "max-size" => out.log_max_size = cgroups::limits::parse_size(value, "max-size")?,
+        "max-file" => {
+            out.log_max_file = value
+                .parse()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| bad("max-file is a number, at least 1"))?;
+        }
+        _ => return Err(bad("the json-file log takes max-size and max-file")),
+    }
+    out.log_opts.insert(key.into(), value.into());
+    Ok(())
+}
+
+/// `-P`: the `-p` values, plus each port the image exposes that no `-p` publishes, on a
+/// free host port (a bare `PORT/PROTO` value).
+pub fn publish_all(
+    flags: &RunFlags,
+    image: &oci_spec::image::ImageConfiguration,
+    publish: &[String],
+) -> Vec<String> {
+    let mut out = publish.to_vec();
+    if !flags.publish_all {
+        return out;
+    }
+    let exposed = image
+        .config()
+        .as_ref()
+        .and_then(|c| c.exposed_ports().clone())
+        .unwrap_or_default();
+    let published: Vec<String> = (publish.iter())
+        .filter_map(|p| crate::model::ports::PortBinding::parse(p).ok())
+        .map(|b| b.key())
+        .collect();
+    for port in exposed {
+        let key = if port.contains('/') {
+            port
+        } else {
+            format!("{port}/tcp")
+        };
+        if !published.contains(&key) {
+            out.push(key);
+        }
+    }
+    out
+}
+
+/// The image's `Labels`.
+pub fn image_labels(image: &oci_spec::image::ImageConfiguration) -> BTreeMap<String, String> {
+    (image.config().as_ref())
+        .and_then(|c| c.labels().clone())
+        .map(|l| l.into_iter().collect())
+        .unwrap_or_default()
+}
