@@ -145,6 +145,17 @@ pub enum Command {
     },
     /// Run a command in a running container.
     Exec(ExecArgs),
+    /// Show a running container's output live until it stops (stdin: not yet, see --no-stdin).
+    Attach {
+        /// Do not attach stdin (required for a container created with -i).
+        #[arg(long)]
+        no_stdin: bool,
+        /// Forward our signals to the container (`--sig-proxy=false`: Ctrl-C detaches).
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        sig_proxy: bool,
+        /// The container.
+        container: String,
+    },
     /// Low-level information on containers or images, as JSON.
     Inspect {
         /// Only `container`, `image` or `volume`.

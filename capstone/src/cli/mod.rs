@@ -107,6 +107,11 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             since.as_deref(),
             until.as_deref(),
         ),
+        Command::Attach {
+            no_stdin,
+            sig_proxy,
+            container,
+        } => logs::attach(engine, &container, no_stdin, sig_proxy),
         Command::Inspect {
             kind,
             format,

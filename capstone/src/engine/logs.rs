@@ -9,6 +9,7 @@ use crate::model::container::Container;
 use crate::store::Paths;
 use crate::{Error, Result};
 use std::io::BufReader;
+use std::os::fd::AsFd;
 use std::time::SystemTime;
 
 /// Which entries `logs` gives.
@@ -42,7 +43,7 @@ impl Engine {
         let skip = opts.tail.map_or(0, |n| entries.len().saturating_sub(n));
         entries[skip..].iter().for_each(&mut *show);
         if opts.follow {
-            follow_log(&self.paths, &record, in_current, show)?;
+            follow_log(&self.paths, &record, in_current, show, None)?;
         }
         Ok(())
     }
@@ -51,12 +52,24 @@ impl Engine {
 /// `logs -f`: hands over entries as the monitor appends them, woken by inotify(7) on the
 /// container's directory (the log grows; the record is replaced when the container exits),
 /// until the container is no longer running and the log is drained.
-fn follow_log(
+/// Something else to wait on while following: a descriptor (a signalfd(2), say) and what to
+/// do when it is readable — `true` stops following.
+pub struct Interrupt<'a> {
+    /// The descriptor polled beside the log's inotify(7) one.
+    pub fd: std::os::fd::BorrowedFd<'a>,
+    /// Called when `fd` is readable; `true` stops following.
+    pub on_ready: &'a mut dyn FnMut() -> bool,
+}
+
+/// Follows from the `already`-th entry of the current log file; returns `true` if an
+/// [`Interrupt`] stopped it, `false` once the container stopped and its log was drained.
+pub(super) fn follow_log(
     paths: &Paths,
     record: &Container,
     already: usize,
     show: &mut dyn FnMut(&Entry),
-) -> Result<()> {
+    mut interrupt: Option<Interrupt>,
+) -> Result<bool> {
     use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
     let dir = paths.container_dir(&record.id);
     let inotify = Inotify::init(InitFlags::IN_CLOEXEC).map_err(Error::sys("inotify_init1(2)"))?;
@@ -101,7 +114,22 @@ fn follow_log(
             .unwrap_or(false);
         if !running {
             print_new(&mut reader, &mut skip)?;
-            return Ok(());
+            return Ok(false);
+        }
+        if let Some(Interrupt { fd, on_ready }) = &mut interrupt {
+            use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+            let mut fds = [
+                PollFd::new(inotify.as_fd(), PollFlags::POLLIN),
+                PollFd::new(*fd, PollFlags::POLLIN),
+            ];
+            let _ = poll(&mut fds, PollTimeout::NONE);
+            let interrupted = fds[1].revents().is_some_and(|r| !r.is_empty());
+            if interrupted && on_ready() {
+                return Ok(true);
+            }
+            if fds[0].revents().is_none_or(|r| r.is_empty()) {
+                continue;
+            }
         }
         match inotify.read_events() {
             Ok(_) | Err(nix::errno::Errno::EINTR) => {}

@@ -3,6 +3,7 @@
 //! notice containers that died unrecorded ([`reconcile`]). It uses the [`crate::mechanisms`]
 //! and the [`crate::store`]; the front ends (the CLI today) only parse and print.
 
+pub mod attach;
 pub mod build;
 pub mod commit;
 pub mod containers;

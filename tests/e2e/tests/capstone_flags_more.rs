@@ -178,3 +178,41 @@ fn ps_labels_column_layout() {
     ]);
     insta::assert_snapshot!(table);
 }
+
+#[test]
+fn logs_follow_goes_on_across_a_rotation() {
+    let engine = Engine::with_busybox();
+    let script = "echo ready; until [ -e /tmp/go ]; do sleep 0.05; done; \
+                  i=1; while [ $i -le 100 ]; do echo line-$i; i=$((i+1)); sleep 0.01; done";
+    let id = engine.detached(&[
+        "--log-opt",
+        "max-size=1k",
+        "--log-opt",
+        "max-file=5",
+        "busybox",
+        "sh",
+        "-c",
+        script,
+    ]);
+    let mut follower = engine
+        .command(&["logs", "-f", &id])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines =
+        std::io::BufRead::lines(std::io::BufReader::new(follower.stdout.take().unwrap()));
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    engine.ok(&["exec", &id, "touch", "/tmp/go"]);
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(follower.wait().unwrap().success());
+    let expected: Vec<String> = (1..=100).map(|i| format!("line-{i}")).collect();
+    assert_eq!(
+        rest, expected,
+        "every line once, in order, across the rotations"
+    );
+    let log_path = engine.inspect(&id)["LogPath"].as_str().unwrap().to_string();
+    assert!(
+        std::path::Path::new(&format!("{log_path}.1")).exists(),
+        "it did rotate"
+    );
+}
