@@ -448,6 +448,9 @@ pub enum NetworkCommand {
         /// The driver (only `bridge`).
         #[arg(short, long)]
         driver: Option<String>,
+        /// Set a label: `KEY=VALUE`.
+        #[arg(long)]
+        label: Vec<String>,
         /// Its name.
         name: String,
     },
@@ -457,6 +460,9 @@ pub enum NetworkCommand {
         /// Only print ids.
         #[arg(short, long)]
         quiet: bool,
+        /// Filter: `label=KEY` or `label=KEY=VALUE`.
+        #[arg(short, long)]
+        filter: Vec<String>,
         /// Go template per line (`{{.Name}}`), `table TEMPLATE` for a table, or `json`.
         #[arg(long)]
         format: Option<String>,

@@ -216,3 +216,33 @@ fn logs_follow_goes_on_across_a_rotation() {
         "it did rotate"
     );
 }
+
+#[test]
+fn network_ls_filters_by_the_networks_labels() {
+    let engine = Engine::with_busybox();
+    engine.ok(&[
+        "network", "create", "--label", "env=prod", "--label", "team", "prodnet",
+    ]);
+    engine.ok(&["network", "create", "--label", "env=dev", "devnet"]);
+    let names = |filter: &str| {
+        engine.ok(&[
+            "network",
+            "ls",
+            "--filter",
+            filter,
+            "--format",
+            "{{.Name}} {{.Labels}}",
+        ])
+    };
+    assert_eq!(names("label=env=prod"), "prodnet env=prod,team=\n");
+    assert_eq!(names("label=team"), "prodnet env=prod,team=\n");
+    assert_eq!(
+        names("label=env").lines().count(),
+        2,
+        "host and none have no labels"
+    );
+    let inspect: serde_json::Value =
+        serde_json::from_str(&engine.ok(&["network", "inspect", "devnet"])).unwrap();
+    assert_eq!(inspect[0]["Labels"], serde_json::json!({"env": "dev"}));
+    engine.ok(&["network", "rm", "prodnet", "devnet"]);
+}

@@ -133,14 +133,18 @@ pub fn labels(
                 .map(String::from),
         );
     }
-    for label in lines.iter().chain(&flags.labels) {
+    lines.extend(flags.labels.iter().cloned());
+    out.extend(parse_labels("--label", &lines)?);
+    Ok(out)
+}
+
+/// `KEY=VALUE` labels (a bare `KEY` gets an empty value, as in Docker).
+pub fn parse_labels(flag: &'static str, labels: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for label in labels {
         let (k, v) = label.split_once('=').unwrap_or((label, ""));
         if k.is_empty() {
-            return Err(Error::invalid(
-                "--label",
-                label.as_str(),
-                "expected KEY=VALUE",
-            ));
+            return Err(Error::invalid(flag, label.as_str(), "expected KEY=VALUE"));
         }
         out.insert(k.into(), v.into());
     }
