@@ -72,6 +72,12 @@ pub fn before_pivot(flags: &RunFlags, root: &Path) -> HookResult {
         )
         .map_err(|e| format!("remount /dev/shm with {data}: {e}"))?;
     }
+    set_ulimits(flags)
+}
+
+/// `--ulimit`: setrlimit(2) on the calling process, inherited across execve(2); for the
+/// container's first process and for each `exec`'d one.
+pub fn set_ulimits(flags: &RunFlags) -> HookResult {
     for limit in &flags.ulimits {
         let resource = crate::model::run_flags::ULIMITS
             .iter()
