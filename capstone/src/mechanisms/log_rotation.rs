@@ -71,3 +71,39 @@ pub fn rotated_files(path: &Path) -> Vec<PathBuf> {
     files.reverse();
     files
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::mechanisms::logs::{LogWriter, Stream, read_with_rotated};
+
+    #[test]
+    fn a_log_past_max_size_is_rotated_and_the_oldest_file_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ctr-json.log");
+        let mut log = LogWriter::open(&path).unwrap().rotating(&path, 400, 3);
+        for i in 0..60 {
+            log.write(Stream::Stdout, format!("line {i}\n").as_bytes());
+        }
+        log.flush();
+        let files = super::rotated_files(&path);
+        assert_eq!(
+            files,
+            [super::numbered(&path, 2), super::numbered(&path, 1)]
+        );
+        for file in files.iter().chain([&path]) {
+            let size = std::fs::metadata(file).unwrap().len();
+            assert!(size <= 400, "{} is {size} bytes", file.display());
+        }
+        let (entries, in_current) = read_with_rotated(&path).unwrap();
+        assert!(in_current > 0 && in_current < entries.len());
+        assert_eq!(entries.last().unwrap().log, "line 59\n");
+        let first: usize = entries[0].log.trim()[5..].parse().unwrap();
+        let numbers: Vec<String> = (first..60).map(|i| format!("line {i}\n")).collect();
+        let logged: Vec<&String> = entries.iter().map(|e| &e.log).collect();
+        assert_eq!(
+            logged,
+            numbers.iter().collect::<Vec<_>>(),
+            "in order, none lost"
+        );
+    }
+}

@@ -228,6 +228,22 @@ fn add_host_and_dns_write_hosts_and_resolv_conf() {
         .filter_map(|l| l.strip_prefix("nameserver "))
         .collect();
     assert_eq!(servers, ["192.0.2.53"], "{resolv}");
+    // Without the engine's network there are no hosts files of ours to write them in.
+    for network in ["none", "host"] {
+        let args = [
+            "run",
+            "--rm",
+            "--network",
+            network,
+            "--dns",
+            "192.0.2.53",
+            "busybox",
+            "true",
+        ];
+        let run = engine.run(&args);
+        assert_eq!(run.code, 125, "{run:?}");
+        assert!(run.stderr.contains("conflicting options"), "{run:?}");
+    }
 }
 
 #[test]

@@ -71,6 +71,15 @@ pub fn check(flags: &RunFlags, network_mode: &str, mounts: &[String]) -> Result<
             .map_err(|_| Error::invalid("--dns", dns.as_str(), "not an IP address"))?;
         out.dns.push(dns.clone());
     }
+    let hosts_files = !flags.add_hosts.is_empty() || !flags.dns.is_empty();
+    if hosts_files && matches!(network_mode, "none" | "host") {
+        // Only a networked container gets the engine's /etc/hosts and resolv.conf.
+        return Err(Error::invalid(
+            "--add-host/--dns",
+            network_mode,
+            "conflicting options: with --network none or host the container keeps the image's (or the host's) /etc/hosts and resolv.conf",
+        ));
+    }
     if !flags.network_aliases.is_empty() && matches!(network_mode, "" | "bridge" | "default") {
         return Err(Error::invalid(
             "--network-alias",
