@@ -258,6 +258,9 @@ pub fn container_json(paths: &store::Paths, c: &Container) -> Value {
         "NetworkSettings": c.network_settings_json(),
     });
     h.run_flags.add_to_inspect(&mut value["HostConfig"]);
+    if let Some(mounts) = value["Mounts"].as_array_mut() {
+        mounts.extend(crate::model::run_flags::tmpfs_mounts_json(&h.run_flags));
+    }
     value["Config"]["Labels"] = json!(c.config.labels);
 
     if let Some(t) = c.config.stop_timeout {

@@ -24,6 +24,9 @@ pub struct RunFlags {
     pub network_aliases: Vec<String>,
     /// `--tmpfs DEST[:OPTIONS]` and `--mount type=tmpfs`: destination → mount options.
     pub tmpfs: BTreeMap<String, String>,
+    /// Which of [`RunFlags::tmpfs`] came from `--mount type=tmpfs` (Docker lists those under
+    /// `Mounts`, the others under `HostConfig.Tmpfs`).
+    pub tmpfs_from_mount: Vec<String>,
     /// `--ulimit name=soft[:hard]`.
     pub ulimits: Vec<Ulimit>,
     /// `--device HOST[:CONTAINER[:PERMISSIONS]]`.
@@ -112,10 +115,10 @@ impl RunFlags {
             some(self.extra_hosts.is_empty(), json!(self.extra_hosts)),
         );
         map.insert("Dns".into(), json!(self.dns));
-        map.insert(
-            "Tmpfs".into(),
-            some(self.tmpfs.is_empty(), json!(self.tmpfs)),
-        );
+        let tmpfs: BTreeMap<&String, &String> = (self.tmpfs.iter())
+            .filter(|(dest, _)| !self.tmpfs_from_mount.contains(dest))
+            .collect();
+        map.insert("Tmpfs".into(), some(tmpfs.is_empty(), json!(tmpfs)));
         map.insert(
             "Ulimits".into(),
             some(self.ulimits.is_empty(), json!(self.ulimits)),
@@ -133,6 +136,22 @@ impl RunFlags {
         map.insert("LogConfig".into(), log_type);
         map.insert("PublishAllPorts".into(), json!(self.publish_all));
     }
+}
+
+/// `inspect`'s `Mounts` entries for the `--mount type=tmpfs` ones, as Docker lists them.
+pub fn tmpfs_mounts_json(flags: &RunFlags) -> Vec<Value> {
+    (flags.tmpfs_from_mount.iter())
+        .map(|dest| {
+            let ro = flags
+                .tmpfs
+                .get(dest)
+                .is_some_and(|o| o.split(',').any(|f| f == "ro"));
+            json!({
+                "Type": "tmpfs", "Source": "", "Destination": dest, "Mode": "", "RW": !ro,
+                "Propagation": "",
+            })
+        })
+        .collect()
 }
 
 /// Whether `labels` pass a `label=KEY` or `label=KEY=VALUE` filter (the part after `label=`),

@@ -64,12 +64,15 @@ fn run_flags_land_where_dockerd_puts_them() {
         ".HostConfig.GroupAdd",
         ".HostConfig.LogConfig",
         ".HostConfig.PublishAllPorts",
+        ".Mounts",
     ];
     let mut differences = Vec::new();
+    let tmpfs_mount = ["--mount", "type=tmpfs,target=/cache"];
     for with_flags in [false, true] {
         let mut args = vec!["create"];
         if with_flags {
             args.extend(flags);
+            args.extend(tmpfs_mount);
         }
         args.extend(["busybox", "true"]);
         let ours = engine.ok(&args).trim().to_string();

@@ -96,6 +96,7 @@ pub fn check(flags: &RunFlags, network_mode: &str, mounts: &[String]) -> Result<
     }
     for m in mounts.iter().filter(|m| is_tmpfs_mount(m)) {
         let (dest, options) = tmpfs_mount(m)?;
+        out.tmpfs_from_mount.push(dest.clone());
         out.tmpfs.insert(dest, options);
     }
     for u in &flags.ulimits {
