@@ -152,11 +152,15 @@ fn each(names: &[String], mut action: impl FnMut(&str) -> Result<()>) -> Result<
 }
 
 pub(super) fn stop(engine: &Engine, names: &[String], time: Option<u64>) -> Result<i32> {
-    each(names, |n| engine.stop(n, time.map(Duration::from_secs)))
+    each(names, |n| {
+        engine.stop_or_default(n, time.map(Duration::from_secs))
+    })
 }
 
 pub(super) fn restart(engine: &Engine, names: &[String], time: Option<u64>) -> Result<i32> {
-    each(names, |n| engine.restart(n, time.map(Duration::from_secs)))
+    each(names, |n| {
+        engine.restart_or_default(n, time.map(Duration::from_secs))
+    })
 }
 
 pub(super) fn kill(engine: &Engine, names: &[String], signal: &str) -> Result<i32> {

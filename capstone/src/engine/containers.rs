@@ -102,15 +102,25 @@ impl Engine {
         }
     }
 
-    /// `stop`: the stop signal, then SIGKILL after `timeout` (default: the container's
-    /// `--stop-timeout`, else 10 s); returns once the exit is recorded.
-    pub fn stop(&self, query: &str, timeout: Option<Duration>) -> Result<()> {
+    /// `stop`: the stop signal, then SIGKILL after `timeout`; returns once the exit is recorded.
+    pub fn stop(&self, query: &str, timeout: Duration) -> Result<()> {
+        self.stop_or_default(query, Some(timeout))
+    }
+
+    /// [`Engine::stop`] with `stop`'s `-t` optional: without it, the container's
+    /// `--stop-timeout`, else Docker's 10 s.
+    pub fn stop_or_default(&self, query: &str, timeout: Option<Duration>) -> Result<()> {
         let record = self.reconciled(query)?;
         lifecycle::stop(&self.paths, &record, stop_timeout(&record, timeout))
     }
 
     /// `restart`: stop, then start in the background.
-    pub fn restart(&self, query: &str, timeout: Option<Duration>) -> Result<()> {
+    pub fn restart(&self, query: &str, timeout: Duration) -> Result<()> {
+        self.restart_or_default(query, Some(timeout))
+    }
+
+    /// [`Engine::restart`] with the stop timeout chosen as [`Engine::stop_or_default`] does.
+    pub fn restart_or_default(&self, query: &str, timeout: Option<Duration>) -> Result<()> {
         let record = self.reconciled(query)?;
         lifecycle::stop(&self.paths, &record, stop_timeout(&record, timeout))?;
         lifecycle::start_detached(&self.paths, &containers::load(&self.paths, &record.id)?)
