@@ -145,11 +145,15 @@ pub enum Command {
     },
     /// Run a command in a running container.
     Exec(ExecArgs),
-    /// Show a running container's output live until it stops (stdin: not yet, see --no-stdin).
+    /// Attach to a running container: its output live, and with -t our keys (Ctrl-P Ctrl-Q
+    /// detaches).
     Attach {
-        /// Do not attach stdin (required for a container created with -i).
+        /// Do not attach stdin (required for a container created with -i but not -t).
         #[arg(long)]
         no_stdin: bool,
+        /// The keys that detach, e.g. `ctrl-x,x` (default `ctrl-p,ctrl-q`).
+        #[arg(long)]
+        detach_keys: Option<String>,
         /// Forward our signals to the container (`--sig-proxy=false`: Ctrl-C detaches).
         #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
         sig_proxy: bool,

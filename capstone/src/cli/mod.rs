@@ -109,9 +109,17 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
         ),
         Command::Attach {
             no_stdin,
+            detach_keys,
             sig_proxy,
             container,
-        } => logs::attach(engine, &container, no_stdin, sig_proxy),
+        } => {
+            let opts = crate::engine::attach::AttachOptions {
+                no_stdin,
+                sig_proxy,
+                detach_keys,
+            };
+            logs::attach(engine, &container, &opts)
+        }
         Command::Inspect {
             kind,
             format,

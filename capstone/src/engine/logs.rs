@@ -52,13 +52,24 @@ impl Engine {
 /// `logs -f`: hands over entries as the monitor appends them, woken by inotify(7) on the
 /// container's directory (the log grows; the record is replaced when the container exits),
 /// until the container is no longer running and the log is drained.
-/// Something else to wait on while following: a descriptor (a signalfd(2), say) and what to
-/// do when it is readable — `true` stops following.
+/// What else to wait on while following: descriptors (a signalfd(2), our stdin) and what to
+/// do when one is readable.
 pub struct Interrupt<'a> {
-    /// The descriptor polled beside the log's inotify(7) one.
-    pub fd: std::os::fd::BorrowedFd<'a>,
-    /// Called when `fd` is readable; `true` stops following.
-    pub on_ready: &'a mut dyn FnMut() -> bool,
+    /// The descriptors polled beside the log's inotify(7) one; `None` ones are skipped.
+    pub fds: Vec<Option<std::os::fd::BorrowedFd<'a>>>,
+    /// Called with the index of a readable descriptor.
+    pub on_ready: &'a mut dyn FnMut(usize) -> Next,
+}
+
+/// What following does after an [`Interrupt`] descriptor was readable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Go on.
+    Continue,
+    /// Stop polling this descriptor (it reached its end) and go on.
+    Forget,
+    /// Stop following.
+    Stop,
 }
 
 /// Follows from the `already`-th entry of the current log file; returns `true` if an
@@ -116,18 +127,30 @@ pub(super) fn follow_log(
             print_new(&mut reader, &mut skip)?;
             return Ok(false);
         }
-        if let Some(Interrupt { fd, on_ready }) = &mut interrupt {
+        if let Some(Interrupt { fds, on_ready }) = &mut interrupt {
             use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-            let mut fds = [
-                PollFd::new(inotify.as_fd(), PollFlags::POLLIN),
-                PollFd::new(*fd, PollFlags::POLLIN),
-            ];
-            let _ = poll(&mut fds, PollTimeout::NONE);
-            let interrupted = fds[1].revents().is_some_and(|r| !r.is_empty());
-            if interrupted && on_ready() {
-                return Ok(true);
+            let mut polled = vec![PollFd::new(inotify.as_fd(), PollFlags::POLLIN)];
+            let live: Vec<usize> = (0..fds.len()).filter(|i| fds[*i].is_some()).collect();
+            polled.extend(
+                live.iter()
+                    .map(|i| PollFd::new(fds[*i].unwrap(), PollFlags::POLLIN)),
+            );
+            let _ = poll(&mut polled, PollTimeout::NONE);
+            let ready = |p: &PollFd| p.revents().is_some_and(|r| !r.is_empty());
+            let log_grew = ready(&polled[0]);
+            let readable: Vec<usize> = (live.iter().zip(&polled[1..]))
+                .filter(|(_, p)| ready(p))
+                .map(|(i, _)| *i)
+                .collect();
+            drop(polled);
+            for i in readable {
+                match on_ready(i) {
+                    Next::Stop => return Ok(true),
+                    Next::Forget => fds[i] = None,
+                    Next::Continue => {}
+                }
             }
-            if fds[0].revents().is_none_or(|r| r.is_empty()) {
+            if !log_grew {
                 continue;
             }
         }

@@ -14,6 +14,7 @@ pub mod logs;
 pub mod network;
 pub mod process;
 pub mod pty;
+pub mod pty_share;
 pub mod relay;
 pub mod rootfs_view;
 pub mod run_flags;

@@ -1,11 +1,12 @@
-//! `attach --no-stdin` to a running container: its output from the moment of attaching (not
-//! before), its exit code at the end, our SIGTERM forwarded to it (`--sig-proxy`), Ctrl-C
-//! detaching with `--sig-proxy=false`, and Docker's refusals.
+//! `attach` to a running container: its output from the moment of attaching (not before),
+//! its exit code at the end, our SIGTERM forwarded to it (`--sig-proxy`), Ctrl-C detaching
+//! with `--sig-proxy=false`; for a `-t` container what we type reaches its shell and the
+//! detach keys leave it running; and Docker's refusals.
 
 mod capstone_support;
 
 use capstone_support::Engine;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
@@ -23,6 +24,7 @@ impl Attached {
         all.extend_from_slice(args);
         let mut child = engine
             .command(&all)
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -43,9 +45,16 @@ impl Attached {
         }
     }
 
-    /// Waits (a minute at most) for a line equal to `want`.
+    /// Writes `text` to its stdin.
+    fn type_text(&mut self, text: &str) {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        stdin.write_all(text.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Waits (a minute at most) for a line equal to `want` (a pty's `\r` aside).
     fn expect(&mut self, want: &str) {
-        while !self.seen.iter().any(|l| l == want) {
+        while !self.seen.iter().any(|l| l.trim_end_matches('\r') == want) {
             match self.lines.recv_timeout(Duration::from_secs(60)) {
                 Ok(line) => self.seen.push(line),
                 Err(e) => panic!("no {want:?} from attach ({e}); saw {:?}", self.seen),
@@ -129,8 +138,34 @@ fn attach_refuses_a_stopped_container_and_stdin_it_cannot_give() {
     let run = engine.run(&["attach", "idle"]);
     assert_ne!(run.code, 0);
     assert!(run.stderr.contains("start it first"), "{run:?}");
-    let id = engine.detached(&["-i", "busybox", "sleep", "1000"]);
+    let id = engine.detached(&["-i", "busybox", "sleep", "1000"]); // -i without -t
     let run = engine.run(&["attach", &id]);
     assert_ne!(run.code, 0);
     assert!(run.stderr.contains("--no-stdin"), "{run:?}");
+}
+
+#[test]
+fn typed_keys_reach_a_tty_containers_shell_and_the_detach_keys_leave_it_running() {
+    let engine = Engine::with_busybox();
+    let id = engine.detached(&["-it", "busybox", "sh"]);
+    let mut attached = Attached::start(&engine, &[&id]);
+    attached.type_text("echo hi-$((40+2))\n");
+    attached.expect("hi-42"); // computed by the shell, not our echo of the keys
+    attached.type_text("\x10\x11"); // Ctrl-P Ctrl-Q
+    let (code, _) = attached.finish();
+    assert_eq!(code, 0, "detached");
+    assert_eq!(
+        engine.inspect(&id)["State"]["Running"],
+        true,
+        "still running"
+    );
+    let mut attached = Attached::start(&engine, &["--detach-keys", "ctrl-x,x", &id]);
+    attached.type_text("\x18x");
+    assert_eq!(attached.finish().0, 0, "detached with the keys given");
+    let mut attached = Attached::start(&engine, &[&id]);
+    attached.type_text("exit 3\n");
+    let (code, lines) = attached.finish();
+    assert_eq!(code, 3, "the shell's exit code: {lines:?}");
+    let run = engine.run(&["attach", "--detach-keys", "ctrl-", &id]);
+    assert_ne!(run.code, 0, "{run:?}");
 }
