@@ -82,6 +82,17 @@ impl Drop for Attached {
     }
 }
 
+/// `attached` ends with 0 and leaves container `id` running.
+fn assert_detached(engine: &Engine, attached: Attached, id: &str) {
+    let (code, lines) = attached.finish();
+    assert_eq!(code, 0, "detached: {lines:?}");
+    assert_eq!(
+        engine.inspect(id)["State"]["Running"],
+        true,
+        "still running"
+    );
+}
+
 /// A container that prints `before`, then `tick` until `/tmp/go` exists, then `after`,
 /// and exits 7.
 const TICKER: &str =
@@ -116,13 +127,7 @@ fn sig_proxy_forwards_our_sigterm_and_without_it_ctrl_c_detaches() {
     let mut attached = Attached::start(&engine, &["--sig-proxy=false", &id]);
     attached.expect("tick");
     attached.signal(libc::SIGINT);
-    let (code, _) = attached.finish();
-    assert_eq!(code, 0, "detached");
-    assert_eq!(
-        engine.inspect(&id)["State"]["Running"],
-        true,
-        "still running"
-    );
+    assert_detached(&engine, attached, &id);
     let mut attached = Attached::start(&engine, &[&id]);
     attached.expect("tick");
     attached.signal(libc::SIGTERM);
@@ -152,16 +157,10 @@ fn typed_keys_reach_a_tty_containers_shell_and_the_detach_keys_leave_it_running(
     attached.type_text("echo hi-$((40+2))\n");
     attached.expect("hi-42"); // computed by the shell, not our echo of the keys
     attached.type_text("\x10\x11"); // Ctrl-P Ctrl-Q
-    let (code, _) = attached.finish();
-    assert_eq!(code, 0, "detached");
-    assert_eq!(
-        engine.inspect(&id)["State"]["Running"],
-        true,
-        "still running"
-    );
+    assert_detached(&engine, attached, &id);
     let mut attached = Attached::start(&engine, &["--detach-keys", "ctrl-x,x", &id]);
     attached.type_text("\x18x");
-    assert_eq!(attached.finish().0, 0, "detached with the keys given");
+    assert_detached(&engine, attached, &id);
     let mut attached = Attached::start(&engine, &[&id]);
     attached.type_text("exit 3\n");
     let (code, lines) = attached.finish();
