@@ -66,6 +66,13 @@ fn say(line: String) {
 }
 
 pub(super) fn create(engine: &Engine, args: RunArgs) -> Result<i32> {
+    if !args.more.attach.is_empty() {
+        return Err(Error::invalid(
+            "-a",
+            args.more.attach.join(","),
+            "create does not record streams to attach here: give -a to run, or use start -a",
+        ));
+    }
     let cidfile = args.more.cidfile.clone();
     super::run_flags::check_cidfile(cidfile.as_deref())?;
     let record = engine.create(&options(args)?, &mut say)?;
