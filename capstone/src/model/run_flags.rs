@@ -12,6 +12,10 @@ use std::collections::BTreeMap;
 /// Docker's default size of `/dev/shm` (64 MiB), what lesson 01 mounts.
 pub const DEFAULT_SHM_SIZE: u64 = 64 << 20;
 
+/// Docker's special `--add-host` address: the host, as the container reaches it (its
+/// network's gateway).
+pub const HOST_GATEWAY: &str = "host-gateway";
+
 /// Everything `create` decided from these flags; stored with the container.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "PascalCase", default)]

@@ -213,7 +213,14 @@ fn add_host_and_dns_write_hosts_and_resolv_conf() {
     let engine = Engine::with_busybox();
     let out = inside(
         &engine,
-        &["--add-host", "db.example:10.1.2.3", "--dns", "192.0.2.53"],
+        &[
+            "--add-host",
+            "db.example:10.1.2.3",
+            "--add-host",
+            "host.example:host-gateway",
+            "--dns",
+            "192.0.2.53",
+        ],
         "cat /etc/hosts; echo ---; cat /etc/resolv.conf",
     );
     let (hosts, resolv) = out.split_once("---").unwrap();
@@ -222,6 +229,21 @@ fn add_host_and_dns_write_hosts_and_resolv_conf() {
             .lines()
             .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["10.1.2.3", "db.example"]),
         "{hosts}"
+    );
+    // host-gateway: the bridge's address, which is also the container's default route.
+    let gateway = hosts
+        .lines()
+        .find(|l| l.ends_with("host.example"))
+        .expect(hosts);
+    let route = inside(&engine, &[], "ip route");
+    let via = route
+        .split_whitespace()
+        .skip_while(|w| *w != "via")
+        .nth(1)
+        .unwrap();
+    assert!(
+        gateway.starts_with(&format!("{via}\t")),
+        "{gateway} vs {route}"
     );
     let servers: Vec<&str> = resolv
         .lines()

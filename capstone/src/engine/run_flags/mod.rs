@@ -61,8 +61,11 @@ pub fn check(flags: &RunFlags, network_mode: &str, mounts: &[String]) -> Result<
             .split_once(':')
             .or_else(|| host.split_once('='))
             .ok_or_else(|| bad("expected NAME:IP, e.g. db:10.0.0.5"))?;
-        if name.is_empty() || ip.parse::<IpAddr>().is_err() {
-            return Err(bad("expected NAME:IP with an IPv4 or IPv6 address"));
+        let gateway = ip == crate::model::run_flags::HOST_GATEWAY;
+        if name.is_empty() || (ip.parse::<IpAddr>().is_err() && !gateway) {
+            return Err(bad(
+                "expected NAME:IP with an IPv4 or IPv6 address, or NAME:host-gateway",
+            ));
         }
         out.extra_hosts.push(format!("{name}:{ip}"));
     }

@@ -125,7 +125,6 @@ pub fn refresh_hosts(paths: &store::Paths, networks: &[String]) -> Result<()> {
         let Some(me) = names.get(owner.as_str()) else {
             continue;
         };
-        let mut text = String::from(LOOPBACK) + &extra_hosts(me);
         let mut mine: Vec<(Ipv4Addr, &str)> = Vec::new();
         let mut peers: Vec<(Ipv4Addr, String)> = Vec::new();
         for (net, record) in &ipam.networks {
@@ -144,6 +143,11 @@ pub fn refresh_hosts(paths: &store::Paths, networks: &[String]) -> Result<()> {
                 }
             }
         }
+        // `--add-host NAME:host-gateway`: the gateway of its first network, the host's side.
+        let gateway = (mine.first())
+            .and_then(|(_, net)| ipam.networks.get(*net))
+            .map(|r| r.subnet.gateway());
+        let mut text = String::from(LOOPBACK) + &extra_hosts(me, gateway);
         if let Some((addr, _)) = mine.first() {
             text.push_str(&format!("{addr}\t{}\n", me.config.hostname));
         }
@@ -159,7 +163,7 @@ pub fn refresh_hosts(paths: &store::Paths, networks: &[String]) -> Result<()> {
 pub fn write_initial_hosts(record: &Container) -> Result<()> {
     let text = format!(
         "{LOOPBACK}{}127.0.1.1\t{}\n",
-        extra_hosts(record),
+        extra_hosts(record, None),
         record.config.hostname
     );
     write_in_place(&container_dir(record).join("hosts"), &text)
@@ -168,12 +172,16 @@ pub fn write_initial_hosts(record: &Container) -> Result<()> {
 /// The first lines of every hosts file.
 const LOOPBACK: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
 
-/// `--add-host NAME:IP` lines, as `IP\tNAME`.
-fn extra_hosts(record: &Container) -> String {
+/// `--add-host NAME:IP` lines, as `IP\tNAME`; `host-gateway` is `gateway` (left out while
+/// the container has no address yet).
+fn extra_hosts(record: &Container, gateway: Option<Ipv4Addr>) -> String {
     let extra = &record.host_config.run_flags.extra_hosts;
     (extra.iter())
         .filter_map(|h| h.split_once(':'))
-        .map(|(name, ip)| format!("{ip}\t{name}\n"))
+        .filter_map(|(name, ip)| match ip {
+            crate::model::run_flags::HOST_GATEWAY => gateway.map(|g| format!("{g}\t{name}\n")),
+            ip => Some(format!("{ip}\t{name}\n")),
+        })
         .collect()
 }
 
