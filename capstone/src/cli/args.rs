@@ -56,18 +56,18 @@ pub enum Command {
     },
     /// Stop running containers: the stop signal, then SIGKILL after the timeout.
     Stop {
-        /// Seconds to wait before killing.
-        #[arg(short = 't', long = "time", default_value_t = 10)]
-        time: u64,
+        /// Seconds to wait before killing (default: the container's --stop-timeout, else 10).
+        #[arg(short = 't', long = "time")]
+        time: Option<u64>,
         /// Containers.
         #[arg(required = true)]
         containers: Vec<String>,
     },
     /// Restart containers (stop, then start in the background).
     Restart {
-        /// Seconds to wait before killing.
-        #[arg(short = 't', long = "time", default_value_t = 10)]
-        time: u64,
+        /// Seconds to wait before killing (default: the container's --stop-timeout, else 10).
+        #[arg(short = 't', long = "time")]
+        time: Option<u64>,
         /// Containers.
         #[arg(required = true)]
         containers: Vec<String>,
@@ -149,6 +149,21 @@ pub enum Command {
     },
     /// Run a command in a running container.
     Exec(ExecArgs),
+    /// Attach to a running container: its output live, and with -t our keys (Ctrl-P Ctrl-Q
+    /// detaches).
+    Attach {
+        /// Do not attach stdin (required for a container created with -i but not -t).
+        #[arg(long)]
+        no_stdin: bool,
+        /// The keys that detach, e.g. `ctrl-x,x` (default `ctrl-p,ctrl-q`).
+        #[arg(long)]
+        detach_keys: Option<String>,
+        /// Forward our signals to the container (`--sig-proxy=false`: Ctrl-C detaches).
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        sig_proxy: bool,
+        /// The container.
+        container: String,
+    },
     /// Low-level information on containers or images, as JSON.
     Inspect {
         /// Only `container`, `image` or `volume`.
@@ -166,6 +181,9 @@ pub enum Command {
         /// Only print image ids.
         #[arg(short, long)]
         quiet: bool,
+        /// Filter: `label=KEY` or `label=KEY=VALUE`.
+        #[arg(short, long)]
+        filter: Vec<String>,
         /// Go template per line (`{{.Names}}`), `table TEMPLATE` for a table, or `json`.
         #[arg(long)]
         format: Option<String>,
@@ -471,6 +489,9 @@ pub enum NetworkCommand {
         /// The driver (only `bridge`).
         #[arg(short, long)]
         driver: Option<String>,
+        /// Set a label: `KEY=VALUE`.
+        #[arg(long)]
+        label: Vec<String>,
         /// Its name.
         name: String,
     },
@@ -480,6 +501,9 @@ pub enum NetworkCommand {
         /// Only print ids.
         #[arg(short, long)]
         quiet: bool,
+        /// Filter: `label=KEY` or `label=KEY=VALUE`.
+        #[arg(short, long)]
+        filter: Vec<String>,
         /// Go template per line (`{{.Name}}`), `table TEMPLATE` for a table, or `json`.
         #[arg(long)]
         format: Option<String>,
@@ -610,9 +634,12 @@ pub struct RunArgs {
     /// Bind mount or volume: `/host/path:/ctr/path[:ro]`, `NAME:/ctr/path[:ro]`, `/ctr/path`.
     #[arg(short, long = "volume")]
     pub volume: Vec<String>,
-    /// Bind mount or volume: `type=bind|volume,source=…,target=…[,readonly]`.
+    /// Bind mount, volume or tmpfs: `type=bind|volume|tmpfs,source=…,target=…[,readonly]`.
     #[arg(long)]
     pub mount: Vec<String>,
+    /// Labels, the image's and these flags' (`-l`, `--label-file`, `-P`, `--tmpfs`, …).
+    #[command(flatten)]
+    pub more: crate::cli::run_flags::MoreRunArgs,
     /// The image.
     pub image: String,
     /// The command and its arguments.

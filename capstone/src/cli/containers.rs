@@ -47,6 +47,7 @@ fn options(args: RunArgs) -> Result<CreateOptions> {
         init: args.init,
         volumes: args.volume,
         mounts: args.mount,
+        run_flags: args.more.flags(),
         restart: args.restart,
         health_cmd: args.health_cmd,
         health_interval: args.health_interval,
@@ -73,7 +74,17 @@ fn say(line: String) {
 }
 
 pub(super) fn create(engine: &Engine, args: RunArgs) -> Result<i32> {
+    if !args.more.attach.is_empty() {
+        return Err(Error::invalid(
+            "-a",
+            args.more.attach.join(","),
+            "create does not record streams to attach here: give -a to run, or use start -a",
+        ));
+    }
+    let cidfile = args.more.cidfile.clone();
+    super::run_flags::check_cidfile(cidfile.as_deref())?;
     let record = engine.create(&options(args)?, &mut say)?;
+    super::run_flags::write_cidfile(cidfile.as_deref(), &record.id)?;
     println!("{}", record.id);
     Ok(0)
 }
@@ -86,21 +97,30 @@ pub(super) fn create(engine: &Engine, args: RunArgs) -> Result<i32> {
 /// stdin, or pass `-i`/`-t`/`-d` explicitly, to get Docker's exact behaviour.
 pub(super) fn run(engine: &Engine, args: RunArgs) -> Result<i32> {
     let detach = args.detach;
+    let cidfile = args.more.cidfile.clone();
+    let streams = super::run_flags::Streams::parse(&args.more.attach, detach)?;
+    super::run_flags::check_cidfile(cidfile.as_deref())?;
     let mut opts = options(args)?;
     let stdin = std::io::stdin();
     let at_terminal =
         pty::is_terminal(stdin.as_fd()) && pty::is_terminal(std::io::stdout().as_fd());
-    if !detach && !opts.tty && !opts.interactive && at_terminal {
+    if !detach && !opts.tty && !opts.interactive && at_terminal && streams.is_none() {
         opts.tty = true;
         opts.interactive = true;
     }
     let record = engine.create(&opts, &mut say)?;
+    super::run_flags::write_cidfile(cidfile.as_deref(), &record.id)?;
     if detach {
         engine.start(&record.id)?;
         println!("{}", record.id);
         return Ok(0);
     }
-    engine.run_attached(&record.id, Foreground { stdin: true })
+    match streams {
+        Some(streams) => {
+            streams.while_attached(|stdin| engine.run_attached(&record.id, Foreground { stdin }))
+        }
+        None => engine.run_attached(&record.id, Foreground { stdin: true }),
+    }
 }
 
 pub(super) fn start(
@@ -163,12 +183,16 @@ fn each(names: &[String], mut action: impl FnMut(&str) -> Result<()>) -> Result<
     first_error.map_or(Ok(0), Err)
 }
 
-pub(super) fn stop(engine: &Engine, names: &[String], time: u64) -> Result<i32> {
-    each(names, |n| engine.stop(n, Duration::from_secs(time)))
+pub(super) fn stop(engine: &Engine, names: &[String], time: Option<u64>) -> Result<i32> {
+    each(names, |n| {
+        engine.stop_or_default(n, time.map(Duration::from_secs))
+    })
 }
 
-pub(super) fn restart(engine: &Engine, names: &[String], time: u64) -> Result<i32> {
-    each(names, |n| engine.restart(n, Duration::from_secs(time)))
+pub(super) fn restart(engine: &Engine, names: &[String], time: Option<u64>) -> Result<i32> {
+    each(names, |n| {
+        engine.restart_or_default(n, time.map(Duration::from_secs))
+    })
 }
 
 pub(super) fn kill(engine: &Engine, names: &[String], signal: &str) -> Result<i32> {

@@ -9,13 +9,36 @@ use crate::{Engine, Error, Result, store};
 use std::io::Write;
 use std::path::Path;
 
-pub(super) fn images(paths: &store::Paths, quiet: bool, format: Option<&str>) -> Result<i32> {
+pub(super) fn images(
+    paths: &store::Paths,
+    quiet: bool,
+    filters: &[String],
+    format: Option<&str>,
+) -> Result<i32> {
     let format = super::format::Format::parse("images", format, true)?;
+    let mut labels_wanted = Vec::new();
+    for filter in filters {
+        match filter.split_once('=') {
+            Some(("label", wanted)) => labels_wanted.push(wanted),
+            _ => {
+                return Err(crate::Error::invalid(
+                    "filter",
+                    filter.as_str(),
+                    "supported: label=KEY or label=KEY=VALUE",
+                ));
+            }
+        }
+    }
     let store = paths.store()?;
     let mut rows = Vec::new();
     let mut fields = Vec::new();
     for (reference, digest) in store.tags()? {
         let image = store.image_by_digest(&digest)?;
+        let labels = crate::engine::run_flags::image_labels(&image.config);
+        let matches = |w: &&str| crate::model::run_flags::labels_match(&labels, w);
+        if !labels_wanted.iter().all(matches) {
+            continue;
+        }
         let (repo, tag) = images_ref::repository_and_tag(&reference);
         let config = serde_json::to_value(&image.config).unwrap_or_default();
         let created = config

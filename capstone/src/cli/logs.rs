@@ -1,11 +1,22 @@
 //! `logs`: a container's json-file log as Docker prints it — stdout and stderr to our own,
 //! `--tail`, `-t`, `--since`/`--until`, and `-f`; the entries come from [`Engine::logs`].
+//! `attach` prints the same entries live ([`Engine::attach`]).
 
 use crate::engine::logs::LogsOptions;
 use crate::mechanisms::logs::Entry;
 use crate::model::clock;
 use crate::{Engine, Error, Result};
 use std::io::Write;
+
+/// `attach`: the container's output as it comes, then its exit code (0 when detached).
+pub(super) fn attach(
+    engine: &Engine,
+    name: &str,
+    opts: &crate::engine::attach::AttachOptions,
+) -> Result<i32> {
+    let code = engine.attach(name, opts, &mut |entry| print_entry(entry, false))?;
+    Ok(code.unwrap_or(0))
+}
 
 pub(super) fn logs(
     engine: &Engine,

@@ -14,6 +14,7 @@ mod login;
 mod logs;
 mod network;
 mod push;
+pub mod run_flags;
 mod show;
 mod stats;
 mod system;
@@ -112,12 +113,29 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             since.as_deref(),
             until.as_deref(),
         ),
+        Command::Attach {
+            no_stdin,
+            detach_keys,
+            sig_proxy,
+            container,
+        } => {
+            let opts = crate::engine::attach::AttachOptions {
+                no_stdin,
+                sig_proxy,
+                detach_keys,
+            };
+            logs::attach(engine, &container, &opts)
+        }
         Command::Inspect {
             kind,
             format,
             names,
         } => show::inspect(paths, kind.as_deref(), &names, format.as_deref()),
-        Command::Images { quiet, format } => image::images(paths, quiet, format.as_deref()),
+        Command::Images {
+            quiet,
+            filter,
+            format,
+        } => image::images(paths, quiet, &filter, format.as_deref()),
         Command::Tag { source, target } => image::tag(engine, &source, &target),
         Command::Rmi { force, images } => image::rmi(engine, &images, force),
         Command::Import {

@@ -15,13 +15,23 @@ pub(super) fn main(engine: &Engine, command: NetworkCommand) -> Result<i32> {
         NetworkCommand::Create {
             subnet,
             driver,
+            label,
             name,
         } => {
-            let made = engine.create_network(&name, driver.as_deref(), subnet.as_deref())?;
+            let made = engine.create_network_labelled(
+                &name,
+                driver.as_deref(),
+                subnet.as_deref(),
+                &label,
+            )?;
             println!("{}", made.id);
             Ok(0)
         }
-        NetworkCommand::Ls { quiet, format } => ls(paths, quiet, format.as_deref()),
+        NetworkCommand::Ls {
+            quiet,
+            filter,
+            format,
+        } => ls(paths, quiet, &filter, format.as_deref()),
         NetworkCommand::Rm { networks } => {
             for n in networks {
                 println!("{}", engine.remove_network(&n)?);
@@ -47,9 +57,26 @@ pub(super) fn main(engine: &Engine, command: NetworkCommand) -> Result<i32> {
 
 /// `network ls`: Docker's columns. `none` and `host` are listed too, as Docker does: they
 /// are choices for `--network`, with no bridge behind them.
-fn ls(paths: &store::Paths, quiet: bool, format: Option<&str>) -> Result<i32> {
+fn ls(paths: &store::Paths, quiet: bool, filters: &[String], format: Option<&str>) -> Result<i32> {
     let format = super::format::Format::parse("network ls", format, true)?;
-    let nets = network_records::list(paths)?;
+    let mut nets = network_records::list(paths)?;
+    let mut wanted = Vec::new();
+    for filter in filters {
+        match filter.split_once('=') {
+            Some(("label", label)) => wanted.push(label),
+            _ => {
+                return Err(crate::Error::invalid(
+                    "filter",
+                    filter.as_str(),
+                    "supported: label=KEY or label=KEY=VALUE",
+                ));
+            }
+        }
+    }
+    let matches = |n: &network_records::NetworkInfo| {
+        (wanted.iter()).all(|w| crate::model::run_flags::labels_match(&n.labels, w))
+    };
+    nets.retain(matches);
     if quiet {
         for n in &nets {
             println!("{}", ids::short(&n.id));
@@ -63,7 +90,13 @@ fn ls(paths: &store::Paths, quiet: bool, format: Option<&str>) -> Result<i32> {
             cells.map(String::from).to_vec()
         })
         .collect();
-    for (name, driver) in [("host", "host"), ("none", "null")] {
+    // The predefined networks have no labels: a label filter leaves them out.
+    let builtins = if wanted.is_empty() {
+        [("host", "host"), ("none", "null")].as_slice()
+    } else {
+        &[]
+    };
+    for &(name, driver) in builtins {
         rows.push(vec![
             builtin_id(name),
             name.into(),
@@ -77,13 +110,12 @@ fn ls(paths: &store::Paths, quiet: bool, format: Option<&str>) -> Result<i32> {
         let fields: Vec<Value> = rows
             .iter()
             .map(|r| {
-                let created = nets
-                    .iter()
-                    .find(|n| n.name == r[1])
-                    .map(|n| n.created.as_str());
+                let net = nets.iter().find(|n| n.name == r[1]);
+                let created = net.map(|n| n.created.as_str());
+                let labels = net.map(|n| super::show::labels_text(&n.labels));
                 json!({
                     "ID": r[0], "Name": r[1], "Driver": r[2], "Scope": r[3], "IPv6": "false",
-                    "Internal": "false", "Labels": "",
+                    "Internal": "false", "Labels": labels.unwrap_or_default(),
                     "CreatedAt": created.map(super::show::docker_time).unwrap_or_default(),
                 })
             })
@@ -139,7 +171,7 @@ fn inspect(paths: &store::Paths, n: &network_records::NetworkInfo) -> Value {
         "IPAM": { "Driver": "default", "Config": [
             { "Subnet": n.subnet.to_string(), "Gateway": n.subnet.gateway().to_string() }
         ] },
-        "Internal": false, "Attachable": true,
+        "Internal": false, "Attachable": true, "Labels": n.labels,
         "Containers": containers,
         "Options": { "com.docker.network.bridge.name": n.bridge },
     })

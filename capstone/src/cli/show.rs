@@ -32,17 +32,18 @@ pub(super) fn ps(
             "name" => c.name.contains(value),
             "id" => c.id.starts_with(value),
             "status" => c.state.status == value,
+            "label" => crate::model::run_flags::labels_match(&c.config.labels, value),
             // Docker's `volume=`: a volume's name, a bind's source, or a mount's destination.
             "volume" => c.mounts.iter().any(|m| {
                 m.name == value || m.destination == value || m.source.as_os_str() == value
             }),
             _ => true,
         });
-        if !matches!(key, "name" | "id" | "status" | "volume") {
+        if !matches!(key, "name" | "id" | "status" | "volume" | "label") {
             return Err(Error::invalid(
                 "filter",
                 filter.as_str(),
-                "supported keys: name, id, status, volume",
+                "supported keys: name, id, status, volume, label",
             ));
         }
     }
@@ -119,9 +120,15 @@ fn ps_fields(c: &Container) -> Value {
     json!({
         "ID": row[0], "Image": row[1], "Command": row[2], "CreatedAt": docker_time(&c.created),
         "RunningFor": row[3], "Status": row[4], "Ports": row[5], "Names": row[6],
-        "State": c.state.status, "Size": table::human_size(size), "Labels": "",
+        "State": c.state.status, "Size": table::human_size(size), "Labels": labels_text(&c.config.labels),
         "Mounts": mounts.join(","), "Networks": networks,
     })
+}
+
+/// Docker's `{{.Labels}}`: `k=v` pairs joined by commas.
+pub(super) fn labels_text(labels: &std::collections::BTreeMap<String, String>) -> String {
+    let pairs: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    pairs.join(",")
 }
 
 /// Go's default `time.Time` text, as Docker's `CreatedAt` shows it:
@@ -225,7 +232,7 @@ fn container_document(paths: &store::Paths, c: &Container) -> Value {
         .iter()
         .map(|p| p.display().to_string())
         .collect();
-    json!({
+    let mut value = json!({
         "Id": c.id,
         "Created": c.created,
         "Path": c.config.args.first(),
@@ -275,7 +282,17 @@ fn container_document(paths: &store::Paths, c: &Container) -> Value {
             "ExposedPorts": c.config.exposed_ports.iter().map(|p| (p.clone(), json!({}))).collect::<serde_json::Map<_, _>>(),
         },
         "NetworkSettings": c.network_settings_json(),
-    })
+    });
+    h.run_flags.add_to_inspect(&mut value["HostConfig"]);
+    if let Some(mounts) = value["Mounts"].as_array_mut() {
+        mounts.extend(crate::model::run_flags::tmpfs_mounts_json(&h.run_flags));
+    }
+    value["Config"]["Labels"] = json!(c.config.labels);
+
+    if let Some(t) = c.config.stop_timeout {
+        value["Config"]["StopTimeout"] = json!(t);
+    }
+    value
 }
 
 /// An image as `docker image inspect` shows it.

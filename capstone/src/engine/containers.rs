@@ -115,8 +115,14 @@ impl Engine {
 
     /// `stop`: the stop signal, then SIGKILL after `timeout`; returns once the exit is recorded.
     pub fn stop(&self, query: &str, timeout: Duration) -> Result<()> {
+        self.stop_or_default(query, Some(timeout))
+    }
+
+    /// [`Engine::stop`] with `stop`'s `-t` optional: without it, the container's
+    /// `--stop-timeout`, else Docker's 10 s.
+    pub fn stop_or_default(&self, query: &str, timeout: Option<Duration>) -> Result<()> {
         let record = self.reconciled(query)?;
-        lifecycle::stop(&self.paths, &record, timeout)?;
+        lifecycle::stop(&self.paths, &record, stop_timeout(&record, timeout))?;
         if record.is_active() {
             events::container(&self.paths, &record, "stop", &[]);
         }
@@ -125,8 +131,13 @@ impl Engine {
 
     /// `restart`: stop, then start in the background.
     pub fn restart(&self, query: &str, timeout: Duration) -> Result<()> {
+        self.restart_or_default(query, Some(timeout))
+    }
+
+    /// [`Engine::restart`] with the stop timeout chosen as [`Engine::stop_or_default`] does.
+    pub fn restart_or_default(&self, query: &str, timeout: Option<Duration>) -> Result<()> {
         let record = self.reconciled(query)?;
-        lifecycle::stop(&self.paths, &record, timeout)?;
+        lifecycle::stop(&self.paths, &record, stop_timeout(&record, timeout))?;
         let record = containers::load(&self.paths, &record.id)?;
         lifecycle::started_by_hand(&self.paths, &record)?;
         lifecycle::start_detached(&self.paths, &record)?;
@@ -198,4 +209,9 @@ impl Engine {
     pub fn pull(&self, typed: &str, say: &mut dyn FnMut(String)) -> Result<()> {
         super::images::pull(&self.paths, typed, say)
     }
+}
+
+/// How long `stop` waits: as told, else the container's `--stop-timeout`, else Docker's 10 s.
+fn stop_timeout(record: &Container, told: Option<Duration>) -> Duration {
+    told.unwrap_or_else(|| Duration::from_secs(record.config.stop_timeout.unwrap_or(10)))
 }

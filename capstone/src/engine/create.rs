@@ -3,6 +3,7 @@
 //! written, so a bad flag leaves nothing behind; and if a later step fails, what was made is
 //! removed again.
 
+use super::run_flags;
 use crate::mechanisms::cgroup;
 use crate::model::container::{Config, Container, HostConfig, Rootfs, State};
 use crate::model::restart::RestartPolicy;
@@ -86,12 +87,24 @@ pub struct CreateOptions {
     pub health_retries: Option<String>,
     /// `--no-healthcheck`: none, whatever the image says.
     pub no_healthcheck: bool,
+    /// Labels, `-P`, hosts, DNS, tmpfs, ulimits, devices, stop signal and timeout, shm,
+    /// sysctls, groups, log options.
+    pub run_flags: super::run_flags::RunFlags,
 }
 
 /// Creates a container and returns its record.
 pub fn create(paths: &store::Paths, opts: &CreateOptions) -> Result<Container> {
     let mut host_config = host_config(opts)?;
-    let mount_specs = crate::model::volume_spec::parse_all(&opts.volumes, &opts.mounts)?;
+    let flags = &opts.run_flags;
+    host_config.run_flags = run_flags::check(flags, &host_config.network_mode, &opts.mounts)?;
+    let other_mounts: Vec<String> = (opts.mounts.iter())
+        .filter(|m| !run_flags::is_tmpfs_mount(m))
+        .cloned()
+        .collect();
+    let mount_specs = crate::model::volume_spec::parse_all(&opts.volumes, &other_mounts)?;
+    if let Some(signal) = &flags.stop_signal {
+        crate::engine::lifecycle::parse_signal(signal)?;
+    }
     // `-p` is checked now, before a missing image is pulled (as Docker's CLI checks it).
     for spec in &opts.publish {
         crate::model::ports::PortBinding::parse(spec)?;
@@ -107,22 +120,32 @@ pub fn create(paths: &store::Paths, opts: &CreateOptions) -> Result<Container> {
     let image = images_ref::find(&store, &opts.image)?;
     // After the image is found: a `run` that must pull first makes no bridge before it has
     // an image to run (the default network is made here, on first use).
-    let mut network_settings = super::networks::for_create(paths, &mut host_config, &opts.publish)?;
-    super::networks::add_endpoints(
-        paths,
-        &mut network_settings,
-        &opts.network_aliases,
-        &opts.extra_networks,
-    )?;
+    let publish = run_flags::publish_all(flags, &image.config, &opts.publish);
+    let mut network_settings = super::networks::for_create(paths, &mut host_config, &publish)?;
+    // `--network-alias` names the container on its `--network`, as compose's aliases do.
+    let aliases: Vec<String> = (opts.network_aliases.iter())
+        .chain(&flags.network_aliases)
+        .cloned()
+        .collect();
+    super::networks::add_endpoints(paths, &mut network_settings, &aliases, &opts.extra_networks)?;
     // Each layer is unpacked once, shared by every container of every image that has it.
     let mut lower_dirs = store.unpack(&image)?;
     lower_dirs.reverse(); // overlayfs wants the top layer first
     let id = ids::random_id()?;
     let mut config = process_config(&image.config, opts, &lower_dirs)?;
     config.image = reference;
-    config.labels = opts.labels.clone();
     config.healthcheck = super::health::for_create(opts, &store, &image)?;
     config.exposed_ports = crate::engine::networks::exposed_ports(&image.config, &host_config);
+    config.labels = run_flags::labels(flags, &run_flags::image_labels(&image.config))?;
+    config.labels.extend(opts.labels.clone()); // compose's com.docker.compose.* labels
+    config.stop_timeout = flags.stop_timeout;
+    if let Some(signal) = &flags.stop_signal {
+        config.stop_signal = signal.clone();
+    }
+    host_config.run_flags.group_ids = run_flags::group_ids(
+        &flags.group_add,
+        &account_files_root(&lower_dirs).join("etc/group"),
+    )?;
     config.hostname = opts
         .hostname
         .clone()
@@ -236,6 +259,7 @@ fn host_config(opts: &CreateOptions) -> Result<HostConfig> {
         binds: opts.volumes.clone(),
         security_opt: opts.security_opt.clone(),
         restart_policy,
+        run_flags: Default::default(),
     })
 }
 
@@ -289,10 +313,11 @@ fn process_config(
         hostname: String::new(),
         tty: opts.tty,
         open_stdin: opts.interactive,
-        stop_signal: stop_signal.unwrap_or_else(|| "SIGTERM".into()),
+        stop_signal: stop_signal.unwrap_or_default(), // none: `stop` sends SIGTERM
         exposed_ports: Vec::new(),
         labels: Default::default(),
         healthcheck: None,
+        stop_timeout: None,
     })
 }
 

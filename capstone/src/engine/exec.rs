@@ -91,6 +91,7 @@ pub fn exec(paths: &Paths, record: &Container, opts: &ExecOptions) -> Result<i32
     });
     let hooks = ExecHooks {
         cgroup: cgroup::open(record),
+        run_flags: &record.host_config.run_flags,
         confinement: ConfineHooks(&confinement),
     };
     let child = join(&spec, &hooks)?;
@@ -121,6 +122,7 @@ fn environment(record: &Container, opts: &ExecOptions) -> Vec<String> {
 /// The engine's additions to lesson 01's join: the cgroup, and the confinement.
 struct ExecHooks<'a> {
     cgroup: Option<Box<dyn cgroups::Cgroup>>,
+    run_flags: &'a crate::model::run_flags::RunFlags,
     confinement: ConfineHooks<'a>,
 }
 
@@ -131,7 +133,8 @@ impl Hooks for ExecHooks<'_> {
         if let Some(cg) = &self.cgroup {
             cg.add_process(std::process::id() as i32)?;
         }
-        Ok(())
+        // `--ulimit`: the container's limits, as runc gives an exec'd process.
+        crate::mechanisms::run_flags::set_ulimits(self.run_flags)
     }
 
     /// Lesson 07's confinement, which switches to the user itself.

@@ -3,6 +3,7 @@
 //! notice containers that died unrecorded ([`reconcile`]). It uses the [`crate::mechanisms`]
 //! and the [`crate::store`]; the front ends (the CLI today) only parse and print.
 
+pub mod attach;
 pub mod build;
 pub mod commit;
 pub mod containers;
@@ -23,6 +24,7 @@ pub mod prune;
 pub mod reconcile;
 pub mod remove;
 pub mod restart;
+pub mod run_flags;
 pub mod stats;
 pub mod update;
 pub mod volumes;

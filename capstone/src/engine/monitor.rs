@@ -150,7 +150,10 @@ pub fn run(
     let raw = (io.tty && io.forward_stdin)
         .then(|| pty::RawMode::enter(std::io::stdin().as_fd()))
         .flatten();
-    let mut log = LogWriter::open(&paths.log(id))?;
+    let flags = &record.host_config.run_flags; // `--log-opt max-size=… max-file=…`
+    let log_path = paths.log(id);
+    let mut log =
+        LogWriter::open(&log_path)?.rotating(&log_path, flags.log_max_size, flags.log_max_file);
     let health = crate::engine::health::watch(paths, &record);
     let code = pump(&mut io, &signals, pid, foreground, &mut log);
     if let Some(watcher) = health {

@@ -13,12 +13,18 @@ use crate::store::Paths;
 use crate::store::networks::{Meta, NetworkInfo, driver, find, list, lock, meta_path};
 use crate::{Engine, Error, Result};
 use ::network::Subnet;
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 /// `network create [--subnet CIDR] NAME`: records the network and makes its bridge (named
 /// `br-` and the id's first 12 digits, as Docker does), routing and firewall rules. Without a
 /// subnet, the first free one of 172.31.0.0/24, 172.31.1.0/24, … is taken.
-pub fn create(paths: &Paths, name: &str, subnet: Option<Subnet>) -> Result<NetworkInfo> {
+pub fn create(
+    paths: &Paths,
+    name: &str,
+    subnet: Option<Subnet>,
+    labels: BTreeMap<String, String>,
+) -> Result<NetworkInfo> {
     let _lock = lock(paths)?;
     let id = ids::random_id()?;
     let bridge = if name == DEFAULT_NETWORK {
@@ -61,6 +67,7 @@ pub fn create(paths: &Paths, name: &str, subnet: Option<Subnet>) -> Result<Netwo
     let meta = Meta {
         id,
         created: clock::now(),
+        labels,
     };
     let json = serde_json::to_vec_pretty(&meta).expect("network meta serialises");
     let path = meta_path(paths, name);
@@ -81,7 +88,7 @@ pub fn ensure_default(paths: &Paths) -> Result<()> {
         Ok(_) => Ok(()),
         Err(Error::NoSuchNetwork(_)) => {
             let subnet = DEFAULT_SUBNET.parse().expect("default subnet parses");
-            match create(paths, DEFAULT_NETWORK, Some(subnet)) {
+            match create(paths, DEFAULT_NETWORK, Some(subnet), BTreeMap::new()) {
                 Ok(_) | Err(Error::NetworkExists(_)) => Ok(()), // another command won the race
                 Err(e) => Err(e),
             }
@@ -235,6 +242,19 @@ impl Engine {
         driver: Option<&str>,
         subnet: Option<&str>,
     ) -> Result<NetworkInfo> {
+        self.create_network_labelled(name, driver, subnet, &[])
+    }
+
+    /// [`Engine::create_network`] with `--label KEY=VALUE` values (for `network ls --filter
+    /// label=`).
+    pub fn create_network_labelled(
+        &self,
+        name: &str,
+        driver: Option<&str>,
+        subnet: Option<&str>,
+        labels: &[String],
+    ) -> Result<NetworkInfo> {
+        let labels = super::run_flags::parse_labels("--label", labels)?;
         if let Some(d) = driver.filter(|d| *d != "bridge") {
             return Err(Error::invalid(
                 "--driver",
@@ -253,7 +273,7 @@ impl Engine {
             .map(|s| s.parse::<Subnet>())
             .transpose()
             .map_err(|e| Error::invalid("--subnet", e.0.clone(), e.to_string()))?;
-        let info = create(&self.paths, name, subnet)?;
+        let info = create(&self.paths, name, subnet, labels)?;
         let attributes = [("name", name), ("type", "bridge")];
         events::emit(
             &self.paths,

@@ -35,6 +35,7 @@ pub enum Stream {
 pub struct LogWriter {
     file: File,
     partial: [Vec<u8>; 2],
+    rotation: Option<super::log_rotation::Rotation>,
 }
 
 impl LogWriter {
@@ -48,7 +49,15 @@ impl LogWriter {
         Ok(LogWriter {
             file,
             partial: [Vec::new(), Vec::new()],
+            rotation: None,
         })
+    }
+
+    /// Rotates the log past `max_size` bytes (0: never), keeping `max_file` files
+    /// (`--log-opt`; see [`super::log_rotation`]).
+    pub fn rotating(mut self, path: &Path, max_size: u64, max_file: u32) -> LogWriter {
+        self.rotation = super::log_rotation::Rotation::new(path, max_size, max_file);
+        self
     }
 
     /// Records `bytes` read from `stream`: every complete line becomes one entry; the rest waits
@@ -58,7 +67,7 @@ impl LogWriter {
         buf.extend_from_slice(bytes);
         while let Some(end) = buf.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = buf.drain(..=end).collect();
-            append(&mut self.file, stream, &line);
+            append(&mut self.file, &mut self.rotation, stream, &line);
         }
     }
 
@@ -67,13 +76,18 @@ impl LogWriter {
         for stream in [Stream::Stdout, Stream::Stderr] {
             let rest = std::mem::take(&mut self.partial[stream as usize]);
             if !rest.is_empty() {
-                append(&mut self.file, stream, &rest);
+                append(&mut self.file, &mut self.rotation, stream, &rest);
             }
         }
     }
 }
 
-fn append(file: &mut File, stream: Stream, line: &[u8]) {
+fn append(
+    file: &mut File,
+    rotation: &mut Option<super::log_rotation::Rotation>,
+    stream: Stream,
+    line: &[u8],
+) {
     let entry = Entry {
         log: String::from_utf8_lossy(line).into_owned(),
         stream: if stream == Stream::Stdout {
@@ -86,9 +100,25 @@ fn append(file: &mut File, stream: Stream, line: &[u8]) {
     };
     let mut json = serde_json::to_vec(&entry).expect("a log entry serialises");
     json.push(b'\n');
+    if let Some(rotation) = rotation {
+        rotation.before_write(file, json.len() as u64);
+    }
     // One write(2) per entry, in append mode: a reader never sees half an entry followed by
     // another. A full disk loses log lines, never the container.
     let _ = file.write_all(&json);
+}
+
+/// Reads the complete entries of a log and of its rotated files (oldest first); returns
+/// them with how many came from the current file.
+pub fn read_with_rotated(path: &Path) -> Result<(Vec<Entry>, usize)> {
+    let mut entries = Vec::new();
+    for old in super::log_rotation::rotated_files(path) {
+        entries.extend(read(&old)?);
+    }
+    let current = read(path)?;
+    let in_current = current.len();
+    entries.extend(current);
+    Ok((entries, in_current))
 }
 
 /// Reads the complete entries of a log file, skipping a partly written last line.

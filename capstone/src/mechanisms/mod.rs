@@ -9,13 +9,16 @@
 //! (pull first? remove after? restart?) is the engine's decision, one layer up.
 
 pub mod cgroup;
+pub mod log_rotation;
 pub mod logs;
 pub mod network;
 pub mod oci;
 pub mod process;
 pub mod pty;
+pub mod pty_share;
 pub mod relay;
 pub mod rootfs_view;
+pub mod run_flags;
 pub mod runtime;
 pub mod security;
 pub mod usage;

@@ -112,7 +112,7 @@ fn write_all(fd: &OwnedFd, mut bytes: &[u8]) -> Result<()> {
 }
 
 /// A descriptor that poll(2) reports readable once `pid` has exited (pidfd_open(2)).
-fn pidfd(pid: Pid) -> Result<OwnedFd> {
+pub(crate) fn pidfd(pid: Pid) -> Result<OwnedFd> {
     // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) };
     if fd < 0 {

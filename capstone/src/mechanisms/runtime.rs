@@ -90,11 +90,18 @@ impl Hooks for EngineHooks<'_> {
     }
 
     /// Volumes and bind mounts, resolved inside `root` (never through the image's symlinks),
-    /// and the `/etc/hosts` and `/etc/resolv.conf` the engine wrote for a networked container.
+    /// the `/etc/hosts` and `/etc/resolv.conf` the engine wrote for a networked container,
+    /// and `run`'s tmpfs mounts, devices, `/dev/shm` size and ulimits.
     fn before_pivot(&self, root: &Path) -> HookResult {
         crate::mechanisms::volumes::mount::mount_all(self.record, root)?;
         crate::mechanisms::network::files::bind_into(self.record, root)?;
-        Ok(())
+        crate::mechanisms::run_flags::before_pivot(&self.record.host_config.run_flags, root)
+    }
+
+    /// `--sysctl`: written in the container's own `/proc/sys`, before confinement makes it
+    /// read-only.
+    fn after_pivot(&self) -> HookResult {
+        crate::mechanisms::run_flags::after_pivot(&self.record.host_config.run_flags)
     }
 
     /// Lesson 07's confinement makes the user switch itself, in its own order (masked paths,

@@ -96,6 +96,10 @@ pub fn confinement_for(
     confinement.seccomp = cached_filter(&wanted, &confinement.capabilities, cache)?;
     confinement.uid = uid;
     confinement.gid = gid;
+    // `--group-add`, resolved at create.
+    confinement.groups = (host.run_flags.group_ids.iter())
+        .map(|g| nix::unistd::Gid::from_raw(*g))
+        .collect();
     // Made now, before any clone(2): the container's process execs its command through it.
     confinement::dmz::sealed().map_err(confinement_error)?;
     Ok(confinement)

@@ -70,14 +70,18 @@ pub struct Config {
     pub tty: bool,
     /// `-i`: keep stdin open.
     pub open_stdin: bool,
-    /// The signal `stop` sends first (the image's `StopSignal`, default SIGTERM).
+    /// The signal `stop` sends first (`--stop-signal`, else the image's `StopSignal`; empty:
+    /// SIGTERM).
     pub stop_signal: String,
     /// The image's `ExposedPorts` and the `-p` ports, as `80/tcp`.
     #[serde(default)]
     pub exposed_ports: Vec<String>,
-    /// Labels (`Config.Labels`), e.g. compose's `com.docker.compose.project`.
+    /// The image's labels with `-l`/`--label-file` on top (Docker's `Config.Labels`).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// `--stop-timeout`: seconds `stop` waits before SIGKILL when not told (Docker: 10).
+    #[serde(default)]
+    pub stop_timeout: Option<u64>,
     /// The health check (image `HEALTHCHECK`, `--health-*`), run by the monitor.
     #[serde(default)]
     pub healthcheck: Option<crate::model::health::HealthConfig>,
@@ -120,6 +124,9 @@ pub struct HostConfig {
     /// `--restart`: when its monitor starts it again after it exits.
     #[serde(default)]
     pub restart_policy: crate::model::restart::RestartPolicy,
+    /// Hosts, DNS, tmpfs, ulimits, devices, shm, sysctls, groups, log rotation.
+    #[serde(default)]
+    pub run_flags: crate::model::run_flags::RunFlags,
 }
 
 /// Where the container's layers live (Docker's `GraphDriver.Data`).

@@ -11,4 +11,5 @@ pub mod mounts;
 pub mod network;
 pub mod ports;
 pub mod restart;
+pub mod run_flags;
 pub mod volume_spec;

@@ -30,6 +30,8 @@ pub struct NetworkInfo {
     pub id: String,
     /// When it was made (RFC 3339).
     pub created: String,
+    /// `network create --label KEY=VALUE`.
+    pub labels: BTreeMap<String, String>,
     /// Its bridge device.
     pub bridge: String,
     /// Its subnet; the bridge holds the first address, the gateway.
@@ -44,6 +46,9 @@ pub struct NetworkInfo {
 pub(crate) struct Meta {
     pub(crate) id: String,
     pub(crate) created: String,
+    /// `network create --label`.
+    #[serde(default)]
+    pub(crate) labels: BTreeMap<String, String>,
 }
 
 /// Lesson 06's driver, keeping its state under `<root>/networks`.
@@ -70,6 +75,7 @@ pub fn list(paths: &store::Paths) -> Result<Vec<NetworkInfo>> {
             name,
             id: meta.id,
             created: meta.created,
+            labels: meta.labels,
             bridge: record.bridge,
             subnet: record.subnet,
             leases: record.leases,
@@ -112,6 +118,7 @@ fn read_meta(paths: &store::Paths, name: &str) -> Result<Meta> {
                 format!("{id:0>64}")
             },
             created: clock::ZERO_TIME.into(),
+            labels: BTreeMap::new(),
         }),
         Err(e) => Err(Error::io("read", path)(e)),
     }

@@ -51,8 +51,24 @@ pub struct Resources {
 /// `b`, `k`, `m`, `g`, `t` (also `kb`, `kib`, … ; powers of 1024, case ignored).
 /// Sizes under 6 MiB are refused, as Docker does.
 pub fn parse_memory(text: &str) -> Result<u64> {
+    let bytes = parse_size(text, "memory limit")?;
+    if bytes < MIN_MEMORY_BYTES {
+        return Err(Error::InvalidLimit {
+            what: "memory limit",
+            value: text.into(),
+            reason: format!(
+                "{bytes} bytes is below the 6m minimum (did you forget the unit, as in 64m?)"
+            ),
+        });
+    }
+    Ok(bytes)
+}
+
+/// Parses a size in [`parse_memory`]'s units, with no minimum (Docker's `--shm-size`,
+/// `--log-opt max-size`, a tmpfs's size); `what` names it in an error.
+pub fn parse_size(text: &str, what: &'static str) -> Result<u64> {
     let invalid = |reason: String| Error::InvalidLimit {
-        what: "memory limit",
+        what,
         value: text.into(),
         reason,
     };
@@ -80,13 +96,7 @@ pub fn parse_memory(text: &str) -> Result<u64> {
     if !bytes.is_finite() || bytes >= u64::MAX as f64 {
         return Err(invalid("too large".into()));
     }
-    let bytes = bytes as u64;
-    if bytes < MIN_MEMORY_BYTES {
-        return Err(invalid(format!(
-            "{bytes} bytes is below the 6m minimum (did you forget the unit, as in 64m?)"
-        )));
-    }
-    Ok(bytes)
+    Ok(bytes as u64)
 }
 
 /// Parses Docker's `--cpus` (a decimal number of CPUs) into a quota over the default

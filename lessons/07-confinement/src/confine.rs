@@ -38,10 +38,12 @@ pub struct Confinement {
     pub masked_paths: Vec<String>,
     /// Paths to make read-only (see [`paths::make_readonly`]).
     pub readonly_paths: Vec<String>,
-    /// The user and group to become (setgid(2), setuid(2)), with no supplementary groups.
+    /// The user and group to become (setgid(2), setuid(2)).
     pub uid: u32,
     /// See [`Confinement::uid`].
     pub gid: u32,
+    /// Its supplementary groups (setgroups(2)); none unless given (`docker run --group-add`).
+    pub groups: Vec<nix::unistd::Gid>,
 }
 
 impl Confinement {
@@ -77,6 +79,7 @@ impl Confinement {
             readonly_paths,
             uid: 0,
             gid: 0,
+            groups: Vec::new(),
         })
     }
     // ANCHOR_END: from_flags
@@ -105,7 +108,11 @@ impl Confinement {
         if !self.no_new_privs {
             self.install_seccomp()?;
         }
-        nix::unistd::setgroups(&[]).ok(); // refused (harmlessly) in a user namespace with setgroups=deny
+        // Refused (harmlessly) in a user namespace with setgroups=deny, unless groups were asked.
+        let groups = nix::unistd::setgroups(&self.groups);
+        if !self.groups.is_empty() {
+            groups.map_err(sys("setgroups(2)"))?;
+        }
         nix::unistd::setgid(self.gid.into()).map_err(sys("setgid(2)"))?;
         nix::unistd::setuid(self.uid.into()).map_err(sys("setuid(2)"))?;
         set_process_capabilities(&self.capabilities, self.uid == 0)?;

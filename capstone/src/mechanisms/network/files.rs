@@ -85,6 +85,13 @@ pub fn write_resolv_conf(record: &Container) -> Result<()> {
             }
         })
         .collect();
+    let dns = &record.host_config.run_flags.dns;
+    let given: Vec<String> = dns.iter().map(|a| format!("nameserver {a}")).collect();
+    if !given.is_empty() {
+        // `--dns`: these name servers instead of the host's.
+        lines.retain(|l| !l.starts_with("nameserver"));
+        lines.extend(given.iter().map(String::as_str));
+    }
     if !lines.iter().any(|l| l.starts_with("nameserver")) {
         lines.extend(["nameserver 8.8.8.8", "nameserver 8.8.4.4"]);
     }
@@ -118,8 +125,6 @@ pub fn refresh_hosts(paths: &store::Paths, networks: &[String]) -> Result<()> {
         let Some(me) = names.get(owner.as_str()) else {
             continue;
         };
-        let mut text =
-            String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
         let mut mine: Vec<(Ipv4Addr, &str)> = Vec::new();
         let mut peers: Vec<(Ipv4Addr, String)> = Vec::new();
         for (net, record) in &ipam.networks {
@@ -143,6 +148,11 @@ pub fn refresh_hosts(paths: &store::Paths, networks: &[String]) -> Result<()> {
                 }
             }
         }
+        // `--add-host NAME:host-gateway`: the gateway of its first network, the host's side.
+        let gateway = (mine.first())
+            .and_then(|(_, net)| ipam.networks.get(*net))
+            .map(|r| r.subnet.gateway());
+        let mut text = String::from(LOOPBACK) + &extra_hosts(me, gateway);
         if let Some((addr, _)) = mine.first() {
             text.push_str(&format!("{addr}\t{}\n", me.config.hostname));
         }
@@ -157,10 +167,27 @@ pub fn refresh_hosts(paths: &store::Paths, networks: &[String]) -> Result<()> {
 /// Writes a fresh hosts file with only loopback and the hostname (before any address).
 pub fn write_initial_hosts(record: &Container) -> Result<()> {
     let text = format!(
-        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{}\n",
+        "{LOOPBACK}{}127.0.1.1\t{}\n",
+        extra_hosts(record, None),
         record.config.hostname
     );
     write_in_place(&container_dir(record).join("hosts"), &text)
+}
+
+/// The first lines of every hosts file.
+const LOOPBACK: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+
+/// `--add-host NAME:IP` lines, as `IP\tNAME`; `host-gateway` is `gateway` (left out while
+/// the container has no address yet).
+fn extra_hosts(record: &Container, gateway: Option<Ipv4Addr>) -> String {
+    let extra = &record.host_config.run_flags.extra_hosts;
+    (extra.iter())
+        .filter_map(|h| h.split_once(':'))
+        .filter_map(|(name, ip)| match ip {
+            crate::model::run_flags::HOST_GATEWAY => gateway.map(|g| format!("{g}\t{name}\n")),
+            ip => Some(format!("{ip}\t{name}\n")),
+        })
+        .collect()
 }
 
 /// O_TRUNC and write: the same inode, so a bind mount of it sees the new text.

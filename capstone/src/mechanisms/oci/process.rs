@@ -126,6 +126,11 @@ pub fn confinement(process: &Process, spec: &Spec) -> Result<Confinement> {
         readonly_paths: linux.readonly_paths().clone().unwrap_or_default(),
         uid: process.user().uid(),
         gid: process.user().gid(),
+        // `process.user.additionalGids`: the supplementary groups, set with setgroups(2).
+        groups: (process.user().additional_gids().clone().unwrap_or_default())
+            .into_iter()
+            .map(nix::unistd::Gid::from_raw)
+            .collect(),
     })
 }
 

@@ -1,0 +1,92 @@
+//! Where `inspect` shows each `run` flag, and in what shape, is Docker's question: a private
+//! dockerd (its own network namespace, data root and socket) creates the same container with
+//! the same flags, and each field must read the same in both engines' `inspect`.
+
+mod capstone_support;
+
+use capstone_support::Engine;
+use serde_json::Value;
+
+/// One field of `inspect` as JSON (`{{json .HostConfig.Tmpfs}}`), parsed so key order does not
+/// matter (Go prints struct fields in declaration order, we print ours alphabetically).
+fn field(out: &str) -> Value {
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+#[test]
+fn run_flags_land_where_dockerd_puts_them() {
+    let engine = Engine::with_busybox();
+    let dockerd = harness::dockerd::Dockerd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("busybox.tar");
+    engine.ok(&["save", "-o", archive.to_str().unwrap(), "busybox"]);
+    dockerd.load(&archive);
+    let flags = [
+        "-l",
+        "app=shop",
+        "--add-host",
+        "db.example:10.1.2.3",
+        "--dns",
+        "192.0.2.53",
+        "--tmpfs",
+        "/scratch:size=1m",
+        "--ulimit",
+        "nofile=512:1024",
+        "--device",
+        "/dev/zero:/dev/myzero",
+        "--stop-signal",
+        "SIGUSR1",
+        "--stop-timeout",
+        "30",
+        "--shm-size",
+        "128m",
+        "--sysctl",
+        "kernel.shmmax=123456789",
+        "--group-add",
+        "1234",
+        "--log-opt",
+        "max-size=1m",
+        "--log-opt",
+        "max-file=2",
+        "-P",
+    ];
+    let fields = [
+        ".Config.Labels",
+        ".Config.StopSignal",
+        ".Config.StopTimeout",
+        ".HostConfig.ExtraHosts",
+        ".HostConfig.Dns",
+        ".HostConfig.Tmpfs",
+        ".HostConfig.Ulimits",
+        ".HostConfig.Devices",
+        ".HostConfig.ShmSize",
+        ".HostConfig.Sysctls",
+        ".HostConfig.GroupAdd",
+        ".HostConfig.LogConfig",
+        ".HostConfig.PublishAllPorts",
+        ".Mounts",
+    ];
+    let mut differences = Vec::new();
+    let tmpfs_mount = ["--mount", "type=tmpfs,target=/cache"];
+    for with_flags in [false, true] {
+        let mut args = vec!["create"];
+        if with_flags {
+            args.extend(flags);
+            args.extend(tmpfs_mount);
+        }
+        args.extend(["busybox", "true"]);
+        let ours = engine.ok(&args).trim().to_string();
+        let theirs = dockerd.ok(&args).trim().to_string();
+        for name in fields {
+            let template = format!("{{{{json {name}}}}}");
+            let ours_value = field(&engine.ok(&["inspect", "-f", &template, &ours]));
+            let theirs_value = field(&dockerd.ok(&["inspect", "-f", &template, &theirs]));
+            if ours_value != theirs_value {
+                differences.push(format!(
+                    "{name} (flags: {with_flags}): ours {ours_value}, dockerd's {theirs_value}"
+                ));
+            }
+        }
+    }
+    assert!(differences.is_empty(), "{differences:#?}");
+}
