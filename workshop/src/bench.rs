@@ -30,28 +30,14 @@ impl Workspace {
         self.root.join("target/kit")
     }
 
-    /// The reference lines of `exercise` in `file`: from git's `HEAD` when the workspace is a
-    /// git checkout, otherwise from the copy made at the first `start`.
+    /// The reference lines of `exercise` in `file`: the copy kept at the first `start`, else
+    /// git's `HEAD`, else (no git, or a HEAD older than the markers) the file as it is now.
     pub fn reference(&self, exercise: &Exercise, file: &Path) -> anyhow::Result<String> {
         let kept = self.reference_copy(exercise, file);
         if let Ok(text) = std::fs::read_to_string(&kept) {
             return Ok(text);
         }
-        let from_git = Command::new("git")
-            .arg("-C")
-            .arg(&self.root)
-            .arg("show")
-            .arg(format!("HEAD:{}", file.display()))
-            .output()
-            .ok()
-            .filter(|out| out.status.success());
-        // HEAD may predate the markers (an author adding an exercise): then the file as it is.
-        let from_git = from_git.and_then(|out| {
-            let text = String::from_utf8_lossy(&out.stdout).into_owned();
-            let region = regions::find(&text, &exercise.id, file).ok()?;
-            Some(regions::body(&text, region))
-        });
-        let body = match from_git {
+        let body = match self.git_reference(exercise, file) {
             Some(body) => body,
             None => {
                 let (text, region) = regions::read(&self.root.join(file), &exercise.id)?;
@@ -69,6 +55,21 @@ impl Workspace {
         std::fs::create_dir_all(kept.parent().unwrap_or(&self.root))?;
         std::fs::write(&kept, &body)?;
         Ok(body)
+    }
+
+    /// The region as committed in git's `HEAD`, if the workspace is a checkout that has it.
+    fn git_reference(&self, exercise: &Exercise, file: &Path) -> Option<String> {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(&self.root)
+            .arg("show")
+            .arg(format!("HEAD:{}", file.display()))
+            .output()
+            .ok()
+            .filter(|out| out.status.success())?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let region = regions::find(&text, &exercise.id, file).ok()?;
+        Some(regions::body(&text, region))
     }
 
     fn reference_copy(&self, exercise: &Exercise, file: &Path) -> PathBuf {
@@ -126,8 +127,10 @@ impl Workspace {
             if current == new_body {
                 continue;
             }
+            // Without git the reference cannot be told from a student's edit: keep a copy.
             let reference = self.reference(exercise, file)?;
-            if !regions::is_hole(&current, &exercise.id) && current != reference {
+            let verified = self.git_reference(exercise, file).is_some();
+            if !regions::is_hole(&current, &exercise.id) && (current != reference || !verified) {
                 outcome
                     .saved
                     .push(self.save_copy(exercise, file, &current)?);

@@ -13,53 +13,18 @@
 //!
 //! Run: `cargo test -p workshop --test dev_check` (as root, through the cargo runner).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use workshop::bench::Workspace;
 use workshop::catalogue::{Catalogue, Exercise};
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()
-        .unwrap()
-}
-
-/// Copies the workspace's source files (tracked and new, as `git ls-files` lists them).
-fn copy_workspace(from: &Path, to: &Path) {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(from)
-        .args([
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-        ])
-        .output()
-        .expect("git ls-files");
-    for name in out.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
-        let rel = Path::new(std::str::from_utf8(name).unwrap());
-        let (src, dst) = (from.join(rel), to.join(rel));
-        if src.is_file() {
-            std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
-            std::fs::copy(&src, &dst).unwrap();
-        }
-    }
-}
-
 /// Runs `cargo kit --json check IDS` on the copy; returns whether each exercise passed.
-fn check(copy: &Path, target: &Path, exercises: &[Exercise]) -> BTreeMap<String, bool> {
-    let out = Command::new(env!("CARGO_BIN_EXE_workshop"))
-        .arg("--root")
-        .arg(copy)
-        .args(["--json", "check"])
-        .args(exercises.iter().map(|e| &e.id))
-        .env("CARGO_TARGET_DIR", target)
-        .output()
-        .expect("run the kit");
+fn check(copy: &Path, exercises: &[Exercise]) -> BTreeMap<String, bool> {
+    let mut args = vec!["--json", "check"];
+    args.extend(exercises.iter().map(|e| e.id.as_str()));
+    let out = common::kit(copy, &args);
     let text = String::from_utf8_lossy(&out.stdout);
     let json: serde_json::Value = serde_json::from_str(text.trim()).unwrap_or_else(|e| {
         panic!(
@@ -106,20 +71,15 @@ fn exercise_files(root: &Path, catalogue: &Catalogue) -> BTreeMap<PathBuf, Strin
 
 #[test]
 fn every_exercise_fails_with_its_hole_and_its_stub_and_passes_with_its_reference() {
-    let root = workspace_root();
+    let root = common::workspace_root();
     let catalogue = Catalogue::load(&root).unwrap();
     let before = exercise_files(&root, &catalogue);
-    let target = root.join("target/kit-dev-check");
-    let copy = tempfile::Builder::new()
-        .prefix("kit-dev-check-")
-        .tempdir()
-        .unwrap();
-    copy_workspace(&root, copy.path());
+    let copy = common::copy_workspace();
     let ws = Workspace {
         root: copy.path().to_path_buf(),
     };
 
-    let reference = check(copy.path(), &target, &catalogue.exercises);
+    let reference = check(copy.path(), &catalogue.exercises);
     assert_eq!(reference.len(), catalogue.exercises.len(), "{reference:?}");
     let failing: Vec<_> = reference.iter().filter(|(_, passed)| !**passed).collect();
     assert!(
@@ -131,11 +91,11 @@ fn every_exercise_fails_with_its_hole_and_its_stub_and_passes_with_its_reference
         for e in &round {
             ws.start(e).unwrap();
         }
-        let holes = check(copy.path(), &target, &round);
+        let holes = check(copy.path(), &round);
         for e in &round {
             ws.fill(e, &e.stub).unwrap();
         }
-        let stubs = check(copy.path(), &target, &round);
+        let stubs = check(copy.path(), &round);
         for e in &round {
             assert_eq!(
                 holes.get(&e.id),
