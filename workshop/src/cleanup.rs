@@ -11,7 +11,13 @@ use nix::mount::{MntFlags, umount2};
 use std::path::{Path, PathBuf};
 
 /// The prefixes of the graders' scratch directories under the temporary directory.
-const SCRATCH_PREFIXES: [&str; 4] = ["kit-private-", "kit-proc-", "kit-pivot-", "kit-overlay-"];
+const SCRATCH_PREFIXES: [&str; 5] = [
+    "kit-private-",
+    "kit-proc-",
+    "kit-pivot-",
+    "kit-overlay-",
+    "kit-confine-",
+];
 /// The prefix of the graders' cgroups.
 const CGROUP_PREFIX: &str = "kit-grade-";
 

@@ -8,6 +8,7 @@
 //!   (`workshop/graders`, which read namespaces, mounts, cgroups and overlays in the kernel);
 //! - [`progress`]: what the student has done, under `target/kit/`;
 //! - [`cleanup`]: what `reset` removes from the host;
+//! - [`show`]: how results are printed for a student;
 //! - [`watch`]: re-checking when a file changes.
 
 pub mod bench;
@@ -16,4 +17,5 @@ pub mod cleanup;
 pub mod grading;
 pub mod progress;
 pub mod regions;
+pub mod show;
 pub mod watch;

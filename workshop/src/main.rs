@@ -3,10 +3,11 @@
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
-use workshop::bench::{Outcome as Changes, Workspace};
+use workshop::bench::Workspace;
 use workshop::catalogue::{Catalogue, Exercise};
-use workshop::grading::{self, Outcome, Report};
+use workshop::grading::{self, Outcome};
 use workshop::progress::Progress;
+use workshop::show::{describe, print_report, report_changes};
 
 /// Exercises with holes in the lessons' code, graded by what the kernel shows.
 #[derive(Parser)]
@@ -265,51 +266,4 @@ fn check(
         }
     }
     Ok(reports.iter().all(|r| r.passed))
-}
-
-fn print_report(report: &Report, exercise: Option<&Exercise>) {
-    let title = exercise.map_or("", |e| e.title.as_str());
-    println!(
-        "{} {title}: {}",
-        report.id,
-        if report.passed { "passed" } else { "FAILED" }
-    );
-    for c in &report.checks {
-        println!(
-            "  {} {}\n      the kernel showed: {}",
-            if c.ok { "ok " } else { "NO " },
-            c.what,
-            c.saw
-        );
-    }
-    if let Some(advice) = &report.advice {
-        println!("  advice: {advice}");
-    }
-    let hint = exercise.zip(report.hint).and_then(|(e, i)| e.hints.get(i));
-    if let Some(hint) = hint {
-        println!("  hint: {hint}");
-    }
-}
-
-fn describe(e: &Exercise) {
-    println!("exercise {} {} (lesson {})", e.id, e.title, e.lesson);
-    println!("  write: {}", e.statement);
-    println!(
-        "  where: {}",
-        e.files
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    println!("  read:  {}", e.read.join("; "));
-}
-
-fn report_changes(changes: &Changes, what: &str) {
-    for file in &changes.changed {
-        println!("{what} {}", file.display());
-    }
-    for copy in &changes.saved {
-        println!("your own code from there is kept in {}", copy.display());
-    }
 }

@@ -7,9 +7,10 @@
 //! after). Builds go to `target/kit-dev-check`, kept between runs.
 //!
 //! To stay fast it builds once per *round*, not once per exercise: round k holes the k-th
-//! exercise of every lesson at once. That is sound because a grader uses only its own
-//! exercise's code and, from its own lesson, code of no other exercise (graders of lesson N
-//! may use other lessons' code, but lessons 02 and 03 never call lesson 01's exercise code).
+//! exercise of every lesson at once. That is sound because a grader may use any code of its
+//! own lesson (in a round, the other exercises of that lesson are their reference) but no
+//! exercise code of another lesson: graders after lesson 01 fork by themselves instead of
+//! through lesson 01's `spawn`, and lessons 02, 03, 06 and 07 call no exercise of lesson 01.
 //!
 //! Run: `cargo test -p workshop --test dev_check` (as root, through the cargo runner).
 

@@ -12,8 +12,13 @@
 
 mod kernel;
 mod l01;
+mod l01_mounts;
 mod l02;
 mod l03;
+mod l06;
+mod l07;
+mod l07_paths;
+mod parked;
 mod report;
 
 use report::Report;
@@ -26,9 +31,9 @@ type Grader = fn(&mut Report) -> anyhow::Result<()>;
 const GRADERS: &[(&str, Grader)] = &[
     ("01.1", l01::namespace_flags),
     ("01.2", l01::hostname),
-    ("01.3", l01::make_private),
-    ("01.4", l01::mount_proc),
-    ("01.5", l01::pivot_root),
+    ("01.3", l01_mounts::make_private),
+    ("01.4", l01_mounts::mount_proc),
+    ("01.5", l01_mounts::pivot_root),
     ("01.6", l01::uid_map),
     ("02.1", l02::join),
     ("02.2", l02::memory_limit),
@@ -36,6 +41,15 @@ const GRADERS: &[(&str, Grader)] = &[
     ("03.1", l03::overlay_options),
     ("03.2", l03::whiteout),
     ("03.3", l03::opaque),
+    ("06.1", l06::veth_pair),
+    ("06.2", l06::bridge),
+    ("06.3", l06::set_master),
+    ("06.4", l06::add_address),
+    ("07.1", l07::no_new_privs),
+    ("07.2", l07::bounding_set),
+    ("07.3", l07::seccomp_filter),
+    ("07.4", l07_paths::mask_path),
+    ("07.5", l07_paths::readonly_path),
 ];
 
 fn grade(id: &str) -> Report {
