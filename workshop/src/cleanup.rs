@@ -11,12 +11,13 @@ use nix::mount::{MntFlags, umount2};
 use std::path::{Path, PathBuf};
 
 /// The prefixes of the graders' scratch directories under the temporary directory.
-const SCRATCH_PREFIXES: [&str; 5] = [
+const SCRATCH_PREFIXES: [&str; 6] = [
     "kit-private-",
     "kit-proc-",
     "kit-pivot-",
     "kit-overlay-",
     "kit-confine-",
+    "kit-layer-",
 ];
 /// The prefix of the graders' cgroups.
 const CGROUP_PREFIX: &str = "kit-grade-";

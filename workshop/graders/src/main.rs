@@ -15,6 +15,7 @@ mod l01;
 mod l01_mounts;
 mod l02;
 mod l03;
+mod l04;
 mod l06;
 mod l07;
 mod l07_paths;
@@ -41,6 +42,8 @@ const GRADERS: &[(&str, Grader)] = &[
     ("03.1", l03::overlay_options),
     ("03.2", l03::whiteout),
     ("03.3", l03::opaque),
+    ("04.1", l04::resolve_in_root),
+    ("04.2", l04::no_dotdot),
     ("06.1", l06::veth_pair),
     ("06.2", l06::bridge),
     ("06.3", l06::set_master),
