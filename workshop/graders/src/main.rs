@@ -17,6 +17,7 @@ mod l02;
 mod l03;
 mod l04;
 mod l06;
+mod l06_nft;
 mod l07;
 mod l07_paths;
 mod parked;
@@ -48,6 +49,8 @@ const GRADERS: &[(&str, Grader)] = &[
     ("06.2", l06::bridge),
     ("06.3", l06::set_master),
     ("06.4", l06::add_address),
+    ("06.5", l06_nft::nat_rule),
+    ("06.6", l06_nft::publish_port),
     ("07.1", l07::no_new_privs),
     ("07.2", l07::bounding_set),
     ("07.3", l07::seccomp_filter),
