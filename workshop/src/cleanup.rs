@@ -6,6 +6,11 @@
 //!   scratch directories;
 //! - cgroups named `kit-grade-*` in every cgroup hierarchy (cgroups(7)): their processes are
 //!   SIGKILLed, then the directory is removed with rmdir(2).
+//!
+//! Network namespaces, veths, bridges and nft tables need no cleaning: the graders make them
+//! only inside network namespaces that are never bind-mounted or named, so the kernel frees
+//! them, with everything in them, when the grader's last process or descriptor goes
+//! (network_namespaces(7)).
 
 use nix::mount::{MntFlags, umount2};
 use std::path::{Path, PathBuf};

@@ -9,6 +9,7 @@
 use crate::bench::Workspace;
 use anyhow::Context;
 use serde::Deserialize;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -105,7 +106,9 @@ fn wait_with_deadline(
             return Ok(status.to_string());
         }
         if std::time::Instant::now() > until {
-            let _ = child.kill();
+            // kill(2) with a negative pid: the whole process group (the grader's children too).
+            let group = nix::unistd::Pid::from_raw(-(child.id() as i32));
+            let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
             let _ = child.wait();
             return Ok(format!(
                 "killed after {}s: the code under test did not finish",
@@ -136,6 +139,8 @@ pub fn check(ws: &Workspace, ids: &[String]) -> anyhow::Result<Outcome> {
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
+        // A process group of its own, so a timeout can end it with everything it started.
+        .process_group(0)
         .spawn()
         .with_context(|| format!("run {}", grader.display()))?;
     let status = wait_with_deadline(&mut child, GRADING_DEADLINE)?;
