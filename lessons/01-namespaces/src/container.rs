@@ -297,7 +297,9 @@ fn set_up(spec: &ContainerSpec, hooks: &dyn Hooks) -> Result<()> {
     mounts::remount_root(spec.readonly_rootfs)?;
     hooks.after_pivot().map_err(Error::Hook)?;
     if spec.has(Namespace::Uts) {
+        // exercise 01.2 hostname: begin
         nix::unistd::sethostname(&spec.hostname).map_err(crate::error::sys("sethostname(2)"))?;
+        // exercise 01.2: end
     }
     if let Some(console) = spec.console {
         // The pty comes from the container's own devpts, now mounted at /dev/pts.

@@ -18,17 +18,21 @@ const NONE: Option<&str> = None;
 /// starts as a copy that is still in the same peer group. Without this, a mount made inside
 /// the container would propagate back to the host (and the host's to us).
 pub fn make_private() -> Result<()> {
+    // exercise 01.3 make-private: begin
     mount(NONE, "/", NONE, MsFlags::MS_REC | MsFlags::MS_PRIVATE, NONE)
         .map_err(sys("mount(--make-rprivate /)"))
+    // exercise 01.3: end
 }
 
 /// Mounts a fresh procfs at `target` (proc(5)). A procfs shows the processes of the PID
 /// namespace of whoever mounts it, so mounted from inside a new PID namespace it lists only the
 /// container's own processes.
 pub fn mount_proc(target: &Path) -> Result<()> {
+    // exercise 01.4 mount-proc: begin
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     mount(Some("proc"), target, Some("proc"), flags, NONE)
         .map_err(sys(format!("mount(proc on {})", target.display())))
+    // exercise 01.4: end
 }
 
 /// Mounts sysfs (sysfs(5)) read-only at `target`: containers may look at devices and network
@@ -101,6 +105,7 @@ pub fn mount_minimal_dev(rootfs: &Path) -> Result<()> {
 /// leads back to the host.
 // ANCHOR: pivot
 pub fn pivot_into(new_root: &Path) -> Result<()> {
+    // exercise 01.5 pivot-root: begin
     // pivot_root(2) requires new_root to be a mount point: bind-mount it onto itself.
     mount(
         Some(new_root),
@@ -119,6 +124,7 @@ pub fn pivot_into(new_root: &Path) -> Result<()> {
     umount2(".", MntFlags::MNT_DETACH).map_err(sys("umount2(old root, MNT_DETACH)"))?;
     nix::unistd::chdir("/").map_err(sys("chdir(/)"))?;
     Ok(())
+    // exercise 01.5: end
 }
 // ANCHOR_END: pivot
 

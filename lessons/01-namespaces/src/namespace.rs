@@ -77,7 +77,9 @@ impl Namespace {
 
 /// The combined clone(2) flags for a set of namespace kinds.
 pub fn clone_flags(namespaces: &[Namespace]) -> CloneFlags {
+    // exercise 01.1 namespace-flags: begin
     namespaces
         .iter()
         .fold(CloneFlags::empty(), |flags, ns| flags | ns.clone_flag())
+    // exercise 01.1: end
 }

@@ -198,10 +198,12 @@ impl Cgroup for V1Cgroup {
     /// `memory.limit_in_bytes`, then `memory.memsw.limit_in_bytes` (memory + swap, which
     /// the kernel requires to be at least the memory limit).
     fn set_memory(&self, max: u64, swap_total: Option<u64>) -> Result<()> {
+        // exercise 02.2 memory-limit: begin
         files::write(
             &self.file("memory", "memory.limit_in_bytes")?,
             &max.to_string(),
         )?;
+        // exercise 02.2: end
         if let Some(total) = swap_total {
             let path = self.file("memory", "memory.memsw.limit_in_bytes")?;
             if !path.exists() {
@@ -234,7 +236,9 @@ impl Cgroup for V1Cgroup {
     }
 
     fn set_pids_max(&self, max: u64) -> Result<()> {
+        // exercise 02.3 pids-limit: begin
         files::write(&self.file("pids", "pids.max")?, &max.to_string())
+        // exercise 02.3: end
     }
 
     /// Writes FROZEN to `freezer.state` and waits until it reads FROZEN.

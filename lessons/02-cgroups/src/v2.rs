@@ -184,10 +184,12 @@ impl Cgroup for V2Cgroup {
 
     /// `memory.max`, and `memory.swap.max` = swap_total − max (v2 counts swap on its own).
     fn set_memory(&self, max: u64, swap_total: Option<u64>) -> Result<()> {
+        // exercise 02.2 memory-limit: begin
         files::write(
             &self.control_file("memory", "memory.max")?,
             &max.to_string(),
         )?;
+        // exercise 02.2: end
         if let Some(total) = swap_total {
             let swap_file = self.file("memory.swap.max");
             if !swap_file.exists() {
@@ -219,7 +221,9 @@ impl Cgroup for V2Cgroup {
     }
 
     fn set_pids_max(&self, max: u64) -> Result<()> {
+        // exercise 02.3 pids-limit: begin
         files::write(&self.control_file("pids", "pids.max")?, &max.to_string())
+        // exercise 02.3: end
     }
 
     /// Writes 1 to `cgroup.freeze`, then waits for `frozen 1` in `cgroup.events`.

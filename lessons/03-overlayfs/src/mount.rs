@@ -132,10 +132,12 @@ impl Overlay {
 
 /// Build the mount option string from already-chosen path strings.
 pub(crate) fn options_string(lowers: &[String], upper: &str, work: &str) -> String {
+    // exercise 03.1 overlay-options: begin
     format!(
         "lowerdir={},upperdir={upper},workdir={work},redirect_dir=off,metacopy=off",
         lowers.join(":")
     )
+    // exercise 03.1: end
 }
 
 /// The longest option string the kernel reads: mount(2) copies at most one page of `data`,

@@ -45,12 +45,16 @@ pub fn is_opaque(dir: &Path) -> Result<bool> {
 /// Create an overlayfs whiteout at `path`: mknod(2) a character device 0/0 with mode 0, as
 /// the kernel does when a lower file is deleted through the merged view.
 pub fn make_overlay_whiteout(path: &Path) -> Result<()> {
+    // exercise 03.2 whiteout: begin
     mknod(path, SFlag::S_IFCHR, Mode::empty(), makedev(0, 0)).with_path("mknod whiteout", path)
+    // exercise 03.2: end
 }
 
 /// Mark `dir` opaque with setxattr(2), hiding whatever lower layers hold under the same name.
 pub fn make_opaque(dir: &Path) -> Result<()> {
+    // exercise 03.3 opaque: begin
     xattr::set(dir, OPAQUE_XATTR, b"y").with_path("set opaque xattr on", dir)
+    // exercise 03.3: end
 }
 
 /// The OCI whiteout name for a deleted `name`: `.wh.` + name.

@@ -44,10 +44,12 @@ impl EntryPath {
                 Component::RootDir | Component::CurDir => {}
                 Component::Normal(p) => parts.push(p.to_os_string()),
                 Component::ParentDir => {
+                    // exercise 04.2 no-dotdot: begin
                     return Err(Error::HostileEntry {
                         entry: name.to_path_buf(),
                         reason: "contains a `..` component".into(),
                     });
+                    // exercise 04.2: end
                 }
                 Component::Prefix(_) => unreachable!("no path prefixes on unix"),
             }
@@ -97,9 +99,11 @@ impl EntryPath {
 // ANCHOR: resolve
 /// The `openat2(2)` resolution rules every lookup inside the target uses.
 fn in_root() -> ResolveFlag {
+    // exercise 04.1 resolve-in-root: begin
     // RESOLVE_IN_ROOT: treat the dirfd as "/" for `..` and absolute symlinks (a chroot for one
     // lookup). RESOLVE_NO_MAGICLINKS: refuse /proc/PID/fd-style links, which are not paths at all.
     ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS
+    // exercise 04.1: end
 }
 
 /// Opens `path` (relative to `root`) as an `O_PATH` directory fd, resolving every component

@@ -190,6 +190,7 @@ add rule ip {TABLE} output {dnat}"
     /// Masquerade and isolate network `name` (bridge `bridge`, subnet `subnet`).
     // ANCHOR: add_network
     pub fn add_network(&self, name: &str, bridge: &str, subnet: Subnet) -> Result<(), Error> {
+        // exercise 06.5 nat-rule: begin
         let c = format!("comment \"net {name}\"");
         self.apply(&format!(
             "add element ip {TABLE} bridges {{ \"{bridge}\" }}
@@ -197,6 +198,7 @@ add rule ip {TABLE} postrouting ip saddr {subnet} oifname != \"{bridge}\" masque
 add rule ip {TABLE} postrouting oifname \"{bridge}\" ip saddr 127.0.0.0/8 masquerade {c}
 add rule ip {TABLE} forward iifname \"{bridge}\" oifname @bridges oifname != \"{bridge}\" drop {c}"
         ))
+        // exercise 06.5: end
     }
     // ANCHOR_END: add_network
 
@@ -233,11 +235,13 @@ add rule ip {TABLE} forward iifname \"{bridge}\" oifname @bridges oifname != \"{
                 to,
             });
         }
+        // exercise 06.6 publish-port: begin
         // `create` (not `add`) fails if the key exists: the kernel settles any race.
         let (map, hp, a, p) = (m.proto.map(), m.host_port, m.addr, m.port);
         self.apply(&format!(
             "create element ip {TABLE} {map} {{ {hp} : {a} . {p} }}"
         ))
+        // exercise 06.6: end
     }
 
     /// Withdraw every published port that leads to `addr`.

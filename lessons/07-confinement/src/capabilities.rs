@@ -113,6 +113,7 @@ pub fn grantable() -> Result<CapsHashSet> {
 /// Capabilities are numbered from 0 to the kernel's last one; PR_CAPBSET_READ answers
 /// `EINVAL` past it. The loop allocates nothing, so it is safe in a freshly cloned child.
 pub fn limit_bounding_set(keep: &CapsHashSet) -> Result<()> {
+    // exercise 07.2 bounding-set: begin
     for index in 0..64u8 {
         // SAFETY: PR_CAPBSET_READ takes a capability number and touches no memory.
         if unsafe { libc::prctl(libc::PR_CAPBSET_READ, libc::c_ulong::from(index), 0, 0, 0) } < 0 {
@@ -129,6 +130,7 @@ pub fn limit_bounding_set(keep: &CapsHashSet) -> Result<()> {
         }
     }
     Ok(())
+    // exercise 07.2: end
 }
 
 /// Sets the effective and permitted sets to `keep` (for uid 0; a non-root uid keeps none —

@@ -10,12 +10,14 @@ use crate::error::sys;
 /// Sets `no_new_privs` on the calling thread (and so on everything it executes or forks).
 // ANCHOR: set
 pub fn set() -> Result<()> {
+    // exercise 07.1 no-new-privs: begin
     // SAFETY: prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) takes plain integers and touches no memory.
     let rc = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
     if rc != 0 {
         return Err(sys("prctl(PR_SET_NO_NEW_PRIVS)")(nix::Error::last()));
     }
     Ok(())
+    // exercise 07.1: end
 }
 // ANCHOR_END: set
 

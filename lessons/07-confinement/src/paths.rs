@@ -39,6 +39,7 @@ pub const READONLY_PATHS: [&str; 5] = [
 /// Hides `path`: an empty read-only tmpfs over a directory, `/dev/null` bound over a file
 /// (it reads as empty and swallows writes). A path this kernel does not have is skipped.
 pub fn mask(path: &Path) -> Result<()> {
+    // exercise 07.4 mask-path: begin
     let Ok(meta) = std::fs::metadata(path) else {
         return Ok(());
     };
@@ -56,11 +57,13 @@ pub fn mask(path: &Path) -> Result<()> {
         )
     }
     .map_err(sys(format!("mount(2) to mask {}", path.display())))
+    // exercise 07.4: end
 }
 
 /// Makes `path` read-only: a bind mount of the path onto itself gets mount flags of its own,
 /// then a remount makes it read-only. A path this kernel does not have is skipped.
 pub fn make_readonly(path: &Path) -> Result<()> {
+    // exercise 07.5 readonly-path: begin
     if !path.exists() {
         return Ok(());
     }
@@ -79,6 +82,7 @@ pub fn make_readonly(path: &Path) -> Result<()> {
         "mount(2) to remount {} read-only",
         path.display()
     )))
+    // exercise 07.5: end
 }
 // ANCHOR_END: mask
 

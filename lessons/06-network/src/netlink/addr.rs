@@ -39,6 +39,7 @@ impl Netlink {
     /// Add an IPv4 address: `ip addr add ADDR/PREFIX dev X`. The kernel also adds the
     /// connected route for the subnet.
     pub fn add_address(&mut self, index: u32, addr: Ipv4Addr, prefix: u8) -> Result<(), Error> {
+        // exercise 06.4 add-address: begin
         let mut msg = AddressMessage::default();
         msg.header.family = AddressFamily::Inet;
         msg.header.prefix_len = prefix;
@@ -53,6 +54,7 @@ impl Netlink {
             NLM_F_CREATE | NLM_F_EXCL,
             &what,
         )
+        // exercise 06.4: end
     }
 
     /// Every IPv4 address in this namespace (`ip -4 addr show`).

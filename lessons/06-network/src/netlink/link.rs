@@ -106,6 +106,7 @@ impl Netlink {
         peer: &str,
         peer_ns: Option<&NetNs>,
     ) -> Result<(), Error> {
+        // exercise 06.1 veth-pair: begin
         let mut peer_msg = LinkMessage::default();
         peer_msg
             .attributes
@@ -125,12 +126,14 @@ impl Netlink {
             msg,
             &format!("ip link add {name} type veth peer name {peer}"),
         )
+        // exercise 06.1: end
     }
     // ANCHOR_END: add_veth
 
     /// Create a software bridge (a virtual switch, like `docker0`):
     /// `ip link add NAME type bridge`.
     pub fn add_bridge(&mut self, name: &str) -> Result<(), Error> {
+        // exercise 06.2 bridge: begin
         let mut msg = LinkMessage::default();
         msg.attributes.push(LinkAttribute::IfName(name.to_string()));
         msg.attributes
@@ -138,6 +141,7 @@ impl Netlink {
                 InfoKind::Bridge,
             )]));
         self.create_link(msg, &format!("ip link add {name} type bridge"))
+        // exercise 06.2: end
     }
 
     /// Set the administrative UP flag (IFF_UP): `ip link set dev X up`.
@@ -155,11 +159,13 @@ impl Netlink {
 
     /// Plug an interface into a bridge (IFLA_MASTER): `ip link set dev X master BR`.
     pub fn set_master(&mut self, index: u32, bridge: u32) -> Result<(), Error> {
+        // exercise 06.3 set-master: begin
         let mut msg = LinkMessage::default();
         msg.header.index = index;
         msg.attributes.push(LinkAttribute::Controller(bridge));
         let what = format!("ip link set dev #{index} master #{bridge}");
         self.ack(RouteNetlinkMessage::SetLink(msg), 0, &what)
+        // exercise 06.3: end
     }
 
     /// Move an interface into another network namespace (IFLA_NET_NS_FD):
