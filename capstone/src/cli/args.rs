@@ -363,6 +363,15 @@ pub enum Command {
         #[command(subcommand)]
         command: ImageCommand,
     },
+    /// Serve Docker's Engine API on a unix socket, for the docker CLI, docker-compose and SDKs.
+    Daemon {
+        /// Where to listen (`DOCKER_HOST` for clients).
+        #[arg(short = 'H', long, default_value = "unix:///run/capstone/docker.sock")]
+        host: String,
+        /// A group whose members may use the socket too (default: root only).
+        #[arg(long)]
+        group: Option<String>,
+    },
     /// Runs a detached container's monitor (started by the engine itself).
     #[command(name = "__monitor", hide = true)]
     Monitor {

@@ -194,5 +194,8 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             command: ImageCommand::Prune { all, force },
         } => system::prune_images(engine, all, force),
         Command::Monitor { id } => lifecycle::monitor_main(paths, &id),
+        Command::Daemon { host, group } => {
+            crate::api::serve(engine.clone(), &host, group.as_deref())
+        }
     }
 }

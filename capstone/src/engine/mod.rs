@@ -3,12 +3,14 @@
 //! notice containers that died unrecorded ([`reconcile`]). It uses the [`crate::mechanisms`]
 //! and the [`crate::store`]; the front ends (the CLI today) only parse and print.
 
+pub mod attach;
 pub mod build;
 pub mod commit;
 pub mod containers;
 pub mod copy;
 pub mod create;
 pub mod exec;
+pub mod exits;
 pub mod export;
 pub mod gc;
 pub mod images;
@@ -20,6 +22,7 @@ pub mod prune;
 pub mod reconcile;
 pub mod remove;
 pub mod stats;
+pub mod views;
 pub mod volumes;
 
 use crate::Result;

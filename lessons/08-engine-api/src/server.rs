@@ -117,12 +117,23 @@ pub fn respond(router: &Router, mut request: Request) {
         common.push(header("Api-Version", &v.to_string()));
     }
     // On an upgrade request, tiny_http hands us the rest of the socket as the "body": it is
-    // the raw stream that follows the 101, so it must not be read here.
+    // the raw stream that follows the 101, so only the request's own body (`Content-Length`
+    // bytes: `exec start` sends `{"Detach":false,…}`) is read here. Left unread, those bytes
+    // would make close(2) reset the connection (RFC 9293 §3.6) and the client lose output.
     let upgrade = call.headers.iter().any(|(name, value)| {
         name.eq_ignore_ascii_case("connection") && value.to_ascii_lowercase().contains("upgrade")
     });
+    let length = call
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.trim().parse::<u64>().ok())
+        .unwrap_or(0);
     let read = if upgrade {
-        Ok(0)
+        request
+            .as_reader()
+            .take(length.min(MAX_BODY))
+            .read_to_end(&mut call.body)
     } else {
         request
             .as_reader()
