@@ -60,6 +60,14 @@ pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
 }
 
 fn create(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+    // Refused up front rather than leaving `docker run -it` at a prompt that hears nothing.
+    let body = call.json()?;
+    if body["OpenStdin"] == true && body["AttachStdin"] == true {
+        return Err(ApiError::bad_request(
+            "capstone daemon does not pass input to containers yet (no -i through the API): \
+             drop -i, or use `capstone run -it` for an interactive container",
+        ));
+    }
     let opts = create_body::options(call)?;
     let record = d.engine.create_local(&opts).map_err(errors::api)?;
     Ok(Reply::Json(201, json!({ "Id": record.id, "Warnings": [] })))
@@ -146,7 +154,9 @@ fn delete(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
 
 fn inspect(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
     let record = d.engine.container(call.param("id")).map_err(errors::api)?;
-    let doc = crate::engine::views::container_json(d.engine.paths(), &record);
+    let mut doc = crate::engine::views::container_json(d.engine.paths(), &record);
+    // The one log driver; the Python SDK reads it to decide whether `run` can show logs.
+    doc["HostConfig"]["LogConfig"] = json!({ "Type": "json-file", "Config": {} });
     Ok(Reply::Json(200, doc))
 }
 
@@ -204,7 +214,13 @@ fn passes(c: &Container, key: &str, value: &str) -> Option<bool> {
             .mounts
             .iter()
             .any(|m| m.name == value || m.destination == value || m.source.as_os_str() == value),
-        "label" => false, // containers carry no labels here yet
+        "label" => {
+            let labels = crate::engine::views::labels_of(c);
+            match value.split_once('=') {
+                Some((k, v)) => labels[k] == v,
+                None => labels.get(value).is_some(),
+            }
+        }
         _ => return None,
     })
 }

@@ -13,10 +13,10 @@ pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
     Router::new()
         .route("GET", "/images/json", on(daemon, list))
         .route("POST", "/images/create", on(daemon, pull))
-        .route("GET", "/images/{name}/json", on(daemon, inspect))
-        .route("GET", "/images/{name}/history", on(daemon, history))
-        .route("POST", "/images/{name}/tag", on(daemon, tag))
-        .route("DELETE", "/images/{name}", on(daemon, delete))
+        .route("GET", "/images/{name*}/json", on(daemon, inspect))
+        .route("GET", "/images/{name*}/history", on(daemon, history))
+        .route("POST", "/images/{name*}/tag", on(daemon, tag))
+        .route("DELETE", "/images/{name*}", on(daemon, delete))
 }
 
 fn list(d: &Daemon, _: &Call) -> Result<Reply, ApiError> {

@@ -5,6 +5,7 @@
 
 use crate::{Error, Result};
 use engineapi::Server;
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -74,8 +75,12 @@ pub(super) fn stop_on_signals(socket: &Path) -> Result<()> {
     std::thread::spawn(move || {
         let mut byte = [0u8; 1];
         let _ = nix::unistd::read(&read, &mut byte);
-        eprintln!("capstone daemon: stopping; containers keep running");
         let _ = std::fs::remove_file(&socket);
+        // Not eprintln!, which panics when stderr is gone (a closed pipe): stopping must not.
+        let _ = writeln!(
+            std::io::stderr(),
+            "capstone daemon: stopped; containers keep running"
+        );
         std::process::exit(0);
     });
     Ok(())

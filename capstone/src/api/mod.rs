@@ -16,6 +16,7 @@ mod errors;
 mod exec;
 mod images;
 mod listen;
+mod networks;
 mod streams;
 mod system;
 
@@ -66,6 +67,7 @@ pub fn serve(engine: Engine, host: &str, group: Option<&str>) -> Result<i32> {
         .merge(containers::routes(&daemon))
         .merge(streams::routes(&daemon))
         .merge(exec::routes(&daemon))
+        .merge(networks::routes(&daemon))
         .negotiate(Negotiation::default());
     eprintln!(
         "capstone daemon: API listening on unix://{}",

@@ -75,6 +75,7 @@ pub struct Waiter {
 }
 
 impl Engine {
+    // ANCHOR: start_watched
     /// Starts a container under a monitor this process keeps and reaps, noting its exit in
     /// `exits`. A start that fails counts as an exit (code 125), so a waiter never waits for
     /// a run that did not happen.
@@ -101,6 +102,7 @@ impl Engine {
         });
         Ok(())
     }
+    // ANCHOR_END: start_watched
 
     /// The first half of `wait`: finds the container and notes where it stands.
     pub fn wait_for(&self, query: &str, condition: WaitCondition, exits: &Exits) -> Result<Waiter> {

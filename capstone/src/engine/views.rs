@@ -93,6 +93,18 @@ fn unix_seconds(rfc3339: &str) -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// A container's labels (`Config.Labels`), `{}` when it has none. Read through the record's
+/// JSON, so that it holds whatever labels the record carries.
+pub fn labels_of(c: &Container) -> Value {
+    match serde_json::to_value(&c.config) {
+        Ok(Value::Object(mut config)) => match config.remove("Labels") {
+            Some(labels @ Value::Object(_)) => labels,
+            _ => json!({}),
+        },
+        _ => json!({}),
+    }
+}
+
 /// One row of `GET /containers/json` (what `docker ps` prints from): `Names` carry the
 /// leading `/`, `Created` is in seconds, `Ports` lists each binding of a running container.
 pub fn container_summary(c: &Container) -> Value {
@@ -117,7 +129,7 @@ pub fn container_summary(c: &Container) -> Value {
         "Command": c.config.args.join(" "),
         "Created": unix_seconds(&c.created),
         "Ports": ports,
-        "Labels": {},
+        "Labels": labels_of(c),
         "State": c.state.status,
         "Status": c.state.status_line(),
         "HostConfig": { "NetworkMode": c.host_config.network_mode },
@@ -193,4 +205,39 @@ pub fn info(paths: &store::Paths) -> Result<Value> {
         "ServerVersion": env!("CARGO_PKG_VERSION"),
         "SecurityOptions": crate::mechanisms::security::INFO_OPTIONS,
     }))
+}
+
+/// A network as `docker network inspect` shows it (`GET /networks/{id}`): Docker's field
+/// names, and the containers plugged in with their addresses.
+pub fn network_json(paths: &store::Paths, n: &crate::store::networks::NetworkInfo) -> Value {
+    let mut containers = serde_json::Map::new();
+    for c in crate::engine::reconcile::list_observed(paths).unwrap_or_default() {
+        let Some(owner) = n
+            .leases
+            .iter()
+            .find(|(_, o)| **o == crate::mechanisms::network::attach::owner(&c))
+        else {
+            continue;
+        };
+        let endpoint = c.network_settings.networks.get(&n.name);
+        containers.insert(
+            c.id.clone(),
+            json!({
+                "Name": c.name,
+                "IPv4Address": format!("{}/{}", owner.0, n.subnet.prefix()),
+                "MacAddress": endpoint.map(|e| e.mac_address.clone()).unwrap_or_default(),
+                "IPv6Address": "",
+            }),
+        );
+    }
+    json!({
+        "Name": n.name, "Id": n.id, "Created": n.created, "Scope": "local", "Driver": "bridge",
+        "EnableIPv6": false,
+        "IPAM": { "Driver": "default", "Config": [
+            { "Subnet": n.subnet.to_string(), "Gateway": n.subnet.gateway().to_string() }
+        ] },
+        "Internal": false, "Attachable": true,
+        "Containers": containers,
+        "Options": { "com.docker.network.bridge.name": n.bridge },
+    })
 }

@@ -201,34 +201,40 @@ fn send(
     request.respond(response)
 }
 
-/// Sends the status line and headers at once, then the body (chunked) as it is produced.
-/// tiny_http's `respond` would keep the headers in its buffer until the body is complete; a
-/// client that waits for the headers before doing anything else (the CLI's `wait` before its
-/// `start`) would then wait forever. So the response is printed through a writer that flushes
-/// after every write. (The chunked encoder still gathers up to 8 KiB per chunk.)
+/// Sends the status line and headers at once, then the body as it is produced, one chunk per
+/// read (chunked transfer coding, RFC 9112 §7.1: a hexadecimal size line, the bytes, CRLF;
+/// a zero-size chunk ends the body). tiny_http's own `respond` would keep the headers until
+/// the body is complete, and its chunked encoder gathers 8 KiB before it sends a chunk: a
+/// client that waits for the headers (the CLI's `wait` before its `start`) or for one log line
+/// (`logs -f`) would wait forever. So this one function writes the response head itself.
 fn send_streaming(
     request: Request,
     status: u16,
-    body: Box<dyn Read + Send>,
+    mut body: Box<dyn Read + Send>,
     headers: Vec<Header>,
 ) -> io::Result<()> {
-    let version = request.http_version().clone();
-    let request_headers = request.headers().to_vec();
-    let writer = FlushEach(request.into_writer());
-    let response = Response::new(status.into(), headers, body, None, None);
-    response.raw_print(writer, version, &request_headers, false, None)
-}
-
-/// A writer that flushes after every write.
-struct FlushEach<W: Write>(W);
-
-impl<W: Write> Write for FlushEach<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.0.write(buf)?;
-        self.0.flush()?;
-        Ok(n)
+    let reason = tiny_http::StatusCode(status).default_reason_phrase();
+    let mut out = request.into_writer();
+    let mut head = format!("HTTP/1.1 {status} {reason}\r\n");
+    for h in &headers {
+        head.push_str(&format!("{}: {}\r\n", h.field, h.value));
     }
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
+    head.push_str("Transfer-Encoding: chunked\r\n\r\n");
+    out.write_all(head.as_bytes())?;
+    out.flush()?;
+    let mut buf = vec![0u8; 32 << 10];
+    loop {
+        let n = match body.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        out.write_all(format!("{n:X}\r\n").as_bytes())?;
+        out.write_all(&buf[..n])?;
+        out.write_all(b"\r\n")?;
+        out.flush()?;
     }
+    out.write_all(b"0\r\n\r\n")?;
+    out.flush()
 }

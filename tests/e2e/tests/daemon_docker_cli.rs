@@ -82,6 +82,9 @@ fn docker_version_and_info_show_the_capstone_daemon_and_errors_are_dockers() {
     );
     assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
     assert!(bad.contains("invalid JSON"), "{bad}");
+    let interactive = daemon.run(&["run", "--rm", "-i", "busybox", "cat"]);
+    assert_eq!(interactive.code, 125, "{interactive:?}");
+    assert!(interactive.stderr.contains("capstone run -it"), "{interactive:?}");
     let missing = daemon.run(&["inspect", "--type", "container", "nosuch"]);
     assert_eq!(missing.code, 1);
     assert!(missing.stderr.contains("no such container"), "{missing:?}");
@@ -181,4 +184,62 @@ fn a_restarted_daemon_finds_the_containers_that_ran_on_without_it() {
     assert_eq!(ps.trim(), "survivor running");
     daemon.ok(&["rm", "-f", "survivor"]);
     assert!(!alive(pid.trim()));
+}
+
+#[test]
+fn many_clients_at_once_each_get_their_own_output_and_a_vanished_client_harms_nothing() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    daemon.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "talker",
+        "busybox",
+        "sh",
+        "-c",
+        "echo first; exec sleep 1000",
+    ]);
+    // A client that follows the logs and is killed mid-stream.
+    let mut follower = daemon
+        .docker(&["logs", "-f", "talker"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 6];
+    follower
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    assert_eq!(&first, b"first\n");
+    follower.kill().unwrap();
+    follower.wait().unwrap();
+    // Eight `docker run`s at once: each sees its own line and its own exit code.
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..8)
+            .map(|n| {
+                let daemon = &daemon;
+                scope.spawn(move || {
+                    let script = format!("echo run-{n}; exit {n}");
+                    (
+                        n,
+                        daemon.run(&["run", "--rm", "busybox", "sh", "-c", &script]),
+                    )
+                })
+            })
+            .collect();
+        for run in runs {
+            let (n, run) = run.join().unwrap();
+            assert_eq!(
+                (run.code, run.stdout.as_str()),
+                (n, format!("run-{n}\n").as_str()),
+                "{run:?}"
+            );
+        }
+    });
+    // The daemon still serves, and only `talker` is left.
+    let ps = daemon.ok(&["ps", "-a", "--format", "{{.Names}}"]);
+    assert_eq!(ps.trim(), "talker");
 }
