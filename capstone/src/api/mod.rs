@@ -17,6 +17,7 @@ mod exec;
 mod images;
 mod listen;
 mod networks;
+mod prune;
 mod streams;
 mod system;
 
@@ -68,6 +69,7 @@ pub fn serve(engine: Engine, host: &str, group: Option<&str>) -> Result<i32> {
         .merge(streams::routes(&daemon))
         .merge(exec::routes(&daemon))
         .merge(networks::routes(&daemon))
+        .merge(prune::routes(&daemon))
         .negotiate(Negotiation::default());
     eprintln!(
         "capstone daemon: API listening on unix://{}",

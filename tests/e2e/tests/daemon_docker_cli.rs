@@ -84,7 +84,10 @@ fn docker_version_and_info_show_the_capstone_daemon_and_errors_are_dockers() {
     assert!(bad.contains("invalid JSON"), "{bad}");
     let interactive = daemon.run(&["run", "--rm", "-i", "busybox", "cat"]);
     assert_eq!(interactive.code, 125, "{interactive:?}");
-    assert!(interactive.stderr.contains("capstone run -it"), "{interactive:?}");
+    assert!(
+        interactive.stderr.contains("capstone run -it"),
+        "{interactive:?}"
+    );
     let missing = daemon.run(&["inspect", "--type", "container", "nosuch"]);
     assert_eq!(missing.code, 1);
     assert!(missing.stderr.contains("no such container"), "{missing:?}");
@@ -162,7 +165,12 @@ fn a_detached_container_goes_through_ps_exec_logs_stop_and_rm() {
         (logs.stdout.as_str(), logs.stderr.as_str()),
         ("hello\n", "oops\n")
     );
-    daemon.ok(&["rm", "web", "printer"]);
+    let printer = daemon.ok(&["inspect", "-f", "{{.Id}}", "printer"]);
+    let pruned = daemon.ok(&["container", "prune", "-f"]);
+    assert!(
+        pruned.contains(id) && pruned.contains(printer.trim()),
+        "{pruned}"
+    );
     assert_eq!(daemon.ok(&["ps", "-aq"]), "");
     assert_eq!(engine.ok(&["ps", "-aq"]), "");
 }
