@@ -365,9 +365,10 @@ pub enum Command {
     },
     /// Serve Docker's Engine API on a unix socket, for the docker CLI, docker-compose and SDKs.
     Daemon {
-        /// Where to listen (`DOCKER_HOST` for clients).
-        #[arg(short = 'H', long, default_value = "unix:///run/capstone/docker.sock")]
-        host: String,
+        /// Where to listen (`DOCKER_HOST` for clients); default `unix://RUNROOT/docker.sock`,
+        /// i.e. `unix:///run/capstone/docker.sock`.
+        #[arg(short = 'H', long)]
+        host: Option<String>,
         /// A group whose members may use the socket too (default: root only).
         #[arg(long)]
         group: Option<String>,
