@@ -107,6 +107,16 @@ fn networks_and_volumes_are_made_used_and_removed_through_the_api() {
     let on_host =
         std::fs::read_to_string(std::path::Path::new(mountpoint.trim()).join("file")).unwrap();
     assert_eq!(on_host, "kept\n");
+    let df = daemon.ok(&[
+        "system",
+        "df",
+        "--format",
+        "{{.Type}} {{.TotalCount}} {{.Active}}",
+    ]);
+    assert!(
+        df.contains("Local Volumes 1 1") && df.contains("Containers 1 1"),
+        "{df}"
+    );
     let busy = daemon.run(&["volume", "rm", "data"]);
     assert_ne!(busy.code, 0, "a volume in use is not removed: {busy:?}");
     daemon.ok(&["rm", "-f", "server"]);
