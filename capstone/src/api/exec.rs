@@ -124,7 +124,7 @@ fn start(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
             .engine
             .exec_piped(&instance.container, &instance.opts, stdio);
         let code = code.unwrap_or_else(|e| {
-            eprintln!("exec {id}: {e}");
+            let _ = writeln!(std::io::stderr(), "exec {id}: {e}");
             126
         });
         set(&daemon, &id, |i| {

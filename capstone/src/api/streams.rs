@@ -64,7 +64,7 @@ fn attach(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
                 }
             });
             if let Err(e) = result {
-                eprintln!("attach to {}: {e}", record.short_id());
+                let _ = writeln!(std::io::stderr(), "attach to {}: {e}", record.short_id());
             }
         }),
     })
@@ -125,7 +125,7 @@ fn logs(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
             }
         });
         if let Err(e) = result {
-            eprintln!("logs of {}: {e}", record.short_id());
+            let _ = writeln!(std::io::stderr(), "logs of {}: {e}", record.short_id());
         }
     });
     Ok(Reply::Stream {

@@ -156,7 +156,8 @@ pub fn respond(router: &Router, mut request: Request) {
         Ok(Reply::Hijack { .. }) => 101,
         Err(e) => e.status,
     };
-    eprintln!("{} {url} → {status}", call.method);
+    // A log line must never cost the reply: eprintln! panics when stderr is a closed pipe.
+    let _ = writeln!(io::stderr(), "{} {url} → {status}", call.method);
     let result = match reply {
         Err(e) => send(request, status, "application/json", e.body(), common),
         Ok(Reply::Json(s, v)) => send(request, s, "application/json", v.to_string(), common),
@@ -184,7 +185,11 @@ pub fn respond(router: &Router, mut request: Request) {
         }
     };
     if let Err(e) = result {
-        eprintln!("{} {url}: the client went away: {e}", call.method);
+        let _ = writeln!(
+            io::stderr(),
+            "{} {url}: the client went away: {e}",
+            call.method
+        );
     }
 }
 
