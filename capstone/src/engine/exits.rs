@@ -21,8 +21,8 @@ pub enum WaitCondition {
     NotRunning,
     /// `next-exit`: the next time it stops (after a start to come, if it is not running).
     NextExit,
-    /// `removed`: when it is gone (`docker run --rm`); here: its next exit, after which a
-    /// `--rm` container's monitor has removed it.
+    /// `removed`: its next exit, once it is gone too (`docker run --rm`: its monitor removes
+    /// it on the way out; any other container: when `docker rm` removes it).
     Removed,
 }
 
@@ -71,6 +71,7 @@ pub struct Waiter {
     exits_before: u64,
     ours: bool,
     active: bool,
+    exited: bool,
     code: i32,
 }
 
@@ -113,6 +114,7 @@ impl Engine {
             exits_before: ours.map_or(0, |s| s.exits),
             ours: ours.is_some_and(|s| s.ours),
             active: record.is_active(),
+            exited: record.state.status == "exited",
             code: record.state.exit_code,
             id: record.id,
             condition,
@@ -126,16 +128,51 @@ impl Waiter {
         if self.condition == WaitCondition::NotRunning && !self.active {
             return Ok(self.code);
         }
-        if self.active && !self.ours {
-            return engine.wait(&self.id);
+        let code = if self.condition == WaitCondition::Removed && self.exited && !self.ours {
+            // It ran and exited: only its removal is awaited. (`docker run --rm` asks before
+            // the start, while the container is `created`: then its next exit comes first.)
+            self.code
+        } else if self.active && !self.ours {
+            engine.wait(&self.id)?
+        } else {
+            let seen = exits.seen.lock().unwrap();
+            let seen = exits
+                .changed
+                .wait_while(seen, |all| {
+                    all.get(&self.id).map_or(0, |s| s.exits) <= self.exits_before
+                })
+                .unwrap();
+            seen.get(&self.id).map_or(0, |s| s.code)
+        };
+        if self.condition == WaitCondition::Removed {
+            wait_until_removed(engine, &self.id)?;
         }
-        let seen = exits.seen.lock().unwrap();
-        let seen = exits
-            .changed
-            .wait_while(seen, |all| {
-                all.get(&self.id).map_or(0, |s| s.exits) <= self.exits_before
-            })
-            .unwrap();
-        Ok(seen.get(&self.id).map_or(0, |s| s.code))
+        Ok(code)
     }
+}
+
+/// Blocks until the container's directory is gone (a `--rm` container's already is; another
+/// goes with `docker rm`), woken by inotify(7) on the directory of all containers.
+fn wait_until_removed(engine: &Engine, id: &str) -> Result<()> {
+    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+    let all = engine.paths().containers();
+    let inotify =
+        Inotify::init(InitFlags::IN_CLOEXEC).map_err(crate::Error::sys("inotify_init1(2)"))?;
+    inotify
+        .add_watch(
+            &all,
+            AddWatchFlags::IN_DELETE | AddWatchFlags::IN_MOVED_FROM,
+        )
+        .map_err(crate::Error::sys(format!(
+            "inotify_add_watch({})",
+            all.display()
+        )))?;
+    // Looked at after the watch is set, so a removal in between is not missed.
+    while engine.paths().container_dir(id).exists() {
+        match inotify.read_events() {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(crate::Error::sys("read(inotify)")(e)),
+        }
+    }
+    Ok(())
 }

@@ -251,3 +251,39 @@ fn many_clients_at_once_each_get_their_own_output_and_a_vanished_client_harms_no
     let ps = daemon.ok(&["ps", "-a", "--format", "{{.Names}}"]);
     assert_eq!(ps.trim(), "talker");
 }
+
+#[test]
+fn wait_for_removed_answers_its_headers_at_once_and_its_body_only_after_rm() {
+    use std::io::BufRead;
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let id = daemon.ok(&["run", "-d", "busybox", "sh", "-c", "exit 5"]);
+    let id = id.trim();
+    assert_eq!(daemon.ok(&["wait", id]).trim(), "5");
+    let mut stream = std::os::unix::net::UnixStream::connect(daemon.socket()).unwrap();
+    // A deadline, so a reply that never comes fails the test instead of hanging it.
+    let deadline = std::time::Duration::from_secs(60);
+    stream.set_read_timeout(Some(deadline)).unwrap();
+    let request = format!(
+        "POST /v1.41/containers/{id}/wait?condition=removed HTTP/1.1\r\nHost: d\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut reply = std::io::BufReader::new(stream);
+    let mut status = String::new();
+    reply.read_line(&mut status).unwrap();
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    // The headers came while the container still exists: the wait is registered. Now remove it.
+    loop {
+        let mut line = String::new();
+        reply.read_line(&mut line).unwrap();
+        if line == "\r\n" {
+            break;
+        }
+    }
+    assert!(engine.ok(&["ps", "-aq"]).len() > 1, "still there before rm");
+    daemon.ok(&["rm", id]);
+    let mut body = String::new();
+    reply.read_to_string(&mut body).unwrap();
+    assert!(body.contains(r#""StatusCode":5"#), "{body}");
+}
