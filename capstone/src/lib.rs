@@ -22,6 +22,7 @@
 //! [`store`]) → [`engine::monitor`] → [`mechanisms::cgroup`] and [`mechanisms::runtime`]
 //! (lesson 01's `container::create_with` and the engine's hooks) → execve(2).
 
+pub mod api;
 pub mod cli;
 pub mod compose;
 pub mod engine;

@@ -1,7 +1,7 @@
 //! The capstone's layers, checked: each module under `src/` may name only modules of its own
-//! layer or of the layers below it (`model` ← `store` ← `mechanisms` ← `engine` ← `compose` ← `cli` ← `runtime_cli`, the OCI
-//! runtime's front end; compose is a
-//! front end that the CLI dispatches to, so it sits just below it), and
+//! layer or of the layers below it (`model` ← `store` ← `mechanisms` ← `engine` ← `compose` ← `api` ← `cli` ←
+//! `runtime_cli`; compose and api (the Engine API daemon) are front ends that the CLI
+//! dispatches to, so they sit just below it, and the OCI runtime's front end sits on top), and
 //! within a layer the modules' imports form no cycle. The test reads the source as text — the
 //! same picture a student draws by following the `use crate::…` lines.
 
@@ -9,13 +9,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The layers, bottom first. `error` is the crate's one error type, below everything.
-const LAYERS: [&str; 8] = [
+const LAYERS: [&str; 9] = [
     "error",
     "model",
     "store",
     "mechanisms",
     "engine",
     "compose",
+    "api",
     "cli",
     "runtime_cli",
 ];

@@ -418,6 +418,16 @@ pub enum Command {
         #[command(subcommand)]
         command: ImageCommand,
     },
+    /// Serve Docker's Engine API on a unix socket, for the docker CLI, docker-compose and SDKs.
+    Daemon {
+        /// Where to listen (`DOCKER_HOST` for clients); default `unix://RUNROOT/docker.sock`,
+        /// i.e. `unix:///run/capstone/docker.sock`.
+        #[arg(short = 'H', long)]
+        host: Option<String>,
+        /// A group whose members may use the socket too (default: root only).
+        #[arg(long)]
+        group: Option<String>,
+    },
     /// Runs a detached container's monitor (started by the engine itself).
     #[command(name = "__monitor", hide = true)]
     Monitor {

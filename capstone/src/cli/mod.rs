@@ -246,5 +246,10 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             command: ImageCommand::Prune { all, force },
         } => system::prune_images(engine, all, force),
         Command::Monitor { id } => lifecycle::monitor_main(paths, &id),
+        Command::Daemon { host, group } => {
+            let socket = paths.runroot.join("docker.sock");
+            let host = host.unwrap_or_else(|| format!("unix://{}", socket.display()));
+            crate::api::serve(engine.clone(), &host, group.as_deref())
+        }
     }
 }

@@ -3,7 +3,6 @@
 
 use super::table;
 use crate::cli::args::NetworkCommand;
-use crate::mechanisms::network::attach;
 use crate::model::ids;
 use crate::store::networks as network_records;
 use crate::{Engine, Result, store};
@@ -41,7 +40,10 @@ pub(super) fn main(engine: &Engine, command: NetworkCommand) -> Result<i32> {
         NetworkCommand::Inspect { networks } => {
             let mut out = Vec::new();
             for n in networks {
-                out.push(inspect(paths, &network_records::find(paths, &n)?));
+                out.push(crate::engine::views::network_json(
+                    paths,
+                    &network_records::find(paths, &n)?,
+                ));
             }
             println!("{}", serde_json::to_string_pretty(&out).expect("json"));
             Ok(0)
@@ -145,36 +147,6 @@ fn builtin_id(name: &str) -> String {
     let mut id = hex::encode(name.as_bytes());
     id.truncate(12);
     format!("{id:0>12}")
-}
-
-/// `network inspect`: Docker's field names.
-fn inspect(paths: &store::Paths, n: &network_records::NetworkInfo) -> Value {
-    let mut containers = serde_json::Map::new();
-    for c in crate::engine::reconcile::list_observed(paths).unwrap_or_default() {
-        let Some(owner) = n.leases.iter().find(|(_, o)| **o == attach::owner(&c)) else {
-            continue;
-        };
-        let endpoint = c.network_settings.networks.get(&n.name);
-        containers.insert(
-            c.id.clone(),
-            json!({
-                "Name": c.name,
-                "IPv4Address": format!("{}/{}", owner.0, n.subnet.prefix()),
-                "MacAddress": endpoint.map(|e| e.mac_address.clone()).unwrap_or_default(),
-                "IPv6Address": "",
-            }),
-        );
-    }
-    json!({
-        "Name": n.name, "Id": n.id, "Created": n.created, "Scope": "local", "Driver": "bridge",
-        "EnableIPv6": false,
-        "IPAM": { "Driver": "default", "Config": [
-            { "Subnet": n.subnet.to_string(), "Gateway": n.subnet.gateway().to_string() }
-        ] },
-        "Internal": false, "Attachable": true, "Labels": n.labels,
-        "Containers": containers,
-        "Options": { "com.docker.network.bridge.name": n.bridge },
-    })
 }
 
 /// `port CONTAINER`: `80/tcp -> 0.0.0.0:8080`, one line per published port; `port CONTAINER

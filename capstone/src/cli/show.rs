@@ -2,6 +2,7 @@
 
 use super::format::Format;
 use super::table;
+use crate::engine::views;
 use crate::model::clock;
 use crate::model::container::Container;
 use crate::store::image_refs as images_ref;
@@ -174,14 +175,14 @@ pub(super) fn inspect(
             },
         };
         match container {
-            Some(c) => out.push(container_json(paths, &c)),
+            Some(c) => out.push(views::container_json(paths, &c)),
             None if kind == Some("volume") => {
                 out.push(crate::store::volumes::get(paths, name)?.to_json(paths));
             }
             None if kind != Some("container") => {
                 let store = paths.store()?;
                 match images_ref::find(&store, name) {
-                    Ok(image) => out.push(image_json(&store, &image)?),
+                    Ok(image) => out.push(views::image_json(&store, &image)?),
                     // Last, as Docker looks: a volume of that name.
                     Err(_) => match crate::store::volumes::get(paths, name) {
                         Ok(volume) => out.push(volume.to_json(paths)),
@@ -204,115 +205,4 @@ pub(super) fn inspect(
         .collect();
     println!("{}", serde_json::to_string_pretty(&ordered).expect("json"));
     Ok(0)
-}
-
-/// A container as `docker inspect` shows it (the fields this engine has).
-pub fn container_json(paths: &store::Paths, c: &Container) -> Value {
-    let mut doc = container_document(paths, c);
-    // Docker leaves out what a container without a health check does not have.
-    if c.config.healthcheck.is_none()
-        && let Some(config) = doc["Config"].as_object_mut()
-    {
-        config.remove("Healthcheck");
-    }
-    if c.state.health.is_none()
-        && let Some(state) = doc["State"].as_object_mut()
-    {
-        state.remove("Health");
-    }
-    doc
-}
-
-fn container_document(paths: &store::Paths, c: &Container) -> Value {
-    let s = &c.state;
-    let h = &c.host_config;
-    let lowers: Vec<String> = c
-        .rootfs
-        .lower_dirs
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    let mut value = json!({
-        "Id": c.id,
-        "Created": c.created,
-        "Path": c.config.args.first(),
-        "Args": c.config.args.get(1..).unwrap_or_default(),
-        "State": {
-            // Docker counts a restarting container as running (with no pid).
-            "Status": s.status, "Running": s.running || s.restarting, "Paused": s.paused,
-            "Restarting": s.restarting,
-            "OOMKilled": s.oom_killed, "Dead": false, "Pid": s.pid, "ExitCode": s.exit_code,
-            "Error": s.error, "StartedAt": s.started_at, "FinishedAt": s.finished_at,
-            "Health": s.health,
-        },
-        "Image": c.image,
-        "LogPath": paths.log(&c.id),
-        "Name": format!("/{}", c.name),
-        "RestartCount": s.restart_count,
-        "Driver": "overlay",
-        "HostConfig": {
-            "NetworkMode": h.network_mode, "AutoRemove": h.auto_remove, "ReadonlyRootfs": h.readonly_rootfs,
-            "Memory": h.memory, "NanoCpus": h.nano_cpus, "PidsLimit": h.pids_limit,
-            "CapAdd": h.cap_add, "CapDrop": h.cap_drop, "Privileged": h.privileged, "Init": h.init,
-            // Docker shows null when no option was given.
-            "SecurityOpt": (!h.security_opt.is_empty()).then_some(&h.security_opt),
-            "CgroupParent": "", "Cgroup": c.cgroup,
-            "PortBindings": crate::model::ports::ports_json(&h.port_bindings),
-            "Binds": h.binds,
-            "RestartPolicy": {
-                "Name": if h.restart_policy.name.is_empty() { "no" } else { &h.restart_policy.name },
-                "MaximumRetryCount": h.restart_policy.maximum_retry_count,
-            },
-        },
-        "GraphDriver": {
-            "Name": "overlay",
-            "Data": {
-                "LowerDir": lowers.join(":"), "UpperDir": c.rootfs.upper_dir,
-                "WorkDir": c.rootfs.work_dir, "MergedDir": c.rootfs.merged_dir,
-            },
-        },
-        "Mounts": c.mounts.iter().map(crate::model::mounts::MountPoint::to_json).collect::<Vec<_>>(),
-        "Config": {
-            "Hostname": c.config.hostname, "User": c.config.user, "Tty": c.config.tty,
-            "OpenStdin": c.config.open_stdin, "Env": c.config.env, "Cmd": c.config.cmd,
-            "Image": images_ref::familiar(&c.config.image), "WorkingDir": c.config.working_dir,
-            "Entrypoint": c.config.entrypoint, "StopSignal": c.config.stop_signal,
-            "Labels": c.config.labels,
-            "Healthcheck": c.config.healthcheck,
-            "ExposedPorts": c.config.exposed_ports.iter().map(|p| (p.clone(), json!({}))).collect::<serde_json::Map<_, _>>(),
-        },
-        "NetworkSettings": c.network_settings_json(),
-    });
-    h.run_flags.add_to_inspect(&mut value["HostConfig"]);
-    if let Some(mounts) = value["Mounts"].as_array_mut() {
-        mounts.extend(crate::model::run_flags::tmpfs_mounts_json(&h.run_flags));
-    }
-    value["Config"]["Labels"] = json!(c.config.labels);
-
-    if let Some(t) = c.config.stop_timeout {
-        value["Config"]["StopTimeout"] = json!(t);
-    }
-    value
-}
-
-/// An image as `docker image inspect` shows it.
-pub fn image_json(store: &images::Store, image: &images::Image) -> Result<Value> {
-    let config = serde_json::to_value(&image.config).expect("json");
-    let tags: Vec<String> = images_ref::tags_of(store, image)?
-        .iter()
-        .map(|t| images_ref::familiar(t))
-        .collect();
-    let size: u64 = image.layers.iter().map(|l| l.size).sum();
-    Ok(json!({
-        "Id": image.config_digest.to_string(),
-        "RepoTags": tags,
-        "RepoDigests": [],
-        "Created": config.get("created"),
-        "Architecture": config.get("architecture"),
-        "Os": config.get("os"),
-        "Config": config.get("config"),
-        "RootFS": config.get("rootfs"),
-        "Size": size,
-        "Manifest": image.digest.to_string(),
-    }))
 }

@@ -11,47 +11,26 @@ use std::collections::HashMap;
 /// (`{{.ContainersRunning}}`, `{{.CgroupVersion}}`, `{{.DockerRootDir}}`…).
 pub(super) fn info(paths: &store::Paths, format: Option<&str>) -> Result<i32> {
     let format = Format::parse("info", format, true)?;
-    let all = crate::engine::reconcile::list_observed(paths)?;
-    let running = all
-        .iter()
-        .filter(|c| c.state.running && !c.state.paused)
-        .count();
-    let paused = all.iter().filter(|c| c.state.paused).count();
-    let store = paths.store()?;
-    let images = store.tags()?.len();
-    let hierarchy = cgroups::Hierarchy::detect();
-    let layout = hierarchy
-        .as_ref()
-        .map(|h| format!("{:?}", h.layout()))
-        .unwrap_or_else(|e| format!("unknown ({e})"));
-    let uname = nix::sys::utsname::uname().ok();
-    let field = |f: fn(&nix::sys::utsname::UtsName) -> &std::ffi::OsStr| {
-        uname
-            .as_ref()
-            .map(|u| f(u).to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    let kernel = field(nix::sys::utsname::UtsName::release);
-    let doc = json!({
-        "Containers": all.len(), "ContainersRunning": running, "ContainersPaused": paused,
-        "ContainersStopped": all.len() - running - paused, "Images": images,
-        "Driver": "overlay", "LoggingDriver": "json-file", "CgroupDriver": "cgroupfs",
-        "CgroupVersion": if layout == "Unified" { "2" } else { "1" }, "CgroupLayout": layout,
-        "KernelVersion": kernel, "OSType": "linux", "Architecture": std::env::consts::ARCH,
-        "NCPU": std::thread::available_parallelism().map(usize::from).unwrap_or(1),
-        "Name": field(nix::sys::utsname::UtsName::nodename),
-        "DockerRootDir": paths.root, "RunDir": paths.runroot,
-        "ServerVersion": env!("CARGO_PKG_VERSION"),
-        "SecurityOptions": crate::mechanisms::security::INFO_OPTIONS,
-    });
+    let doc = crate::engine::views::info(paths)?;
+    let count = |key: &str| doc[key].as_u64().unwrap_or(0);
+    let (all, running, paused) = (
+        count("Containers"),
+        count("ContainersRunning"),
+        count("ContainersPaused"),
+    );
+    let images = count("Images");
+    let (kernel, layout) = (
+        doc["KernelVersion"].as_str().unwrap_or("").to_string(),
+        doc["CgroupLayout"].as_str().unwrap_or("").to_string(),
+    );
     if let Some(format) = format {
         print!("{}", format.render(&[doc], &[])?);
         return Ok(0);
     }
-    println!("Containers: {}", all.len());
+    println!("Containers: {all}");
     println!(" Running: {running}");
     println!(" Paused: {paused}");
-    println!(" Stopped: {}", all.len() - running - paused);
+    println!(" Stopped: {}", all - running - paused);
     println!("Images: {images}");
     println!("Storage Driver: overlay (one lower dir per layer, shared by chain ID)");
     println!("Logging Driver: json-file");

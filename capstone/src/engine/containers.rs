@@ -75,12 +75,28 @@ impl Engine {
         Ok(created)
     }
 
+    /// `create` without pulling: a missing image is [`Error::NoSuchImage`] (the Engine API
+    /// answers 404, and the client pulls with its own progress display, then asks again).
+    pub fn create_local(&self, opts: &CreateOptions) -> Result<Container> {
+        self.reconcile()?;
+        let _using_images = super::gc::lock_for_writing(&self.paths)?;
+        super::create::create(&self.paths, opts)
+    }
+
     /// Starts a container in the background, under a detached monitor.
     pub fn start(&self, query: &str) -> Result<Container> {
         let record = self.reconciled(query)?;
         lifecycle::started_by_hand(&self.paths, &record)?;
         lifecycle::start_detached(&self.paths, &record)?;
         Ok(record)
+    }
+
+    /// Starts a container in the background and hands back its monitor, whose exit status is
+    /// the container's exit code (`None`: it was running already); see
+    /// [`lifecycle::start_monitored`].
+    pub fn start_monitored(&self, query: &str) -> Result<Option<std::process::Child>> {
+        let record = self.reconciled(query)?;
+        lifecycle::start_monitored(&self.paths, &record)
     }
 
     /// Runs a container with this process as its monitor, to its end; returns its exit code.
@@ -203,6 +219,16 @@ impl Engine {
     /// `exec`: runs another process in a running container; returns its exit code.
     pub fn exec(&self, query: &str, opts: &ExecOptions) -> Result<i32> {
         super::exec::exec(&self.paths, &self.reconciled(query)?, opts)
+    }
+
+    /// `exec` with the process's stdio given (see [`super::exec::exec_piped`]).
+    pub fn exec_piped(
+        &self,
+        query: &str,
+        opts: &ExecOptions,
+        stdio: [std::os::fd::OwnedFd; 3],
+    ) -> Result<i32> {
+        super::exec::exec_piped(&self.paths, &self.reconciled(query)?, opts, stdio)
     }
 
     /// `pull`: an image from its registry into the store.

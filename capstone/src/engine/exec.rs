@@ -39,6 +39,33 @@ pub struct ExecOptions {
 
 /// Runs `opts.args` in the running container and returns its exit code.
 pub fn exec(paths: &Paths, record: &Container, opts: &ExecOptions) -> Result<i32> {
+    exec_with(paths, record, opts, None)
+}
+
+/// Like [`exec`], with the process's stdin, stdout and stderr given (pipes a front end reads,
+/// as the Engine API daemon's `exec start` does) instead of ours, and no terminal. Our copies
+/// of the descriptors are closed once the process has them, so a reader of its output sees
+/// end-of-file when the process (and whatever inherited them) is gone.
+pub fn exec_piped(
+    paths: &Paths,
+    record: &Container,
+    opts: &ExecOptions,
+    stdio: [std::os::fd::OwnedFd; 3],
+) -> Result<i32> {
+    let opts = ExecOptions {
+        tty: false,
+        interactive: true, // stdin is what the caller gave, not /dev/null
+        ..opts.clone()
+    };
+    exec_with(paths, record, &opts, Some(stdio))
+}
+
+fn exec_with(
+    paths: &Paths,
+    record: &Container,
+    opts: &ExecOptions,
+    given: Option<[std::os::fd::OwnedFd; 3]>,
+) -> Result<i32> {
     if !record.state.running || record.state.paused {
         return Err(Error::WrongState {
             id: record.short_id().into(),
@@ -84,6 +111,9 @@ pub fn exec(paths: &Paths, record: &Container, opts: &ExecOptions) -> Result<i32
         .then(|| std::fs::File::open("/dev/null").map_err(Error::io("open", "/dev/null")))
         .transpose()?;
     spec.stdio = null_stdin.as_ref().map(|null| [null.as_raw_fd(), 1, 2]);
+    if let Some(fds) = &given {
+        spec.stdio = Some(fds.each_ref().map(AsRawFd::as_raw_fd));
+    }
     let mut console = opts.tty.then(ConsoleSocket::new).transpose()?;
     spec.console = console.as_ref().map(|socket| Console {
         socket: socket.container_end(),
@@ -95,6 +125,7 @@ pub fn exec(paths: &Paths, record: &Container, opts: &ExecOptions) -> Result<i32
         confinement: ConfineHooks(&confinement),
     };
     let child = join(&spec, &hooks)?;
+    drop(given);
     if let Some(mut socket) = console.take() {
         socket.close_container_end();
         if let Some(master) = socket.receive_master()? {

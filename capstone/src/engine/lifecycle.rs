@@ -21,10 +21,21 @@ pub const MONITOR_COMMAND: &str = "__monitor";
 /// Starts a created or exited container in the background: re-executes this program as its
 /// monitor in a new session (setsid(2)) and waits only for the monitor's "started" line.
 pub fn start_detached(paths: &store::Paths, record: &Container) -> Result<()> {
+    start_monitored(paths, record).map(drop)
+}
+
+/// [`start_detached`], handing back the monitor (`None` if the container was running already).
+/// The monitor's exit status is the container's exit code: a long-lived caller (the Engine API
+/// daemon) waits for it to learn the code even of a `--rm` container, whose record is gone by
+/// then, and so reaps it (a process that never waits for its children collects zombies).
+pub fn start_monitored(
+    paths: &store::Paths,
+    record: &Container,
+) -> Result<Option<std::process::Child>> {
     if record.is_active() {
-        return Ok(()); // Docker: starting a running container is not an error
+        return Ok(None); // Docker: starting a running container is not an error
     }
-    spawn_monitor(paths, record)
+    spawn_monitor(paths, record).map(Some)
 }
 
 /// A start by hand (`start`, `run`, `restart`): its restart policy applies afresh — the count
@@ -42,7 +53,7 @@ pub fn started_by_hand(paths: &store::Paths, record: &Container) -> Result<()> {
 /// Re-executes this program as the container's detached monitor (see [`start_detached`]);
 /// also how a foreground `run` hands a container its restart policy wants again to a monitor
 /// that outlives the CLI.
-pub fn spawn_monitor(paths: &store::Paths, record: &Container) -> Result<()> {
+pub fn spawn_monitor(paths: &store::Paths, record: &Container) -> Result<std::process::Child> {
     let exe =
         std::env::current_exe().map_err(Error::io("find own executable", "/proc/self/exe"))?;
     let log_path = paths.container_dir(&record.id).join("monitor.log");
@@ -74,8 +85,12 @@ pub fn spawn_monitor(paths: &store::Paths, record: &Container) -> Result<()> {
     BufReader::new(stdout)
         .read_line(&mut line)
         .map_err(Error::io("read from monitor of", &record.id))?;
+    if line.trim_end() == "ok" {
+        return Ok(child);
+    }
+    // It failed and is on its way out (having said why): reap it.
+    let _ = child.wait();
     match line.trim_end() {
-        "ok" => Ok(()),
         "" => Err(Error::Start {
             id: record.short_id().into(),
             why: format!("the monitor died; see {}", log_path.display()),

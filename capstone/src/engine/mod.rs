@@ -4,6 +4,7 @@
 //! and the [`crate::store`]; the front ends (the CLI today) only parse and print.
 
 pub mod attach;
+pub mod attach_output;
 pub mod build;
 pub mod commit;
 pub mod containers;
@@ -11,6 +12,7 @@ pub mod copy;
 pub mod create;
 pub mod events;
 pub mod exec;
+pub mod exits;
 pub mod export;
 pub mod gc;
 pub mod health;
@@ -27,6 +29,7 @@ pub mod restart;
 pub mod run_flags;
 pub mod stats;
 pub mod update;
+pub mod views;
 pub mod volumes;
 
 use crate::Result;

@@ -140,7 +140,9 @@ impl Router {
         Router::default()
     }
 
-    /// Adds a route: `pattern` is a path whose `{name}` segments match any one segment.
+    /// Adds a route: `pattern` is a path whose `{name}` segments match any one segment, and
+    /// whose one `{name*}` segment, if any, matches one or more (an image name such as
+    /// `registry:5000/lab/busybox:v1` is sent unescaped: moby's routes say `{name:.*}`).
     pub fn route(
         mut self,
         method: &'static str,
@@ -183,7 +185,7 @@ impl Router {
         }
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         for route in &self.routes {
-            if route.method != call.method || route.segments.len() != segments.len() {
+            if route.method != call.method {
                 continue;
             }
             if let Some(params) = match_segments(&route.segments, &segments) {
@@ -197,12 +199,36 @@ impl Router {
 }
 
 fn match_segments(pattern: &[&str], path: &[&str]) -> Option<HashMap<String, String>> {
+    let greedy = pattern.iter().position(|p| p.ends_with("*}"));
+    let fits = match greedy {
+        None => pattern.len() == path.len(),
+        Some(_) => path.len() >= pattern.len(),
+    };
+    if !fits {
+        return None;
+    }
     let mut params = HashMap::new();
-    for (p, s) in pattern.iter().zip(path) {
-        if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            params.insert(name.to_string(), decode(s));
-        } else if p != s {
-            return None;
+    let mut at = 0;
+    for (i, p) in pattern.iter().enumerate() {
+        let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) else {
+            if path[at] != *p {
+                return None;
+            }
+            at += 1;
+            continue;
+        };
+        match name.strip_suffix('*') {
+            // As many segments as the rest of the pattern leaves over.
+            Some(name) if greedy == Some(i) => {
+                let take = path.len() - (pattern.len() - 1);
+                let joined: Vec<String> = path[at..at + take].iter().map(|s| decode(s)).collect();
+                params.insert(name.to_string(), joined.join("/"));
+                at += take;
+            }
+            _ => {
+                params.insert(name.to_string(), decode(path[at]));
+                at += 1;
+            }
         }
     }
     Some(params)
@@ -251,6 +277,23 @@ mod tests {
             ..Call::default()
         };
         let err = router.dispatch("/containers/abc/start", &mut call).err();
+        assert_eq!(err.map(|e| e.status), Some(404));
+    }
+
+    #[test]
+    fn a_greedy_segment_takes_an_image_name_with_slashes() {
+        let router = Router::new().route("POST", "/images/{name*}/tag", |c| {
+            Ok(Reply::Text(200, c.param("name").to_string()))
+        });
+        let mut call = Call {
+            method: "POST".into(),
+            ..Call::default()
+        };
+        match router.dispatch("/v1.41/images/127.0.0.1:5000/lab/busybox:v1/tag", &mut call) {
+            Ok(Reply::Text(200, name)) => assert_eq!(name, "127.0.0.1:5000/lab/busybox:v1"),
+            _ => panic!("the greedy route did not match"),
+        }
+        let err = router.dispatch("/images/tag", &mut call).err();
         assert_eq!(err.map(|e| e.status), Some(404));
     }
 

@@ -117,12 +117,23 @@ pub fn respond(router: &Router, mut request: Request) {
         common.push(header("Api-Version", &v.to_string()));
     }
     // On an upgrade request, tiny_http hands us the rest of the socket as the "body": it is
-    // the raw stream that follows the 101, so it must not be read here.
+    // the raw stream that follows the 101, so only the request's own body (`Content-Length`
+    // bytes: `exec start` sends `{"Detach":false,…}`) is read here. Left unread, those bytes
+    // would make close(2) reset the connection (RFC 9293 §3.6) and the client lose output.
     let upgrade = call.headers.iter().any(|(name, value)| {
         name.eq_ignore_ascii_case("connection") && value.to_ascii_lowercase().contains("upgrade")
     });
+    let length = call
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.trim().parse::<u64>().ok())
+        .unwrap_or(0);
     let read = if upgrade {
-        Ok(0)
+        request
+            .as_reader()
+            .take(length.min(MAX_BODY))
+            .read_to_end(&mut call.body)
     } else {
         request
             .as_reader()
@@ -145,7 +156,8 @@ pub fn respond(router: &Router, mut request: Request) {
         Ok(Reply::Hijack { .. }) => 101,
         Err(e) => e.status,
     };
-    eprintln!("{} {url} → {status}", call.method);
+    // A log line must never cost the reply: eprintln! panics when stderr is a closed pipe.
+    let _ = writeln!(io::stderr(), "{} {url} → {status}", call.method);
     let result = match reply {
         Err(e) => send(request, status, "application/json", e.body(), common),
         Ok(Reply::Json(s, v)) => send(request, s, "application/json", v.to_string(), common),
@@ -173,7 +185,11 @@ pub fn respond(router: &Router, mut request: Request) {
         }
     };
     if let Err(e) = result {
-        eprintln!("{} {url}: the client went away: {e}", call.method);
+        let _ = writeln!(
+            io::stderr(),
+            "{} {url}: the client went away: {e}",
+            call.method
+        );
     }
 }
 
@@ -190,34 +206,40 @@ fn send(
     request.respond(response)
 }
 
-/// Sends the status line and headers at once, then the body (chunked) as it is produced.
-/// tiny_http's `respond` would keep the headers in its buffer until the body is complete; a
-/// client that waits for the headers before doing anything else (the CLI's `wait` before its
-/// `start`) would then wait forever. So the response is printed through a writer that flushes
-/// after every write. (The chunked encoder still gathers up to 8 KiB per chunk.)
+/// Sends the status line and headers at once, then the body as it is produced, one chunk per
+/// read (chunked transfer coding, RFC 9112 §7.1: a hexadecimal size line, the bytes, CRLF;
+/// a zero-size chunk ends the body). tiny_http's own `respond` would keep the headers until
+/// the body is complete, and its chunked encoder gathers 8 KiB before it sends a chunk: a
+/// client that waits for the headers (the CLI's `wait` before its `start`) or for one log line
+/// (`logs -f`) would wait forever. So this one function writes the response head itself.
 fn send_streaming(
     request: Request,
     status: u16,
-    body: Box<dyn Read + Send>,
+    mut body: Box<dyn Read + Send>,
     headers: Vec<Header>,
 ) -> io::Result<()> {
-    let version = request.http_version().clone();
-    let request_headers = request.headers().to_vec();
-    let writer = FlushEach(request.into_writer());
-    let response = Response::new(status.into(), headers, body, None, None);
-    response.raw_print(writer, version, &request_headers, false, None)
-}
-
-/// A writer that flushes after every write.
-struct FlushEach<W: Write>(W);
-
-impl<W: Write> Write for FlushEach<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.0.write(buf)?;
-        self.0.flush()?;
-        Ok(n)
+    let reason = tiny_http::StatusCode(status).default_reason_phrase();
+    let mut out = request.into_writer();
+    let mut head = format!("HTTP/1.1 {status} {reason}\r\n");
+    for h in &headers {
+        head.push_str(&format!("{}: {}\r\n", h.field, h.value));
     }
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
+    head.push_str("Transfer-Encoding: chunked\r\n\r\n");
+    out.write_all(head.as_bytes())?;
+    out.flush()?;
+    let mut buf = vec![0u8; 32 << 10];
+    loop {
+        let n = match body.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        out.write_all(format!("{n:X}\r\n").as_bytes())?;
+        out.write_all(&buf[..n])?;
+        out.write_all(b"\r\n")?;
+        out.flush()?;
     }
+    out.write_all(b"0\r\n\r\n")?;
+    out.flush()
 }

@@ -1,0 +1,170 @@
+//! `POST /containers/create`'s body (the Engine API's `ContainerConfig` with `HostConfig`
+//! and `NetworkingConfig` inside) as the engine's [`CreateOptions`] — the same options the
+//! CLI's flags make, so both front ends create containers one way. Fields we do not know are
+//! ignored, as Docker ignores them; fields we know but cannot honour are refused with a 400.
+
+use crate::engine::create::CreateOptions;
+use engineapi::{ApiError, Call};
+use serde_json::Value;
+
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .filter_map(|s| s.as_str().map(String::from))
+            .collect(),
+        Value::String(s) => vec![s.clone()], // Docker accepts a string for Cmd/Entrypoint too
+        _ => Vec::new(),
+    }
+}
+
+fn text(v: &Value) -> Option<String> {
+    v.as_str().filter(|s| !s.is_empty()).map(String::from)
+}
+
+/// `{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}` as `-p` specs (`8080:80/tcp`).
+fn publish(bindings: &Value) -> Vec<String> {
+    let mut specs = Vec::new();
+    for (port, hosts) in bindings.as_object().into_iter().flatten() {
+        for host in hosts.as_array().into_iter().flatten() {
+            let ip = host["HostIp"].as_str().unwrap_or("");
+            let host_port = host["HostPort"].as_str().unwrap_or("");
+            specs.push(match (ip, host_port) {
+                ("", "") => port.clone(),
+                ("", p) => format!("{p}:{port}"),
+                (ip, p) => format!("{ip}:{p}:{port}"),
+            });
+        }
+    }
+    specs
+}
+
+/// `HostConfig.Mounts` items as `--mount` specs.
+fn mounts(items: &Value) -> Vec<String> {
+    let mut specs = Vec::new();
+    for m in items.as_array().into_iter().flatten() {
+        let mut parts = vec![format!("type={}", m["Type"].as_str().unwrap_or("volume"))];
+        if let Some(source) = text(&m["Source"]) {
+            parts.push(format!("source={source}"));
+        }
+        parts.push(format!("target={}", m["Target"].as_str().unwrap_or("")));
+        if m["ReadOnly"].as_bool() == Some(true) {
+            parts.push("readonly".into());
+        }
+        specs.push(parts.join(","));
+    }
+    specs
+}
+
+/// The create request as options (`name` from the query).
+pub(super) fn options(call: &Call) -> Result<CreateOptions, ApiError> {
+    let body = call.json()?;
+    let host = &body["HostConfig"];
+    let image = text(&body["Image"]).ok_or_else(|| {
+        ApiError::bad_request(
+            "config cannot be empty in order to create a container: Image is required",
+        )
+    })?;
+    let mut command = strings(&body["Cmd"]);
+    // The engine takes one entrypoint word; more words go before the command. `[""]` (or
+    // `""`, or `[]`) clears the image's entrypoint; null keeps it.
+    let entrypoint = if body["Entrypoint"].is_null() {
+        None
+    } else {
+        let mut words: Vec<String> = strings(&body["Entrypoint"])
+            .into_iter()
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words.is_empty() {
+            Some(String::new())
+        } else {
+            let first = words.remove(0);
+            words.append(&mut command);
+            command = words;
+            Some(first)
+        }
+    };
+    let network = match host["NetworkMode"].as_str() {
+        None | Some("" | "default") => None, // Docker: "default" is bridge
+        Some(mode) => Some(mode.to_string()),
+    };
+    let memory = host["Memory"].as_u64().filter(|m| *m > 0);
+    let nano_cpus = host["NanoCpus"].as_u64().filter(|n| *n > 0);
+    let pids = host["PidsLimit"].as_i64().filter(|p| *p > 0);
+    Ok(CreateOptions {
+        image,
+        command,
+        name: call.query.get("name").filter(|n| !n.is_empty()).cloned(),
+        env: strings(&body["Env"])
+            .into_iter()
+            .filter(|e| e.contains('='))
+            .collect(),
+        env_files: Vec::new(),
+        workdir: text(&body["WorkingDir"]),
+        user: text(&body["User"]),
+        hostname: text(&body["Hostname"]),
+        entrypoint,
+        memory: memory.map(|m| m.to_string()),
+        cpus: nano_cpus.map(|n| format!("{}", n as f64 / 1e9)),
+        pids_limit: pids.map(|p| p.to_string()),
+        read_only: host["ReadonlyRootfs"].as_bool().unwrap_or(false),
+        tty: body["Tty"].as_bool().unwrap_or(false),
+        interactive: body["OpenStdin"].as_bool().unwrap_or(false),
+        rm: host["AutoRemove"].as_bool().unwrap_or(false),
+        network,
+        publish: publish(&host["PortBindings"]),
+        cap_add: strings(&host["CapAdd"]),
+        cap_drop: strings(&host["CapDrop"]),
+        security_opt: strings(&host["SecurityOpt"]),
+        privileged: host["Privileged"].as_bool().unwrap_or(false),
+        init: host["Init"].as_bool().unwrap_or(false),
+        volumes: strings(&host["Binds"]),
+        mounts: mounts(&host["Mounts"]),
+        labels: (body["Labels"].as_object().into_iter().flatten())
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+            .collect(),
+        restart: restart_policy(&host["RestartPolicy"]),
+        ..CreateOptions::default()
+    })
+}
+
+/// `HostConfig.RestartPolicy` (`{"Name": "on-failure", "MaximumRetryCount": 3}`) as the CLI's
+/// `--restart` value; none for an empty name or `no`.
+fn restart_policy(policy: &Value) -> Option<String> {
+    let name = policy["Name"]
+        .as_str()
+        .filter(|n| !n.is_empty() && *n != "no")?;
+    match policy["MaximumRetryCount"].as_u64().filter(|n| *n > 0) {
+        Some(count) if name == "on-failure" => Some(format!("{name}:{count}")),
+        _ => Some(name.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_docker_cli_body_becomes_the_clis_options() {
+        let call = Call {
+            query: engineapi::router::parse_query("name=web"),
+            body: br#"{"Image":"busybox","Cmd":["echo","hi"],"Entrypoint":null,"Env":["A=1"],
+                "Unknown":1,"HostConfig":{"NetworkMode":"default","AutoRemove":true,
+                "PortBindings":{"80/tcp":[{"HostIp":"","HostPort":"8080"}]},"Memory":67108864}}"#
+                .to_vec(),
+            ..Call::default()
+        };
+        let o = options(&call).unwrap();
+        assert_eq!(
+            (o.image.as_str(), o.command.clone()),
+            ("busybox", vec!["echo".to_string(), "hi".into()])
+        );
+        assert_eq!(
+            (o.name.as_deref(), o.network, o.rm),
+            (Some("web"), None, true)
+        );
+        assert_eq!(o.publish, ["8080:80/tcp"]);
+        assert_eq!(o.memory.as_deref(), Some("67108864"));
+        assert_eq!(o.entrypoint, None);
+    }
+}

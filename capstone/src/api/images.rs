@@ -1,0 +1,116 @@
+//! Image endpoints: list, pull (`POST /images/create`, answered with Docker's JSON progress
+//! lines), inspect, tag, history, delete.
+
+use super::{Daemon, errors, on};
+use crate::engine::images::Removed;
+use crate::store::image_refs;
+use engineapi::{ApiError, Call, Reply, Router};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// The image routes.
+pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
+    Router::new()
+        .route("GET", "/images/json", on(daemon, list))
+        .route("POST", "/images/create", on(daemon, pull))
+        .route("GET", "/images/{name*}/json", on(daemon, inspect))
+        .route("GET", "/images/{name*}/history", on(daemon, history))
+        .route("POST", "/images/{name*}/tag", on(daemon, tag))
+        .route("DELETE", "/images/{name*}", on(daemon, delete))
+}
+
+fn list(d: &Daemon, _: &Call) -> Result<Reply, ApiError> {
+    let store = d.engine.paths().store().map_err(errors::api)?;
+    let rows = crate::engine::views::image_summaries(&store).map_err(errors::api)?;
+    Ok(Reply::Json(200, Value::Array(rows)))
+}
+
+/// `fromImage=busybox&tag=latest` as one reference (`tag` may also be a digest).
+fn reference(call: &Call) -> Result<String, ApiError> {
+    let image = call.query.get("fromImage").map_or("", String::as_str);
+    if image.is_empty() {
+        let how = if call.query.contains_key("fromSrc") {
+            "importing (fromSrc) is not served by capstone daemon: use `capstone import`"
+        } else {
+            "fromImage is required"
+        };
+        return Err(ApiError::bad_request(how));
+    }
+    Ok(match call.query.get("tag").map(String::as_str) {
+        None | Some("") => image.to_string(),
+        Some(digest) if digest.starts_with("sha256:") => format!("{image}@{digest}"),
+        Some(tag) => format!("{image}:{tag}"),
+    })
+}
+
+/// Pulls, then sends the progress lines (`{"status": "…"}` per line) as Docker's stream.
+fn pull(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+    let reference = reference(call)?;
+    let mut lines = Vec::new();
+    d.engine
+        .pull(&reference, &mut |line| lines.push(line))
+        .map_err(errors::api)?;
+    let body: String = lines
+        .iter()
+        .map(|line| format!("{}\r\n", json!({ "status": line })))
+        .collect();
+    Ok(Reply::Stream {
+        status: 200,
+        content_type: "application/json",
+        body: Box::new(std::io::Cursor::new(body.into_bytes())),
+    })
+}
+
+fn inspect(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+    let store = d.engine.paths().store().map_err(errors::api)?;
+    let image = image_refs::find(&store, call.param("name")).map_err(errors::api)?;
+    let doc = crate::engine::views::image_json(&store, &image).map_err(errors::api)?;
+    Ok(Reply::Json(200, doc))
+}
+
+fn history(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+    let steps = d.engine.history(call.param("name")).map_err(errors::api)?;
+    let rows: Vec<Value> = steps
+        .iter()
+        .map(|s| {
+            let created = s
+                .created
+                .as_deref()
+                .and_then(|t| crate::model::clock::parse(&t.replace("+00:00", "Z")))
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |t| t.as_secs());
+            json!({
+                "Id": s.image.as_deref().unwrap_or("<missing>"), "Created": created,
+                "CreatedBy": s.created_by, "Tags": null, "Size": s.size, "Comment": s.comment,
+            })
+        })
+        .collect();
+    Ok(Reply::Json(200, Value::Array(rows)))
+}
+
+fn tag(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+    let repo = call.query.get("repo").map_or("", String::as_str);
+    let target = match call.query.get("tag").map(String::as_str) {
+        None | Some("") => repo.to_string(),
+        Some(tag) => format!("{repo}:{tag}"),
+    };
+    d.engine
+        .tag(call.param("name"), &target)
+        .map_err(errors::api)?;
+    Ok(Reply::Empty(201))
+}
+
+fn delete(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+    let removed = d
+        .engine
+        .remove_image(call.param("name"), call.query_bool("force"))
+        .map_err(errors::api)?;
+    let items: Vec<Value> = removed
+        .iter()
+        .map(|r| match r {
+            Removed::Untagged(t) => json!({ "Untagged": image_refs::familiar(t) }),
+            Removed::Deleted(id) => json!({ "Deleted": id }),
+        })
+        .collect();
+    Ok(Reply::Json(200, Value::Array(items)))
+}

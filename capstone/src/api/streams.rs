@@ -1,0 +1,136 @@
+//! The streaming container endpoints. `attach` takes the connection over (`101`, lesson 08's
+//! hijack) and writes the output of the container's next run as it comes; `logs` sends the
+//! json-file log as an HTTP body, following it with `follow=1`. Both cut the output into
+//! lesson 08's 8-byte frames (stdout 1, stderr 2) unless the container has a TTY, whose one
+//! stream goes out raw — as Docker does, and as the CLI expects from the container's `Tty`.
+//!
+//! Attaching sends output only: a container's stdin belongs to its monitor, which the daemon
+//! does not hold (so `docker run -i` gets no input through the daemon yet).
+
+use super::{Daemon, errors, on};
+use crate::engine::logs::LogsOptions;
+use crate::mechanisms::logs::Entry;
+use engineapi::hijack::RAW_STREAM;
+use engineapi::mux::{StreamKind, write_frame};
+use engineapi::{ApiError, Call, Reply, Router};
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// The stream routes.
+pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
+    Router::new()
+        .route("POST", "/containers/{id}/attach", on(daemon, attach))
+        .route("GET", "/containers/{id}/logs", on(daemon, logs))
+}
+
+/// Writes one log entry as the client expects it: a frame, or raw bytes for a TTY.
+fn send(out: &mut impl Write, tty: bool, entry: &Entry, timestamps: bool) -> std::io::Result<()> {
+    let text = if timestamps {
+        format!("{} {}", entry.time, entry.log)
+    } else {
+        entry.log.clone()
+    };
+    if tty {
+        out.write_all(text.as_bytes())?;
+        return out.flush();
+    }
+    let kind = if entry.stream == "stderr" {
+        StreamKind::Stderr
+    } else {
+        StreamKind::Stdout
+    };
+    write_frame(out, kind, text.as_bytes())
+}
+
+fn attach(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+    let record = d.engine.container(call.param("id")).map_err(errors::api)?;
+    let engine = d.engine.clone();
+    let tty = record.config.tty;
+    let (stdout, stderr) = (call.query_bool("stdout"), call.query_bool("stderr"));
+    Ok(Reply::Hijack {
+        content_type: RAW_STREAM,
+        session: Box::new(move |mut conn| {
+            let result = engine.attach_output(&record.id, &mut |entry| {
+                let wanted = if entry.stream == "stderr" {
+                    stderr
+                } else {
+                    stdout
+                };
+                if wanted {
+                    send(&mut conn, tty, entry, false)
+                } else {
+                    Ok(())
+                }
+            });
+            if let Err(e) = result {
+                let _ = writeln!(std::io::stderr(), "attach to {}: {e}", record.short_id());
+            }
+        }),
+    })
+}
+
+/// A time as the API gives it: seconds since the epoch, maybe with a fraction (`0`: none).
+fn unix_time(text: Option<&String>) -> Result<Option<SystemTime>, ApiError> {
+    match text.map(String::as_str) {
+        None | Some("" | "0") => Ok(None),
+        Some(t) => {
+            let seconds: f64 = t.parse().map_err(|_| {
+                ApiError::bad_request(format!("invalid time {t:?}: expected seconds since 1970"))
+            })?;
+            Ok(Some(
+                SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds.max(0.0)),
+            ))
+        }
+    }
+}
+
+fn logs(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+    let record = d.engine.container(call.param("id")).map_err(errors::api)?;
+    let (stdout, stderr) = (call.query_bool("stdout"), call.query_bool("stderr"));
+    if !stdout && !stderr {
+        return Err(ApiError::bad_request(
+            "you must choose at least one stream: stdout=1 or stderr=1",
+        ));
+    }
+    let tail =
+        match call.query.get("tail").map(String::as_str) {
+            None | Some("" | "all") => None,
+            Some(n) => Some(n.parse().map_err(|_| {
+                ApiError::bad_request(format!("invalid tail {n:?}: a number or all"))
+            })?),
+        };
+    let opts = LogsOptions {
+        tail,
+        since: unix_time(call.query.get("since"))?,
+        until: unix_time(call.query.get("until"))?,
+        follow: call.query_bool("follow"),
+    };
+    let timestamps = call.query_bool("timestamps");
+    let (reader, mut writer) =
+        std::io::pipe().map_err(|e| ApiError::internal(format!("pipe(2): {e}")))?;
+    let engine = d.engine.clone();
+    // The log is read on a thread of its own, into a pipe whose other end is the body.
+    std::thread::spawn(move || {
+        let tty = record.config.tty;
+        let mut gone = false;
+        let result = engine.logs(&record.id, &opts, &mut |entry| {
+            let wanted = if entry.stream == "stderr" {
+                stderr
+            } else {
+                stdout
+            };
+            if wanted && !gone {
+                gone = send(&mut writer, tty, entry, timestamps).is_err();
+            }
+        });
+        if let Err(e) = result {
+            let _ = writeln!(std::io::stderr(), "logs of {}: {e}", record.short_id());
+        }
+    });
+    Ok(Reply::Stream {
+        status: 200,
+        content_type: RAW_STREAM,
+        body: Box::new(reader),
+    })
+}
