@@ -86,6 +86,10 @@ pub struct CreateOptions {
     pub health_retries: Option<String>,
     /// `--no-healthcheck`: none, whatever the image says.
     pub no_healthcheck: bool,
+    /// The whole `Healthcheck.Test`, as Docker's API and compose files give it
+    /// (`["CMD", arg…]`, `["CMD-SHELL", cmd]`, `["NONE"]`); wins over `health_cmd`, which is
+    /// its `CMD-SHELL` shorthand.
+    pub health_test: Vec<String>,
 }
 
 /// Creates a container and returns its record.
