@@ -139,11 +139,13 @@ fn invalid(project: &Project, path: String, message: impl Into<String>) -> Compo
 /// How often `up` looks at a dependency's record while it waits (Docker Compose: 500 ms).
 const POLL: Duration = Duration::from_millis(100);
 
+// ANCHOR: wait_healthy
 /// Waits until every container of `dependency` reports `healthy`, polling its record with a
 /// deadline. Errors as Docker Compose's: `dependency failed to start: container X is
 /// unhealthy` (or exited, or has no health check).
 pub fn wait_healthy(s: &Session, dependency: &str) -> Result<()> {
     for c in s.replicas(dependency)? {
+        eprintln!(" Container {}  Waiting", c.name);
         let deadline = Instant::now() + patience(&c);
         loop {
             let now = s.engine.container(&c.id)?;
@@ -159,7 +161,10 @@ pub fn wait_healthy(s: &Session, dependency: &str) -> Result<()> {
             let health = now.state.health.as_ref().map(|h| h.status.as_str());
             let checked = now.config.healthcheck.as_ref().and_then(|h| h.argv());
             match health {
-                Some("healthy") => break,
+                Some("healthy") => {
+                    eprintln!(" Container {}  Healthy", c.name);
+                    break;
+                }
                 Some("unhealthy") => return Err(failed("is unhealthy".into())),
                 None if checked.is_none() => {
                     return Err(failed(format!(
@@ -180,6 +185,7 @@ pub fn wait_healthy(s: &Session, dependency: &str) -> Result<()> {
     }
     Ok(())
 }
+// ANCHOR_END: wait_healthy
 
 /// Long enough for Docker's rules to have decided: the start period, then `retries` failed
 /// probes (each at most interval + timeout), plus one probe and a little slack.
