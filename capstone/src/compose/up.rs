@@ -123,7 +123,7 @@ pub fn remove_orphans(s: &Session, remove: bool, timeout: Duration) -> Result<()
 /// Waits until each dependency with `condition: service_healthy` is healthy and each with
 /// `service_completed_successfully` has exited with status 0 (`service_started` needs
 /// nothing more: earlier waves are started).
-fn wait_for_dependencies(s: &Session, name: &str) -> Result<()> {
+pub fn wait_for_dependencies(s: &Session, name: &str) -> Result<()> {
     let service = &s.project.model.services[name];
     for (dependency, how) in &service.depends_on {
         match how.condition {

@@ -100,3 +100,36 @@ fn a_crashing_service_is_restarted_by_its_policy() {
     assert_eq!(compose(&engine, dir.path(), &["down"]).code, 0);
     assert_eq!(engine.ok(&["ps", "-aq"]), "");
 }
+
+#[test]
+fn run_waits_for_its_dependency_to_be_healthy() {
+    let engine = Engine::with_busybox();
+    let dir = project(
+        "name: gated\nservices:\n  db:\n    image: busybox\n    command: sleep 1000\n    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 300ms\n  app:\n    image: busybox\n    depends_on:\n      db:\n        condition: service_healthy\n",
+    );
+    let run = compose(
+        &engine,
+        dir.path(),
+        &["run", "--rm", "-T", "--name", "gated-job", "app", "true"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    // The engine's event log orders it: the db's check passed before the one-off started.
+    let until = format!("{}", std::time::UNIX_EPOCH.elapsed().unwrap().as_secs() + 1);
+    let events: Vec<String> = engine
+        .ok(&["events", "--until", &until, "--format", "{{json .}}"])
+        .lines()
+        .map(|l| {
+            let e: serde_json::Value = serde_json::from_str(l).unwrap();
+            let name = e["Actor"]["Attributes"]["name"].as_str().unwrap_or("");
+            format!("{} {name}", e["Action"].as_str().unwrap())
+        })
+        .collect();
+    let at = |line: &str| events.iter().position(|l| l == line);
+    let healthy = at("health_status: healthy gated-db-1");
+    let started = at("start gated-job");
+    assert!(
+        healthy.is_some() && started.is_some() && healthy < started,
+        "{events:?}"
+    );
+    assert_eq!(compose(&engine, dir.path(), &["down", "-t", "0"]).code, 0);
+}
