@@ -10,9 +10,11 @@
 # of its own (its bridges and firewall rules vanish with it); dockerd runs in its own network
 # and mount namespaces with its own --data-root, --exec-root, socket and pidfile in a
 # temporary directory (no default bridge, no iptables), and is stopped by its pid. Both sides
-# use the same override as the tests (the backend waits for the database to be *started*:
-# capstone has no health checks yet), and `down -t 0` (busybox httpd, as pid 1, ignores
-# SIGTERM, so both engines would otherwise wait out their 10 s for the SIGKILL).
+# use an override in which the backend waits for the database to be *started* rather than
+# *healthy*: the health-gated start (which both engines do, and the tests check) would add the
+# check's 2 s interval to both sides and measure the clock rather than the engines. And
+# `down -t 0` (busybox httpd, as pid 1, ignores SIGTERM, so both engines would otherwise wait
+# out their 10 s for the SIGKILL).
 # Needs root, docker.io, docker-compose, the busybox rootfs of lesson 01.
 set -euo pipefail
 runs=${1:-5}

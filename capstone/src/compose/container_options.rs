@@ -96,7 +96,7 @@ pub fn create_options(
         .map(|v| volume(project, service_name, v))
         .collect::<Result<_>>()?;
     networks(project, service_name, service, &mut opts);
-    super::restart_health::apply(project, service_name, service, &mut opts)?;
+    super::restart_health::apply(project, service_name, service, oneoff, &mut opts)?;
     Ok(opts)
 }
 

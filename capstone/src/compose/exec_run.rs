@@ -58,6 +58,8 @@ pub fn run(s: &Session, args: &RunArgs) -> Result<i32> {
             services: deps,
         };
         super::up::up(s, &up)?;
+        // As `up` does before it starts a service: healthy, or completed, as the file asks.
+        super::up::wait_for_dependencies(s, &args.service)?;
     } else {
         super::resources::ensure_networks(s)?;
         super::resources::ensure_volumes(s)?;

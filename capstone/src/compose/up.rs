@@ -22,7 +22,6 @@ pub fn up(s: &Session, args: &UpArgs) -> Result<i32> {
     s.check_services(&args.services)?;
     let scale = parse_scale(s, &args.scale)?;
     let selected = s.with_dependencies(&args.services);
-    restart_health::check_conditions(s.project, &selected)?;
     // Every service's options are checked before anything is made.
     for name in &selected {
         create_options(s.project, name, 1, false)?;
@@ -121,13 +120,19 @@ pub fn remove_orphans(s: &Session, remove: bool, timeout: Duration) -> Result<()
     Ok(())
 }
 
-/// Waits until each dependency with `condition: service_completed_successfully` has exited
-/// with status 0 (`service_started` needs nothing more: earlier waves are started).
-fn wait_for_dependencies(s: &Session, name: &str) -> Result<()> {
+/// Waits until each dependency with `condition: service_healthy` is healthy and each with
+/// `service_completed_successfully` has exited with status 0 (`service_started` needs
+/// nothing more: earlier waves are started).
+pub fn wait_for_dependencies(s: &Session, name: &str) -> Result<()> {
     let service = &s.project.model.services[name];
     for (dependency, how) in &service.depends_on {
-        if how.condition != Condition::ServiceCompletedSuccessfully {
-            continue;
+        match how.condition {
+            Condition::ServiceStarted => continue,
+            Condition::ServiceHealthy => {
+                restart_health::wait_healthy(s, dependency)?;
+                continue;
+            }
+            Condition::ServiceCompletedSuccessfully => {}
         }
         for c in s.replicas(dependency)? {
             let code = s.engine.wait(&c.id)?;

@@ -90,6 +90,10 @@ pub struct CreateOptions {
     /// Labels, `-P`, hosts, DNS, tmpfs, ulimits, devices, stop signal and timeout, shm,
     /// sysctls, groups, log options.
     pub run_flags: super::run_flags::RunFlags,
+    /// The whole `Healthcheck.Test`, as Docker's API and compose files give it
+    /// (`["CMD", arg…]`, `["CMD-SHELL", cmd]`, `["NONE"]`); wins over `health_cmd`, which is
+    /// its `CMD-SHELL` shorthand.
+    pub health_test: Vec<String>,
 }
 
 /// Creates a container and returns its record.

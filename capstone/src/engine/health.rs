@@ -33,12 +33,11 @@ pub fn for_create(
         })
     };
     let flags = HealthConfig {
-        test: opts
-            .health_cmd
-            .iter()
-            .map(|cmd| vec!["CMD-SHELL".to_string(), cmd.clone()])
-            .next()
-            .unwrap_or_default(),
+        test: match &opts.health_cmd {
+            _ if !opts.health_test.is_empty() => opts.health_test.clone(),
+            Some(cmd) => vec!["CMD-SHELL".to_string(), cmd.clone()],
+            None => Vec::new(),
+        },
         interval: duration("--health-interval", &opts.health_interval)?,
         timeout: duration("--health-timeout", &opts.health_timeout)?,
         start_period: duration("--health-start-period", &opts.health_start_period)?,

@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// A copy of the example in a temporary directory (named `leafy`, so the project name is the
-/// file's `name: leafy` either way), with an override file: the engine has no health checks
-/// yet, so the backend waits for the database to be *started* instead of *healthy*.
+/// file's `name: leafy` either way). Its backend waits for the database to be *healthy*.
 fn leafy_app() -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
         .prefix("compose-leafy-")
@@ -26,11 +25,6 @@ fn leafy_app() -> tempfile::TempDir {
         .status()
         .unwrap();
     assert!(status.success());
-    std::fs::write(
-        dir.path().join("compose.override.yaml"),
-        "services:\n  backend:\n    depends_on:\n      db:\n        condition: service_started\n",
-    )
-    .unwrap();
     dir
 }
 
@@ -92,6 +86,32 @@ fn the_leafy_app_comes_up_talks_by_name_keeps_its_volume_and_goes_down() {
             64
         );
     }
+    // The backend started only once the database's check passed (health-gated start): its
+    // record says so, and `compose ps` shows it as Docker Compose does.
+    let db = engine.inspect("leafy-db-1");
+    assert_eq!(db["State"]["Health"]["Status"], "healthy", "{db}");
+    // The engine's event log orders it: the db's `health_status: healthy`, then the
+    // backend's `start`.
+    let until = format!("{}", std::time::UNIX_EPOCH.elapsed().unwrap().as_secs() + 1);
+    let events: Vec<String> = engine
+        .ok(&["events", "--until", &until, "--format", "{{json .}}"])
+        .lines()
+        .map(|l| {
+            let e: serde_json::Value = serde_json::from_str(l).unwrap();
+            format!(
+                "{} {}",
+                e["Action"].as_str().unwrap(),
+                e["Actor"]["Attributes"]["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    let at = |line: &str| events.iter().position(|l| l == line);
+    let healthy = at("health_status: healthy leafy-db-1").unwrap_or_else(|| panic!("{events:?}"));
+    let started = at("start leafy-backend-1").unwrap_or_else(|| panic!("{events:?}"));
+    assert!(healthy < started, "{events:?}");
+    let ps = compose_ok(&engine, dir, &["ps"]);
+    let db_row = ps.lines().find(|l| l.starts_with("leafy-db-1")).unwrap();
+    assert!(db_row.contains("(healthy)"), "{ps}");
     let networks = engine.ok(&["network", "ls"]);
     assert!(
         networks.contains("leafy_front") && networks.contains("leafy_back"),
@@ -351,20 +371,6 @@ fn up_refuses_what_it_cannot_do_naming_the_file_service_and_key() {
     let engine = Engine::with_busybox();
     let dir = tempfile::tempdir().unwrap();
     let write = |text: &str| std::fs::write(dir.path().join("compose.yaml"), text).unwrap();
-
-    // Health-gated start needs the engine's health checks, which it does not have yet.
-    write(
-        "name: p\nservices:\n  a:\n    image: busybox\n  b:\n    image: busybox\n    depends_on:\n      a:\n        condition: service_healthy\n",
-    );
-    let up = compose(&engine, dir.path(), &["up", "-d"]);
-    assert_eq!(up.code, 1);
-    assert!(
-        up.stderr.contains("compose.yaml")
-            && up.stderr.contains("services.b.depends_on.a.condition"),
-        "{}",
-        up.stderr
-    );
-    assert_eq!(engine.ok(&["ps", "-aq"]), "", "nothing was made");
 
     // A service whose image cannot be had fails; the others stay up, and say so.
     write(

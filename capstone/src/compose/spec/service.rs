@@ -146,6 +146,28 @@ pub struct Deploy {
     /// Limits and reservations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Resources>,
+    /// When to restart the containers (wins over the service's `restart:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Option<DeployRestartPolicy>,
+}
+
+/// `deploy.restart_policy`. On one machine Docker Compose uses `condition` and
+/// `max_attempts` only; `delay` and `window` are a swarm's, accepted and not applied.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployRestartPolicy {
+    /// `none`, `on-failure` or `any` (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// Between restarts (swarm only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<String>,
+    /// At most this many restarts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+    /// How long a restart must last to count as a success (swarm only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
 }
 
 /// `deploy.resources`.
