@@ -124,6 +124,13 @@ pub(super) fn options(call: &Call) -> Result<CreateOptions, ApiError> {
             .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
             .collect(),
         restart: restart_policy(&host["RestartPolicy"]),
+        health_test: strings(&body["Healthcheck"]["Test"]),
+        health_interval: nanoseconds(&body["Healthcheck"]["Interval"]),
+        health_timeout: nanoseconds(&body["Healthcheck"]["Timeout"]),
+        health_start_period: nanoseconds(&body["Healthcheck"]["StartPeriod"]),
+        health_retries: (body["Healthcheck"]["Retries"].as_u64())
+            .filter(|n| *n > 0)
+            .map(|n| n.to_string()),
         ..CreateOptions::default()
     })
 }
@@ -138,6 +145,12 @@ fn restart_policy(policy: &Value) -> Option<String> {
         Some(count) if name == "on-failure" => Some(format!("{name}:{count}")),
         _ => Some(name.to_string()),
     }
+}
+
+/// A `Healthcheck` duration: the API gives nanoseconds, the engine takes Go's duration text;
+/// 0 (or none) means "the image's, or Docker's default".
+fn nanoseconds(value: &Value) -> Option<String> {
+    value.as_u64().filter(|n| *n > 0).map(|n| format!("{n}ns"))
 }
 
 #[cfg(test)]
