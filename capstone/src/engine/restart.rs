@@ -45,8 +45,10 @@ pub fn supervise(
             Err(e) => return Err(e),
         };
         ran_for = started.elapsed();
-        if !store::containers::load(paths, id)?.state.restarting {
-            return Ok(code);
+        // Not restarting — or gone: a `--rm` container's record is removed as it exits.
+        match store::containers::load(paths, id) {
+            Ok(record) if record.state.restarting => {}
+            _ => return Ok(code),
         }
     }
 }
