@@ -6,7 +6,7 @@ pub mod args;
 pub mod build;
 mod containers;
 mod containers_cp;
-mod format;
+pub mod format;
 mod image;
 mod inspect_order;
 mod login;
