@@ -27,6 +27,7 @@ pub mod cli;
 pub mod compose;
 pub mod engine;
 pub mod error;
+pub mod fuzzing;
 pub mod mechanisms;
 pub mod model;
 pub mod runtime_cli;

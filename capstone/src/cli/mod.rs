@@ -7,7 +7,7 @@ pub mod build;
 mod containers;
 mod containers_cp;
 mod events;
-mod format;
+pub mod format;
 mod image;
 mod inspect_order;
 mod login;

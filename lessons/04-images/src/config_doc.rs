@@ -146,6 +146,11 @@ impl ConfigDoc {
 
     /// Appends a layer's diff ID to `rootfs.diff_ids`.
     pub fn push_diff_id(&mut self, diff_id: &Digest) {
+        // A config from a registry is untrusted: `"rootfs": 1` must not panic the indexing
+        // below (found by the `config_json` fuzz target). Such a rootfs lists no layers.
+        if !self.doc["rootfs"].is_object() {
+            self.doc["rootfs"] = json!({ "type": "layers", "diff_ids": [] });
+        }
         push(
             &mut self.doc["rootfs"]["diff_ids"],
             json!(diff_id.to_string()),
@@ -198,6 +203,28 @@ fn push(list: &mut Value, item: Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_config_of_the_wrong_shape_still_takes_a_layer_and_a_history_entry() {
+        // Found by the `config_json` fuzz target: indexing `"rootfs": "x"` panicked.
+        let mut doc = ConfigDoc::from_json(json!({ "config": 5, "rootfs": "x", "history": {} }));
+        let layer = Digest::of(b"layer");
+        doc.push_diff_id(&layer);
+        doc.add_history("step", false);
+        doc.set("Cmd", json!(["sh"]));
+        assert_eq!(doc.diff_ids(), [layer.to_string()]);
+        assert_eq!(doc.settings().cmd, ["sh"]);
+    }
+
+    #[test]
+    fn numbers_survive_being_read_and_written() {
+        // Found by the `config_json` fuzz target: without serde_json's `float_roundtrip`
+        // this number came back one bit off.
+        let text = br#"{"config":{},"x":500630476306304311e88}"#;
+        let doc = ConfigDoc::from_json(serde_json::from_slice(text).unwrap());
+        let again = ConfigDoc::from_json(serde_json::from_slice(&doc.to_bytes()).unwrap());
+        assert_eq!(again, doc);
+    }
 
     #[test]
     fn fields_we_do_not_model_survive_an_edit() {

@@ -21,6 +21,7 @@ pub mod config_doc;
 pub mod demo;
 pub mod digest;
 pub mod error;
+pub mod fuzzing;
 pub mod gc;
 pub mod image;
 pub mod import;

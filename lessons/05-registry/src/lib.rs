@@ -24,6 +24,7 @@ pub mod blob;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod fuzzing;
 pub mod login;
 pub mod manifest;
 pub mod progress;

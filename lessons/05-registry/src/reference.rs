@@ -22,7 +22,7 @@ use std::fmt;
 pub const DOCKER_HUB: &str = "docker.io";
 /// The host that actually serves Docker Hub's `/v2/` API (`docker.io` is only a name).
 pub const DOCKER_HUB_API_HOST: &str = "registry-1.docker.io";
-/// Longest repository name (registry included) that Docker accepts.
+/// Longest repository path (`library/alpine`; the registry not counted) that Docker accepts.
 pub const NAME_TOTAL_LENGTH_MAX: usize = 255;
 
 /// A parsed, normalized image reference: which registry, which repository, which version.
@@ -58,7 +58,7 @@ pub enum ReferenceError {
         /// The whole reference as typed.
         input: String,
     },
-    /// The name (registry included) is longer than 255 characters.
+    /// The repository path (registry not included) is longer than 255 characters.
     #[error(
         "invalid reference format: repository name must not be more than 255 characters ({len})"
     )]
@@ -129,10 +129,16 @@ impl Reference {
         if name.is_empty() {
             return Err(ReferenceError::Empty);
         }
-        if name.len() > NAME_TOTAL_LENGTH_MAX {
-            return Err(ReferenceError::TooLong { len: name.len() });
-        }
         let (registry, repository) = split_registry(name);
+        // Docker limits the repository path *after* normalisation (`library/` included, the
+        // registry not): `docker pull` takes 247 `a`s and refuses 248. Checking the name as
+        // typed let `a`×250 parse but not its printed form, breaking the `reference` fuzz target's
+        // round trip.
+        if repository.len() > NAME_TOTAL_LENGTH_MAX {
+            return Err(ReferenceError::TooLong {
+                len: repository.len(),
+            });
+        }
         validate_domain(&registry)?;
         if repository.bytes().any(|b| b.is_ascii_uppercase()) {
             return Err(ReferenceError::Uppercase { input: s.into() });
@@ -167,10 +173,18 @@ impl Reference {
     }
 
     /// The short form Docker prints (`alpine:latest`, `ns/app:1`, `127.0.0.1:5000/app:1`).
+    /// `library/` is dropped only from an official image's one-component name, as
+    /// distribution's `FamiliarName` does: `library/a/b` stays, or it would read as `a/b`
+    /// (found by the `reference` fuzz target's round trip).
     pub fn familiar(&self) -> String {
         let full = self.to_string();
-        let short = full.strip_prefix("docker.io/").unwrap_or(&full);
-        short.strip_prefix("library/").unwrap_or(short).to_string()
+        let Some(short) = full.strip_prefix("docker.io/") else {
+            return full;
+        };
+        match short.strip_prefix("library/") {
+            Some(rest) if !self.repository["library/".len()..].contains('/') => rest.to_string(),
+            _ => short.to_string(),
+        }
     }
 
     /// This reference with another repository/tag on another registry (for `push`/`tag`).
@@ -287,7 +301,8 @@ fn is_port(p: &str) -> bool {
     !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn validate_tag(tag: &str) -> Result<String, ReferenceError> {
+/// Checks a tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}` (so never `/`, never `..`).
+pub fn validate_tag(tag: &str) -> Result<String, ReferenceError> {
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let b = tag.as_bytes();
     let ok = !b.is_empty()
@@ -326,6 +341,32 @@ mod tests {
 
     fn full(s: &str) -> String {
         Reference::parse(s).unwrap().to_string()
+    }
+
+    #[test]
+    fn familiar_keeps_library_when_more_components_follow() {
+        // Found by the `reference` fuzz target: `library/alary/al` printed as `alary/al`.
+        let r = Reference::parse("library/alary/al:ne").unwrap();
+        assert_eq!(r.familiar(), "library/alary/al:ne");
+        assert_eq!(Reference::parse(&r.familiar()), Ok(r));
+        assert_eq!(
+            Reference::parse("alpine").unwrap().familiar(),
+            "alpine:latest"
+        );
+    }
+
+    #[test]
+    fn the_length_limit_counts_the_repository_path_as_docker_does() {
+        let a = |n: usize| "a".repeat(n);
+        // `library/` + 247 = 255: accepted, and so is its printed form.
+        let r = Reference::parse(&a(247)).unwrap();
+        assert_eq!(Reference::parse(&r.to_string()), Ok(r));
+        assert!(matches!(
+            Reference::parse(&a(248)),
+            Err(ReferenceError::TooLong { len: 256 })
+        ));
+        // The registry does not count.
+        assert!(Reference::parse(&format!("{}.io/{}", a(200), a(250))).is_ok());
     }
 
     #[test]

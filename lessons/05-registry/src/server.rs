@@ -21,7 +21,7 @@ use repos::PutError;
 pub use repos::Repos;
 
 use crate::error::Error;
-use crate::reference::is_path_component;
+use crate::reference::{is_path_component, validate_digest, validate_tag};
 
 /// A running registry server; stops when dropped.
 pub struct RegistryServer {
@@ -109,6 +109,9 @@ enum Route<'a> {
 fn route(path: &str) -> Option<Route<'_>> {
     let rest = path.strip_prefix("/v2/")?;
     let valid = |name: &str| name.split('/').all(is_path_component);
+    // A manifest reference becomes a file name under `tags/`: only a tag or a digest, never
+    // `../../../../../etc/x` (which once wrote outside the root; fuzz target `registry_request`).
+    let reference_ok = |r: &str| validate_tag(r).is_ok() || validate_digest(r).is_ok();
     let found = if rest.is_empty() {
         Route::Base
     } else if rest == "_catalog" {
@@ -139,25 +142,19 @@ fn route(path: &str) -> Option<Route<'_>> {
         {
             None
         }
+        Route::Manifest(_, reference) if !reference_ok(reference) => None,
         route => Some(route),
     }
 }
 
-pub(crate) type Reply = Response<Box<dyn Read + Send>>;
+/// A reply of the registry: status, headers and a body to stream.
+pub type Reply = Response<Box<dyn Read + Send>>;
 
 fn handle(repos: &Repos, mut request: Request, access_log: bool) {
     let url = request.url().to_string();
-    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
     let method = request.method().clone();
-    let reply = match route(path) {
-        None => error(
-            404,
-            "NAME_INVALID",
-            "no such endpoint or invalid repository name",
-        ),
-        Some(route) => dispatch(repos, &method, route, query, &mut request),
-    };
-    let reply = reply.with_header(header("Docker-Distribution-API-Version", "registry/2.0"));
+    let headers = request.headers().to_vec();
+    let reply = answer(repos, &method, &url, &headers, request.as_reader());
     // Read what is left of the body, so the next request on this keep-alive connection
     // starts where the client thinks it does.
     let _ = std::io::copy(&mut request.as_reader().take(1 << 20), &mut std::io::sink());
@@ -167,12 +164,35 @@ fn handle(repos: &Repos, mut request: Request, access_log: bool) {
     let _ = request.respond(reply);
 }
 
+/// Answers one request (method, URL with its query, headers, body) from `repos`: what the
+/// server does for each request it reads off a socket, callable without one (the fuzz target
+/// `registry_request` drives it directly).
+pub fn answer(
+    repos: &Repos,
+    method: &Method,
+    url: &str,
+    headers: &[Header],
+    body: &mut dyn Read,
+) -> Reply {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let reply = match route(path) {
+        None => error(
+            404,
+            "NAME_INVALID",
+            "no such endpoint, or an invalid repository name, tag or digest",
+        ),
+        Some(route) => dispatch(repos, method, route, query, headers, body),
+    };
+    reply.with_header(header("Docker-Distribution-API-Version", "registry/2.0"))
+}
+
 fn dispatch(
     repos: &Repos,
     method: &Method,
     route: Route<'_>,
     query: &str,
-    request: &mut Request,
+    headers: &[Header],
+    body: &mut dyn Read,
 ) -> Reply {
     use Method::*;
     match (method, route) {
@@ -195,28 +215,31 @@ fn dispatch(
                 .boxed(),
             None => error(404, "MANIFEST_UNKNOWN", "manifest unknown"),
         },
-        (Put, Route::Manifest(name, reference)) => put_manifest(repos, name, reference, request),
-        (Get | Head, Route::Blob(_, digest)) => blobs::get_blob(repos, digest, request),
-        (Post, Route::UploadStart(name)) => blobs::start_upload(repos, name, query, request),
-        (Patch, Route::Upload(name, id)) => blobs::append(repos, name, id, request, None),
+        (Put, Route::Manifest(name, reference)) => {
+            put_manifest(repos, name, reference, headers, body)
+        }
+        (Get | Head, Route::Blob(_, digest)) => blobs::get_blob(repos, digest, headers),
+        (Post, Route::UploadStart(name)) => blobs::start_upload(repos, name, query, headers, body),
+        (Patch, Route::Upload(name, id)) => blobs::append(repos, name, id, headers, body, None),
         (Put, Route::Upload(name, id)) => {
-            blobs::append(repos, name, id, request, Some(query_param(query, "digest")))
+            let digest = Some(query_param(query, "digest"));
+            blobs::append(repos, name, id, headers, body, digest)
         }
         _ => error(405, "UNSUPPORTED", "the operation is unsupported"),
     }
 }
 
-fn put_manifest(repos: &Repos, name: &str, reference: &str, request: &mut Request) -> Reply {
-    let content_type = request_header(request, "Content-Type");
+fn put_manifest(
+    repos: &Repos,
+    name: &str,
+    reference: &str,
+    headers: &[Header],
+    body: &mut dyn Read,
+) -> Reply {
+    let content_type = request_header(headers, "Content-Type");
     let mut bytes = Vec::new();
     let limit = images::store::MAX_DOCUMENT;
-    if request
-        .as_reader()
-        .take(limit + 1)
-        .read_to_end(&mut bytes)
-        .is_err()
-        || bytes.len() as u64 > limit
-    {
+    if body.take(limit + 1).read_to_end(&mut bytes).is_err() || bytes.len() as u64 > limit {
         return error(
             400,
             "MANIFEST_INVALID",
@@ -258,9 +281,8 @@ pub(crate) fn header(name: &str, value: &str) -> Header {
     Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
 }
 
-pub(crate) fn request_header(request: &Request, name: &'static str) -> Option<String> {
-    request
-        .headers()
+pub(crate) fn request_header(headers: &[Header], name: &'static str) -> Option<String> {
+    headers
         .iter()
         .find(|h| h.field.equiv(name))
         .map(|h| h.value.to_string())
@@ -305,6 +327,8 @@ mod tests {
         );
         assert_eq!(route("/v2/a/tags/list"), Some(Route::Tags("a")));
         assert_eq!(route("/v2/UPPER/tags/list"), None);
+        assert_eq!(route("/v2/a/manifests/../../../../../x"), None);
+        assert_eq!(route("/v2/a/manifests/sha256:00"), None);
         assert_eq!(route("/v1/x"), None);
     }
 }

@@ -19,6 +19,7 @@
 
 pub mod daemon;
 pub mod error;
+pub mod fuzzing;
 pub mod hijack;
 pub mod mux;
 pub mod router;

@@ -33,6 +33,24 @@ pub struct Call {
 }
 
 impl Call {
+    /// A call from a request line's method and URL and the request's headers (the body is
+    /// read separately), with the URL's query %-decoded; returns the URL's path too, for
+    /// [`Router::dispatch`].
+    pub fn from_request<'u>(
+        method: &str,
+        url: &'u str,
+        headers: Vec<(String, String)>,
+    ) -> (&'u str, Call) {
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        let call = Call {
+            method: method.to_string(),
+            query: parse_query(query),
+            headers,
+            ..Call::default()
+        };
+        (path, call)
+    }
+
     /// The value of a `{name}` segment of the route's pattern.
     pub fn param(&self, name: &str) -> &str {
         self.params.get(name).map_or("", String::as_str)

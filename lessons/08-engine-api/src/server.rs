@@ -4,7 +4,7 @@
 //! go out before the body exists, and the hijack. Each request gets its own thread, because some
 //! (`wait`, `attach`) last as long as a container runs.
 
-use crate::router::{Call, Reply, Router, parse_query};
+use crate::router::{Call, Reply, Router};
 use crate::{ApiError, hijack};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -97,17 +97,12 @@ pub fn header(name: &str, value: &str) -> Header {
 /// stderr per request (`POST /v1.41/containers/create → 201`), so a student sees the traffic.
 pub fn respond(router: &Router, mut request: Request) {
     let url = request.url().to_string();
-    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
-    let mut call = Call {
-        method: request.method().as_str().to_string(),
-        query: parse_query(query),
-        headers: request
-            .headers()
-            .iter()
-            .map(|h| (h.field.to_string(), h.value.to_string()))
-            .collect(),
-        ..Call::default()
-    };
+    let headers = request
+        .headers()
+        .iter()
+        .map(|h| (h.field.to_string(), h.value.to_string()))
+        .collect();
+    let (path, mut call) = Call::from_request(request.method().as_str(), &url, headers);
     let mut common = vec![
         header("Server", SERVER_NAME),
         header("Ostype", "linux"),

@@ -3,6 +3,7 @@
 //! is followed only if its target stays inside (canonicalize(3) then a prefix check) — and are
 //! hashed by content, so touching a file's mtime does not invalidate the cache.
 
+use super::glob::{glob, glob_parts, has_glob};
 use crate::{Error, Result};
 use images::digest::Hasher;
 use std::fs;
@@ -60,64 +61,6 @@ fn split_path(text: &str) -> Vec<String> {
         .filter(|p| !p.is_empty() && *p != ".")
         .map(str::to_string)
         .collect()
-}
-
-/// Matches path components against pattern components; `**` matches any number of them.
-fn glob_parts(pattern: &[String], parts: &[String]) -> bool {
-    match pattern.split_first() {
-        None => parts.is_empty(),
-        Some((first, rest)) if first == "**" => {
-            (0..=parts.len()).any(|skip| glob_parts(rest, &parts[skip..]))
-        }
-        Some((first, rest)) => match parts.split_first() {
-            Some((part, more)) => glob(first, part) && glob_parts(rest, more),
-            None => false,
-        },
-    }
-}
-
-/// `*`, `?` and `[a-z]` (or `[^…]`) within one path component, like filepath.Match in Go.
-pub fn glob(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    fn go(p: &[char], n: &[char]) -> bool {
-        match p.first() {
-            None => n.is_empty(),
-            Some('*') => (0..=n.len()).any(|k| go(&p[1..], &n[k..])),
-            Some('?') => !n.is_empty() && go(&p[1..], &n[1..]),
-            Some('[') => {
-                let Some(close) = p.iter().position(|&c| c == ']') else {
-                    return n.first() == Some(&'[') && go(&p[1..], &n[1..]);
-                };
-                let Some(&c) = n.first() else { return false };
-                let set = &p[1..close];
-                let (negate, set) = match set.first() {
-                    Some('^' | '!') => (true, &set[1..]),
-                    _ => (false, set),
-                };
-                let mut hit = false;
-                let mut i = 0;
-                while i < set.len() {
-                    if i + 2 < set.len() && set[i + 1] == '-' {
-                        hit |= set[i] <= c && c <= set[i + 2];
-                        i += 3;
-                    } else {
-                        hit |= set[i] == c;
-                        i += 1;
-                    }
-                }
-                hit != negate && go(&p[close + 1..], &n[1..])
-            }
-            Some('\\') if p.len() > 1 => n.first() == Some(&p[1]) && go(&p[2..], &n[1..]),
-            Some(&c) => n.first() == Some(&c) && go(&p[1..], &n[1..]),
-        }
-    }
-    go(&p, &n)
-}
-
-/// True if `text` has glob characters.
-pub fn has_glob(text: &str) -> bool {
-    text.contains(['*', '?', '['])
 }
 
 /// A directory that sources are read from: the build context (with its ignore rules) or the

@@ -30,6 +30,7 @@ pub mod executor;
 pub mod export;
 pub mod fetch;
 pub mod fs_steps;
+pub mod glob;
 pub mod health;
 pub mod heredoc;
 pub mod lines;

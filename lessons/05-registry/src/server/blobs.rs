@@ -5,12 +5,12 @@
 
 use std::io::Read;
 
-use tiny_http::{Request, Response};
+use tiny_http::{Header, Response};
 
 use super::{Reply, Repos, error, header, query_param, request_header};
 
 /// Serves a blob, honouring `Range: bytes=N-` (so clients can resume) with `206`.
-pub(super) fn get_blob(repos: &Repos, digest: &str, request: &Request) -> Reply {
+pub(super) fn get_blob(repos: &Repos, digest: &str, headers: &[Header]) -> Reply {
     let Ok(d) = digest.parse::<images::digest::Digest>() else {
         return error(
             400,
@@ -23,7 +23,7 @@ pub(super) fn get_blob(repos: &Repos, digest: &str, request: &Request) -> Reply 
         return error(404, "BLOB_UNKNOWN", "blob unknown to registry");
     };
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let start = request_header(request, "Range")
+    let start = request_header(headers, "Range")
         .and_then(|r| {
             r.strip_prefix("bytes=")?
                 .split('-')
@@ -61,7 +61,13 @@ pub(super) fn get_blob(repos: &Repos, digest: &str, request: &Request) -> Reply 
     )
 }
 
-pub(super) fn start_upload(repos: &Repos, name: &str, query: &str, request: &mut Request) -> Reply {
+pub(super) fn start_upload(
+    repos: &Repos,
+    name: &str,
+    query: &str,
+    headers: &[Header],
+    body: &mut dyn Read,
+) -> Reply {
     let mount = query_param(query, "mount");
     let mountable = mount
         .as_deref()
@@ -78,7 +84,7 @@ pub(super) fn start_upload(repos: &Repos, name: &str, query: &str, request: &mut
     };
     // A POST with ?digest= is a whole upload in one request.
     if let Some(digest) = query_param(query, "digest") {
-        return append(repos, name, &id, request, Some(Some(digest)));
+        return append(repos, name, &id, headers, body, Some(Some(digest)));
     }
     upload_accepted(name, &id, 0)
 }
@@ -89,7 +95,8 @@ pub(super) fn append(
     repos: &Repos,
     name: &str,
     id: &str,
-    request: &mut Request,
+    headers: &[Header],
+    body: &mut dyn Read,
     finish: Option<Option<String>>,
 ) -> Reply {
     let Some(mut writer) = repos.take_upload(id) else {
@@ -100,7 +107,7 @@ pub(super) fn append(
         );
     };
     let offset = writer.written().1;
-    let range_start = request_header(request, "Content-Range").and_then(|r| {
+    let range_start = request_header(headers, "Content-Range").and_then(|r| {
         r.trim_start_matches("bytes ")
             .split('-')
             .next()?
@@ -115,7 +122,7 @@ pub(super) fn append(
             &format!("chunk must start at {offset}"),
         );
     }
-    if std::io::copy(request.as_reader(), &mut writer).is_err() {
+    if std::io::copy(body, &mut writer).is_err() {
         return error(
             400,
             "BLOB_UPLOAD_INVALID",

@@ -17,6 +17,7 @@ use images::store::{BlobWriter, Store, write_atomic};
 
 use crate::error::Error;
 use crate::manifest::{Manifest, parse, sha256_digest};
+use crate::reference::validate_tag;
 
 /// Blob store plus per-repository manifests, tags and upload sessions.
 pub struct Repos {
@@ -80,6 +81,12 @@ impl Repos {
         content_type: Option<&str>,
     ) -> Result<Digest, PutError> {
         let digest = sha256_digest(bytes);
+        // The reference names a file under `tags/`: a tag cannot hold `/` or start with `.`.
+        if !reference.contains(':') && validate_tag(reference).is_err() {
+            return Err(PutError::Invalid(format!(
+                "{reference:?} is not a valid tag"
+            )));
+        }
         if reference.contains(':') && reference != digest {
             return Err(PutError::Invalid(format!(
                 "body has digest {digest}, not {reference}"

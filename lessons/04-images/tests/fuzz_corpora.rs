@@ -1,0 +1,53 @@
+//! Replays the committed fuzz corpora (`fuzz/corpus/<target>/`) and the inputs that once
+//! broke something (`fuzz/regressions/<target>/`) through the same functions the fuzz targets
+//! run ([`images::fuzzing`]), so a plain `cargo test` checks them on the stable toolchain.
+//! `scripts/fuzz.sh` runs the fuzzers themselves to find more.
+
+use std::path::Path;
+
+/// Feeds every file of the target's corpus and regressions to `body`; returns how many.
+fn replay(target: &str, body: fn(&[u8])) -> usize {
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let mut count = 0;
+    for dir in [
+        fuzz.join("corpus").join(target),
+        fuzz.join("regressions").join(target),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut files: Vec<_> = entries.map(|e| e.expect("corpus entry").path()).collect();
+        files.sort();
+        for file in files {
+            let data = std::fs::read(&file).expect("read corpus file");
+            eprintln!("replaying {}", file.display());
+            body(&data);
+            count += 1;
+        }
+    }
+    count
+}
+
+#[test]
+fn layer_apply_corpus_replays_cleanly() {
+    assert!(
+        replay("layer_apply", images::fuzzing::apply_layer_in_jail) > 0,
+        "no corpus for layer_apply"
+    );
+}
+
+#[test]
+fn digest_verify_corpus_replays_cleanly() {
+    assert!(
+        replay("digest_verify", images::fuzzing::digest_mismatch_is_refused) > 0,
+        "no corpus for digest_verify"
+    );
+}
+
+#[test]
+fn config_json_corpus_replays_cleanly() {
+    assert!(
+        replay("config_json", images::fuzzing::config_document) > 0,
+        "no corpus for config_json"
+    );
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs every cargo-fuzz target of the kit for SECONDS each (default 60), one after another, at
+# the lowest CPU priority, and prints one line per target: executions, coverage (cov = edges,
+# ft = features), corpus size, and whether it crashed.
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET…]      e.g. scripts/fuzz.sh 300 reference layer_apply
+#
+# Needs cargo-fuzz (`cargo install cargo-fuzz`). On the stable toolchain RUSTC_BOOTSTRAP=1 lets
+# it pass the -Z flags it needs. New corpus entries land in <crate>/fuzz/corpus/<target>/, a
+# crash in <crate>/fuzz/artifacts/<target>/ (turn it into a regression: copy it to
+# <crate>/fuzz/regressions/<target>/, which `cargo test --test fuzz_corpora` replays).
+# Before committing a grown corpus, minimise it: `cargo fuzz cmin <target>` in that fuzz dir.
+set -euo pipefail
+
+seconds=${1:-60}
+shift || true
+wanted=" $* "
+root=$(cd "$(dirname "$0")/.." && pwd)
+target_dir="$root/target/fuzz"
+bin="$target_dir/x86_64-unknown-linux-gnu/release"
+export RUSTC_BOOTSTRAP=1
+# No sanitizer: the targets are safe Rust (a panic is the crash); this builds and runs faster.
+build_flags=(-O -a -s none --target-dir "$target_dir")
+
+command -v cargo-fuzz >/dev/null || {
+    echo "fuzz.sh: cargo-fuzz is missing: run \`cargo install cargo-fuzz\`" >&2
+    exit 1
+}
+
+status=0
+for dir in lessons/04-images/fuzz lessons/05-registry/fuzz lessons/08-engine-api/fuzz capstone/fuzz; do
+    cd "$root/$dir"
+    targets=$(cargo fuzz list)
+    if [[ $wanted != "  " ]]; then
+        targets=$(for t in $targets; do if [[ $wanted == *" $t "* ]]; then echo "$t"; fi; done)
+    fi
+    [[ -z $targets ]] && continue
+    nice -n 19 cargo fuzz build "${build_flags[@]}" >&2
+    for t in $targets; do
+        mkdir -p "corpus/$t" "artifacts/$t"
+        log=$(mktemp)
+        # -close_fd_mask=1: the compose target's warnings would flood stdout.
+        if nice -n 19 "$bin/$t" "corpus/$t" -max_total_time="$seconds" -timeout=10 \
+            -rss_limit_mb=2048 -max_len=4096 -close_fd_mask=1 \
+            -artifact_prefix="artifacts/$t/" -print_final_stats=1 >"$log" 2>&1; then
+            verdict=ok
+        else
+            verdict="CRASH: $(ls -t "artifacts/$t" | head -1)"
+            status=1
+        fi
+        last=$(grep -E '^#[0-9]+' "$log" | tail -1 | grep -oE '^#[0-9]+|cov: [0-9]+|ft: [0-9]+|corp: [0-9]+/[0-9]+[a-zA-Z]+' | tr '\n' ' ')
+        execs=$(grep -oE 'number_of_executed_units: [0-9]+' "$log" | grep -oE '[0-9]+$' || true)
+        printf '%-18s %ss  execs=%s  %s %s\n' "$t" "$seconds" "${execs:-?}" "$last" "$verdict"
+        rm -f "$log"
+    done
+done
+exit $status
