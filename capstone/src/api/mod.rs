@@ -65,6 +65,7 @@ pub fn serve(engine: Engine, host: &str, group: Option<&str>) -> Result<i32> {
     });
     let router = system::routes(&daemon)
         .merge(images::routes(&daemon))
+        .merge(streams::resize_route(&daemon))
         .merge(containers::routes(&daemon))
         .merge(streams::routes(&daemon))
         .merge(exec::routes(&daemon))

@@ -4,8 +4,10 @@
 //! lesson 08's 8-byte frames (stdout 1, stderr 2) unless the container has a TTY, whose one
 //! stream goes out raw — as Docker does, and as the CLI expects from the container's `Tty`.
 //!
-//! Attaching sends output only: a container's stdin belongs to its monitor, which the daemon
-//! does not hold (so `docker run -i` gets no input through the daemon yet).
+//! Attaching sends output only: input would have to be read from the hijacked connection while
+//! output is written to it, and the connection tiny_http hands over cannot be split between
+//! two threads (so `docker run -i` gets no input through the daemon yet; see the book's daemon
+//! chapter). `resize` sets a `-t` container's window size on its pty.
 
 use super::{Daemon, errors, on};
 use crate::engine::logs::LogsOptions;
@@ -22,6 +24,28 @@ pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
     Router::new()
         .route("POST", "/containers/{id}/attach", on(daemon, attach))
         .route("GET", "/containers/{id}/logs", on(daemon, logs))
+}
+
+/// `POST /containers/{id}/resize?h=&w=`, which the CLI sends for a `-t` container after
+/// starting it and on every SIGWINCH: merged before the container routes so that it answers.
+pub(super) fn resize_route(daemon: &Arc<Daemon>) -> Router {
+    Router::new().route("POST", "/containers/{id}/resize", on(daemon, resize))
+}
+
+fn resize(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+    let size = |key: &str| -> Result<u16, ApiError> {
+        let text = call.query.get(key).map_or("", String::as_str);
+        text.parse().map_err(|_| {
+            ApiError::bad_request(format!(
+                "invalid {key}={text:?}: the window size is h=ROWS&w=COLUMNS, numbers up to 65535"
+            ))
+        })
+    };
+    let (rows, cols) = (size("h")?, size("w")?);
+    d.engine
+        .resize(call.param("id"), rows, cols)
+        .map_err(errors::api)?;
+    Ok(Reply::Empty(200))
 }
 
 /// Writes one log entry as the client expects it: a frame, or raw bytes for a TTY.

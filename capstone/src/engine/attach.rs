@@ -120,6 +120,28 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// `docker resize` (the Engine API's `POST /containers/{id}/resize`): sets the window size
+    /// of running `-t` container `name` through a copy of its monitor's pty master
+    /// ([`pty_share::master_of`], then TIOCSWINSZ). A container without a tty has no window:
+    /// nothing to do, as with Docker.
+    pub fn resize(&self, name: &str, rows: u16, cols: u16) -> Result<()> {
+        let record = self.container(name)?;
+        if !record.config.tty {
+            return Ok(());
+        }
+        if !record.state.running {
+            return Err(Error::WrongState {
+                id: record.short_id().into(),
+                state: record.state.status.clone(),
+                hint: "only a running container has a terminal to resize: start it first",
+            });
+        }
+        let master = pty_share::master_of(record.state.monitor_pid)?;
+        pty_share::set_window_size(master.as_fd(), rows, cols)
+    }
+}
+
 /// Our stdin into the pty master, watching for the detach keys (held back while they may
 /// still be starting the sequence, sent on if the sequence breaks).
 struct KeyScanner {

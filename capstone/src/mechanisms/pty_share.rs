@@ -53,3 +53,21 @@ pub fn parse_detach_keys(keys: &str) -> Result<Vec<u8>> {
         })
         .collect()
 }
+
+/// Sets the window size of the pty behind `master` (TIOCSWINSZ, ioctl_tty(2)), as a terminal
+/// emulator does when its window changes; the kernel then sends SIGWINCH to the pty's
+/// foreground process group. The Engine API's `resize` calls end here.
+pub fn set_window_size(master: std::os::fd::BorrowedFd<'_>, rows: u16, cols: u16) -> Result<()> {
+    let size = nix::pty::Winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads one `struct winsize` from the pointer we pass.
+    let rc = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size) };
+    if rc != 0 {
+        return Err(Error::sys("ioctl(TIOCSWINSZ)")(nix::errno::Errno::last()));
+    }
+    Ok(())
+}
