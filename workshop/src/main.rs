@@ -151,7 +151,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         }
         Command::Classroom { listen } => {
             let ids = catalogue.exercises.iter().map(|e| e.id.clone()).collect();
-            let mut room = workshop::classroom::room::Room::new(ids);
+            let room = workshop::classroom::room::Room::new(ids);
             let (server, addr) = http::bind(&listen)?;
             // Written, not println!()ed: a terminal (or test) that has gone away must not
             // stop the room.
@@ -163,7 +163,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 "students run: cargo kit check --report http://HOST:PORT"
             );
             let _ = out.flush();
-            http::serve(&server, &mut room);
+            http::serve(&server, room);
         }
         Command::Hint { id } => {
             let e = catalogue.get(&id)?;

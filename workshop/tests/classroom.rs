@@ -1,6 +1,6 @@
 //! `cargo kit classroom`, the instructor's dashboard, as students and a browser see it: the
 //! real server process in a network namespace of the test's own, reports POSTed over HTTP
-//! (good ones, garbage, oversized, hang-ups), the JSON read back, and the page rendered by a
+//! (good ones, garbage, oversized, hang-ups, stalls), the JSON read back, and the page rendered by a
 //! headless Chromium.
 //!
 //! Run: `cargo test -p workshop --test classroom` (as root, through the cargo runner: the
@@ -163,10 +163,15 @@ fn reports_fill_the_grid_and_garbage_is_refused_without_harm() {
         );
         stream.write_all(partial.as_bytes()).unwrap();
         drop(stream);
+        // One whose machine stalls mid-report (the connection stays open, nothing more
+        // comes) holds up only that report.
+        let mut stalled = TcpStream::connect(&addr).unwrap();
+        stalled.write_all(partial.as_bytes()).unwrap();
 
         let after = room(&addr);
         assert_eq!(after["students"].as_array().unwrap().len(), 1, "{after}");
         assert_eq!(student(&after, "alice@pc1")["cells"], alice["cells"]);
+        drop(stalled);
     });
 }
 

@@ -9,6 +9,7 @@
 use super::room::{Incoming, Room};
 use crate::progress::now;
 use std::io::Read;
+use std::sync::{Arc, Mutex};
 
 /// The largest report body accepted (a full `check --json` plus `doctor --json` is ~30 KiB).
 pub const MAX_BODY: usize = 256 * 1024;
@@ -93,25 +94,34 @@ pub fn bind(listen: &str) -> anyhow::Result<(tiny_http::Server, String)> {
     Ok((server, addr.unwrap_or_else(|| listen.to_string())))
 }
 
-/// Serves the room until the process ends. A client that sends garbage or hangs up gets its
-/// error (or nothing); the server goes on.
-pub fn serve(server: &tiny_http::Server, room: &mut Room) {
+/// Serves the room until the process ends, each request on its own thread: a student whose
+/// machine stalls halfway through a report holds up only that report, and the room is
+/// locked only to apply one. A client that sends garbage or hangs up gets its error (or
+/// nothing); the server goes on.
+pub fn serve(server: &tiny_http::Server, room: Room) {
+    let room = Arc::new(Mutex::new(room));
     for mut request in server.incoming_requests() {
-        let answer = match read_body(&mut request) {
-            Ok(body) => answer(
-                room,
-                request.method().as_str(),
-                request.url(),
-                body.as_deref(),
-            ),
-            Err(e) => refuse(400, &format!("reading the body failed: {e}")),
-        };
-        let header = tiny_http::Header::from_bytes("Content-Type", answer.content_type)
-            .expect("a constant header is valid");
-        let response = tiny_http::Response::from_string(answer.body)
-            .with_status_code(answer.status)
-            .with_header(header);
-        // The student may have gone already; that is their loss, not the room's.
-        let _ = request.respond(response);
+        let room = Arc::clone(&room);
+        std::thread::spawn(move || {
+            let body = read_body(&mut request);
+            let mut room = room.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let answer = match body {
+                Ok(body) => answer(
+                    &mut room,
+                    request.method().as_str(),
+                    request.url(),
+                    body.as_deref(),
+                ),
+                Err(e) => refuse(400, &format!("reading the body failed: {e}")),
+            };
+            drop(room);
+            let header = tiny_http::Header::from_bytes("Content-Type", answer.content_type)
+                .expect("a constant header is valid");
+            let response = tiny_http::Response::from_string(answer.body)
+                .with_status_code(answer.status)
+                .with_header(header);
+            // The student may have gone already; that is their loss, not the room's.
+            let _ = request.respond(response);
+        });
     }
 }
