@@ -46,6 +46,7 @@ packages=(
     apache2-utils openssl sudo procps psmisc util-linux e2fsprogs ca-certificates
     hyperfine jq libseccomp-dev pkg-config
     docker.io docker-compose python3-docker xz-utils bzip2
+    chromium  # headless: workshop/tests/classroom.rs loads the classroom dashboard
 )
 
 # Debian's kernel package is linux-image-amd64; Ubuntu's VM harness uses the host's own kernel

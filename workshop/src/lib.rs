@@ -9,10 +9,12 @@
 //! - [`progress`]: what the student has done, under `target/kit/`;
 //! - [`cleanup`]: what `reset` removes from the host;
 //! - [`show`]: how results are printed for a student;
-//! - [`watch`]: re-checking when a file changes.
+//! - [`watch`]: re-checking when a file changes;
+//! - [`classroom`]: the instructor's dashboard and the students' reports to it.
 
 pub mod bench;
 pub mod catalogue;
+pub mod classroom;
 pub mod cleanup;
 pub mod grading;
 pub mod progress;

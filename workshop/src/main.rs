@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use workshop::bench::Workspace;
 use workshop::catalogue::{Catalogue, Exercise};
+use workshop::classroom::{http, report};
 use workshop::grading::{self, Outcome};
 use workshop::progress::Progress;
 use workshop::show::{describe, print_report, report_changes};
@@ -32,7 +33,16 @@ enum Command {
     /// Replace an exercise's lines with a hole to fill (your own edits are kept in a copy).
     Start { id: String },
     /// Build and grade the exercises named, or every started one (or all, if none is).
-    Check { ids: Vec<String> },
+    Check {
+        ids: Vec<String>,
+        /// Also send the results and `cargo doctor --json` to the classroom at this address
+        /// (http://HOST:PORT); if it cannot be reached that is a warning, not a failure.
+        #[arg(long, value_name = "URL")]
+        report: Option<String>,
+        /// The name to report under (default: user@hostname).
+        #[arg(long, requires = "report")]
+        student: Option<String>,
+    },
     /// Show the next hint.
     Hint { id: String },
     /// Put the reference solution back (recorded as viewed).
@@ -45,6 +55,12 @@ enum Command {
         /// Stop after this many checks (for scripts and tests).
         #[arg(long)]
         max_checks: Option<usize>,
+    },
+    /// For the instructor: serve the dashboard students report to with `check --report`.
+    Classroom {
+        /// The address to listen on.
+        #[arg(long, default_value = "0.0.0.0:7878", value_name = "ADDR:PORT")]
+        listen: String,
     },
 }
 
@@ -118,7 +134,37 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 e.id, e.id
             );
         }
-        Command::Check { ids } => return check(&ws, &catalogue, &mut progress, &ids, json),
+        Command::Check {
+            ids,
+            report,
+            student,
+        } => {
+            let (passed, results) = check(&ws, &catalogue, &mut progress, &ids, json)?;
+            if let Some(url) = report {
+                let student = student.unwrap_or_else(report::default_student);
+                match report::send(&url, &student, results, &ws.root) {
+                    Ok(()) => eprintln!("reported to the classroom as {student}"),
+                    Err(e) => eprintln!("warning: could not report to the classroom: {e}"),
+                }
+            }
+            return Ok(passed);
+        }
+        Command::Classroom { listen } => {
+            let ids = catalogue.exercises.iter().map(|e| e.id.clone()).collect();
+            let room = workshop::classroom::room::Room::new(ids);
+            let (server, addr) = http::bind(&listen)?;
+            // Written, not println!()ed: a terminal (or test) that has gone away must not
+            // stop the room.
+            use std::io::Write;
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "classroom dashboard: http://{addr}/");
+            let _ = writeln!(
+                out,
+                "students run: cargo kit check --report http://HOST:PORT"
+            );
+            let _ = out.flush();
+            http::serve(&server, room);
+        }
         Command::Hint { id } => {
             let e = catalogue.get(&id)?;
             let shown = progress.get(&e.id).hints_shown;
@@ -225,22 +271,24 @@ fn chosen_ids(
     })
 }
 
+/// Checks; returns whether all passed and the results as `--json` prints them.
 fn check(
     ws: &Workspace,
     catalogue: &Catalogue,
     progress: &mut Progress,
     named: &[String],
     json: bool,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<(bool, serde_json::Value)> {
     let ids = chosen_ids(catalogue, progress, named)?;
     let (reports, output) = match grading::check(ws, &ids)? {
         Outcome::DoesNotCompile(errors) => {
+            let results = serde_json::json!({ "compile_errors": errors });
             if json {
-                println!("{}", serde_json::json!({ "compile_errors": errors }));
+                println!("{results}");
             } else {
                 eprint!("{errors}");
             }
-            return Ok(false);
+            return Ok((false, results));
         }
         Outcome::Graded { reports, output } => (reports, output),
     };
@@ -248,12 +296,13 @@ fn check(
         progress.update(&report.id, |p| p.passed = report.passed);
     }
     progress.save()?;
+    let by_id: serde_json::Map<_, _> = reports
+        .iter()
+        .map(|r| (r.id.clone(), serde_json::to_value(r).unwrap_or_default()))
+        .collect();
+    let results = serde_json::Value::Object(by_id);
     if json {
-        let by_id: serde_json::Map<_, _> = reports
-            .iter()
-            .map(|r| (r.id.clone(), serde_json::to_value(r).unwrap_or_default()))
-            .collect();
-        println!("{}", serde_json::Value::Object(by_id));
+        println!("{results}");
     } else {
         for report in &reports {
             print_report(report, catalogue.get(&report.id).ok());
@@ -265,5 +314,5 @@ fn check(
             }
         }
     }
-    Ok(reports.iter().all(|r| r.passed))
+    Ok((reports.iter().all(|r| r.passed), results))
 }

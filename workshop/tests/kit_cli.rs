@@ -75,16 +75,7 @@ fn hints_come_one_at_a_time_from_nudge_to_near_answer() {
 
 #[test]
 fn check_on_code_that_does_not_compile_shows_only_the_compilers_errors() {
-    let copy = common::copy_workspace();
-    let ws = workshop::bench::Workspace {
-        root: copy.path().to_path_buf(),
-    };
-    let catalogue = workshop::catalogue::Catalogue::load(copy.path()).unwrap();
-    ws.fill(
-        catalogue.get("01.3").unwrap(),
-        "let broken: u32 = \"not a number\";",
-    )
-    .unwrap();
+    let copy = common::copy_that_does_not_compile("01.3");
     let out = common::kit(copy.path(), &["check", "01.3"]);
     let errors = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{errors}");

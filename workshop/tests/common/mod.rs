@@ -76,11 +76,32 @@ pub fn copy_workspace() -> tempfile::TempDir {
 
 /// Runs the kit on `copy` with `args`, building into [`test_target`].
 pub fn kit(copy: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_workshop"))
+    kit_with(Command::new(env!("CARGO_BIN_EXE_workshop")), copy, args)
+}
+
+/// `kit`, through a command the caller prepared (the kit's binary, e.g. in a namespace).
+pub fn kit_with(mut command: Command, copy: &Path, args: &[&str]) -> std::process::Output {
+    command
         .arg("--root")
         .arg(copy)
         .args(args)
         .env("CARGO_TARGET_DIR", test_target())
         .output()
         .expect("run the kit")
+}
+
+/// A copy of the workspace where exercise `id`'s region holds code that does not compile
+/// (a type error, E0308).
+pub fn copy_that_does_not_compile(id: &str) -> tempfile::TempDir {
+    let copy = copy_workspace();
+    let ws = workshop::bench::Workspace {
+        root: copy.path().to_path_buf(),
+    };
+    let catalogue = workshop::catalogue::Catalogue::load(copy.path()).unwrap();
+    ws.fill(
+        catalogue.get(id).unwrap(),
+        "let broken: u32 = \"not a number\";",
+    )
+    .unwrap();
+    copy
 }
