@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `docker run --rm busybox true` through `capstone daemon` versus through a real dockerd
-# (Debian's docker.io), with the same docker CLI, the same image (lesson 01's busybox root,
+# `docker run --rm busybox true`, then `docker-compose up -d` of a three-service app (two
+# networks, a volume, a health check, a published port), through `capstone daemon` versus
+# through a real dockerd (Debian's docker.io), with the same clients, the same image (lesson 01's busybox root,
 # imported on both sides) and no network (`--network none`), in one hyperfine run.
 #
 #   cargo build --release -p capstone && capstone/benches/daemon.sh [RUNS]
@@ -8,7 +9,8 @@
 # Each daemon runs in a network namespace of its own (unshare --net), with its own state and
 # socket in a temporary directory; dockerd also in a private mount namespace with a tmpfs on
 # /run, and with no bridge and no iptables rules — nothing on this machine changes. Both are
-# stopped by pid when the script ends. Needs root, hyperfine, jq, docker.io (dockerd).
+# stopped by pid when the script ends. Needs root, hyperfine, jq, docker.io (dockerd),
+# docker-compose (1.29).
 set -euo pipefail
 runs=${1:-20}
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -73,4 +75,42 @@ echo
 echo "medians [ms]:"
 jq -r '.results[] | "  \(.command): \(.median * 1000 | . * 10 | round / 10)"' "$work/result.json"
 jq -r '"capstone daemon is \(.results[1].median / .results[0].median | . * 10 | round / 10)× faster"' "$work/result.json"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# docker-compose up -d of the app of tests/e2e/tests/daemon_compose.rs; `down -v` before each.
+cat >"$work/compose.yml" <<'YAML'
+version: "3.8"
+services:
+  db:
+    image: busybox
+    command: ["httpd", "-f", "-p", "8080", "-h", "/data"]
+    restart: unless-stopped
+    healthcheck: {test: ["CMD", "true"], interval: 2s}
+    volumes: [data:/data]
+    networks: [back]
+  backend:
+    image: busybox
+    command: ["sleep", "1000"]
+    depends_on: [db]
+    networks: {back: {}, front: {aliases: [api]}}
+  frontend:
+    image: busybox
+    command: ["sleep", "1000"]
+    ports: ["18080:8080"]
+    networks: [front]
+networks: {front: {}, back: {}}
+volumes: {data: {}}
+YAML
+compose_runs=$(( (runs + 1) / 2 ))
+up() { echo "env DOCKER_HOST=unix://$1 docker-compose -p bench -f $work/compose.yml $2"; }
+for sock in "$cap" "$dock"; do   # once each, so that a failure shows its message
+  $(up "$sock" "up -d") && $(up "$sock" "down -v")
+done
+hyperfine -N --warmup 1 --runs "$compose_runs" --export-markdown "$work/compose.md" --export-json "$work/compose.json" \
+  -n "docker-compose up -d → capstone daemon" --prepare "$(up "$cap" "down -v")" "$(up "$cap" "up -d")" \
+  -n "docker-compose up -d → dockerd" --prepare "$(up "$dock" "down -v")" "$(up "$dock" "up -d")" >/dev/null
+for sock in "$cap" "$dock"; do $(up "$sock" "down -v") >/dev/null 2>&1; done
+cat "$work/compose.md"
+echo
+jq -r '"compose up -d: capstone daemon takes \(.results[0].median / .results[1].median | . * 100 | round / 100)× the time of dockerd"' "$work/compose.json"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

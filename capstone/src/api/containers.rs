@@ -239,15 +239,18 @@ fn list(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         if !all && !c.is_active() {
             continue;
         }
-        // Docker: values of one key are alternatives; different keys must all hold.
+        // Docker: values of one key are alternatives, except `label`'s, which must all hold
+        // (moby's `MatchKVList`: compose asks for project AND service); keys must all hold.
         let mut keep = true;
         for (key, _) in &filters {
-            let mut any = false;
+            let every = key == "label";
+            let mut pass = every;
             for (_, value) in filters.iter().filter(|(k, _)| k == key) {
-                any |= passes(&c, key, value)
+                let one = passes(&c, key, value)
                     .ok_or_else(|| ApiError::bad_request(format!("invalid filter '{key}'")))?;
+                pass = if every { pass && one } else { pass || one };
             }
-            keep &= any;
+            keep &= pass;
         }
         if keep {
             shown.push(crate::engine::views::container_summary(&c));

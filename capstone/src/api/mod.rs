@@ -13,6 +13,7 @@
 mod containers;
 mod create_body;
 mod errors;
+mod events;
 mod exec;
 mod images;
 mod listen;
@@ -71,11 +72,19 @@ pub fn serve(engine: Engine, host: &str, group: Option<&str>) -> Result<i32> {
         .merge(exec::routes(&daemon))
         .merge(networks::routes(&daemon))
         .merge(prune::routes(&daemon))
+        .merge(events::routes(&daemon))
         .negotiate(Negotiation::default());
     eprintln!(
         "capstone daemon: API listening on unix://{}",
         server.socket().display()
     );
+    // Start again the containers whose restart policy says so, as dockerd does when it starts.
+    match daemon.engine.start_restartable() {
+        Ok(started) => started
+            .iter()
+            .for_each(|id| eprintln!("capstone daemon: restarted {}", &id[..12.min(id.len())])),
+        Err(e) => eprintln!("capstone daemon: restarting containers: {e}"),
+    }
     server
         .serve(router)
         .map_err(crate::Error::io("serve", server.socket()))?;

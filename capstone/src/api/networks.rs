@@ -31,8 +31,15 @@ pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
             "/networks/{id}/connect",
             on(daemon, |d, c| {
                 let container = container_of(c)?;
+                // Compose names each service this way: `EndpointConfig.Aliases`.
+                let aliases: Vec<String> = c.json()?["EndpointConfig"]["Aliases"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a.as_str().map(String::from))
+                    .collect();
                 d.engine
-                    .connect(c.param("id"), &container)
+                    .connect_with_aliases(c.param("id"), &container, &aliases)
                     .map_err(errors::api)?;
                 Ok(Reply::Empty(200))
             }),

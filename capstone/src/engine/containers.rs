@@ -80,7 +80,9 @@ impl Engine {
     pub fn create_local(&self, opts: &CreateOptions) -> Result<Container> {
         self.reconcile()?;
         let _using_images = super::gc::lock_for_writing(&self.paths)?;
-        super::create::create(&self.paths, opts)
+        let created = super::create::create(&self.paths, opts)?;
+        events::container(&self.paths, &created, "create", &[]);
+        Ok(created)
     }
 
     /// Starts a container in the background, under a detached monitor.

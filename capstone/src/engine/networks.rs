@@ -309,11 +309,22 @@ impl Engine {
     /// `network connect NETWORK CONTAINER`: a running container is plugged in at once, a
     /// stopped one at its next start.
     pub fn connect(&self, network: &str, container: &str) -> Result<()> {
+        self.connect_with_aliases(network, container, &[])
+    }
+
+    /// `network connect --alias A NETWORK CONTAINER`: as [`Engine::connect`], and the
+    /// container also answers to `aliases` on that network (its peers' /etc/hosts).
+    pub fn connect_with_aliases(
+        &self,
+        network: &str,
+        container: &str,
+        aliases: &[String],
+    ) -> Result<()> {
         let record = super::reconcile::refresh(
             &self.paths,
             crate::store::containers::find(&self.paths, container)?,
         )?;
-        crate::mechanisms::network::attach::connect(&self.paths, &record, network)?;
+        crate::mechanisms::network::attach::connect(&self.paths, &record, network, aliases)?;
         self.network_event(network, &record.id, "connect");
         Ok(())
     }

@@ -266,6 +266,13 @@ pub fn network_json(paths: &store::Paths, n: &crate::store::networks::NetworkInf
             }),
         );
     }
+    // dockerd shows the bridge's name only for its default network (or when `-o` set it);
+    // compose 1.29 refuses to reuse a network whose options differ from the file's.
+    let options = if n.name == "bridge" {
+        json!({ "com.docker.network.bridge.name": n.bridge })
+    } else {
+        json!({})
+    };
     json!({
         "Name": n.name, "Id": n.id, "Created": n.created, "Scope": "local", "Driver": "bridge",
         "EnableIPv6": false,
@@ -274,6 +281,6 @@ pub fn network_json(paths: &store::Paths, n: &crate::store::networks::NetworkInf
         ] },
         "Internal": false, "Attachable": true, "Labels": n.labels,
         "Containers": containers,
-        "Options": { "com.docker.network.bridge.name": n.bridge },
+        "Options": options,
     })
 }

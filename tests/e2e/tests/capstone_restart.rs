@@ -7,26 +7,7 @@
 
 mod capstone_support;
 
-use capstone_support::{Engine, eventually as poll};
-
-/// The pids of live monitor processes (`capstone … __monitor ID`) of container `id`.
-fn monitors_of(id: &str) -> Vec<i32> {
-    let mut pids = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
-        if args
-            .windows(2)
-            .any(|w| w[0] == b"__monitor" && w[1] == id.as_bytes())
-        {
-            pids.push(pid);
-        }
-    }
-    pids
-}
+use capstone_support::{Engine, eventually as poll, monitors_of};
 
 #[test]
 fn an_instantly_exiting_command_is_restarted_with_a_doubling_backoff_until_stopped() {

@@ -87,7 +87,12 @@ fn disconnect_each(paths: &store::Paths, record: &Container, how: Unplug) -> Res
 
 /// `network connect NET CONTAINER`: a running container gets one more interface (`eth1`…)
 /// at once; a stopped one gets it when it starts.
-pub fn connect(paths: &store::Paths, record: &Container, net: &str) -> Result<()> {
+pub fn connect(
+    paths: &store::Paths,
+    record: &Container,
+    net: &str,
+    aliases: &[String],
+) -> Result<()> {
     if !files::is_networked(record) {
         return Err(Error::invalid(
             "network connect",
@@ -108,6 +113,7 @@ pub fn connect(paths: &store::Paths, record: &Container, net: &str) -> Result<()
     }
     let mut endpoint = Endpoint {
         network_id: info.id.clone(),
+        aliases: aliases.to_vec(),
         ..Endpoint::default()
     };
     if record.has_processes() {
@@ -119,7 +125,12 @@ pub fn connect(paths: &store::Paths, record: &Container, net: &str) -> Result<()
             files::refresh_hosts(paths, std::slice::from_ref(&info.name)).map(|()| endpoint)
         };
         match plugged {
-            Ok(e) => endpoint = e,
+            Ok(e) => {
+                endpoint = Endpoint {
+                    aliases: aliases.to_vec(),
+                    ..e
+                }
+            }
             Err(e) => {
                 disconnect_quietly(paths, record, &info.name);
                 return Err(e);

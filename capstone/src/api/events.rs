@@ -1,0 +1,72 @@
+//! `GET /events`: the engine's event log ([`crate::Engine::events`]) as Docker's stream of
+//! JSON messages, one per line (Engine API, "Monitor events"). Like dockerd it follows the
+//! log until the client goes away, or until `until` has passed when it is given; `since`
+//! replays what happened from then on (without it, only new events come), and `filters` (`type`, `event`, `container`, `image`,
+//! `network`, `volume`) pick which ones.
+
+use super::containers::filters;
+use super::{Daemon, errors, on};
+use crate::engine::events::EventFilter;
+use engineapi::{ApiError, Call, Reply, Router};
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// The events route.
+pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
+    Router::new().route("GET", "/events", on(daemon, events))
+}
+
+/// A `since`/`until` as the CLI sends it: seconds since 1970, maybe with a fraction
+/// (`1733440000.123456789`); empty or absent is no bound.
+fn timestamp(call: &Call, name: &str) -> Result<Option<SystemTime>, ApiError> {
+    match call.query.get(name).map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some(text) => {
+            let seconds: f64 = text.parse().map_err(|_| {
+                ApiError::bad_request(format!(
+                    "invalid {name} {text:?}: expected seconds since 1970"
+                ))
+            })?;
+            Ok(Some(
+                SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds.max(0.0)),
+            ))
+        }
+    }
+}
+
+fn events(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+    let pairs: Vec<String> = filters(call)?
+        .into_iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    let filter = EventFilter {
+        // Without `since`, only what happens from now on, as dockerd sends.
+        since: Some(timestamp(call, "since")?.unwrap_or_else(SystemTime::now)),
+        until: timestamp(call, "until")?,
+        filters: EventFilter::parse_filters(&pairs).map_err(errors::api)?,
+    };
+    let (reader, mut writer) =
+        std::io::pipe().map_err(|e| ApiError::internal(format!("pipe(2): {e}")))?;
+    let engine = d.engine.clone();
+    // Read on a thread of its own, into a pipe whose other end is the body; a client gone
+    // away makes the next write fail (EPIPE), which ends the reading.
+    std::thread::spawn(move || {
+        let result = engine.events(&filter, true, &mut |event| {
+            let mut line = serde_json::to_vec(event).expect("an event is JSON");
+            line.push(b'\n');
+            writer
+                .write_all(&line)
+                .and_then(|()| writer.flush())
+                .is_ok()
+        });
+        if let Err(e) = result {
+            let _ = writeln!(std::io::stderr(), "events: {e}");
+        }
+    });
+    Ok(Reply::Stream {
+        status: 200,
+        content_type: "application/json",
+        body: Box::new(reader),
+    })
+}
