@@ -113,6 +113,18 @@ impl Hooks for RuntimeHooks<'_> {
         Ok(())
     }
     // ANCHOR_END: exec_fifo
+
+    /// Lesson 07's sealed dmz (made by `process::confinement` before the clone) makes the final
+    /// execve(2), so a `#!/proc/self/exe` command runs the dmz, never this runtime's binary
+    /// (CVE-2019-5736). Not with `--preserve-fds N`: the dmz marks every descriptor from 3 up
+    /// close-on-exec (close_range(2)), which would close the ones the caller handed over (e.g.
+    /// systemd's LISTEN_FDS); such a container execs its command directly, as before.
+    fn exec_through(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        if self.preserve_fds > 0 {
+            return None;
+        }
+        confinement::dmz::loaded()
+    }
 }
 
 fn borrow(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {

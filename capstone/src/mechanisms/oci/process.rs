@@ -86,7 +86,8 @@ pub fn process_of(spec: &Spec) -> Result<&Process> {
 
 /// Lesson 07's confinement for the spec: the bounding set as the capabilities (cut to what
 /// this host can grant), `linux.seccomp` compiled by lesson 07, `noNewPrivileges`,
-/// `linux.maskedPaths` and `linux.readonlyPaths`. Compiles the filter: call before clone(2).
+/// `linux.maskedPaths` and `linux.readonlyPaths`. Compiles the filter and seals lesson 07's
+/// dmz: call before clone(2).
 /// `process` is the spec's own, or the one `exec` was given.
 pub fn confinement(process: &Process, spec: &Spec) -> Result<Confinement> {
     let grantable = confinement::capabilities::grantable()?;
@@ -118,6 +119,9 @@ pub fn confinement(process: &Process, spec: &Spec) -> Result<Confinement> {
         }
         None => None,
     };
+    // Lesson 07's dmz, sealed now, before any clone(2): the container's process (and every
+    // `exec`) runs its command through it — see `hooks::RuntimeHooks::exec_through`.
+    confinement::dmz::sealed()?;
     Ok(Confinement {
         capabilities,
         no_new_privs: process.no_new_privileges().unwrap_or(false),
