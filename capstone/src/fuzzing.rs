@@ -14,6 +14,7 @@ use crate::engine::build::context::Ignore;
 use crate::engine::build::dockerfile::{Instruction, parse, parse_step};
 use crate::engine::build::glob::has_glob;
 use crate::engine::build::words::{expand, expand_words, split_words};
+use crate::mechanisms::oci::{bundle, cgroup, mounts, process};
 
 /// A Dockerfile: parsing never panics, and every instruction (heredocs aside: they live on the
 /// lines after their instruction) parses on its own, from the text kept for it, to the same
@@ -150,4 +151,49 @@ pub fn format_template(data: &[u8]) {
             let _ = format.render(std::slice::from_ref(&row), &[("ID", "CONTAINER ID")]);
         }
     }
+}
+
+/// An OCI runtime `config.json` (runtime-spec `config.md`), read as `capstone-runtime create`
+/// reads it: [`bundle::load`] from a bundle directory with a `rootfs`, then every conversion
+/// that does not touch the kernel — the namespace plan, lesson 01's spec, lesson 07's
+/// confinement (the seccomp filter compiled, not loaded), rlimits, mount options, the cgroup
+/// name and limits. Nothing panics, and whatever is refused names the field at fault.
+pub fn runtime_config(data: &[u8]) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::create_dir(dir.path().join("rootfs")).expect("make rootfs");
+    std::fs::write(dir.path().join("config.json"), data).expect("write config.json");
+    let bundle = match bundle::load(dir.path()) {
+        Ok(bundle) => bundle,
+        Err(e) => return assert_names_a_field(&e, data),
+    };
+    let spec = &bundle.spec;
+    let _ = (bundle::annotations(spec), bundle::namespace_types(spec));
+    let converted = (|| -> anyhow::Result<()> {
+        let plan = process::namespace_plan(spec)?;
+        process::container_spec(&bundle, &plan)?;
+        process::confinement(process::process_of(spec)?, spec)?;
+        process::rlimits(spec)?;
+        for mount in spec.mounts().as_deref().unwrap_or_default() {
+            let _ = mounts::parse_options(mount.options().as_deref().unwrap_or_default());
+        }
+        cgroup::name_of(&bundle::cgroups_path(spec, "fuzz"))?;
+        let resources = spec.linux().as_ref().and_then(|l| l.resources().clone());
+        let _ = resources.as_ref().map(cgroup::limits);
+        Ok(())
+    })();
+    if let Err(e) = converted {
+        assert_names_a_field(&e, data);
+    }
+}
+
+/// The names a refusal may point at: a JSON path (`field `…``) or the section it came from.
+const FIELD_MARKERS: [&str; 3] = ["field `", "linux.seccomp", "cgroupsPath"];
+
+fn assert_names_a_field(error: &anyhow::Error, data: &[u8]) {
+    let message = format!("{error:#}");
+    assert!(
+        FIELD_MARKERS.iter().any(|m| message.contains(m)),
+        "refused without naming a field: {message}\n(input: {:?})",
+        String::from_utf8_lossy(data)
+    );
 }

@@ -67,3 +67,11 @@ fn format_corpus_replays_cleanly() {
         "no corpus for format"
     );
 }
+
+#[test]
+fn runtime_config_corpus_replays_cleanly() {
+    assert!(
+        replay("runtime_config", capstone::fuzzing::runtime_config) > 0,
+        "no corpus for runtime_config"
+    );
+}
