@@ -1,5 +1,5 @@
 //! Container endpoints that answer at once: create, start, stop, restart, kill, pause,
-//! unpause, rename, delete, list (with filters), inspect, top, resize; and `wait`, whose
+//! unpause, rename, delete, list (with filters), inspect, top (resize is in `streams`); and `wait`, whose
 //! headers go out at once and whose body comes when the condition is met. The streams
 //! (attach, logs) are in [`super::streams`].
 
@@ -47,14 +47,6 @@ pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
             }),
         )
         .route("POST", "/containers/{id}/wait", on(daemon, wait))
-        .route(
-            "POST",
-            "/containers/{id}/resize",
-            on(daemon, |d, c| {
-                d.engine.container(c.param("id")).map_err(errors::api)?;
-                Ok(Reply::Empty(200)) // a detached container's pty keeps its size
-            }),
-        )
         .route("GET", "/containers/{id}/top", on(daemon, top))
         .route("DELETE", "/containers/{id}", on(daemon, delete))
 }
