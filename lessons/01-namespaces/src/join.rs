@@ -128,10 +128,12 @@ fn enter(files: &[(File, Namespace)], hooks: &dyn Hooks) -> Result<()> {
 }
 
 /// Still in the first child, now set up and confined: start the command as a process born in
-/// the container's PID namespace, wait for it, and return its exit code. Through an engine's
-/// dmz ([`Hooks::exec_through`]) the dmz does the fork, the wait and the exec, so the first
-/// process born inside already runs the sealed dmz, never the engine's binary; otherwise this
-/// process forks it, and passes signals on as an init does ([`crate::init::supervise`]).
+/// the container's PID namespace, wait for it, and return its exit code. setns(2) into a PID
+/// namespace moves only this process's *children* in; this one stays outside, unseen from the
+/// container. Through an engine's dmz ([`Hooks::exec_through`]) this process becomes the sealed
+/// dmz, which does the fork, the wait and the exec, so the only process born inside runs the
+/// dmz's code and then the command, never the engine's binary; otherwise this process forks it, and passes signals
+/// on as an init does ([`crate::init::supervise`]).
 fn born_inside(spec: &JoinSpec, hooks: &dyn Hooks) -> i32 {
     if let Some(dmz) = hooks.exec_through() {
         // The dmz waits for these, and passes them on to the command.

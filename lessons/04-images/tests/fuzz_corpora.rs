@@ -3,29 +3,10 @@
 //! run ([`images::fuzzing`]), so a plain `cargo test` checks them on the stable toolchain.
 //! `scripts/fuzz.sh` runs the fuzzers themselves to find more.
 
-use std::path::Path;
-
 /// Feeds every file of the target's corpus and regressions to `body`; returns how many.
 fn replay(target: &str, body: fn(&[u8])) -> usize {
-    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
-    let mut count = 0;
-    for dir in [
-        fuzz.join("corpus").join(target),
-        fuzz.join("regressions").join(target),
-    ] {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut files: Vec<_> = entries.map(|e| e.expect("corpus entry").path()).collect();
-        files.sort();
-        for file in files {
-            let data = std::fs::read(&file).expect("read corpus file");
-            eprintln!("replaying {}", file.display());
-            body(&data);
-            count += 1;
-        }
-    }
-    count
+    let fuzz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    harness::fuzz::replay(&fuzz, target, body)
 }
 
 #[test]

@@ -7,6 +7,7 @@
 //! third-party program.
 
 pub mod dockerd;
+pub mod fuzz;
 pub mod names;
 pub mod netns;
 pub mod registry;
