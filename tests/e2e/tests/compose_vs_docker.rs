@@ -50,11 +50,8 @@ fn first(json: &str) -> Value {
 #[test]
 fn labels_names_and_aliases_match_docker_compose() {
     let engine = Engine::with_busybox();
-    let dockerd = harness::dockerd::Dockerd::start();
+    let dockerd = capstone_support::dockerd_with(&engine, "busybox");
     let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("busybox.tar");
-    engine.ok(&["save", "-o", archive.to_str().unwrap(), "busybox"]);
-    dockerd.load(&archive);
     let project = dir.path().join("cmp");
     std::fs::create_dir(&project).unwrap();
     std::fs::write(project.join("docker-compose.yml"), FILE).unwrap();

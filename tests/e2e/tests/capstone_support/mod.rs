@@ -414,3 +414,15 @@ pub fn monitors_of(id: &str) -> Vec<i32> {
     }
     pids
 }
+
+/// A private dockerd (its own netns, data root and socket: `harness::dockerd`) holding the
+/// engine's `image`, copied over with `capstone save` and `docker load`: the same image on both
+/// sides, for tests that ask real Docker what it does.
+pub fn dockerd_with(engine: &Engine, image: &str) -> harness::dockerd::Dockerd {
+    let dockerd = harness::dockerd::Dockerd::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let archive = dir.path().join("image.tar");
+    engine.ok(&["save", "-o", archive.to_str().expect("utf-8 path"), image]);
+    dockerd.load(&archive);
+    dockerd
+}
