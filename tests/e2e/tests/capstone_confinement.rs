@@ -174,11 +174,7 @@ fn a_malformed_profile_is_refused_with_the_json_path_and_nothing_is_created() {
 #[test]
 fn security_options_read_as_dockerds_do() {
     let engine = Engine::with_busybox();
-    let dockerd = harness::dockerd::Dockerd::start();
-    let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("busybox.tar");
-    engine.ok(&["save", "-o", archive.to_str().unwrap(), "busybox"]);
-    dockerd.load(&archive);
+    let dockerd = capstone_support::dockerd_with(&engine, "busybox");
     let format = ["info", "--format", "{{json .SecurityOptions}}"];
     let theirs = dockerd.ok(&format);
     assert!(theirs.contains("name=seccomp"), "dockerd: {theirs}");

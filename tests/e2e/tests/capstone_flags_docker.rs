@@ -16,11 +16,7 @@ fn field(out: &str) -> Value {
 #[test]
 fn run_flags_land_where_dockerd_puts_them() {
     let engine = Engine::with_busybox();
-    let dockerd = harness::dockerd::Dockerd::start();
-    let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("busybox.tar");
-    engine.ok(&["save", "-o", archive.to_str().unwrap(), "busybox"]);
-    dockerd.load(&archive);
+    let dockerd = capstone_support::dockerd_with(&engine, "busybox");
     let flags = [
         "-l",
         "app=shop",

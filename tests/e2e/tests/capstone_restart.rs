@@ -214,11 +214,7 @@ fn restart_policies_are_checked_at_create() {
 #[test]
 fn restart_and_health_read_as_dockerds_do() {
     let engine = Engine::with_busybox();
-    let dockerd = harness::dockerd::Dockerd::start();
-    let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("busybox.tar");
-    engine.ok(&["save", "-o", archive.to_str().unwrap(), "busybox"]);
-    dockerd.load(&archive);
+    let dockerd = capstone_support::dockerd_with(&engine, "busybox");
     let both = |args: &[&str]| {
         let ours = engine.ok(args).trim().to_string();
         let theirs = dockerd.ok(args).trim().to_string();
