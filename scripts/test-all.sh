@@ -43,7 +43,8 @@ cargo build --workspace --bins
 export CAPSTONE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/capstone"
 
 step "cargo test (every lesson, the capstone, end-to-end)"
-cargo test --workspace
+# --no-fail-fast: one red test binary must not hide the others (CI reports them all).
+cargo test --workspace --no-fail-fast
 
 step "mdbook build"
 mdbook build book

@@ -206,3 +206,42 @@ pub fn attach_inside(console: Console, owner: u32) -> Result<()> {
     let slave = open_inside(console.socket, console.size, owner)?;
     attach_terminal(slave)
 }
+
+/// Puts a pty made inside the container ([`open_inside`]) on fds 0, 1 and 2 *without* making
+/// it anyone's controlling terminal: `exec`'s first process stays outside the container's PID
+/// namespace and only waits, so the process it starts inside takes the terminal
+/// ([`take_free_terminal`]). That process must lead the terminal's session: when the user's
+/// side closes, the kernel sends SIGHUP to the session leader alone (tty_ioctl(4), "Controlling
+/// terminal"), and a shell that is not the leader would read end-of-file and exit 0 instead.
+pub fn put_inside_on_stdio(console: Console, owner: u32) -> Result<()> {
+    let slave = open_inside(console.socket, console.size, owner)?;
+    for target in 0..3 {
+        // SAFETY: dup2 onto fds 0-2, which no Rust object owns here.
+        if unsafe { libc::dup2(slave.as_raw_fd(), target) } < 0 {
+            return Err(sys(format!("dup2(pty, {target})"))(Errno::last()));
+        }
+    }
+    Ok(())
+}
+
+/// If fd 0 is a terminal that is nobody's controlling terminal yet (the case
+/// [`put_inside_on_stdio`] leaves), starts a new session (setsid(2)) and makes it this
+/// session's controlling terminal (TIOCSCTTY, ioctl_tty(2)). Otherwise (no terminal, or one
+/// that already controls our session, as under `run -t`) does nothing. The sealed dmz applies
+/// the same rule in its own code when it starts the command.
+pub fn take_free_terminal() {
+    // SAFETY: isatty only reads the descriptor's state.
+    if unsafe { libc::isatty(0) } != 1 {
+        return;
+    }
+    let mut sid: libc::pid_t = 0;
+    // SAFETY: TIOCGSID writes one pid_t into `sid`; it fails with ENOTTY when the terminal does
+    // not control our session.
+    if unsafe { libc::ioctl(0, libc::TIOCGSID, &mut sid) } == 0 {
+        return;
+    }
+    if nix::unistd::setsid().is_ok() {
+        // SAFETY: TIOCSCTTY takes an int argument (0: do not steal) and changes only kernel state.
+        unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) };
+    }
+}

@@ -142,7 +142,10 @@ fn born_inside(spec: &JoinSpec, hooks: &dyn Hooks) -> i32 {
         }
         return exec::exec_through_or_report(&spec.args, &spec.env, exec::Through::DmzInit(dmz));
     }
-    crate::init::supervise(None, || exec::exec_or_report(&spec.args, &spec.env))
+    crate::init::supervise(None, || {
+        crate::console::take_free_terminal();
+        exec::exec_or_report(&spec.args, &spec.env)
+    })
 }
 
 /// The first child, in the container's namespaces: stdio, terminal, working directory, user,
@@ -152,9 +155,10 @@ fn set_up(spec: &JoinSpec, hooks: &dyn Hooks) -> Result<()> {
         dup_onto_stdio(fds)?;
     }
     if let Some(console) = spec.console {
-        // A session of its own, with a pty from the container's devpts as its terminal.
+        // A session of its own, away from the host's job control, and a pty from the
+        // container's devpts on stdio; the process born inside takes it as its terminal.
         nix::unistd::setsid().map_err(crate::error::sys("setsid(2)"))?;
-        crate::console::attach_inside(console, spec.uid)?;
+        crate::console::put_inside_on_stdio(console, spec.uid)?;
     }
     enter_working_dir(&spec.cwd, false)?;
     let in_userns = spec.namespaces.contains(&Namespace::User);

@@ -14,6 +14,8 @@ pub enum Nr {
     ExitGroup = 94,
     CloseRange = 436,
     Fcntl = 25,
+    Ioctl = 29,
+    Setsid = 157,
 }
 
 // The kernel starts us with sp at argc (16-byte aligned already).

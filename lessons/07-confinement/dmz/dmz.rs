@@ -12,7 +12,8 @@
 //!   `PATH` with `ARGV0 ARGS…` and the environment as they are;
 //! - `--init PATH ARGV0 ARGS…`: fork(2) the command as above, pass on the signals the runtime
 //!   blocked before running us (sigtimedwait(2)) and reap every child (wait4(2)) until the
-//!   command exits; exit with its exit code, or 128+N when signal N killed it. The init of
+//!   command exits; exit with its exit code, or 128+N when signal N killed it. A terminal on
+//!   fd 0 that controls no session becomes the command's own, in a session it leads. The init of
 //!   `run --init` (pid_namespaces(7)), and `exec`'s waiting process, so that the first
 //!   process born in the container's PID namespace already runs this dmz.
 //!
@@ -92,6 +93,7 @@ fn init(command: *const CStr, envp: *const CStr) -> ! {
     let child = syscall(Nr::Clone, [SIGCHLD, 0, 0, 0]) as isize;
     if child == 0 {
         syscall(Nr::RtSigprocmask, [1, &mask as *const u64 as usize, 0, 8]);
+        take_free_terminal();
         exec_command(command, envp);
     }
     if child < 0 {
@@ -116,6 +118,27 @@ fn init(command: *const CStr, envp: *const CStr) -> ! {
         } else if (signal as isize) > 0 {
             syscall(Nr::Kill, [child as usize, signal, 0, 0]);
         }
+    }
+}
+
+/// Lesson 01's `console::take_free_terminal`, in raw system calls: if fd 0 is a terminal
+/// (TCGETS succeeds) that controls no session of ours (TIOCGSID fails), lead a new session
+/// (setsid(2)) with it as the controlling terminal (TIOCSCTTY, ioctl_tty(2)). `exec -t` leaves
+/// the pty that way, so that the command, not this waiting dmz, gets the kernel's SIGHUP when
+/// the user's side hangs up.
+fn take_free_terminal() {
+    const TCGETS: usize = 0x5401;
+    const TIOCSCTTY: usize = 0x540E;
+    const TIOCGSID: usize = 0x5429;
+    let mut termios = [0u8; 64];
+    let mut sid: i32 = 0;
+    if (syscall(Nr::Ioctl, [0, TCGETS, termios.as_mut_ptr() as usize, 0]) as isize) < 0
+        || (syscall(Nr::Ioctl, [0, TIOCGSID, &mut sid as *mut i32 as usize, 0]) as isize) == 0
+    {
+        return;
+    }
+    if (syscall(Nr::Setsid, [0; 4]) as isize) >= 0 {
+        syscall(Nr::Ioctl, [0, TIOCSCTTY, 0, 0]);
     }
 }
 

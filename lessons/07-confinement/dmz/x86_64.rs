@@ -14,6 +14,8 @@ pub enum Nr {
     ExitGroup = 231,
     CloseRange = 436,
     Fcntl = 72,
+    Ioctl = 16,
+    Setsid = 112,
 }
 
 // The kernel starts us with rsp at argc; the ABI wants a 16-byte aligned stack at each call.

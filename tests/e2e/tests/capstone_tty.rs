@@ -276,6 +276,11 @@ fn exec_it_told_to_stop_restores_our_terminal_and_hangs_up_the_shell() {
     let engine = Engine::with_busybox();
     let id = engine.detached(&["busybox", "sleep", "1000"]);
     let mut pty = OnPty::start(&engine, &["exec", "-it", &id, "sh"], 24, 80);
+    // The shell leads its terminal's session (field 6 of /proc/PID/stat is the session id):
+    // a hang-up signals the session leader alone, so only then is the SIGHUP certain to reach
+    // the shell before it reads end-of-file.
+    pty.type_text("[ \"$(cut -d' ' -f6 /proc/$$/stat)\" = $$ ] && echo LEA''DER\n");
+    pty.expect("LEADER");
     pty.type_text("echo RE''ADY\n");
     pty.expect("READY");
     let cli = nix::unistd::Pid::from_raw(pty.child.id() as i32);
