@@ -195,6 +195,7 @@ impl VmBuilder {
     /// keeps 2048 bytes of command line on x86) is written to a file under `target/kit/vm/`,
     /// which the guest reads over 9p; the file is removed when the run ends.
     pub fn run(&self, script: &str, deadline: Duration) -> Result<VmOutput, VmError> {
+        refuse_programs_under_tmp()?;
         let kernel = self.chosen_kernel()?;
         let initramfs =
             initramfs::cached(&kernel, "kit", initramfs::KIT_INIT, initramfs::KIT_MODULES)?;
@@ -244,6 +245,24 @@ impl VmBuilder {
             (chosen, _) => chosen,
         }
     }
+}
+
+/// The guest sees the host's files except /tmp, which is a fresh tmpfs of its own: a test
+/// binary or build directory under the host's /tmp would be "not found" inside. Say so plainly.
+fn refuse_programs_under_tmp() -> Result<(), VmError> {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let cache = initramfs::cache_dir();
+    for path in [exe, cache] {
+        let path = path.canonicalize().unwrap_or(path);
+        if path.starts_with("/tmp") {
+            return Err(VmError::Setup(format!(
+                "{} is under /tmp, which the VM replaces with a tmpfs of its own: \
+                 clone the kit outside /tmp (or set CARGO_TARGET_DIR to a directory outside it)",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The longest base64 script [`VmBuilder::run`] puts on the kernel command line: 2048 bytes
