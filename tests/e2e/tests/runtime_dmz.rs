@@ -70,7 +70,17 @@ fn an_execs_waiting_process_is_the_dmz() {
         "1000",
     ]);
     let waiter = std::fs::read_to_string(pid_file).unwrap();
-    let waiter_exe = std::fs::read_link(format!("/proc/{}/exe", waiter.trim())).unwrap();
+    // The pid file is written once the waiting process exists; it may still be the runtime
+    // (non-dumpable, outside the PID namespace) for a moment before its execveat(2) of the dmz.
+    let exe = format!("/proc/{}/exe", waiter.trim());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let waiter_exe = loop {
+        let now = std::fs::read_link(&exe).unwrap();
+        if now != runtime_bin().canonicalize().unwrap() || std::time::Instant::now() > deadline {
+            break now;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
     assert_eq!(waiter_exe.to_str().unwrap(), "/memfd:dmz (deleted)");
     // The container's pid 1 is its command (busybox), never the runtime.
     let first = runtime.ok(&["exec", "held", "readlink", "/proc/1/exe"]);
