@@ -1,0 +1,66 @@
+//! Step 04: clustering — one virtual network across three servers.
+//!
+//! Run: `cargo run -p orchestration --bin 04-overlay`
+//!
+//! Look for: `docker network create --driver overlay` on the manager; on server1, in the
+//! namespace dockerd made for that network, a `vxlan` device (VNI, UDP port 4789) whose
+//! forwarding entries name 10.9.0.2 and 10.9.0.3 — the other servers — as tunnel endpoints;
+//! then a client container on server1 fetching a page from the web task on every server.
+//! Man pages: ip-link(8) (vxlan), bridge(8) (fdb); RFC 7348.
+
+use orchestration::{Cluster, images, overlay, swarm};
+
+fn main() -> anyhow::Result<()> {
+    let cluster = Cluster::start()?;
+    cluster.form_swarm()?;
+    // ANCHOR: overlay
+    println!("$ docker network create --driver overlay --attachable lab");
+    cluster.manager().docker_ok(&[
+        "network",
+        "create",
+        "--driver",
+        "overlay",
+        "--attachable",
+        "lab",
+    ])?;
+    let busybox = images::busybox();
+    let serve = r#"mkdir /www; echo "hello from $(hostname)" > /www/index.html; exec httpd -f -p 80 -h /www"#;
+    println!(
+        "$ docker service create --name web --replicas 3 --network lab --endpoint-mode dnsrr …"
+    );
+    cluster.create_service(&[
+        "--name",
+        "web",
+        "--replicas",
+        "3",
+        "--network",
+        "lab",
+        "--endpoint-mode",
+        "dnsrr",
+        "--hostname",
+        "{{.Node.Hostname}}-web{{.Task.Slot}}",
+        &busybox,
+        "sh",
+        "-c",
+        serve,
+    ])?;
+    // ANCHOR_END: overlay
+    let tasks = cluster.wait_running("web", 3)?;
+    print!("{}", swarm::table(&tasks));
+    let mut addresses = Vec::new();
+    for task in &tasks {
+        let inspected = swarm::inspect_task(cluster.manager(), &task.id)?;
+        let ip = swarm::addresses_on(&inspected, "lab").remove(0);
+        println!("  {} on {} has {ip} on lab", task.name, task.node);
+        addresses.push(ip);
+    }
+    println!("on server1, inside dockerd's namespaces:");
+    print!("{}", overlay::vxlan_view(cluster.manager())?);
+    println!("a client container on server1 fetches from every task:");
+    let script = format!(
+        "for ip in {}; do echo \"$ip: $(timeout 5 wget -qO- http://$ip/index.html)\"; done",
+        addresses.join(" ")
+    );
+    print!("{}", cluster.client(1, "lab", &script)?);
+    Ok(())
+}
