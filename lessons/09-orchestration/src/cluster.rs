@@ -8,7 +8,6 @@
 //! never collide and nothing is left to find afterwards.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use network::NetNs;
@@ -17,7 +16,7 @@ use crate::registry::{self, Registry};
 use crate::server::Server;
 use crate::swarm::{self, Node, Task};
 use crate::switch::{Switch, server_addr};
-use crate::{Error, Result, checked, images, runtime_binary, wait_for};
+use crate::{Result, images, runtime_binary, wait_for};
 
 /// How many servers the cluster has.
 pub const SERVERS: u8 = 3;
@@ -187,6 +186,47 @@ impl Cluster {
         self.manager().docker_ok(&all).map(drop)
     }
 
+    /// `docker network create --driver overlay --attachable NAME` on the manager: one
+    /// network across every server (VXLAN underneath), which plain containers may join too.
+    pub fn create_overlay(&self, name: &str) -> Result<()> {
+        let args = [
+            "network",
+            "create",
+            "--driver",
+            "overlay",
+            "--attachable",
+            name,
+        ];
+        self.manager().docker_ok(&args).map(drop)
+    }
+
+    /// A service `name` of `replicas` tasks on the overlay `network`, each running
+    /// `sh -c SCRIPT` in `image`, each task's hostname `NODE-NAMESLOT` (e.g. `server2-web1`),
+    /// found by DNS round robin (`--endpoint-mode dnsrr`: the name answers every task's own
+    /// address, as this kernel has no IPVS for a virtual IP).
+    pub fn create_dnsrr_service(
+        &self,
+        name: &str,
+        replicas: u32,
+        network: &str,
+        image: &str,
+        script: &str,
+    ) -> Result<()> {
+        let replicas = replicas.to_string();
+        let hostname = format!("{{{{.Node.Hostname}}}}-{name}{{{{.Task.Slot}}}}");
+        let mut args = vec![
+            "--name",
+            name,
+            "--replicas",
+            &replicas,
+            "--network",
+            network,
+        ];
+        args.extend(["--endpoint-mode", "dnsrr", "--hostname", &hostname]);
+        args.extend([image, "sh", "-c", script]);
+        self.create_service(&args)
+    }
+
     /// Runs `script` with busybox's `sh` in a throwaway container on server `n`, attached
     /// to the overlay `network`; returns what it printed.
     pub fn client(&self, n: u8, network: &str, script: &str) -> Result<String> {
@@ -203,60 +243,6 @@ impl Cluster {
         ];
         self.server(n).docker_ok(&args)
     }
-
-    /// Evidence that `task` ran under `capstone-runtime`: its node, its container, the
-    /// runtime dockerd recorded for it (`HostConfig.Runtime`), and the state our runtime keeps
-    /// for it under the root dockerd gave it (`capstone-runtime --root … state ID`).
-    pub fn runtime_evidence(&self, task: &Task) -> Result<RuntimeEvidence> {
-        let inspected = swarm::inspect_task(self.manager(), &task.id)?;
-        let container = swarm::container_of(&inspected).ok_or_else(|| Error::Parse {
-            what: format!("task {}", task.name),
-            detail: "it has no container yet".into(),
-        })?;
-        let server = self.server_named(&task.node).ok_or_else(|| Error::Parse {
-            what: format!("task {}", task.name),
-            detail: format!("unknown node {:?}", task.node),
-        })?;
-        let runtime_name = server
-            .docker_ok(&["inspect", "--format", "{{.HostConfig.Runtime}}", &container])?
-            .trim()
-            .to_string();
-        let root = server.runtime_root();
-        let state = checked(
-            "capstone-runtime state",
-            Command::new(&self.runtime)
-                .arg("--root")
-                .arg(&root)
-                .args(["state", &container])
-                .output(),
-        )?;
-        let state: serde_json::Value = serde_json::from_str(&state).map_err(|e| Error::Parse {
-            what: "capstone-runtime state".into(),
-            detail: e.to_string(),
-        })?;
-        Ok(RuntimeEvidence {
-            node: task.node.clone(),
-            container,
-            runtime_name,
-            runtime_status: state["status"].as_str().unwrap_or_default().to_string(),
-            runtime_pid: state["pid"].as_i64().unwrap_or_default(),
-        })
-    }
-}
-
-/// What shows that a task's container runs under our runtime.
-#[derive(Debug, Clone)]
-pub struct RuntimeEvidence {
-    /// The node the task runs on.
-    pub node: String,
-    /// Its container's id on that node.
-    pub container: String,
-    /// The runtime dockerd started it with (`HostConfig.Runtime`): `capstone`.
-    pub runtime_name: String,
-    /// `status` in the state JSON `capstone-runtime state` prints: `running`.
-    pub runtime_status: String,
-    /// `pid` in that state JSON: the container's init process, as the host sees it.
-    pub runtime_pid: i64,
 }
 
 impl Drop for Cluster {

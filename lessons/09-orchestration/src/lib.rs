@@ -18,6 +18,7 @@
 //!   (lesson 01's busybox root filesystem; Debian's `etcd` added for service discovery);
 //! - [`swarm`]: what the docker CLI says about nodes and tasks, parsed;
 //! - [`discovery`]: tasks registering in etcd under a lease, and a client watching;
+//! - [`evidence`]: three witnesses that a task runs under `capstone-runtime`;
 //! - [`overlay`]: the VXLAN device and tunnel endpoints behind an overlay network;
 //! - [`cgroup`]: each server's cgroup parent, to find and remove all its containers;
 //! - [`cluster`]: all of it together, and torn down on drop, on every path.
@@ -28,6 +29,7 @@
 pub mod cgroup;
 pub mod cluster;
 pub mod discovery;
+pub mod evidence;
 pub mod images;
 pub mod overlay;
 pub mod registry;

@@ -125,14 +125,7 @@ fn forming(cluster: &Cluster) {
             server.hostname()
         );
     }
-    let created = cluster.manager().docker_ok(&[
-        "network",
-        "create",
-        "--driver",
-        "overlay",
-        "--attachable",
-        NET,
-    ]);
+    let created = cluster.create_overlay(NET);
     ok(created, cluster);
 }
 
@@ -249,23 +242,8 @@ fn clustering_and_discovery(cluster: &Cluster) -> Watcher {
         cluster,
     );
     let etcd_image = images::etcd();
-    let web = [
-        "--name",
-        "web",
-        "--replicas",
-        "3",
-        "--network",
-        NET,
-        "--endpoint-mode",
-        "dnsrr",
-        "--hostname",
-        "{{.Node.Hostname}}-web{{.Task.Slot}}",
-        &etcd_image,
-        "sh",
-        "-c",
-        discovery::WEB_SCRIPT,
-    ];
-    ok(cluster.create_service(&web), cluster);
+    let web = cluster.create_dnsrr_service("web", 3, NET, &etcd_image, discovery::WEB_SCRIPT);
+    ok(web, cluster);
     let etcd = cluster.wait_running("etcd", 1).expect("etcd runs");
     let tasks = cluster.wait_running("web", 3).expect("web runs");
     assert_eq!(per_node(&tasks).len(), 3, "{tasks:?}");

@@ -15,35 +15,13 @@ fn main() -> anyhow::Result<()> {
     cluster.form_swarm()?;
     // ANCHOR: overlay
     println!("$ docker network create --driver overlay --attachable lab");
-    cluster.manager().docker_ok(&[
-        "network",
-        "create",
-        "--driver",
-        "overlay",
-        "--attachable",
-        "lab",
-    ])?;
+    cluster.create_overlay("lab")?;
     let busybox = images::busybox();
     let serve = r#"mkdir /www; echo "hello from $(hostname)" > /www/index.html; exec httpd -f -p 80 -h /www"#;
     println!(
         "$ docker service create --name web --replicas 3 --network lab --endpoint-mode dnsrr …"
     );
-    cluster.create_service(&[
-        "--name",
-        "web",
-        "--replicas",
-        "3",
-        "--network",
-        "lab",
-        "--endpoint-mode",
-        "dnsrr",
-        "--hostname",
-        "{{.Node.Hostname}}-web{{.Task.Slot}}",
-        &busybox,
-        "sh",
-        "-c",
-        serve,
-    ])?;
+    cluster.create_dnsrr_service("web", 3, "lab", &busybox, serve)?;
     // ANCHOR_END: overlay
     let tasks = cluster.wait_running("web", 3)?;
     print!("{}", swarm::table(&tasks));

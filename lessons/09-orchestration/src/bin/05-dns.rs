@@ -13,28 +13,9 @@ use orchestration::{Cluster, images};
 fn main() -> anyhow::Result<()> {
     let cluster = Cluster::start()?;
     cluster.form_swarm()?;
-    cluster.manager().docker_ok(&[
-        "network",
-        "create",
-        "--driver",
-        "overlay",
-        "--attachable",
-        "lab",
-    ])?;
+    cluster.create_overlay("lab")?;
     let busybox = images::busybox();
-    cluster.create_service(&[
-        "--name",
-        "web",
-        "--replicas",
-        "3",
-        "--network",
-        "lab",
-        "--endpoint-mode",
-        "dnsrr",
-        &busybox,
-        "sleep",
-        "3600",
-    ])?;
+    cluster.create_dnsrr_service("web", 3, "lab", &busybox, "sleep 3600")?;
     cluster.wait_running("web", 3)?;
     // ANCHOR: lookup
     let lookup = "grep nameserver /etc/resolv.conf; nslookup tasks.web; nslookup web";
@@ -55,5 +36,36 @@ fn main() -> anyhow::Result<()> {
         )?
     );
     println!("(the count above is the number of A records for tasks.web)");
+
+    // ANCHOR: vip
+    println!(
+        "$ docker service create --name vipweb --network lab (default endpoint mode: vip) … httpd"
+    );
+    let serve = r#"echo hello > /tmp/index.html; exec httpd -f -p 80 -h /tmp"#;
+    cluster.create_service(&[
+        "--name",
+        "vipweb",
+        "--network",
+        "lab",
+        &busybox,
+        "sh",
+        "-c",
+        serve,
+    ])?;
+    cluster.wait_running("vipweb", 1)?;
+    let vip = cluster.manager().docker_ok(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{range .Endpoint.VirtualIPs}}{{.Addr}} {{end}}",
+        "vipweb",
+    ])?;
+    println!("its virtual IP(s): {}", vip.trim());
+    let probe = r#"nslookup vipweb | sed -n 's/^Address: \([0-9.]*\)$/vipweb resolves to \1/p'
+ip=$(nslookup tasks.vipweb | sed -n 's/^Address: \([0-9.]*\)$/\1/p')
+echo "its task, $ip, answers: $(timeout 5 wget -qO- http://$ip/index.html)"
+echo "the VIP answers: $(timeout 5 wget -qO- http://vipweb/index.html || echo nothing)""#;
+    print!("{}", cluster.client(3, "lab", probe)?);
+    // ANCHOR_END: vip
     Ok(())
 }

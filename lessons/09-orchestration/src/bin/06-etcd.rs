@@ -16,35 +16,13 @@ use orchestration::{Cluster, images};
 fn main() -> anyhow::Result<()> {
     let cluster = Cluster::start()?;
     cluster.form_swarm()?;
-    cluster.manager().docker_ok(&[
-        "network",
-        "create",
-        "--driver",
-        "overlay",
-        "--attachable",
-        "lab",
-    ])?;
+    cluster.create_overlay("lab")?;
     println!("$ docker service create --name etcd … etcd --listen-client-urls http://0.0.0.0:2379");
     let etcd = discovery::etcd_service("lab");
     cluster.create_service(&etcd.iter().map(String::as_str).collect::<Vec<_>>())?;
     println!("each web task runs:\n{}", discovery::WEB_SCRIPT);
     let image = images::etcd();
-    cluster.create_service(&[
-        "--name",
-        "web",
-        "--replicas",
-        "3",
-        "--network",
-        "lab",
-        "--endpoint-mode",
-        "dnsrr",
-        "--hostname",
-        "{{.Node.Hostname}}-web{{.Task.Slot}}",
-        &image,
-        "sh",
-        "-c",
-        discovery::WEB_SCRIPT,
-    ])?;
+    cluster.create_dnsrr_service("web", 3, "lab", &image, discovery::WEB_SCRIPT)?;
     // ANCHOR: watch
     println!(
         "(on server2) $ etcdctl watch --prefix --rev 1 {}",
