@@ -200,6 +200,15 @@ impl Cluster {
         self.manager().docker_ok(&args).map(drop)
     }
 
+    /// `docker service create --detach FLAGS IMAGE COMMAND…` on the manager, the flags
+    /// written as on the command line (split at whitespace).
+    pub fn service(&self, flags: &str, image: &str, command: &[&str]) -> Result<()> {
+        let mut args: Vec<&str> = flags.split_whitespace().collect();
+        args.push(image);
+        args.extend_from_slice(command);
+        self.create_service(&args)
+    }
+
     /// A service `name` of `replicas` tasks on the overlay `network`, each running
     /// `sh -c SCRIPT` in `image`, each task's hostname `NODE-NAMESLOT` (e.g. `server2-web1`),
     /// found by DNS round robin (`--endpoint-mode dnsrr`: the name answers every task's own
@@ -212,19 +221,11 @@ impl Cluster {
         image: &str,
         script: &str,
     ) -> Result<()> {
-        let replicas = replicas.to_string();
-        let hostname = format!("{{{{.Node.Hostname}}}}-{name}{{{{.Task.Slot}}}}");
-        let mut args = vec![
-            "--name",
-            name,
-            "--replicas",
-            &replicas,
-            "--network",
-            network,
-        ];
-        args.extend(["--endpoint-mode", "dnsrr", "--hostname", &hostname]);
-        args.extend([image, "sh", "-c", script]);
-        self.create_service(&args)
+        let flags = format!(
+            "--name {name} --replicas {replicas} --network {network} --endpoint-mode dnsrr \
+             --hostname {{{{.Node.Hostname}}}}-{name}{{{{.Task.Slot}}}}"
+        );
+        self.service(&flags, image, &["sh", "-c", script])
     }
 
     /// Runs `script` with busybox's `sh` in a throwaway container on server `n`, attached

@@ -22,32 +22,24 @@ pub const PREFIX: &str = "/services/web/";
 /// etcd's client URL on the overlay network, by its service name.
 pub const ENDPOINT: &str = "http://etcd:2379";
 
-/// `docker service create` arguments for etcd: one task, on server1, on overlay `network`.
-pub fn etcd_service(network: &str) -> Vec<String> {
-    let args = [
-        "--name",
-        "etcd",
-        "--network",
-        network,
-        "--endpoint-mode",
-        "dnsrr",
-        "--constraint",
-        "node.hostname==server1",
-    ];
-    let command = [
-        "etcd",
-        "--data-dir",
-        "/tmp/etcd",
-        "--listen-client-urls",
-        "http://0.0.0.0:2379",
-        "--advertise-client-urls",
-        ENDPOINT,
-    ];
-    let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    all.push(images::etcd());
-    all.extend(command.iter().map(|s| s.to_string()));
-    all
+/// `docker service create` flags for etcd: one task, pinned to server1, on overlay
+/// `network`, found by DNS round robin.
+pub fn etcd_flags(network: &str) -> String {
+    format!(
+        "--name etcd --network {network} --endpoint-mode dnsrr --constraint node.hostname==server1"
+    )
 }
+
+/// etcd's command line: serve clients on every address of the task, tell them `etcd:2379`.
+pub const ETCD_COMMAND: [&str; 7] = [
+    "etcd",
+    "--data-dir",
+    "/tmp/etcd",
+    "--listen-client-urls",
+    "http://0.0.0.0:2379",
+    "--advertise-client-urls",
+    ENDPOINT,
+];
 
 /// The shell script each `web` task runs: serve "hello from HOSTNAME" over HTTP, then take
 /// a 5-second lease, register `/services/web/HOSTNAME = IP:80` under it, and keep renewing

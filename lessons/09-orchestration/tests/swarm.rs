@@ -133,15 +133,7 @@ fn scheduling(cluster: &Cluster) {
     let busybox = images::busybox();
     // Spread: three replicas, one per server.
     ok(
-        cluster.create_service(&[
-            "--name",
-            "spread",
-            "--replicas",
-            "3",
-            &busybox,
-            "sleep",
-            "3600",
-        ]),
+        cluster.service("--name spread --replicas 3", &busybox, &["sleep", "3600"]),
         cluster,
     );
     let spread = cluster.wait_running("spread", 3).expect("spread runs");
@@ -153,15 +145,11 @@ fn scheduling(cluster: &Cluster) {
     assert_runs_under_capstone(cluster, &spread);
     // A reservation no server can meet: Pending, with the scheduler's reason.
     ok(
-        cluster.create_service(&[
-            "--name",
-            "greedy",
-            "--reserve-cpu",
-            "64",
+        cluster.service(
+            "--name greedy --reserve-cpu 64",
             &busybox,
-            "sleep",
-            "3600",
-        ]),
+            &["sleep", "3600"],
+        ),
         cluster,
     );
     let greedy = cluster
@@ -176,17 +164,8 @@ fn scheduling(cluster: &Cluster) {
         "{greedy:?}"
     );
     // A constraint pins every replica to server2, and only server2 runs its containers.
-    let pin = [
-        "--name",
-        "pinned",
-        "--replicas",
-        "3",
-        "--constraint",
-        "node.hostname==server2",
-    ];
-    let mut args = pin.to_vec();
-    args.extend([busybox.as_str(), "sleep", "3600"]);
-    ok(cluster.create_service(&args), cluster);
+    let pin = "--name pinned --replicas 3 --constraint node.hostname==server2";
+    ok(cluster.service(pin, &busybox, &["sleep", "3600"]), cluster);
     let pinned = cluster.wait_running("pinned", 3).expect("pinned runs");
     assert_eq!(
         per_node(&pinned),
@@ -236,12 +215,13 @@ fn assert_runs_under_capstone(cluster: &Cluster, tasks: &[Task]) {
 }
 
 fn clustering_and_discovery(cluster: &Cluster) -> Watcher {
-    let etcd_args = discovery::etcd_service(NET);
-    ok(
-        cluster.create_service(&etcd_args.iter().map(String::as_str).collect::<Vec<_>>()),
-        cluster,
-    );
     let etcd_image = images::etcd();
+    let etcd = cluster.service(
+        &discovery::etcd_flags(NET),
+        &etcd_image,
+        &discovery::ETCD_COMMAND,
+    );
+    ok(etcd, cluster);
     let web = cluster.create_dnsrr_service("web", 3, NET, &etcd_image, discovery::WEB_SCRIPT);
     ok(web, cluster);
     let etcd = cluster.wait_running("etcd", 1).expect("etcd runs");

@@ -18,15 +18,7 @@ fn main() -> anyhow::Result<()> {
 
     // ANCHOR: spread
     println!("$ docker service create --name spread --replicas 3 busybox sleep 3600");
-    cluster.create_service(&[
-        "--name",
-        "spread",
-        "--replicas",
-        "3",
-        &busybox,
-        "sleep",
-        "3600",
-    ])?;
+    cluster.service("--name spread --replicas 3", &busybox, &["sleep", "3600"])?;
     let spread = cluster.wait_running("spread", 3)?;
     print!("{}", swarm::table(&spread));
     // ANCHOR_END: spread
@@ -39,15 +31,11 @@ fn main() -> anyhow::Result<()> {
     }
 
     println!("$ docker service create --name greedy --reserve-cpu 64 busybox sleep 3600");
-    cluster.create_service(&[
-        "--name",
-        "greedy",
-        "--reserve-cpu",
-        "64",
+    cluster.service(
+        "--name greedy --reserve-cpu 64",
         &busybox,
-        "sleep",
-        "3600",
-    ])?;
+        &["sleep", "3600"],
+    )?;
     let greedy = cluster.wait_tasks("greedy", "a Pending task", |tasks| {
         tasks
             .iter()
@@ -58,15 +46,8 @@ fn main() -> anyhow::Result<()> {
     println!(
         "$ docker service create --name pinned --replicas 3 --constraint node.hostname==server2 …"
     );
-    let pin = [
-        "--name",
-        "pinned",
-        "--replicas",
-        "3",
-        "--constraint",
-        "node.hostname==server2",
-    ];
-    cluster.create_service(&[&pin[..], &[busybox.as_str(), "sleep", "3600"]].concat())?;
+    let pin = "--name pinned --replicas 3 --constraint node.hostname==server2";
+    cluster.service(pin, &busybox, &["sleep", "3600"])?;
     print!("{}", swarm::table(&cluster.wait_running("pinned", 3)?));
     Ok(())
 }

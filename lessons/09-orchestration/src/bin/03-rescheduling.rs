@@ -14,15 +14,7 @@ fn main() -> anyhow::Result<()> {
     let cluster = Cluster::start()?;
     cluster.form_swarm()?;
     let busybox = images::busybox();
-    cluster.create_service(&[
-        "--name",
-        "spread",
-        "--replicas",
-        "3",
-        &busybox,
-        "sleep",
-        "3600",
-    ])?;
+    cluster.service("--name spread --replicas 3", &busybox, &["sleep", "3600"])?;
     print!("{}", swarm::table(&cluster.wait_running("spread", 3)?));
 
     println!("$ docker node update --availability drain server2");

@@ -42,16 +42,11 @@ fn main() -> anyhow::Result<()> {
         "$ docker service create --name vipweb --network lab (default endpoint mode: vip) … httpd"
     );
     let serve = r#"echo hello > /tmp/index.html; exec httpd -f -p 80 -h /tmp"#;
-    cluster.create_service(&[
-        "--name",
-        "vipweb",
-        "--network",
-        "lab",
+    cluster.service(
+        "--name vipweb --network lab",
         &busybox,
-        "sh",
-        "-c",
-        serve,
-    ])?;
+        &["sh", "-c", serve],
+    )?;
     cluster.wait_running("vipweb", 1)?;
     let vip = cluster.manager().docker_ok(&[
         "service",

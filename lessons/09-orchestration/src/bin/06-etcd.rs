@@ -18,10 +18,13 @@ fn main() -> anyhow::Result<()> {
     cluster.form_swarm()?;
     cluster.create_overlay("lab")?;
     println!("$ docker service create --name etcd … etcd --listen-client-urls http://0.0.0.0:2379");
-    let etcd = discovery::etcd_service("lab");
-    cluster.create_service(&etcd.iter().map(String::as_str).collect::<Vec<_>>())?;
-    println!("each web task runs:\n{}", discovery::WEB_SCRIPT);
     let image = images::etcd();
+    cluster.service(
+        &discovery::etcd_flags("lab"),
+        &image,
+        &discovery::ETCD_COMMAND,
+    )?;
+    println!("each web task runs:\n{}", discovery::WEB_SCRIPT);
     cluster.create_dnsrr_service("web", 3, "lab", &image, discovery::WEB_SCRIPT)?;
     // ANCHOR: watch
     println!(
