@@ -22,6 +22,7 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use network::NetNs;
@@ -33,6 +34,9 @@ pub use teardown::processes_in;
 
 /// Debian's docker client, the same version as Debian's dockerd.
 const DEBIAN_CLIENT: &str = "/usr/bin/docker";
+
+/// How many servers this process has started (part of each cgroup parent's name).
+static STARTED: AtomicU32 = AtomicU32::new(0);
 
 /// How long a dockerd may take to answer its first `/_ping`.
 const START_LIMIT: Duration = Duration::from_secs(60);
@@ -57,7 +61,9 @@ impl Server {
                 what: "creating the server's directory under /tmp".into(),
                 source,
             })?;
-        let cgroup_parent = format!("lab09-{}-server{number}", std::process::id());
+        // Unique on this machine: this process's pid, and a count of the servers it started.
+        let started = STARTED.fetch_add(1, Ordering::Relaxed);
+        let cgroup_parent = format!("lab09-{}-{started}-server{number}", std::process::id());
         let at = |sub: &str| dir.path().join(sub).display().to_string();
         let config = serde_json::json!({
             "data-root": at("data"),

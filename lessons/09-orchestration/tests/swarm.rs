@@ -7,11 +7,13 @@
 //! couple of minutes on two cores.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use orchestration::discovery::{self, Watcher};
-use orchestration::{Cluster, Task, cgroup, images, overlay, swarm};
+use orchestration::{Cluster, Task, images, overlay, swarm};
+
+mod support;
+use support::Footprint;
 
 /// The overlay network the lesson's services share.
 const NET: &str = "lab";
@@ -30,68 +32,6 @@ fn ok(result: orchestration::Result<impl Sized>, cluster: &Cluster) {
             "{e}\n--- manager's dockerd ---\n{}",
             cluster.manager().log_tail(30)
         );
-    }
-}
-
-/// Everything the cluster made that must be gone once it is dropped.
-struct Footprint {
-    pids: Vec<u32>,
-    netns: Vec<String>,
-    cgroups: Vec<String>,
-    dirs: Vec<PathBuf>,
-}
-
-impl Footprint {
-    fn of(cluster: &Cluster) -> Footprint {
-        let servers = cluster.servers();
-        let mut pids: Vec<u32> = servers.iter().filter_map(|s| s.daemon_pid()).collect();
-        pids.push(cluster.registry_pid());
-        Footprint {
-            pids,
-            netns: servers
-                .iter()
-                .map(|s| format!("net:[{}]", s.netns().inode()))
-                .collect(),
-            cgroups: servers
-                .iter()
-                .map(|s| s.cgroup_parent().to_string())
-                .collect(),
-            dirs: servers.iter().map(|s| s.dir().to_path_buf()).collect(),
-        }
-    }
-
-    fn assert_gone(&self) {
-        for pid in &self.pids {
-            assert!(
-                !PathBuf::from(format!("/proc/{pid}")).exists(),
-                "pid {pid} still runs"
-            );
-        }
-        let in_our_netns: Vec<i32> = std::fs::read_dir("/proc")
-            .unwrap()
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-            .filter(|pid| {
-                std::fs::read_link(format!("/proc/{pid}/ns/net"))
-                    .is_ok_and(|l| self.netns.contains(&l.to_string_lossy().into_owned()))
-            })
-            .collect();
-        assert!(
-            in_our_netns.is_empty(),
-            "processes left in the servers' netns: {in_our_netns:?}"
-        );
-        for name in &self.cgroups {
-            assert!(
-                cgroup::dirs(name).is_empty(),
-                "cgroup {name} left: {:?}",
-                cgroup::dirs(name)
-            );
-        }
-        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-        for dir in &self.dirs {
-            assert!(!dir.exists(), "{} left", dir.display());
-            let prefix = dir.to_string_lossy().into_owned();
-            assert!(!mounts.contains(&prefix), "a mount under {prefix} is left");
-        }
     }
 }
 

@@ -21,9 +21,9 @@ fn main() -> anyhow::Result<()> {
         let info =
             server.docker_ok(&["info", "--format", "{{.Name}} runtime={{.DefaultRuntime}}"])?;
         println!(
-            "{}: pid {:?}; inside: {}; dockerd: {}",
+            "{}: pid {}; inside: {}; dockerd: {}",
             server.hostname(),
-            server.daemon_pid(),
+            server.daemon_pid().unwrap_or_default(),
             String::from_utf8_lossy(&seen.stdout)
                 .split_whitespace()
                 .take(5)
