@@ -8,6 +8,8 @@
 //! and starts its replica on another server; when the cable is back, server3 is Ready again
 //! and the container it kept running while cut off is stopped: no orphan is left.
 
+use std::time::{Duration, Instant};
+
 use orchestration::{Cluster, images, swarm};
 
 fn main() -> anyhow::Result<()> {
@@ -35,6 +37,7 @@ fn main() -> anyhow::Result<()> {
 
     // ANCHOR: cut
     println!("$ ip link set server3 down   (on the switch: server3's cable is out)");
+    let pulled = Instant::now();
     cluster.switch().set_cable("server3", false)?;
     let nodes = cluster.wait_nodes("server3 Down", |nodes| {
         nodes
@@ -42,6 +45,7 @@ fn main() -> anyhow::Result<()> {
             .any(|n| n.hostname == "server3" && n.status == "Down")
     })?;
     // ANCHOR_END: cut
+    let down_after = pulled.elapsed();
     for n in &nodes {
         println!("  {:8} {}", n.hostname, n.status);
     }
@@ -52,25 +56,35 @@ fn main() -> anyhow::Result<()> {
             .count()
             == 3
     })?;
+    let moved_after = pulled.elapsed();
     print!("{}", swarm::table(&tasks));
+    println!(
+        "cable out → server3 Down: {:.1} s; → its tasks running elsewhere: {:.1} s",
+        down_after.as_secs_f64(),
+        moved_after.as_secs_f64()
+    );
     let cut_off = cluster
         .server(3)
         .docker_ok(&["ps", "--format", "{{.Names}} {{.Status}}"])?;
     println!("server3, cut off, still runs:\n{cut_off}");
 
     println!("$ ip link set server3 up");
+    let plugged = Instant::now();
     cluster.switch().set_cable("server3", true)?;
     cluster.wait_nodes("server3 Ready", |nodes| {
         nodes.iter().all(|n| n.status == "Ready")
     })?;
     orchestration::wait_for(
         "server3 to stop its old task",
-        std::time::Duration::from_secs(60),
+        Duration::from_secs(60),
         || {
             let left = cluster.server(3).docker_ok(&["ps", "-q"])?;
             Ok(left.trim().is_empty().then_some(()))
         },
     )?;
-    println!("server3 is Ready again and runs no container of the old task");
+    println!(
+        "server3 is Ready again and runs no container of the old task ({:.1} s after the cable went back)",
+        plugged.elapsed().as_secs_f64()
+    );
     Ok(())
 }
