@@ -186,6 +186,28 @@ fn clustering_and_discovery(cluster: &Cluster) -> Watcher {
         "{view}"
     );
 
+    // A port published in host mode answers on its server's own address, from the switch.
+    let flags = "--name front --network lab --publish mode=host,target=80,published=8080 \
+                 --constraint node.hostname==server2";
+    let serve = "echo front > /tmp/index.html; exec httpd -f -p 80 -h /tmp";
+    ok(
+        cluster.service(flags, &images::busybox(), &["sh", "-c", serve]),
+        cluster,
+    );
+    cluster.wait_running("front", 1).expect("front runs");
+    let server2 = std::net::SocketAddr::from(([10, 9, 0, 2], 8080));
+    let get = || network::probe::http_get(server2, Duration::from_secs(30));
+    let page = cluster
+        .switch()
+        .netns()
+        .run(get)
+        .unwrap()
+        .expect("GET 10.9.0.2:8080");
+    assert!(
+        page.starts_with("HTTP/1.") && page.ends_with("front\n"),
+        "{page}"
+    );
+
     // etcd: every task registered itself, and a watcher on server2 sees it.
     let mut watcher = Watcher::start(cluster.server(2), NET, "watcher").expect("watcher");
     watcher

@@ -6,6 +6,8 @@
 //! namespace dockerd made for that network, a `vxlan` device (VNI, UDP port 4789) whose
 //! forwarding entries name 10.9.0.2 and 10.9.0.3 — the other servers — as tunnel endpoints;
 //! then a client container on server1 fetching a page from the web task on every server.
+//! Last, a port published in `mode=host` on server2 answers on server2's own address,
+//! 10.9.0.2:8080, seen from the switch (the routing mesh's `ingress` mode needs IPVS).
 //! Man pages: ip-link(8) (vxlan), bridge(8) (fdb); RFC 7348.
 
 use orchestration::{Cluster, images, overlay, swarm};
@@ -40,5 +42,23 @@ fn main() -> anyhow::Result<()> {
         addresses.join(" ")
     );
     print!("{}", cluster.client(1, "lab", &script)?);
+
+    // ANCHOR: publish
+    println!(
+        "$ docker service create --name front --network lab --publish mode=host,target=80,published=8080 …"
+    );
+    let flags = "--name front --network lab --publish mode=host,target=80,published=8080 --constraint node.hostname==server2";
+    cluster.service(flags, &busybox, &["sh", "-c", serve])?;
+    cluster.wait_running("front", 1)?;
+    let server2 = std::net::SocketAddr::from((orchestration::switch::server_addr(2), 8080));
+    let page = cluster
+        .switch()
+        .netns()
+        .run(|| network::probe::http_get(server2, std::time::Duration::from_secs(10)))??;
+    println!(
+        "from the switch, http://{server2}/ answers: {}",
+        page.lines().last().unwrap_or_default()
+    );
+    // ANCHOR_END: publish
     Ok(())
 }
