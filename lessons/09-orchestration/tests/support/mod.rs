@@ -1,29 +1,40 @@
 //! What the tests share: the footprint of a cluster — everything it made that must be gone
 //! once it is dropped, looked up in the kernel's own tables (/proc, cgroupfs, mountinfo).
+//!
+//! Processes are recorded as (pid, start time): after the cluster is gone a pid may be
+//! reused, and a namespace's inode number certainly may be (the kernel hands out the lowest
+//! free one), so "a process in a namespace with that inode" would blame strangers.
 
 use std::path::PathBuf;
 
+use orchestration::server::processes_in;
 use orchestration::{Cluster, cgroup};
 
 /// Everything the cluster made that must be gone once it is dropped.
 pub struct Footprint {
-    pids: Vec<u32>,
-    netns: Vec<String>,
+    processes: Vec<(i32, String)>,
     cgroups: Vec<String>,
     dirs: Vec<PathBuf>,
 }
 
 impl Footprint {
-    /// Records the cluster's daemons, namespaces, cgroups and directories.
+    /// Records the cluster's processes (daemons, containerd, shims, containers, registry),
+    /// cgroups and directories.
     pub fn of(cluster: &Cluster) -> Footprint {
         let servers = cluster.servers();
-        let mut pids: Vec<u32> = servers.iter().filter_map(|s| s.daemon_pid()).collect();
-        pids.push(cluster.registry_pid());
+        let mut pids: Vec<i32> = vec![cluster.registry_pid() as i32];
+        for server in servers {
+            pids.extend(processes_in(server.netns()));
+            for dir in cgroup::dirs(server.cgroup_parent()) {
+                pids.extend(cgroup::processes(&dir));
+            }
+        }
+        pids.sort_unstable();
+        pids.dedup();
         Footprint {
-            pids,
-            netns: servers
-                .iter()
-                .map(|s| format!("net:[{}]", s.netns().inode()))
+            processes: pids
+                .into_iter()
+                .filter_map(|pid| Some((pid, start_time(pid)?)))
                 .collect(),
             cgroups: servers
                 .iter()
@@ -35,30 +46,15 @@ impl Footprint {
 
     /// Panics unless every recorded thing is gone.
     pub fn assert_gone(&self) {
-        for pid in &self.pids {
-            assert!(
-                !PathBuf::from(format!("/proc/{pid}")).exists(),
-                "pid {pid} still runs"
-            );
+        assert!(self.processes.len() > 4, "too few processes recorded");
+        for (pid, started) in &self.processes {
+            let same = start_time(*pid).is_some_and(|now| &now == started);
+            let cmd = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            assert!(!same, "pid {pid} still runs: {cmd:?}");
         }
-        let in_our_netns: Vec<i32> = std::fs::read_dir("/proc")
-            .unwrap()
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-            .filter(|pid| {
-                std::fs::read_link(format!("/proc/{pid}/ns/net"))
-                    .is_ok_and(|l| self.netns.contains(&l.to_string_lossy().into_owned()))
-            })
-            .collect();
-        assert!(
-            in_our_netns.is_empty(),
-            "processes left in the servers' netns: {in_our_netns:?}"
-        );
         for name in &self.cgroups {
-            assert!(
-                cgroup::dirs(name).is_empty(),
-                "cgroup {name} left: {:?}",
-                cgroup::dirs(name)
-            );
+            let left = cgroup::dirs(name);
+            assert!(left.is_empty(), "cgroup {name} left: {left:?}");
         }
         let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
         for dir in &self.dirs {
@@ -67,4 +63,12 @@ impl Footprint {
             assert!(!mounts.contains(&prefix), "a mount under {prefix} is left");
         }
     }
+}
+
+/// Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot.
+fn start_time(pid: i32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces: count from the last ')'.
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(19).map(str::to_string)
 }
