@@ -47,6 +47,8 @@ packages=(
     hyperfine jq libseccomp-dev pkg-config
     docker.io docker-compose python3-docker xz-utils bzip2
     chromium  # headless: workshop/tests/classroom.rs loads the classroom dashboard
+    etcd-server  # lesson 09: the key-value store tasks register in (service discovery)
+    etcd-client  # lesson 09: etcdctl, packed into the lesson's etcd image
 )
 
 # Debian's kernel package is linux-image-amd64; Ubuntu's VM harness uses the host's own kernel
