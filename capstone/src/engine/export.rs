@@ -1,7 +1,7 @@
-//! `export`: a container's files as one tar archive (what `docker export` writes, and what
-//! `import` takes back), read from a read-only overlay of its layers
-//! ([`crate::mechanisms::rootfs_view`]); volumes and the container's `/proc`, `/sys` and
-//! `/dev` mounts are not in it, as in Docker's.
+//! A container's files as the front ends show them: `export`, one tar archive (what `docker
+//! export` writes, and what `import` takes back), read from a read-only overlay of its layers
+//! ([`crate::mechanisms::rootfs_view`]; volumes and the container's `/proc`, `/sys` and `/dev`
+//! mounts are not in it, as in Docker's); and `diff`, what it added, changed and deleted.
 
 use super::Engine;
 use crate::mechanisms::rootfs_view;
@@ -23,5 +23,17 @@ impl Engine {
                 .map_err(Error::io("archive the files of", &record.rootfs.upper_dir))
         })?;
         out.flush().map_err(Error::io("write", "the archive"))
+    }
+}
+
+impl Engine {
+    /// `diff`: what the container changed in its image's files, read from its overlay upper
+    /// directory (lesson 03's [`overlay::changes`]: whiteouts are `D`, the rest `A` or `C`).
+    pub fn changes(&self, query: &str) -> Result<Vec<overlay::Change>> {
+        let record = super::reconcile::find_observed(&self.paths, query)?;
+        Ok(overlay::changes(
+            &record.rootfs.upper_dir,
+            &record.rootfs.lower_dirs,
+        )?)
     }
 }

@@ -29,6 +29,7 @@ pub mod etc_files;
 pub mod executor;
 pub mod export;
 pub mod fetch;
+pub mod from_archive;
 pub mod fs_steps;
 pub mod glob;
 pub mod health;
