@@ -1,0 +1,279 @@
+//! The verbs of the e2e scenarios that move images and files, driven by the real `docker` CLI
+//! against `capstone daemon`: `build` (legacy builder: a tar context, a COPY and a RUN), `push`
+//! to the harness's registry and `pull` back by digest, `save` | `load`, `export`, `diff`,
+//! `stats --no-stream`, `update --memory`, the prunes, and `run --network NET --network-alias`.
+//! Effects are checked where they land: the cgroup's files, the archive's listing (GNU tar),
+//! the registry (skopeo), and what the containers themselves see.
+
+mod capstone_support;
+mod daemon_support;
+
+use capstone_support::{Engine, cgroup_dirs, cgroup_file, eventually};
+use daemon_support::Daemon;
+use harness::registry::{Auth, Registry};
+use std::process::Command;
+
+/// `docker ARGS` with the legacy builder (no buildx on these machines; BuildKit is not served).
+fn docker_build(daemon: &Daemon, args: &[&str]) -> capstone_support::Run {
+    let out = daemon
+        .docker(args)
+        .env("DOCKER_BUILDKIT", "0")
+        .output()
+        .expect("run docker build");
+    capstone_support::Run::from(out)
+}
+
+/// The names in a tar archive, as GNU tar lists them.
+fn tar_names(path: &std::path::Path) -> Vec<String> {
+    let out = Command::new("tar").arg("-tf").arg(path).output().unwrap();
+    assert!(out.status.success(), "tar -tf {}", path.display());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.trim_start_matches("./").to_string())
+        .collect()
+}
+
+#[test]
+fn docker_build_runs_copy_and_run_steps_and_the_image_runs() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let context = tempfile::tempdir().unwrap();
+    std::fs::write(context.path().join("hello.txt"), "hello from the context\n").unwrap();
+    std::fs::write(
+        context.path().join("Dockerfile"),
+        "FROM busybox\nCOPY hello.txt /hello.txt\n\
+         RUN cp /hello.txt /made && echo \"built by RUN\" >> /made\nCMD [\"cat\", \"/made\"]\n",
+    )
+    .unwrap();
+    let dir = context.path().to_str().unwrap();
+    let build = docker_build(&daemon, &["build", "-t", "lab/app:v1", dir]);
+    assert_eq!(build.code, 0, "{build:?}\n{}", daemon.log());
+    assert!(
+        build.stdout.contains("Successfully tagged lab/app:v1"),
+        "{build:?}"
+    );
+    let run = daemon.ok(&["run", "--rm", "lab/app:v1"]);
+    assert_eq!(run, "hello from the context\nbuilt by RUN\n");
+    // `-q` prints the id from the stream's `aux` message: the image's id, as inspect has it.
+    let quiet = docker_build(&daemon, &["build", "-q", dir]);
+    assert_eq!(quiet.code, 0, "{quiet:?}");
+    let id = daemon.ok(&["inspect", "-f", "{{.Id}}", "lab/app:v1"]);
+    assert_eq!(quiet.stdout.trim(), id.trim());
+    // The capstone CLI on the same root sees the image.
+    assert!(engine.ok(&["images"]).contains("lab/app"));
+    // A failing RUN fails the build with the engine's message and tags nothing.
+    std::fs::write(
+        context.path().join("Dockerfile"),
+        "FROM busybox\nRUN exit 7\n",
+    )
+    .unwrap();
+    let failed = docker_build(&daemon, &["build", "-t", "lab/broken", dir]);
+    assert_ne!(failed.code, 0, "{failed:?}");
+    assert!(failed.stderr.contains("exit"), "{failed:?}");
+    assert!(daemon.run(&["inspect", "lab/broken"]).code != 0);
+}
+
+#[test]
+fn docker_push_then_pull_by_digest_brings_the_same_image_back() {
+    let engine = Engine::with_busybox();
+    let registry = engine.in_netns(|| Registry::start(Auth::None));
+    let daemon = Daemon::start(&engine);
+    let reference = format!("{}/lab/busybox:v1", registry.host());
+    daemon.ok(&["tag", "busybox", &reference]);
+    let push = daemon.ok(&["push", &reference]);
+    assert!(
+        push.contains(&format!(
+            "The push refers to repository [{}/lab/busybox]",
+            registry.host()
+        )),
+        "{push}"
+    );
+    assert!(push.contains(": Pushed"), "{push}");
+    let digest = push
+        .split_whitespace()
+        .find(|w| w.starts_with("sha256:"))
+        .unwrap_or_else(|| panic!("no digest in {push}"))
+        .to_string();
+    // The registry serves that manifest (asked with skopeo, from inside the namespace).
+    let served = engine.in_netns(|| {
+        let out = harness::registry::run(
+            Command::new("skopeo")
+                .args(["inspect", "--tls-verify=false"])
+                .arg(format!("docker://{reference}")),
+        );
+        serde_json::from_slice::<serde_json::Value>(&out).unwrap()["Digest"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    });
+    assert_eq!(served, digest);
+    daemon.ok(&["rmi", &reference]);
+    let by_digest = format!("{}/lab/busybox@{digest}", registry.host());
+    daemon.ok(&["pull", &by_digest]);
+    assert_eq!(
+        daemon.ok(&["run", "--rm", &by_digest, "echo", "back"]),
+        "back\n"
+    );
+}
+
+#[test]
+fn docker_save_then_load_restores_a_removed_image() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("busybox.tar");
+    daemon.ok(&["save", "-o", archive.to_str().unwrap(), "busybox"]);
+    let names = tar_names(&archive);
+    assert!(names.iter().any(|n| n == "manifest.json"), "{names:?}");
+    daemon.ok(&["rmi", "busybox"]);
+    assert_eq!(daemon.ok(&["images", "-q"]), "");
+    let load = daemon.ok(&["load", "-i", archive.to_str().unwrap()]);
+    assert!(load.contains("Loaded image: busybox:latest"), "{load}");
+    assert_eq!(daemon.ok(&["run", "--rm", "busybox", "echo", "ok"]), "ok\n");
+    let garbage = dir.path().join("garbage.tar");
+    std::fs::write(&garbage, "not an archive").unwrap();
+    let bad = daemon.run(&["load", "-i", garbage.to_str().unwrap()]);
+    assert_ne!(bad.code, 0, "{bad:?}");
+}
+
+/// Bytes from `docker stats`' human figure (`1.5MiB`, `812KiB`, `64MiB`).
+fn bytes(figure: &str) -> f64 {
+    let split = figure
+        .find(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(figure.len());
+    let (number, unit) = figure.split_at(split);
+    let scale = match unit {
+        "B" => 1.0,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        other => panic!("unit {other:?} in {figure:?}"),
+    };
+    number.parse::<f64>().unwrap() * scale
+}
+
+/// The cgroup's memory in use less the page cache the kernel can drop, as Docker counts it.
+fn cgroup_memory(id: &str) -> f64 {
+    let usage = std::fs::read_to_string(cgroup_file(
+        id,
+        &["memory.usage_in_bytes", "memory.current"],
+    ))
+    .unwrap();
+    let stat = std::fs::read_to_string(cgroup_file(id, &["memory.stat"])).unwrap();
+    let inactive = stat
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("total_inactive_file ")
+                .or(l.strip_prefix("inactive_file "))
+        })
+        .map_or(0.0, |v| v.trim().parse::<f64>().unwrap());
+    usage.trim().parse::<f64>().unwrap() - inactive
+}
+
+#[test]
+fn diff_export_stats_and_update_on_a_running_container() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let id = daemon.ok(&[
+        "run",
+        "-d",
+        "-m",
+        "64m",
+        "busybox",
+        "sh",
+        "-c",
+        "echo new > /added; echo more >> /etc/passwd; touch /ready; sleep 1000",
+    ]);
+    let id = id.trim().to_string();
+    let diff = eventually("the container's changes", || {
+        let diff = daemon.ok(&["diff", &id]);
+        diff.lines().any(|l| l == "A /ready").then_some(diff)
+    });
+    assert!(diff.lines().any(|l| l == "A /added"), "{diff}");
+    assert!(diff.lines().any(|l| l == "C /etc/passwd"), "{diff}");
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("fs.tar");
+    daemon.ok(&["export", "-o", export.to_str().unwrap(), &id]);
+    let names = tar_names(&export);
+    for wanted in ["added", "etc/passwd", "bin/busybox"] {
+        assert!(names.iter().any(|n| n == wanted), "{wanted} in {names:?}");
+    }
+    let stats = daemon.ok(&["stats", "--no-stream", "--format", "{{.MemUsage}}", &id]);
+    let (used, limit) = stats.trim().split_once(" / ").unwrap();
+    assert_eq!(bytes(limit), (64u64 << 20) as f64, "{stats}");
+    let kernel = cgroup_memory(&id);
+    let shown = bytes(used);
+    assert!(
+        (shown - kernel).abs() <= kernel * 0.25 + 64.0 * 1024.0,
+        "docker stats shows {used}, the cgroup holds {kernel} bytes"
+    );
+    daemon.ok(&["update", "--memory", "128m", &id]);
+    let limit_file = cgroup_file(&id, &["memory.limit_in_bytes", "memory.max"]);
+    assert_eq!(
+        std::fs::read_to_string(limit_file).unwrap().trim(),
+        (128u64 << 20).to_string()
+    );
+    assert!(!cgroup_dirs(&id).is_empty());
+    let bad = daemon.run(&["update", "--memory", "128m", "nosuch"]);
+    assert_ne!(bad.code, 0, "{bad:?}");
+}
+
+#[test]
+fn prunes_remove_only_what_nothing_uses() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let stopped = daemon.ok(&["create", "busybox", "true"]);
+    let running = daemon.ok(&["run", "-d", "-v", "kept:/data", "busybox", "sleep", "1000"]);
+    let pruned = daemon.ok(&["container", "prune", "-f"]);
+    assert!(pruned.contains(stopped.trim()), "{pruned}");
+    let left = daemon.ok(&["ps", "-aq", "--no-trunc"]);
+    assert_eq!(left.trim(), running.trim());
+    daemon.ok(&["network", "create", "spare"]);
+    let pruned = daemon.ok(&["network", "prune", "-f"]);
+    assert!(pruned.lines().any(|l| l == "spare"), "{pruned}");
+    let nets = daemon.ok(&["network", "ls", "--format", "{{.Name}}"]);
+    assert!(
+        !nets.lines().any(|n| n == "spare") && nets.contains("bridge"),
+        "{nets}"
+    );
+    daemon.ok(&["volume", "create", "spare"]);
+    let pruned = daemon.ok(&["volume", "prune", "-f"]);
+    assert!(pruned.lines().any(|l| l == "spare"), "{pruned}");
+    let volumes = daemon.ok(&["volume", "ls", "-q"]);
+    assert_eq!(volumes.trim(), "kept", "a volume in use stays");
+}
+
+#[test]
+fn run_with_a_network_alias_is_reachable_by_that_name() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    daemon.ok(&["network", "create", "appnet"]);
+    daemon.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "server",
+        "--network",
+        "appnet",
+        "--network-alias",
+        "web",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    let ping = daemon.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "appnet",
+        "busybox",
+        "ping",
+        "-c",
+        "1",
+        "-W",
+        "5",
+        "web",
+    ]);
+    assert!(ping.contains("1 packets received"), "{ping}");
+}
