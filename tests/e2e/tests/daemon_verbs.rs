@@ -277,3 +277,52 @@ fn run_with_a_network_alias_is_reachable_by_that_name() {
     ]);
     assert!(ping.contains("1 packets received"), "{ping}");
 }
+
+/// `GET /containers/ID/stats` on the socket: the first `count` JSON documents of the stream,
+/// then the connection is dropped (a client that goes away mid-stream).
+fn stats_documents(socket: &std::path::Path, id: &str, count: usize) -> Vec<serde_json::Value> {
+    use std::io::{BufRead, BufReader, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(socket).unwrap();
+    write!(
+        stream,
+        "GET /v1.41/containers/{id}/stats HTTP/1.1\r\nHost: d\r\n\r\n"
+    )
+    .unwrap();
+    // Chunked: size lines in hex, then each document on a line of its own.
+    BufReader::new(stream)
+        .lines()
+        .map(Result::unwrap)
+        .filter(|line| line.starts_with('{'))
+        .take(count)
+        .map(|line| serde_json::from_str(&line).unwrap())
+        .collect()
+}
+
+#[test]
+fn stats_stream_carries_counters_from_which_the_cli_computes_cpu() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let id = daemon.ok(&["run", "-d", "busybox", "sh", "-c", "while :; do :; done"]);
+    let id = id.trim();
+    let docs = stats_documents(&daemon.socket(), id, 2);
+    let (first, second) = (&docs[0], &docs[1]);
+    // Each document's `precpu_stats` is the one before's `cpu_stats`: cumulative counters.
+    assert_eq!(second["precpu_stats"], first["cpu_stats"], "{docs:?}");
+    let total =
+        |doc: &serde_json::Value, key: &str| doc[key]["cpu_usage"]["total_usage"].as_f64().unwrap();
+    let system =
+        |doc: &serde_json::Value, key: &str| doc[key]["system_cpu_usage"].as_f64().unwrap();
+    let cpus = second["cpu_stats"]["online_cpus"].as_f64().unwrap();
+    let percent = (total(second, "cpu_stats") - total(second, "precpu_stats"))
+        / (system(second, "cpu_stats") - system(second, "precpu_stats"))
+        * cpus
+        * 100.0;
+    assert!(
+        percent > 10.0,
+        "a spinning shell shows {percent}% CPU: {second}"
+    );
+    // The daemon lives on after the client vanished, and the CLI computes the same way.
+    let cli = daemon.ok(&["stats", "--no-stream", "--format", "{{.CPUPerc}}", id]);
+    let cli: f64 = cli.trim().trim_end_matches('%').parse().unwrap();
+    assert!(cli > 10.0, "docker stats shows {cli}%");
+}
