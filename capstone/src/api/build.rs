@@ -1,14 +1,15 @@
 //! `POST /build`: Docker's legacy builder over the API. The body is the build context as a tar
 //! archive; the query carries `docker build`'s flags (`t`, `dockerfile`, `buildargs` and
 //! `labels` as JSON objects, `target`, `nocache`, `pull`, `q`). The answer is Docker's JSON
-//! stream: `{"stream": …}` lines, `{"aux": {"ID": "sha256:…"}}` with the image id (what
-//! `--iidfile` and `-q` print), or `{"errorDetail": …}` when a step fails. BuildKit's sessions
+//! stream: the build's `classic` lines and each `RUN` step's output as `{"stream": …}` lines
+//! while it runs, `{"aux": {"ID": "sha256:…"}}` with the image id (what `--iidfile` and `-q`
+//! print), or `{"errorDetail": …}` when a step fails. BuildKit's sessions
 //! (`version=2`, what `docker buildx` asks for) are not served.
 
 use super::progress::{self, text};
 use super::{Daemon, on};
-use crate::engine::build::{BuildOptions, progress::Mode};
-use crate::store::image_refs;
+use crate::engine::build::BuildOptions;
+use crate::engine::build::progress::{Mode, Out};
 use engineapi::{ApiError, Call, Reply, Router};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -25,27 +26,21 @@ fn build(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
              (DOCKER_BUILDKIT=0 docker build …)",
         ));
     }
-    let opts = options(call)?;
+    let mut opts = options(call)?;
     let quiet = call.query_bool("q");
     let engine = d.engine.clone();
     let context = call.body.clone();
-    Ok(progress::stream(move |say| {
+    Ok(progress::stream(move |messages| {
+        // The legacy builder's lines (steps, `RUN` output, `Successfully built`) as they come.
+        if !quiet {
+            opts.progress = Mode::Classic;
+            opts.classic_out = Some(Out::new(messages.text_writer()));
+        }
         let outcome = engine.build_from_archive(&context, opts)?;
         let id = outcome.image.config_digest.to_string();
-        say(json!({ "aux": { "ID": id } }));
+        messages.say(json!({ "aux": { "ID": id } }));
         if quiet {
-            say(text(&id)); // what `docker build -q` prints
-        } else {
-            say(text(format_args!(
-                "Successfully built {}",
-                image_refs::short_id(&outcome.image)
-            )));
-            for tag in &outcome.tags {
-                say(text(format_args!(
-                    "Successfully tagged {}",
-                    image_refs::familiar(tag)
-                )));
-            }
+            messages.say(text(&id)); // what `docker build -q` prints
         }
         Ok(())
     }))

@@ -29,7 +29,8 @@ fn push(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         Some(tag) => format!("{}:{tag}", call.param("name")),
     };
     let engine = d.engine.clone();
-    Ok(progress::stream(move |say| {
+    Ok(progress::stream(move |messages| {
+        let say = |message| messages.say(message);
         let pushed = engine.push(&reference, &mut |step| match step {
             PushStep::Repository(repository) => say(json!({
                 "status": format!("The push refers to repository [{repository}]")

@@ -48,8 +48,10 @@ fn reference(call: &Call) -> Result<String, ApiError> {
 fn pull(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
     let reference = reference(call)?;
     let engine = d.engine.clone();
-    Ok(super::progress::stream(move |say| {
-        engine.pull(&reference, &mut |line| say(json!({ "status": line })))
+    Ok(super::progress::stream(move |messages| {
+        engine.pull(&reference, &mut |line| {
+            messages.say(json!({ "status": line }))
+        })
     }))
 }
 

@@ -43,7 +43,7 @@ fn docker_build_runs_copy_and_run_steps_and_the_image_runs() {
     std::fs::write(
         context.path().join("Dockerfile"),
         "FROM busybox\nCOPY hello.txt /hello.txt\n\
-         RUN cp /hello.txt /made && echo \"built by RUN\" >> /made\nCMD [\"cat\", \"/made\"]\n",
+         RUN echo step-output && cp /hello.txt /made && echo \"built by RUN\" >> /made\nCMD [\"cat\", \"/made\"]\n",
     )
     .unwrap();
     let dir = context.path().to_str().unwrap();
@@ -51,6 +51,15 @@ fn docker_build_runs_copy_and_run_steps_and_the_image_runs() {
     assert_eq!(build.code, 0, "{build:?}\n{}", daemon.log());
     assert!(
         build.stdout.contains("Successfully tagged lab/app:v1"),
+        "{build:?}"
+    );
+    // The steps and the RUN's own output came through the stream as the build ran.
+    assert!(
+        build.stdout.contains("STEP 3/4: RUN echo step-output"),
+        "{build:?}"
+    );
+    assert!(
+        build.stdout.lines().any(|l| l == "step-output"),
         "{build:?}"
     );
     let run = daemon.ok(&["run", "--rm", "lab/app:v1"]);
