@@ -26,14 +26,24 @@ impl Engine {
     }
 }
 
+/// Files the engine bind-mounts over the container's own (its name and network identity):
+/// writes to them go to the engine's copies, and the empty files made in the upper layer to
+/// mount on are not the container's changes. Docker keeps them in an "init" layer below the
+/// container's, so `docker diff` never lists them; neither do we.
+const MOUNTED_FILES: [&str; 3] = ["/etc/resolv.conf", "/etc/hostname", "/etc/hosts"];
+
 impl Engine {
     /// `diff`: what the container changed in its image's files, read from its overlay upper
-    /// directory (lesson 03's [`overlay::changes`]: whiteouts are `D`, the rest `A` or `C`).
+    /// directory (lesson 03's [`overlay::changes`]: whiteouts are `D`, the rest `A` or `C`),
+    /// without the mount points of the files the engine bind-mounts ([`MOUNTED_FILES`]).
     pub fn changes(&self, query: &str) -> Result<Vec<overlay::Change>> {
         let record = super::reconcile::find_observed(&self.paths, query)?;
-        Ok(overlay::changes(
-            &record.rootfs.upper_dir,
-            &record.rootfs.lower_dirs,
-        )?)
+        let mut changes = overlay::changes(&record.rootfs.upper_dir, &record.rootfs.lower_dirs)?;
+        changes.retain(|c| {
+            !MOUNTED_FILES
+                .iter()
+                .any(|f| c.path == std::path::Path::new(f))
+        });
+        Ok(changes)
     }
 }
