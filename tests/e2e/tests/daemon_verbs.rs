@@ -335,3 +335,62 @@ fn stats_stream_carries_counters_from_which_the_cli_computes_cpu() {
     let cli: f64 = cli.trim().trim_end_matches('%').parse().unwrap();
     assert!(cli > 10.0, "docker stats shows {cli}%");
 }
+
+/// Python's tarfile writes what GNU tar would refuse to: a build context with a Dockerfile
+/// and one hostile entry aimed at `target` (`kind`: a `..` path, an absolute path, or a
+/// symlink to `target`'s directory with a file "inside" it).
+const HOSTILE_TAR: &str = r#"
+import io, os, sys, tarfile
+context, kind, target = sys.argv[1:4]
+with tarfile.open(context, "w") as tar:
+    def add(name, data):
+        info = tarfile.TarInfo(name); info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    add("Dockerfile", b"FROM busybox\nCOPY . /ctx\n")
+    if kind == "dotdot":
+        add("../" * 12 + target.lstrip("/"), b"dotdot")
+    elif kind == "absolute":
+        add(target, b"absolute")
+    else:
+        link = tarfile.TarInfo("out"); link.type = tarfile.SYMTYPE
+        link.linkname = os.path.dirname(target)
+        tar.addfile(link)
+        add("out/" + os.path.basename(target), b"through a symlink")
+"#;
+
+#[test]
+fn a_hostile_build_context_never_writes_outside_the_scratch_directory() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    for kind in ["dotdot", "absolute", "symlink"] {
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().join("escaped");
+        let dir = tempfile::tempdir().unwrap();
+        let context = dir.path().join("context.tar");
+        let made = Command::new("python3")
+            .args(["-c", HOSTILE_TAR])
+            .arg(&context)
+            .arg(kind)
+            .arg(&target)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let build = daemon
+            .docker(&["build", "-t", "lab/hostile", "-"])
+            .env("DOCKER_BUILDKIT", "0")
+            .stdin(std::fs::File::open(&context).unwrap())
+            .output()
+            .unwrap();
+        let build = capstone_support::Run::from(build);
+        assert_eq!(
+            std::fs::read_dir(outside.path()).unwrap().count(),
+            0,
+            "{kind}: {build:?}"
+        );
+        // Refused with the reason, or built without the entry: never written outside.
+        assert!(
+            build.code == 0 || build.stderr.contains("outside"),
+            "{kind}: {build:?}"
+        );
+    }
+}
