@@ -3,8 +3,8 @@
 //! and `GET /images/get?names=…` (`docker save`: the archive as the body, `application/x-tar`),
 //! and `POST /images/load` (`docker load`: the archive as the request body).
 //!
-//! Credentials come from the engine's own store (`capstone login`); the client's
-//! `X-Registry-Auth` header is not read.
+//! The login is the one the client sends in `X-Registry-Auth` ([`super::registry_auth`]),
+//! else one saved with `capstone login`.
 
 use super::progress::{self, text};
 use super::{Daemon, errors, on};
@@ -28,10 +28,11 @@ fn push(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         None | Some("") => call.param("name").to_string(),
         Some(tag) => format!("{}:{tag}", call.param("name")),
     };
+    let login = super::registry_auth::header_login(call)?;
     let engine = d.engine.clone();
     Ok(progress::stream(move |messages| {
         let say = |message| messages.say(message);
-        let pushed = engine.push(&reference, &mut |step| match step {
+        let pushed = engine.push(&reference, login.as_ref(), &mut |step| match step {
             PushStep::Repository(repository) => say(json!({
                 "status": format!("The push refers to repository [{repository}]")
             })),

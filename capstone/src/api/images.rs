@@ -44,12 +44,13 @@ fn reference(call: &Call) -> Result<String, ApiError> {
     })
 }
 
-/// Pulls, sending each progress line (`{"status": "…"}`) as the pull makes it.
+/// Pulls (with the client's `X-Registry-Auth` login, if any), sending each progress line (`{"status": "…"}`) as the pull makes it.
 fn pull(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
     let reference = reference(call)?;
+    let login = super::registry_auth::header_login(call)?;
     let engine = d.engine.clone();
     Ok(super::progress::stream(move |messages| {
-        engine.pull(&reference, &mut |line| {
+        engine.pull_as(&reference, login.as_ref(), &mut |line| {
             messages.say(json!({ "status": line }))
         })
     }))

@@ -23,6 +23,7 @@ mod listen;
 mod networks;
 mod progress;
 mod prune;
+mod registry_auth;
 mod stats;
 mod streams;
 mod system;
@@ -82,6 +83,7 @@ pub fn serve(engine: Engine, host: &str, group: Option<&str>) -> Result<i32> {
         .merge(image_transfer::routes(&daemon))
         .merge(container_files::routes(&daemon))
         .merge(stats::routes(&daemon))
+        .merge(registry_auth::routes(&daemon))
         .negotiate(Negotiation::default());
     eprintln!(
         "capstone daemon: API listening on unix://{}",

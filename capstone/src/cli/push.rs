@@ -11,7 +11,7 @@ use crate::engine::push::PushStep;
 use crate::{Engine, Result};
 
 pub(super) fn push(engine: &Engine, typed: &str) -> Result<i32> {
-    let pushed = engine.push(typed, &mut |step| match step {
+    let pushed = engine.push(typed, None, &mut |step| match step {
         PushStep::Repository(repository) => {
             println!("The push refers to repository [{repository}]")
         }

@@ -19,6 +19,7 @@ pub mod health;
 pub mod image_transfer;
 pub mod images;
 pub mod lifecycle;
+pub mod logins;
 pub mod logs;
 pub mod monitor;
 pub mod networks;

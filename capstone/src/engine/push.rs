@@ -11,6 +11,7 @@ use crate::store::credentials;
 use crate::{Error, Result};
 use images::store::MAX_DOCUMENT;
 use registry::Reference;
+use registry::auth::Login;
 use registry::manifest::{Manifest, parse};
 use registry::push::{BlobPush, PushOptions, push_blob, put_manifest};
 
@@ -45,8 +46,13 @@ pub struct Pushed {
 impl Engine {
     /// Pushes the image tagged `typed`; `say` hears the repository, then each layer as it is
     /// done (top layer first, as Docker lists them). Refuses digests and multi-platform
-    /// indexes.
-    pub fn push(&self, typed: &str, say: &mut dyn FnMut(PushStep)) -> Result<Pushed> {
+    /// indexes. `login`, if given, is used for the registry instead of a saved one.
+    pub fn push(
+        &self,
+        typed: &str,
+        login: Option<&Login>,
+        say: &mut dyn FnMut(PushStep),
+    ) -> Result<Pushed> {
         let dest = Reference::parse(typed)?;
         if dest.digest.is_some() {
             return Err(Error::invalid(
@@ -68,7 +74,7 @@ impl Engine {
                 "it is a multi-platform index: push its platform images one by one",
             ));
         };
-        let client = credentials::client(&self.paths)?;
+        let client = credentials::client_with(&self.paths, &dest.registry, login)?;
         // The last endpoint is the registry itself (the ones before it are pull mirrors).
         let endpoint = client
             .config()

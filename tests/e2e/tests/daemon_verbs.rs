@@ -127,6 +127,36 @@ fn docker_push_then_pull_by_digest_brings_the_same_image_back() {
 }
 
 #[test]
+fn docker_login_checks_the_registry_and_push_and_pull_carry_the_clients_login() {
+    let engine = Engine::with_busybox();
+    let (user, password) = ("student", "s3cret:with:colons");
+    let registry = engine.in_netns(|| {
+        Registry::start(Auth::Basic {
+            user: user.into(),
+            password: password.into(),
+        })
+    });
+    let daemon = Daemon::start(&engine);
+    let host = registry.host();
+    let wrong = daemon.run(&["login", "-u", user, "-p", "wrong", &host]);
+    assert_ne!(wrong.code, 0, "{wrong:?}");
+    let login = daemon.ok(&["login", "-u", user, "-p", password, &host]);
+    assert!(login.contains("Login Succeeded"), "{login}");
+    // The client keeps the login; the daemon saved none of its own.
+    assert!(!engine.root.path().join("config.json").exists());
+    let reference = format!("{host}/lab/private:v1");
+    daemon.ok(&["tag", "busybox", &reference]);
+    let push = daemon.ok(&["push", &reference]);
+    assert!(push.contains(": Pushed"), "{push}");
+    daemon.ok(&["rmi", &reference]);
+    daemon.ok(&["pull", &reference]);
+    daemon.ok(&["logout", &host]);
+    daemon.ok(&["rmi", &reference]);
+    let anonymous = daemon.run(&["pull", &reference]);
+    assert_ne!(anonymous.code, 0, "without the login: {anonymous:?}");
+}
+
+#[test]
 fn docker_save_then_load_restores_a_removed_image() {
     let engine = Engine::with_busybox();
     let daemon = Daemon::start(&engine);
