@@ -127,6 +127,41 @@ fn docker_push_then_pull_by_digest_brings_the_same_image_back() {
 }
 
 #[test]
+fn docker_compose_build_goes_through_the_daemons_builder_with_its_build_args() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let app = tempfile::tempdir().unwrap();
+    std::fs::write(
+        app.path().join("docker-compose.yml"),
+        "version: \"3.8\"\nservices:\n  app:\n    image: lab/composed:v1\n    build:\n      \
+         context: .\n      args:\n        GREETING: hi\n",
+    )
+    .unwrap();
+    std::fs::write(
+        app.path().join("Dockerfile"),
+        "FROM busybox\nARG GREETING\nRUN echo \"$GREETING from compose\" > /greeting\n\
+         CMD [\"cat\", \"/greeting\"]\n",
+    )
+    .unwrap();
+    let build = Command::new("docker-compose")
+        .args(["-p", "dcb", "build"])
+        .current_dir(app.path())
+        .env(
+            "DOCKER_HOST",
+            format!("unix://{}", daemon.socket().display()),
+        )
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let build = capstone_support::Run::from(build);
+    assert_eq!(build.code, 0, "{build:?}\n{}", daemon.log());
+    assert_eq!(
+        daemon.ok(&["run", "--rm", "lab/composed:v1"]),
+        "hi from compose\n"
+    );
+}
+
+#[test]
 fn docker_login_checks_the_registry_and_push_and_pull_carry_the_clients_login() {
     let engine = Engine::with_busybox();
     let (user, password) = ("student", "s3cret:with:colons");
