@@ -204,4 +204,22 @@ mod tests {
         assert_eq!(o.memory.as_deref(), Some("67108864"));
         assert_eq!(o.entrypoint, None);
     }
+
+    #[test]
+    fn endpoints_config_gives_aliases_on_the_own_network_and_more_networks() {
+        let call = Call {
+            body: br#"{"Image":"busybox","HostConfig":{"NetworkMode":"appnet"},
+                "NetworkingConfig":{"EndpointsConfig":{
+                    "appnet":{"Aliases":["web","www"]},"backnet":{"Aliases":["db"]}}}}"#
+                .to_vec(),
+            ..Call::default()
+        };
+        let o = options(&call).unwrap();
+        assert_eq!(o.network.as_deref(), Some("appnet"));
+        assert_eq!(o.network_aliases, ["web", "www"]);
+        assert_eq!(
+            o.extra_networks,
+            [("backnet".to_string(), vec!["db".to_string()])]
+        );
+    }
 }

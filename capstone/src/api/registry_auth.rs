@@ -66,3 +66,30 @@ fn login_from(body: &Value) -> Option<Login> {
         password: field("password")?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_header(value: &str) -> Call {
+        Call {
+            headers: vec![("X-Registry-Auth".into(), value.into())],
+            ..Call::default()
+        }
+    }
+
+    #[test]
+    fn the_header_is_base64url_json_and_an_empty_one_is_no_login() {
+        let json = r#"{"username":"student","password":"p?w>","serveraddress":"r:5000"}"#;
+        let login = header_login(&with_header(&URL_SAFE.encode(json)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (login.username.as_str(), login.password.as_str()),
+            ("student", "p?w>")
+        );
+        assert!(header_login(&with_header("e30=")).unwrap().is_none());
+        assert!(header_login(&Call::default()).unwrap().is_none());
+        assert_eq!(header_login(&with_header("%%%")).unwrap_err().status, 400);
+    }
+}
