@@ -111,6 +111,8 @@ pub(super) fn options(call: &Call) -> Result<CreateOptions, ApiError> {
         tty: body["Tty"].as_bool().unwrap_or(false),
         interactive: body["OpenStdin"].as_bool().unwrap_or(false),
         rm: host["AutoRemove"].as_bool().unwrap_or(false),
+        network_aliases: aliases(&body["NetworkingConfig"], network.as_deref()),
+        extra_networks: extra_networks(&body["NetworkingConfig"], network.as_deref()),
         network,
         publish: publish(&host["PortBindings"]),
         cap_add: strings(&host["CapAdd"]),
@@ -133,6 +135,28 @@ pub(super) fn options(call: &Call) -> Result<CreateOptions, ApiError> {
             .map(|n| n.to_string()),
         ..CreateOptions::default()
     })
+}
+
+/// `NetworkingConfig.EndpointsConfig[NETWORK].Aliases` for the container's own network
+/// (`--network NET --network-alias A`); none on the default bridge, which has no names.
+fn aliases(networking: &Value, network: Option<&str>) -> Vec<String> {
+    match network {
+        Some(name) if name != "bridge" => strings(&networking["EndpointsConfig"][name]["Aliases"]),
+        _ => Vec::new(),
+    }
+}
+
+/// The other networks of `NetworkingConfig.EndpointsConfig`, each with its aliases: plugged
+/// in at start, as `docker network connect` would.
+fn extra_networks(networking: &Value, network: Option<&str>) -> Vec<(String, Vec<String>)> {
+    let primary = network.unwrap_or("bridge");
+    (networking["EndpointsConfig"]
+        .as_object()
+        .into_iter()
+        .flatten())
+    .filter(|(name, _)| name.as_str() != primary && !matches!(name.as_str(), "default"))
+    .map(|(name, endpoint)| (name.clone(), strings(&endpoint["Aliases"])))
+    .collect()
 }
 
 /// `HostConfig.RestartPolicy` (`{"Name": "on-failure", "MaximumRetryCount": 3}`) as the CLI's
@@ -179,5 +203,23 @@ mod tests {
         assert_eq!(o.publish, ["8080:80/tcp"]);
         assert_eq!(o.memory.as_deref(), Some("67108864"));
         assert_eq!(o.entrypoint, None);
+    }
+
+    #[test]
+    fn endpoints_config_gives_aliases_on_the_own_network_and_more_networks() {
+        let call = Call {
+            body: br#"{"Image":"busybox","HostConfig":{"NetworkMode":"appnet"},
+                "NetworkingConfig":{"EndpointsConfig":{
+                    "appnet":{"Aliases":["web","www"]},"backnet":{"Aliases":["db"]}}}}"#
+                .to_vec(),
+            ..Call::default()
+        };
+        let o = options(&call).unwrap();
+        assert_eq!(o.network.as_deref(), Some("appnet"));
+        assert_eq!(o.network_aliases, ["web", "www"]);
+        assert_eq!(
+            o.extra_networks,
+            [("backnet".to_string(), vec!["db".to_string()])]
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Image endpoints: list, pull (`POST /images/create`, answered with Docker's JSON progress
-//! lines), inspect, tag, history, delete.
+//! lines as they come), inspect, tag, history, delete. Push, save and load are in
+//! [`super::image_transfer`], build in [`super::build`].
 
 use super::{Daemon, errors, on};
 use crate::engine::images::Removed;
@@ -43,22 +44,16 @@ fn reference(call: &Call) -> Result<String, ApiError> {
     })
 }
 
-/// Pulls, then sends the progress lines (`{"status": "…"}` per line) as Docker's stream.
+/// Pulls (with the client's `X-Registry-Auth` login, if any), sending each progress line (`{"status": "…"}`) as the pull makes it.
 fn pull(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
     let reference = reference(call)?;
-    let mut lines = Vec::new();
-    d.engine
-        .pull(&reference, &mut |line| lines.push(line))
-        .map_err(errors::api)?;
-    let body: String = lines
-        .iter()
-        .map(|line| format!("{}\r\n", json!({ "status": line })))
-        .collect();
-    Ok(Reply::Stream {
-        status: 200,
-        content_type: "application/json",
-        body: Box::new(std::io::Cursor::new(body.into_bytes())),
-    })
+    let login = super::registry_auth::header_login(call)?;
+    let engine = d.engine.clone();
+    Ok(super::progress::stream(move |messages| {
+        engine.pull_as(&reference, login.as_ref(), &mut |line| {
+            messages.say(json!({ "status": line }))
+        })
+    }))
 }
 
 fn inspect(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {

@@ -10,15 +10,21 @@
 //! side by side, and a daemon stopped with SIGTERM leaves every container running for the
 //! next one to find.
 
+mod build;
+mod container_files;
 mod containers;
 mod create_body;
 mod errors;
 mod events;
 mod exec;
+mod image_transfer;
 mod images;
 mod listen;
 mod networks;
+mod progress;
 mod prune;
+mod registry_auth;
+mod stats;
 mod streams;
 mod system;
 
@@ -73,6 +79,11 @@ pub fn serve(engine: Engine, host: &str, group: Option<&str>) -> Result<i32> {
         .merge(networks::routes(&daemon))
         .merge(prune::routes(&daemon))
         .merge(events::routes(&daemon))
+        .merge(build::routes(&daemon))
+        .merge(image_transfer::routes(&daemon))
+        .merge(container_files::routes(&daemon))
+        .merge(stats::routes(&daemon))
+        .merge(registry_auth::routes(&daemon))
         .negotiate(Negotiation::default());
     eprintln!(
         "capstone daemon: API listening on unix://{}",

@@ -1,5 +1,6 @@
-//! `POST /containers/prune` and `POST /images/prune`: the Engine's prunes, answered in
-//! Docker's shape (`ContainersDeleted` / `ImagesDeleted`, and `SpaceReclaimed` in bytes).
+//! `POST /{containers,images,networks,volumes}/prune`: the Engine's prunes, answered in
+//! Docker's shape (`ContainersDeleted`, `ImagesDeleted`, `NetworksDeleted`, `VolumesDeleted`,
+//! and `SpaceReclaimed` in bytes).
 
 use super::containers::filters;
 use super::{Daemon, errors, on};
@@ -12,6 +13,31 @@ pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
     Router::new()
         .route("POST", "/containers/prune", on(daemon, containers))
         .route("POST", "/images/prune", on(daemon, images))
+        .route("POST", "/networks/prune", on(daemon, networks))
+        .route("POST", "/volumes/prune", on(daemon, volumes))
+}
+
+fn networks(d: &Daemon, _: &Call) -> Result<Reply, ApiError> {
+    let removed = d.engine.prune_networks().map_err(errors::api)?;
+    Ok(Reply::Json(200, json!({ "NetworksDeleted": removed })))
+}
+
+/// Named volumes go too with `all=true` (what `docker volume prune -a` sends as a filter), and
+/// for clients of API versions before 1.42, when prune removed every unused volume (moby's
+/// volume router keeps that rule).
+fn volumes(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+    let old_client = call
+        .requested
+        .is_some_and(|v| v < engineapi::ApiVersion::new(1, 42));
+    let all = old_client
+        || filters(call)?
+            .iter()
+            .any(|(k, v)| k == "all" && matches!(v.as_str(), "true" | "1"));
+    let (removed, reclaimed) = d.engine.prune_volumes(all).map_err(errors::api)?;
+    Ok(Reply::Json(
+        200,
+        json!({ "VolumesDeleted": removed, "SpaceReclaimed": reclaimed }),
+    ))
 }
 
 fn containers(d: &Daemon, _: &Call) -> Result<Reply, ApiError> {

@@ -153,6 +153,7 @@ pub fn main(paths: &Paths, args: BuildArgs) -> i32 {
         no_cache: args.no_cache,
         network: args.network,
         quiet: args.quiet,
+        classic_out: None,
     };
     match build(&opts) {
         Ok(_) => 0,

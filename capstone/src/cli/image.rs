@@ -6,7 +6,6 @@ use crate::engine::images::Removed;
 use crate::model::clock;
 use crate::store::image_refs as images_ref;
 use crate::{Engine, Error, Result, store};
-use std::io::Write;
 use std::path::Path;
 
 pub(super) fn images(
@@ -167,18 +166,7 @@ fn apply_change(opts: &mut images::ImportOptions, change: &str) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn save(paths: &store::Paths, output: Option<&Path>, names: &[String]) -> Result<i32> {
-    let store = paths.store()?;
-    let refs: Vec<String> = names
-        .iter()
-        .map(|n| images_ref::normalize(n))
-        .collect::<Result<_>>()?;
-    for (typed, full) in names.iter().zip(&refs) {
-        if store.resolve(full).is_err() {
-            return Err(Error::NoSuchImage(typed.clone()));
-        }
-    }
-    let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+pub(super) fn save(engine: &Engine, output: Option<&Path>, names: &[String]) -> Result<i32> {
     match output {
         Some(path) => {
             // Written beside the target and renamed: no half archive under the real name.
@@ -188,38 +176,30 @@ pub(super) fn save(paths: &store::Paths, output: Option<&Path>, names: &[String]
                 .unwrap_or(Path::new("."));
             let mut tmp = tempfile::NamedTempFile::new_in(dir)
                 .map_err(Error::io("create temporary file in", dir))?;
-            images::archive::save(&store, &refs, &mut tmp)?;
+            engine.save(names, &mut tmp)?;
             tmp.persist(path)
                 .map_err(|e| Error::io("write", path)(e.error))?;
         }
-        None => {
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            images::archive::save(&store, &refs, &mut out)?;
-            out.flush().map_err(Error::io("write", "stdout"))?;
-        }
+        None => engine.save(names, &mut std::io::stdout().lock())?,
     }
     Ok(0)
 }
 
-pub(super) fn load(paths: &store::Paths, input: Option<&Path>) -> Result<i32> {
-    let store = paths.store()?;
+pub(super) fn load(engine: &Engine, input: Option<&Path>) -> Result<i32> {
     let loaded = match input {
-        Some(path) => images::archive::load(
-            &store,
-            std::fs::File::open(path).map_err(Error::io("open", path))?,
-        )?,
-        None => images::archive::load(&store, std::io::stdin().lock())?,
+        Some(path) => {
+            engine.load(&mut std::fs::File::open(path).map_err(Error::io("open", path))?)?
+        }
+        None => engine.load(&mut std::io::stdin().lock())?,
     };
-    for (reference, _) in loaded {
-        println!("Loaded image: {}", images_ref::familiar(&reference));
+    for reference in loaded {
+        println!("Loaded image: {reference}");
     }
     Ok(0)
 }
 
-pub(super) fn diff(paths: &store::Paths, name: &str) -> Result<i32> {
-    let record = crate::engine::reconcile::find_observed(paths, name)?;
-    for change in overlay::changes(&record.rootfs.upper_dir, &record.rootfs.lower_dirs)? {
+pub(super) fn diff(engine: &Engine, name: &str) -> Result<i32> {
+    for change in engine.changes(name)? {
         println!("{change}");
     }
     Ok(0)

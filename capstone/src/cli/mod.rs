@@ -59,10 +59,9 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
     let paths = engine.paths();
     // Commands that add to the image store keep garbage collection out while they write.
     let _writing = match &command {
-        Command::Build(_)
-        | Command::Import { .. }
-        | Command::Load { .. }
-        | Command::Commit { .. } => Some(crate::engine::gc::lock_for_writing(paths)?),
+        Command::Build(_) | Command::Import { .. } | Command::Commit { .. } => {
+            Some(crate::engine::gc::lock_for_writing(paths)?)
+        }
         _ => None,
     };
     match command {
@@ -143,9 +142,9 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             reference,
             change,
         } => image::import(paths, &file, reference.as_deref(), &change),
-        Command::Save { output, images } => image::save(paths, output.as_deref(), &images),
-        Command::Load { input } => image::load(paths, input.as_deref()),
-        Command::Diff { container } => image::diff(paths, &container),
+        Command::Save { output, images } => image::save(engine, output.as_deref(), &images),
+        Command::Load { input } => image::load(engine, input.as_deref()),
+        Command::Diff { container } => image::diff(engine, &container),
         Command::Build(args) => Ok(crate::cli::build::main(paths, args)),
         Command::Commit {
             container,
@@ -154,7 +153,7 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
         Command::Pull { image } => engine
             .pull(&image, &mut |line| eprintln!("{line}"))
             .map(|()| 0),
-        Command::Push { image } => push::push(paths, &image),
+        Command::Push { image } => push::push(engine, &image),
         Command::Login {
             username,
             password,

@@ -14,9 +14,20 @@ use crate::{Error, Result};
 /// Pulls `typed` (a reference as the user wrote it) into the store. `say` receives Docker's
 /// progress lines (`Pulling …`, `Digest: …`, `Status: …`), for the front end to print.
 pub fn pull(paths: &Paths, typed: &str, say: &mut dyn FnMut(String)) -> Result<()> {
+    pull_as(paths, typed, None, say)
+}
+
+/// [`pull`] with one more login for the reference's registry, used and not saved (what an
+/// Engine API client sends in `X-Registry-Auth`).
+pub fn pull_as(
+    paths: &Paths,
+    typed: &str,
+    login: Option<&registry::auth::Login>,
+    say: &mut dyn FnMut(String),
+) -> Result<()> {
     let reference = registry::Reference::parse(typed)?;
     let store = paths.store()?;
-    let client = credentials::client(paths)?;
+    let client = credentials::client_with(paths, &reference.registry, login)?;
     let options = registry::pull::PullOptions::default();
     // Blobs land before the tag that makes them reachable: keep collections out meanwhile.
     let _writing = super::gc::lock_for_writing(paths)?;

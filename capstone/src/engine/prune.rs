@@ -1,6 +1,7 @@
-//! Housekeeping of the [`Engine`]: `rename`, `container prune` and `image prune [-a]`, as
-//! Docker decides them. Names are claimed under the names lock (flock(2)), as `create` claims
-//! them, so two renames (or a rename and a create) never end with one name twice.
+//! Housekeeping of the [`Engine`]: `rename`, and the prunes of containers, images, networks
+//! and volumes, as Docker decides them. Names are claimed under the names lock (flock(2)), as
+//! `create` claims them, so two renames (or a rename and a create) never end with one name
+//! twice.
 
 use super::Engine;
 use super::images::Removed;
@@ -101,5 +102,36 @@ impl Engine {
         }
         pruned.reclaimed = before.saturating_sub(usage());
         Ok(pruned)
+    }
+}
+
+impl Engine {
+    /// `network prune`: removes every network no container (running or stopped) is on; the
+    /// predefined `bridge`, `host` and `none` stay. Returns the names removed.
+    pub fn prune_networks(&self) -> Result<Vec<String>> {
+        let containers = self.containers()?;
+        let mut removed = Vec::new();
+        for net in crate::store::networks::list(&self.paths)? {
+            let used = containers.iter().any(|c| {
+                c.network_settings.networks.contains_key(&net.name)
+                    || c.host_config.network_mode == net.name
+            });
+            if used || matches!(net.name.as_str(), "bridge" | "host" | "none") {
+                continue;
+            }
+            match self.remove_network(&net.name) {
+                Ok(name) => removed.push(name),
+                // Joined, or removed, by another command meanwhile: not ours to prune.
+                Err(Error::NetworkInUse { .. } | Error::NoSuchNetwork(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(removed)
+    }
+
+    /// `volume prune [-a]`: unused anonymous volumes (every unused volume with `all`); returns
+    /// their names and the bytes freed.
+    pub fn prune_volumes(&self, all: bool) -> Result<(Vec<String>, u64)> {
+        crate::store::volumes::prune(&self.paths, all)
     }
 }

@@ -128,7 +128,7 @@ fn cpu_share(before: &Sample, after: &Sample, elapsed: Duration) -> Option<f64> 
 }
 
 /// `MemTotal` of /proc/meminfo (proc(5)), in bytes.
-fn host_memory() -> u64 {
+pub(super) fn host_memory() -> u64 {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|text| {

@@ -37,6 +37,20 @@ pub fn client(paths: &store::Paths) -> Result<registry::Client> {
     ))
 }
 
+/// The same client with one more login, for `registry`, that is used and not saved: what an
+/// Engine API client sends with a request (`X-Registry-Auth`).
+pub fn client_with(
+    paths: &store::Paths,
+    registry: &str,
+    login: Option<&registry::auth::Login>,
+) -> Result<registry::Client> {
+    let mut logins = load(paths)?;
+    if let Some(login) = login {
+        logins.set(registry, login);
+    }
+    Ok(registry::Client::new(registries::config(paths)?, logins))
+}
+
 /// The registry name logins are saved under, from what the user typed: `docker.io` for
 /// nothing or any of Docker Hub's host names; otherwise the host (and port), without a scheme
 /// or path (`http://127.0.0.1:5000/v2/` → `127.0.0.1:5000`).

@@ -44,6 +44,12 @@ pub fn find(store: &Store, typed: &str) -> Result<Image> {
     if let Ok(image) = store.image(typed) {
         return Ok(image);
     }
+    // `NAME@sha256:…`: a pull by digest tags nothing; the manifest blob itself is the image.
+    if let Some((_, digest)) = typed.rsplit_once('@')
+        && let Ok(image) = store.image(digest)
+    {
+        return Ok(image);
+    }
     let wanted = typed.strip_prefix("sha256:").unwrap_or(typed);
     if wanted.len() >= 4 && wanted.bytes().all(|b| b.is_ascii_hexdigit()) {
         for digest in store.tags()?.values() {

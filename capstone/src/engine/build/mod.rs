@@ -29,6 +29,7 @@ pub mod etc_files;
 pub mod executor;
 pub mod export;
 pub mod fetch;
+pub mod from_archive;
 pub mod fs_steps;
 pub mod glob;
 pub mod health;
@@ -91,6 +92,8 @@ pub struct BuildOptions {
     pub output: Option<export::Output>,
     /// `--progress`: how the build shows what it does (`-q` makes it quiet).
     pub progress: progress::Mode,
+    /// Where `classic` progress goes instead of stdout (the API daemon's JSON stream).
+    pub classic_out: Option<progress::Out>,
 }
 
 /// What a build produced.
@@ -161,11 +164,16 @@ pub fn build(opts: &BuildOptions) -> Result<BuildOutcome> {
         scratch_dir: opts.root.join("build-tmp"),
         // `default` is the host's network until the engine has a bridge: see [`run`].
         host_network: opts.network.as_deref() != Some("none"),
-        progress: progress::Progress::new(if opts.quiet || stdout_is_archive {
-            progress::Mode::Quiet
-        } else {
-            opts.progress
-        }),
+        progress: progress::Progress::with_output(
+            if opts.quiet || stdout_is_archive {
+                progress::Mode::Quiet
+            } else {
+                opts.progress
+            },
+            opts.classic_out
+                .clone()
+                .unwrap_or_else(progress::Out::stdout),
+        ),
         secrets: opts.secrets.iter().cloned().collect(),
         always_pull: opts.pull,
         pulled: Default::default(),

@@ -9,7 +9,7 @@ use crate::{Error, Result};
 use nix::fcntl::OFlag;
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 /// How many lines of a failed command's output the error quotes.
@@ -52,26 +52,23 @@ impl StepStdio {
     }
 }
 
-/// Reads `pipe` to its end, echoing it as `echo` says (as it is on stdout, or numbered on
-/// stderr in BuildKit's plain form, or not at all); returns its last [`TAIL_LINES`] lines.
+/// Reads `pipe` to its end, echoing it as `echo` says (as it is on the classic output, or
+/// numbered on stderr in BuildKit's plain form, or not at all); returns its last
+/// [`TAIL_LINES`] lines.
 pub fn echo_and_keep_tail(mut pipe: File, echo: Echo) -> String {
     let mut last: VecDeque<u8> = VecDeque::new();
     let mut chunk = [0u8; 8192];
-    let mut stdout = std::io::stdout();
     let start = std::time::Instant::now();
     let mut pending = String::new();
     while let Ok(n) = pipe.read(&mut chunk) {
         if n == 0 {
             break;
         }
-        match echo {
-            Echo::Raw => {
-                let _ = stdout.write_all(&chunk[..n]);
-                let _ = stdout.flush();
-            }
+        match &echo {
+            Echo::Raw(out) => out.write(&chunk[..n]),
             Echo::Numbered(step) => {
                 numbered(
-                    step,
+                    *step,
                     start,
                     &mut pending,
                     &String::from_utf8_lossy(&chunk[..n]),

@@ -15,6 +15,7 @@
 //! - `quiet`: nothing (with `-q`: only the image id, on stdout).
 
 use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// How progress is shown.
@@ -52,13 +53,50 @@ impl Mode {
     }
 }
 
+/// Where the `classic` lines and a `RUN` step's raw output go: stdout for the CLI; the API
+/// daemon's JSON stream (`{"stream": …}` lines) for `docker build`.
+#[derive(Clone)]
+pub struct Out(Arc<Mutex<dyn Write + Send>>);
+
+impl Out {
+    /// This process's stdout.
+    pub fn stdout() -> Out {
+        Out::new(std::io::stdout())
+    }
+
+    /// Any writer (a build may run on a thread of its own: it is shared behind a lock).
+    pub fn new(writer: impl Write + Send + 'static) -> Out {
+        Out(Arc::new(Mutex::new(writer)))
+    }
+
+    /// Writes `bytes` as they are and flushes them; a reader gone away loses only the echo.
+    pub fn write(&self, bytes: &[u8]) {
+        let mut out = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _ = out.write_all(bytes).and_then(|()| out.flush());
+    }
+
+    /// Writes one line.
+    pub fn line(&self, text: impl std::fmt::Display) {
+        self.write(format!("{text}\n").as_bytes());
+    }
+}
+
+impl std::fmt::Debug for Out {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Out")
+    }
+}
+
 /// How a `RUN` step's output is echoed while it runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Echo {
     /// Not at all (kept for the error only).
     Off,
-    /// As it is, on stdout.
-    Raw,
+    /// As it is, on the classic output.
+    Raw(Out),
     /// Each line on stderr as `#N SECONDS line`.
     Numbered(usize),
 }
@@ -72,15 +110,23 @@ pub struct Progress {
     /// The step running now: its number, title and start (no number for a step BuildKit
     /// does not show: a config-only one).
     current: Option<(Option<usize>, String, Instant)>,
+    /// Where `classic` lines go.
+    out: Out,
 }
 
 impl Progress {
-    /// A display in `mode`.
+    /// A display in `mode`, its `classic` lines on stdout.
     pub fn new(mode: Mode) -> Progress {
+        Progress::with_output(mode, Out::stdout())
+    }
+
+    /// A display in `mode`, its `classic` lines (and `RUN` output) going to `out`.
+    pub fn with_output(mode: Mode, out: Out) -> Progress {
         Progress {
             mode,
             number: 0,
             current: None,
+            out,
         }
     }
 
@@ -93,7 +139,7 @@ impl Progress {
     /// `None` for a step BuildKit does not show (`ENV`, `LABEL`, …: config only).
     pub fn start(&mut self, classic: String, title: Option<String>) {
         if self.mode == Mode::Classic {
-            println!("{classic}");
+            self.out.line(classic);
         }
         let number = title.as_ref().map(|t| {
             self.number += 1;
@@ -108,7 +154,7 @@ impl Progress {
     /// How the running step's `RUN` output is shown.
     pub fn echo(&self) -> Echo {
         match (self.mode, &self.current) {
-            (Mode::Classic, _) => Echo::Raw,
+            (Mode::Classic, _) => Echo::Raw(self.out.clone()),
             (Mode::Plain, Some((Some(n), _, _))) => Echo::Numbered(*n),
             _ => Echo::Off,
         }
@@ -120,7 +166,7 @@ impl Progress {
             return;
         };
         match (self.mode, number) {
-            (Mode::Classic, _) => println!("--> CACHED {id}"),
+            (Mode::Classic, _) => self.out.line(format_args!("--> CACHED {id}")),
             (Mode::Plain, Some(n)) => eprintln!("#{n} CACHED"),
             (Mode::Tty, Some(_)) => eprintln!("=> CACHED {title}"),
             _ => {}
@@ -134,7 +180,7 @@ impl Progress {
         };
         let secs = start.elapsed().as_secs_f64();
         match (self.mode, id, number) {
-            (Mode::Classic, Some(id), _) => println!("--> {id}"),
+            (Mode::Classic, Some(id), _) => self.out.line(format_args!("--> {id}")),
             (Mode::Plain, _, Some(n)) => eprintln!("#{n} DONE {secs:.1}s"),
             (Mode::Tty, _, Some(_)) => eprintln!("=> {title:<60} {secs:.1}s"),
             _ => {}
@@ -158,7 +204,7 @@ impl Progress {
     /// A stage is finished (`id`: its image).
     pub fn stage_done(&self, id: &str) {
         if self.mode == Mode::Classic {
-            println!("--> {id}");
+            self.out.line(format_args!("--> {id}"));
         }
     }
 
@@ -169,9 +215,9 @@ impl Progress {
         let n = self.number;
         match self.mode {
             Mode::Classic => {
-                println!("Successfully built {short}");
+                self.out.line(format_args!("Successfully built {short}"));
                 for tag in familiar {
-                    println!("Successfully tagged {tag}");
+                    self.out.line(format_args!("Successfully tagged {tag}"));
                 }
             }
             Mode::Plain => {

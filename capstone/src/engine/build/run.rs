@@ -146,7 +146,7 @@ pub fn run_step(spec: &RunSpec, scratch: &Scratch) -> Result<Finished> {
     let attached = super::mounts::attach(&merged, &spec.mounts)?;
     let finished = run_container(
         &container,
-        spec.echo,
+        spec.echo.clone(),
         !spec.host_network,
         &spec.seccomp_cache,
     );

@@ -1,0 +1,461 @@
+//! The verbs of the e2e scenarios that move images and files, driven by the real `docker` CLI
+//! against `capstone daemon`: `build` (legacy builder: a tar context, a COPY and a RUN), `push`
+//! to the harness's registry and `pull` back by digest, `save` | `load`, `export`, `diff`,
+//! `stats --no-stream`, `update --memory`, the prunes, and `run --network NET --network-alias`.
+//! Effects are checked where they land: the cgroup's files, the archive's listing (GNU tar),
+//! the registry (skopeo), and what the containers themselves see.
+
+mod capstone_support;
+mod daemon_support;
+
+use capstone_support::{Engine, cgroup_dirs, cgroup_file, eventually};
+use daemon_support::Daemon;
+use harness::registry::{Auth, Registry};
+use std::process::Command;
+
+/// `docker ARGS` with the legacy builder (no buildx on these machines; BuildKit is not served).
+fn docker_build(daemon: &Daemon, args: &[&str]) -> capstone_support::Run {
+    let out = daemon
+        .docker(args)
+        .env("DOCKER_BUILDKIT", "0")
+        .output()
+        .expect("run docker build");
+    capstone_support::Run::from(out)
+}
+
+/// The names in a tar archive, as GNU tar lists them.
+fn tar_names(path: &std::path::Path) -> Vec<String> {
+    let out = Command::new("tar").arg("-tf").arg(path).output().unwrap();
+    assert!(out.status.success(), "tar -tf {}", path.display());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.trim_start_matches("./").to_string())
+        .collect()
+}
+
+#[test]
+fn docker_build_runs_copy_and_run_steps_and_the_image_runs() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let context = tempfile::tempdir().unwrap();
+    std::fs::write(context.path().join("hello.txt"), "hello from the context\n").unwrap();
+    std::fs::write(
+        context.path().join("Dockerfile"),
+        "FROM busybox\nCOPY hello.txt /hello.txt\n\
+         RUN echo step-output && cp /hello.txt /made && echo \"built by RUN\" >> /made\nCMD [\"cat\", \"/made\"]\n",
+    )
+    .unwrap();
+    let dir = context.path().to_str().unwrap();
+    let build = docker_build(&daemon, &["build", "-t", "lab/app:v1", dir]);
+    assert_eq!(build.code, 0, "{build:?}\n{}", daemon.log());
+    assert!(
+        build.stdout.contains("Successfully tagged lab/app:v1"),
+        "{build:?}"
+    );
+    // The steps and the RUN's own output came through the stream as the build ran.
+    assert!(
+        build.stdout.contains("STEP 3/4: RUN echo step-output"),
+        "{build:?}"
+    );
+    assert!(
+        build.stdout.lines().any(|l| l == "step-output"),
+        "{build:?}"
+    );
+    let run = daemon.ok(&["run", "--rm", "lab/app:v1"]);
+    assert_eq!(run, "hello from the context\nbuilt by RUN\n");
+    // `-q` prints the id from the stream's `aux` message: the image's id, as inspect has it.
+    let quiet = docker_build(&daemon, &["build", "-q", dir]);
+    assert_eq!(quiet.code, 0, "{quiet:?}");
+    let id = daemon.ok(&["inspect", "-f", "{{.Id}}", "lab/app:v1"]);
+    assert_eq!(quiet.stdout.trim(), id.trim());
+    // The capstone CLI on the same root sees the image.
+    assert!(engine.ok(&["images"]).contains("lab/app"));
+    // A failing RUN fails the build with the engine's message and tags nothing.
+    std::fs::write(
+        context.path().join("Dockerfile"),
+        "FROM busybox\nRUN exit 7\n",
+    )
+    .unwrap();
+    let failed = docker_build(&daemon, &["build", "-t", "lab/broken", dir]);
+    assert_ne!(failed.code, 0, "{failed:?}");
+    assert!(failed.stderr.contains("exit"), "{failed:?}");
+    assert!(daemon.run(&["inspect", "lab/broken"]).code != 0);
+}
+
+#[test]
+fn docker_push_then_pull_by_digest_brings_the_same_image_back() {
+    let engine = Engine::with_busybox();
+    let registry = engine.in_netns(|| Registry::start(Auth::None));
+    let daemon = Daemon::start(&engine);
+    let reference = format!("{}/lab/busybox:v1", registry.host());
+    daemon.ok(&["tag", "busybox", &reference]);
+    let push = daemon.ok(&["push", &reference]);
+    assert!(
+        push.contains(&format!(
+            "The push refers to repository [{}/lab/busybox]",
+            registry.host()
+        )),
+        "{push}"
+    );
+    assert!(push.contains(": Pushed"), "{push}");
+    let digest = push
+        .split_whitespace()
+        .find(|w| w.starts_with("sha256:"))
+        .unwrap_or_else(|| panic!("no digest in {push}"))
+        .to_string();
+    // The registry serves that manifest (asked with skopeo, from inside the namespace).
+    let served = engine.in_netns(|| {
+        let out = harness::registry::run(
+            Command::new("skopeo")
+                .args(["inspect", "--tls-verify=false"])
+                .arg(format!("docker://{reference}")),
+        );
+        serde_json::from_slice::<serde_json::Value>(&out).unwrap()["Digest"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    });
+    assert_eq!(served, digest);
+    daemon.ok(&["rmi", &reference]);
+    let by_digest = format!("{}/lab/busybox@{digest}", registry.host());
+    daemon.ok(&["pull", &by_digest]);
+    assert_eq!(
+        daemon.ok(&["run", "--rm", &by_digest, "echo", "back"]),
+        "back\n"
+    );
+}
+
+#[test]
+fn docker_compose_build_goes_through_the_daemons_builder_with_its_build_args() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let app = tempfile::tempdir().unwrap();
+    std::fs::write(
+        app.path().join("docker-compose.yml"),
+        "version: \"3.8\"\nservices:\n  app:\n    image: lab/composed:v1\n    build:\n      \
+         context: .\n      args:\n        GREETING: hi\n",
+    )
+    .unwrap();
+    std::fs::write(
+        app.path().join("Dockerfile"),
+        "FROM busybox\nARG GREETING\nRUN echo \"$GREETING from compose\" > /greeting\n\
+         CMD [\"cat\", \"/greeting\"]\n",
+    )
+    .unwrap();
+    let build = Command::new("docker-compose")
+        .args(["-p", "dcb", "build"])
+        .current_dir(app.path())
+        .env(
+            "DOCKER_HOST",
+            format!("unix://{}", daemon.socket().display()),
+        )
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let build = capstone_support::Run::from(build);
+    assert_eq!(build.code, 0, "{build:?}\n{}", daemon.log());
+    assert_eq!(
+        daemon.ok(&["run", "--rm", "lab/composed:v1"]),
+        "hi from compose\n"
+    );
+}
+
+#[test]
+fn docker_login_checks_the_registry_and_push_and_pull_carry_the_clients_login() {
+    let engine = Engine::with_busybox();
+    let (user, password) = ("student", "s3cret:with:colons");
+    let registry = engine.in_netns(|| {
+        Registry::start(Auth::Basic {
+            user: user.into(),
+            password: password.into(),
+        })
+    });
+    let daemon = Daemon::start(&engine);
+    let host = registry.host();
+    let wrong = daemon.run(&["login", "-u", user, "-p", "wrong", &host]);
+    assert_ne!(wrong.code, 0, "{wrong:?}");
+    let login = daemon.ok(&["login", "-u", user, "-p", password, &host]);
+    assert!(login.contains("Login Succeeded"), "{login}");
+    // The client keeps the login; the daemon saved none of its own.
+    assert!(!engine.root.path().join("config.json").exists());
+    let reference = format!("{host}/lab/private:v1");
+    daemon.ok(&["tag", "busybox", &reference]);
+    let push = daemon.ok(&["push", &reference]);
+    assert!(push.contains(": Pushed"), "{push}");
+    daemon.ok(&["rmi", &reference]);
+    daemon.ok(&["pull", &reference]);
+    daemon.ok(&["logout", &host]);
+    daemon.ok(&["rmi", &reference]);
+    let anonymous = daemon.run(&["pull", &reference]);
+    assert_ne!(anonymous.code, 0, "without the login: {anonymous:?}");
+}
+
+#[test]
+fn docker_save_then_load_restores_a_removed_image() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("busybox.tar");
+    daemon.ok(&["save", "-o", archive.to_str().unwrap(), "busybox"]);
+    let names = tar_names(&archive);
+    assert!(names.iter().any(|n| n == "manifest.json"), "{names:?}");
+    daemon.ok(&["rmi", "busybox"]);
+    assert_eq!(daemon.ok(&["images", "-q"]), "");
+    let load = daemon.ok(&["load", "-i", archive.to_str().unwrap()]);
+    assert!(load.contains("Loaded image: busybox:latest"), "{load}");
+    assert_eq!(daemon.ok(&["run", "--rm", "busybox", "echo", "ok"]), "ok\n");
+    let garbage = dir.path().join("garbage.tar");
+    std::fs::write(&garbage, "not an archive").unwrap();
+    let bad = daemon.run(&["load", "-i", garbage.to_str().unwrap()]);
+    assert_ne!(bad.code, 0, "{bad:?}");
+}
+
+/// Bytes from `docker stats`' human figure (`1.5MiB`, `812KiB`, `64MiB`).
+fn bytes(figure: &str) -> f64 {
+    let split = figure
+        .find(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(figure.len());
+    let (number, unit) = figure.split_at(split);
+    let scale = match unit {
+        "B" => 1.0,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        other => panic!("unit {other:?} in {figure:?}"),
+    };
+    number.parse::<f64>().unwrap() * scale
+}
+
+/// The cgroup's memory in use less the page cache the kernel can drop, as Docker counts it.
+fn cgroup_memory(id: &str) -> f64 {
+    let usage = std::fs::read_to_string(cgroup_file(
+        id,
+        &["memory.usage_in_bytes", "memory.current"],
+    ))
+    .unwrap();
+    let stat = std::fs::read_to_string(cgroup_file(id, &["memory.stat"])).unwrap();
+    let inactive = stat
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("total_inactive_file ")
+                .or(l.strip_prefix("inactive_file "))
+        })
+        .map_or(0.0, |v| v.trim().parse::<f64>().unwrap());
+    usage.trim().parse::<f64>().unwrap() - inactive
+}
+
+#[test]
+fn diff_export_stats_and_update_on_a_running_container() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let id = daemon.ok(&[
+        "run",
+        "-d",
+        "-m",
+        "64m",
+        "busybox",
+        "sh",
+        "-c",
+        "echo new > /added; echo more >> /etc/passwd; touch /ready; sleep 1000",
+    ]);
+    let id = id.trim().to_string();
+    let diff = eventually("the container's changes", || {
+        let diff = daemon.ok(&["diff", &id]);
+        diff.lines().any(|l| l == "A /ready").then_some(diff)
+    });
+    assert!(diff.lines().any(|l| l == "A /added"), "{diff}");
+    assert!(diff.lines().any(|l| l == "C /etc/passwd"), "{diff}");
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("fs.tar");
+    daemon.ok(&["export", "-o", export.to_str().unwrap(), &id]);
+    let names = tar_names(&export);
+    for wanted in ["added", "etc/passwd", "bin/busybox"] {
+        assert!(names.iter().any(|n| n == wanted), "{wanted} in {names:?}");
+    }
+    let stats = daemon.ok(&["stats", "--no-stream", "--format", "{{.MemUsage}}", &id]);
+    let (used, limit) = stats.trim().split_once(" / ").unwrap();
+    assert_eq!(bytes(limit), (64u64 << 20) as f64, "{stats}");
+    let kernel = cgroup_memory(&id);
+    let shown = bytes(used);
+    assert!(
+        (shown - kernel).abs() <= kernel * 0.25 + 64.0 * 1024.0,
+        "docker stats shows {used}, the cgroup holds {kernel} bytes"
+    );
+    daemon.ok(&["update", "--memory", "128m", &id]);
+    let limit_file = cgroup_file(&id, &["memory.limit_in_bytes", "memory.max"]);
+    assert_eq!(
+        std::fs::read_to_string(limit_file).unwrap().trim(),
+        (128u64 << 20).to_string()
+    );
+    assert!(!cgroup_dirs(&id).is_empty());
+    let bad = daemon.run(&["update", "--memory", "128m", "nosuch"]);
+    assert_ne!(bad.code, 0, "{bad:?}");
+}
+
+#[test]
+fn prunes_remove_only_what_nothing_uses() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let stopped = daemon.ok(&["create", "busybox", "true"]);
+    let running = daemon.ok(&["run", "-d", "-v", "kept:/data", "busybox", "sleep", "1000"]);
+    let pruned = daemon.ok(&["container", "prune", "-f"]);
+    assert!(pruned.contains(stopped.trim()), "{pruned}");
+    let left = daemon.ok(&["ps", "-aq", "--no-trunc"]);
+    assert_eq!(left.trim(), running.trim());
+    daemon.ok(&["network", "create", "spare"]);
+    let pruned = daemon.ok(&["network", "prune", "-f"]);
+    assert!(pruned.lines().any(|l| l == "spare"), "{pruned}");
+    let nets = daemon.ok(&["network", "ls", "--format", "{{.Name}}"]);
+    assert!(
+        !nets.lines().any(|n| n == "spare") && nets.contains("bridge"),
+        "{nets}"
+    );
+    daemon.ok(&["volume", "create", "spare"]);
+    let pruned = daemon.ok(&["volume", "prune", "-f"]);
+    assert!(pruned.lines().any(|l| l == "spare"), "{pruned}");
+    let volumes = daemon.ok(&["volume", "ls", "-q"]);
+    assert_eq!(volumes.trim(), "kept", "a volume in use stays");
+}
+
+#[test]
+fn run_with_a_network_alias_is_reachable_by_that_name() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    daemon.ok(&["network", "create", "appnet"]);
+    daemon.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "server",
+        "--network",
+        "appnet",
+        "--network-alias",
+        "web",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    let ping = daemon.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "appnet",
+        "busybox",
+        "ping",
+        "-c",
+        "1",
+        "-W",
+        "5",
+        "web",
+    ]);
+    assert!(ping.contains("1 packets received"), "{ping}");
+}
+
+/// `GET /containers/ID/stats` on the socket: the first `count` JSON documents of the stream,
+/// then the connection is dropped (a client that goes away mid-stream).
+fn stats_documents(socket: &std::path::Path, id: &str, count: usize) -> Vec<serde_json::Value> {
+    use std::io::{BufRead, BufReader, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(socket).unwrap();
+    write!(
+        stream,
+        "GET /v1.41/containers/{id}/stats HTTP/1.1\r\nHost: d\r\n\r\n"
+    )
+    .unwrap();
+    // Chunked: size lines in hex, then each document on a line of its own.
+    BufReader::new(stream)
+        .lines()
+        .map(Result::unwrap)
+        .filter(|line| line.starts_with('{'))
+        .take(count)
+        .map(|line| serde_json::from_str(&line).unwrap())
+        .collect()
+}
+
+#[test]
+fn stats_stream_carries_counters_from_which_the_cli_computes_cpu() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let id = daemon.ok(&["run", "-d", "busybox", "sh", "-c", "while :; do :; done"]);
+    let id = id.trim();
+    let docs = stats_documents(&daemon.socket(), id, 2);
+    let (first, second) = (&docs[0], &docs[1]);
+    // Each document's `precpu_stats` is the one before's `cpu_stats`: cumulative counters.
+    assert_eq!(second["precpu_stats"], first["cpu_stats"], "{docs:?}");
+    let total =
+        |doc: &serde_json::Value, key: &str| doc[key]["cpu_usage"]["total_usage"].as_f64().unwrap();
+    let system =
+        |doc: &serde_json::Value, key: &str| doc[key]["system_cpu_usage"].as_f64().unwrap();
+    let cpus = second["cpu_stats"]["online_cpus"].as_f64().unwrap();
+    let percent = (total(second, "cpu_stats") - total(second, "precpu_stats"))
+        / (system(second, "cpu_stats") - system(second, "precpu_stats"))
+        * cpus
+        * 100.0;
+    assert!(
+        percent > 10.0,
+        "a spinning shell shows {percent}% CPU: {second}"
+    );
+    // The daemon lives on after the client vanished, and the CLI computes the same way.
+    let cli = daemon.ok(&["stats", "--no-stream", "--format", "{{.CPUPerc}}", id]);
+    let cli: f64 = cli.trim().trim_end_matches('%').parse().unwrap();
+    assert!(cli > 10.0, "docker stats shows {cli}%");
+}
+
+/// Python's tarfile writes what GNU tar would refuse to: a build context with a Dockerfile
+/// and one hostile entry aimed at `target` (`kind`: a `..` path, an absolute path, or a
+/// symlink to `target`'s directory with a file "inside" it).
+const HOSTILE_TAR: &str = r#"
+import io, os, sys, tarfile
+context, kind, target = sys.argv[1:4]
+with tarfile.open(context, "w") as tar:
+    def add(name, data):
+        info = tarfile.TarInfo(name); info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    add("Dockerfile", b"FROM busybox\nCOPY . /ctx\n")
+    if kind == "dotdot":
+        add("../" * 12 + target.lstrip("/"), b"dotdot")
+    elif kind == "absolute":
+        add(target, b"absolute")
+    else:
+        link = tarfile.TarInfo("out"); link.type = tarfile.SYMTYPE
+        link.linkname = os.path.dirname(target)
+        tar.addfile(link)
+        add("out/" + os.path.basename(target), b"through a symlink")
+"#;
+
+#[test]
+fn a_hostile_build_context_never_writes_outside_the_scratch_directory() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    for kind in ["dotdot", "absolute", "symlink"] {
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().join("escaped");
+        let dir = tempfile::tempdir().unwrap();
+        let context = dir.path().join("context.tar");
+        let made = Command::new("python3")
+            .args(["-c", HOSTILE_TAR])
+            .arg(&context)
+            .arg(kind)
+            .arg(&target)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let build = daemon
+            .docker(&["build", "-t", "lab/hostile", "-"])
+            .env("DOCKER_BUILDKIT", "0")
+            .stdin(std::fs::File::open(&context).unwrap())
+            .output()
+            .unwrap();
+        let build = capstone_support::Run::from(build);
+        assert_eq!(
+            std::fs::read_dir(outside.path()).unwrap().count(),
+            0,
+            "{kind}: {build:?}"
+        );
+        // Refused with the reason, or built without the entry: never written outside.
+        assert!(
+            build.code == 0 || build.stderr.contains("outside"),
+            "{kind}: {build:?}"
+        );
+    }
+}
