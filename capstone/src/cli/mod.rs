@@ -13,7 +13,6 @@ mod inspect_order;
 mod login;
 mod logs;
 mod network;
-mod push;
 pub mod run_flags;
 mod show;
 mod stats;
@@ -154,7 +153,9 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
         Command::Pull { image } => engine
             .pull(&image, &mut |line| eprintln!("{line}"))
             .map(|()| 0),
-        Command::Push { image } => push::push(paths, &image),
+        Command::Push { image } => engine
+            .push(&image, &mut |line| println!("{line}"))
+            .map(|()| 0),
         Command::Login {
             username,
             password,

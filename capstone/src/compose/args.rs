@@ -24,6 +24,8 @@ pub enum ComposeCommand {
     Build(Services),
     /// Pull the services' images.
     Pull(Services),
+    /// Push the images of the services that have both `build:` and `image:`.
+    Push(PushArgs),
     /// Start the services' existing containers.
     Start(Services),
     /// Stop the services' containers.
@@ -47,6 +49,19 @@ pub enum ComposeCommand {
 /// Verbs that take only service names (none: every service).
 #[derive(Debug, Args)]
 pub struct Services {
+    /// The services (default: all).
+    pub services: Vec<String>,
+}
+
+/// `push`'s flags.
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Go on with the next service when a push fails.
+    #[arg(long)]
+    pub ignore_push_failures: bool,
+    /// Print no progress.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
     /// The services (default: all).
     pub services: Vec<String>,
 }

@@ -23,6 +23,7 @@ pub mod monitor;
 pub mod networks;
 pub mod oci;
 pub mod prune;
+pub mod push;
 pub mod reconcile;
 pub mod remove;
 pub mod restart;

@@ -1,5 +1,5 @@
-//! `push NAME[:TAG]`: an image from the store to its registry, over lesson 05's client, with
-//! Docker's output:
+//! `push NAME[:TAG]`: an image from the store to its registry, over lesson 05's client. The
+//! front end receives Docker's output, one line at a time:
 //!
 //! ```text
 //! The push refers to repository [127.0.0.1:5000/lab/app]
@@ -9,17 +9,29 @@
 //! ```
 //!
 //! Layers first (each `HEAD` to skip what the registry has, else `POST` + `PUT`), then the
-//! config blob, and the manifest last: a registry never holds a tag whose blobs are missing.
-//! Pushes go to the registry named in the reference, never to a mirror.
+//! config blob, and the manifest last: a registry never holds a tag whose blobs are missing
+//! (the OCI Distribution Specification, "Pushing blobs" then "Pushing Manifests").
+//! Pushes go to the registry named in the reference, never to a mirror. `capstone push` and
+//! `capstone compose push` both call [`Engine::push`].
 
-use crate::store::credentials;
-use crate::{Error, Result, store};
+use super::Engine;
+use super::events::Event;
+use crate::store::{Paths, credentials};
+use crate::{Error, Result};
 use images::store::MAX_DOCUMENT;
 use registry::Reference;
-use registry::manifest::{Manifest, parse};
+use registry::manifest::{Descriptor, Manifest, parse};
 use registry::push::{BlobPush, PushOptions, push_blob, put_manifest};
 
-pub(super) fn push(paths: &store::Paths, typed: &str) -> Result<i32> {
+impl Engine {
+    /// `push`: the image tagged `typed` to the registry its name points at. `say` receives
+    /// Docker's progress lines, for the front end to print.
+    pub fn push(&self, typed: &str, say: &mut dyn FnMut(String)) -> Result<()> {
+        push(self.paths(), typed, say)
+    }
+}
+
+fn push(paths: &Paths, typed: &str, say: &mut dyn FnMut(String)) -> Result<()> {
     let dest = Reference::parse(typed)?;
     if dest.digest.is_some() {
         return Err(Error::invalid(
@@ -48,38 +60,35 @@ pub(super) fn push(paths: &store::Paths, typed: &str) -> Result<i32> {
         .endpoints(&dest)
         .pop()
         .expect("a reference has at least one endpoint");
-    println!(
+    say(format!(
         "The push refers to repository [{}/{}]",
         dest.registry, dest.repository
-    );
+    ));
     let options = PushOptions::default();
-    // Docker lists the top layer first; the order of uploads does not matter to a registry.
-    for layer in manifest.layers.iter().rev() {
-        let how = push_blob(
+    let upload = |descriptor: &Descriptor| {
+        push_blob(
             &client,
             &endpoint,
             &dest.repository,
             &store,
-            layer,
+            descriptor,
             &options,
         )
-        .map_err(credentials::explain)?;
-        let what = match how {
+        .map_err(credentials::explain)
+    };
+    // Docker lists the top layer first; the order of uploads does not matter to a registry.
+    for layer in manifest.layers.iter().rev() {
+        let what = match upload(layer)? {
             BlobPush::Existed => "Layer already exists",
             BlobPush::Mounted => "Mounted from another repository",
             BlobPush::Uploaded { .. } => "Pushed",
         };
-        println!("{}: {what}", registry::progress::short_id(&layer.digest));
+        say(format!(
+            "{}: {what}",
+            registry::progress::short_id(&layer.digest)
+        ));
     }
-    push_blob(
-        &client,
-        &endpoint,
-        &dest.repository,
-        &store,
-        &manifest.config,
-        &options,
-    )
-    .map_err(credentials::explain)?;
+    upload(&manifest.config)?;
     put_manifest(
         &client,
         &endpoint,
@@ -89,10 +98,13 @@ pub(super) fn push(paths: &store::Paths, typed: &str) -> Result<i32> {
         &digest.to_string(),
     )
     .map_err(credentials::explain)?;
-    println!(
+    say(format!(
         "{}: digest: {digest} size: {}",
         dest.tag.as_deref().unwrap_or("latest"),
         bytes.len()
-    );
-    Ok(0)
+    ));
+    let name = dest.familiar();
+    let event = Event::now("image", "push", &name, &[("name", name.as_str())]);
+    super::events::emit(paths, event);
+    Ok(())
 }
