@@ -228,10 +228,10 @@ pub struct StopArgs {
 /// `rm`'s flags.
 #[derive(Debug, Args)]
 pub struct RmArgs {
-    /// Do not ask (capstone never asks; accepted for Docker Compose's scripts).
+    /// Do not ask for confirmation.
     #[arg(short = 'f', long)]
     pub force: bool,
-    /// Stop the containers first.
+    /// Stop the containers first, if needed.
     #[arg(short = 's', long)]
     pub stop: bool,
     /// Remove their anonymous volumes too.

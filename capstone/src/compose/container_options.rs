@@ -96,6 +96,15 @@ pub fn create_options(
         .map(|v| volume(project, service_name, v))
         .collect::<Result<_>>()?;
     networks(project, service_name, service, &mut opts);
+    opts.expose = service.expose.clone();
+    let flags = &mut opts.run_flags;
+    // `extra_hosts: ["name=ip"]` (the newer form) is `--add-host name:ip`.
+    flags.add_hosts = (service.extra_hosts.iter())
+        .map(|h| h.replacen('=', ":", 1))
+        .collect();
+    flags.dns = service.dns.clone();
+    flags.tmpfs = service.tmpfs.clone();
+    flags.stop_signal = service.stop_signal.clone();
     super::restart_health::apply(project, service_name, service, oneoff, &mut opts)?;
     Ok(opts)
 }
@@ -181,19 +190,13 @@ fn volume(project: &Project, service: &str, v: &ServiceVolume) -> Result<String>
 /// Keys the engine has no way to apply yet: an error naming them beats a container that
 /// quietly lacks them.
 fn refuse_unsupported(project: &Project, name: &str, service: &Service) -> Result<()> {
-    let unsupported = [
-        ("tmpfs", !service.tmpfs.is_empty()),
-        ("extra_hosts", !service.extra_hosts.is_empty()),
-        ("dns", !service.dns.is_empty()),
-        (
-            "networks.*.ipv4_address",
-            service
-                .networks
-                .values()
-                .any(|n| n.as_ref().is_some_and(|n| n.ipv4_address.is_some())),
-        ),
-        ("stop_signal", service.stop_signal.is_some()),
-    ];
+    let unsupported = [(
+        "networks.*.ipv4_address",
+        service
+            .networks
+            .values()
+            .any(|n| n.as_ref().is_some_and(|n| n.ipv4_address.is_some())),
+    )];
     match unsupported.iter().find(|(_, used)| *used) {
         Some((key, _)) => Err(ComposeError::Unsupported {
             file: files(project),
