@@ -131,3 +131,53 @@ services:
     assert_eq!(engine.inspect("keys-app-1")["State"]["ExitCode"], 0);
     ok(&engine, dir.path(), &["down"], "");
 }
+
+/// Debian's docker-compose 1.29 on a private dockerd, asked the same questions: `rm` prints
+/// the same words (its container names use `_` where v2 and the capstone use `-`).
+#[test]
+fn rm_prints_what_docker_compose_prints() {
+    let engine = Engine::with_busybox();
+    let dockerd = capstone_support::dockerd_with(&engine, "busybox");
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("cmp");
+    std::fs::create_dir(&project).unwrap();
+    let sleeper = "    image: busybox\n    command: [\"sleep\", \"1000\"]\n";
+    let file = format!("services:\n  a:\n{sleeper}  b:\n{sleeper}");
+    std::fs::write(project.join("docker-compose.yml"), file).unwrap();
+    let theirs = |args: &[&str], input: &str| {
+        let mut child = std::process::Command::new("docker-compose")
+            .args(args)
+            .current_dir(&project)
+            .env("DOCKER_HOST", dockerd.host())
+            .env_remove("COMPOSE_PROJECT_NAME")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).unwrap();
+        drop(stdin);
+        let run = Run::from(child.wait_with_output().unwrap());
+        assert_eq!(run.code, 0, "docker-compose {args:?}: {run:?}");
+        run.stdout.replace('_', "-")
+    };
+    let ours = |args: &[&str], input: &str| ok(&engine, &project, args, input).stdout;
+    for (args, input) in [(&["up", "-d"][..], ""), (&["stop", "-t", "1", "a"][..], "")] {
+        theirs(args, input);
+        ours(args, input);
+    }
+    for (args, input) in [
+        (&["rm"][..], "n\n"),
+        (&["rm"][..], "y\n"),
+        (&["rm", "-f"][..], ""),
+        (&["rm", "-f", "-s", "b"][..], ""),
+    ] {
+        assert_eq!(
+            theirs(args, input),
+            ours(args, input),
+            "rm {args:?} {input:?}"
+        );
+    }
+    ours(&["down"], "");
+}
