@@ -82,14 +82,6 @@ pub fn create_options(
     opts.entrypoint = entrypoint;
     opts.command = command;
     opts.publish = service.ports.iter().map(publish).collect();
-    // Checked here so that the error names the service and the entry.
-    for (i, p) in opts.publish.iter().enumerate() {
-        crate::model::ports::PortBinding::parse(p).map_err(|e| ComposeError::Invalid {
-            file: files(project),
-            path: format!("services.{service_name}.ports[{i}]"),
-            message: e.to_string(),
-        })?;
-    }
     opts.volumes = service
         .volumes
         .iter()
@@ -105,8 +97,35 @@ pub fn create_options(
     flags.dns = service.dns.clone();
     flags.tmpfs = service.tmpfs.clone();
     flags.stop_signal = service.stop_signal.clone();
+    check_flags(project, service_name, &opts)?;
     super::restart_health::apply(project, service_name, service, oneoff, &mut opts)?;
     Ok(opts)
+}
+
+/// Checks the values that become `run` flags with the engine's own parsers, before anything
+/// is made, so that an error names the file, the service and the key (`services.web.ports[0]`).
+fn check_flags(project: &Project, service_name: &str, opts: &CreateOptions) -> Result<()> {
+    let invalid = |key: String| {
+        move |e: crate::Error| ComposeError::Invalid {
+            file: files(project),
+            path: format!("services.{service_name}{key}"),
+            message: e.to_string(),
+        }
+    };
+    for (i, p) in opts.publish.iter().enumerate() {
+        crate::model::ports::PortBinding::parse(p).map_err(invalid(format!(".ports[{i}]")))?;
+    }
+    for (i, e) in opts.expose.iter().enumerate() {
+        crate::model::ports::expose_keys(e).map_err(invalid(format!(".expose[{i}]")))?;
+    }
+    if let Some(signal) = &opts.run_flags.stop_signal {
+        crate::engine::lifecycle::parse_signal(signal).map_err(invalid(".stop_signal".into()))?;
+    }
+    // `extra_hosts`, `dns`, `tmpfs`: the engine's message names the value.
+    let network = opts.network.as_deref().unwrap_or_default();
+    crate::engine::run_flags::check(&opts.run_flags, network, &[])
+        .map_err(invalid(String::new()))?;
+    Ok(())
 }
 
 /// The service's networks: the first (by name, as Docker Compose orders them) becomes

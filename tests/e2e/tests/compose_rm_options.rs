@@ -181,3 +181,24 @@ fn rm_prints_what_docker_compose_prints() {
     }
     ours(&["down"], "");
 }
+
+#[test]
+fn a_bad_expose_extra_hosts_or_stop_signal_is_named_by_service_and_key() {
+    let engine = Engine::with_busybox();
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("expose: [\"80\", \"http\"]", "services.app.expose[1]"),
+        ("extra_hosts: [\"nohost\"]", "--add-host"),
+        ("stop_signal: SIGNOPE", "services.app.stop_signal"),
+    ];
+    for (line, named) in cases {
+        let file = format!("name: bad\nservices:\n  app:\n    image: busybox\n    {line}\n");
+        std::fs::write(dir.path().join("compose.yaml"), file).unwrap();
+        let up = compose(&engine, dir.path(), &["up", "-d"], "");
+        assert_eq!(up.code, 1, "{line}: {up:?}");
+        assert!(up.stderr.contains(named), "{line}: {}", up.stderr);
+        assert!(up.stderr.contains("services.app"), "{line}: {}", up.stderr);
+        assert!(!exists(&engine, "bad-app-1"), "{line}");
+    }
+    ok(&engine, dir.path(), &["down"], "");
+}
