@@ -211,3 +211,26 @@ fn docker_routes_containers_of_an_internal_network_the_same_way() {
     let down = compose(&engine, dir.path(), &["down", "-t", "1"]);
     assert_eq!(down.code, 0, "{down:?}");
 }
+
+#[test]
+fn network_create_internal_gives_run_containers_no_default_route() {
+    let engine = Engine::with_busybox();
+    engine.ok(&["network", "create", "--internal", "lonely"]);
+    assert_eq!(network(&engine, "lonely")["Internal"], true);
+    let routes = engine.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "lonely",
+        "busybox",
+        "cat",
+        "/proc/net/route",
+    ]);
+    assert_eq!(gateway_in(&routes), None, "{routes}");
+    assert_eq!(
+        routes.lines().count(),
+        2,
+        "only the subnet's own route: {routes}"
+    );
+    engine.ok(&["network", "rm", "lonely"]);
+}
