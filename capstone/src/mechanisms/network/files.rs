@@ -166,10 +166,11 @@ pub fn refresh_hosts(paths: &store::Paths, networks: &[String]) -> Result<()> {
 /// Replicas of one service share its names (the same aliases on the network): a resolver
 /// reading `/etc/hosts` takes the first line that matches, so every client would reach the
 /// same replica. Docker's embedded DNS answers with every replica's address, shuffled anew
-/// for each query (libnetwork's resolver). A file cannot change per lookup, so it changes per reader instead:
-/// within each group of lines with the same aliases, the lines rotate by the reader's own
-/// address (`turn`) — containers started one after another start on different replicas.
-/// The lines keep their places; only who holds which place among the replicas changes.
+/// for each query (libnetwork's resolver). A file cannot change per lookup, so it changes per
+/// reader instead: within each group of lines with the same aliases, the lines rotate by the
+/// reader's own address (`turn`) — containers started one after another start on different
+/// replicas. The lines keep their places; only who holds which place among the replicas
+/// changes.
 fn rotate_replicas(lines: &mut [(Ipv4Addr, String, &[String])], turn: usize) {
     let mut groups: BTreeMap<&[String], Vec<usize>> = BTreeMap::new();
     for (place, (_, _, aliases)) in lines.iter().enumerate() {
