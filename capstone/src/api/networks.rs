@@ -127,9 +127,13 @@ fn create_network(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         return Err(ApiError::bad_request("a network needs a Name"));
     }
     let subnet = body["IPAM"]["Config"][0]["Subnet"].as_str();
+    let labels: Vec<String> = (body["Labels"].as_object().into_iter().flatten())
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+        .collect();
+    let internal = body["Internal"].as_bool().unwrap_or(false);
     let made = d
         .engine
-        .create_network(name, body["Driver"].as_str(), subnet)
+        .create_network_with(name, body["Driver"].as_str(), subnet, &labels, internal)
         .map_err(errors::api)?;
     Ok(Reply::Json(201, json!({ "Id": made.id, "Warning": "" })))
 }

@@ -502,6 +502,9 @@ pub enum NetworkCommand {
         /// Set a label: `KEY=VALUE`.
         #[arg(long)]
         label: Vec<String>,
+        /// No route out: its containers reach only each other (and the host's bridge address).
+        #[arg(long)]
+        internal: bool,
         /// Its name.
         name: String,
     },

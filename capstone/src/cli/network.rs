@@ -15,13 +15,15 @@ pub(super) fn main(engine: &Engine, command: NetworkCommand) -> Result<i32> {
             subnet,
             driver,
             label,
+            internal,
             name,
         } => {
-            let made = engine.create_network_labelled(
+            let made = engine.create_network_with(
                 &name,
                 driver.as_deref(),
                 subnet.as_deref(),
                 &label,
+                internal,
             )?;
             println!("{}", made.id);
             Ok(0)

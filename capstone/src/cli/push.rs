@@ -7,19 +7,10 @@
 //! v1: digest: sha256:… size: 527
 //! ```
 
-use crate::engine::push::PushStep;
 use crate::{Engine, Result};
 
 pub(super) fn push(engine: &Engine, typed: &str) -> Result<i32> {
-    let pushed = engine.push(typed, None, &mut |step| match step {
-        PushStep::Repository(repository) => {
-            println!("The push refers to repository [{repository}]")
-        }
-        PushStep::Layer { short_id, status } => println!("{short_id}: {status}"),
-    })?;
-    println!(
-        "{}: digest: {} size: {}",
-        pushed.tag, pushed.digest, pushed.size
-    );
+    let pushed = engine.push(typed, None, &mut |step| println!("{}", step.docker_line()))?;
+    println!("{}", pushed.docker_line());
     Ok(0)
 }

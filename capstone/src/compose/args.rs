@@ -24,6 +24,8 @@ pub enum ComposeCommand {
     Build(Services),
     /// Pull the services' images.
     Pull(Services),
+    /// Push the images of the services that have both `build:` and `image:`.
+    Push(PushArgs),
     /// Start the services' existing containers.
     Start(Services),
     /// Stop the services' containers.
@@ -47,6 +49,19 @@ pub enum ComposeCommand {
 /// Verbs that take only service names (none: every service).
 #[derive(Debug, Args)]
 pub struct Services {
+    /// The services (default: all).
+    pub services: Vec<String>,
+}
+
+/// `push`'s flags.
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Go on with the next service when a push fails.
+    #[arg(long)]
+    pub ignore_push_failures: bool,
+    /// Print no progress.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
     /// The services (default: all).
     pub services: Vec<String>,
 }
@@ -213,10 +228,10 @@ pub struct StopArgs {
 /// `rm`'s flags.
 #[derive(Debug, Args)]
 pub struct RmArgs {
-    /// Do not ask (capstone never asks; accepted for Docker Compose's scripts).
+    /// Do not ask for confirmation.
     #[arg(short = 'f', long)]
     pub force: bool,
-    /// Stop the containers first.
+    /// Stop the containers first, if needed.
     #[arg(short = 's', long)]
     pub stop: bool,
     /// Remove their anonymous volumes too.

@@ -82,22 +82,50 @@ pub fn create_options(
     opts.entrypoint = entrypoint;
     opts.command = command;
     opts.publish = service.ports.iter().map(publish).collect();
-    // Checked here so that the error names the service and the entry.
-    for (i, p) in opts.publish.iter().enumerate() {
-        crate::model::ports::PortBinding::parse(p).map_err(|e| ComposeError::Invalid {
-            file: files(project),
-            path: format!("services.{service_name}.ports[{i}]"),
-            message: e.to_string(),
-        })?;
-    }
     opts.volumes = service
         .volumes
         .iter()
         .map(|v| volume(project, service_name, v))
         .collect::<Result<_>>()?;
     networks(project, service_name, service, &mut opts);
+    opts.expose = service.expose.clone();
+    let flags = &mut opts.run_flags;
+    // `extra_hosts: ["name=ip"]` (the newer form) is `--add-host name:ip`.
+    flags.add_hosts = (service.extra_hosts.iter())
+        .map(|h| h.replacen('=', ":", 1))
+        .collect();
+    flags.dns = service.dns.clone();
+    flags.tmpfs = service.tmpfs.clone();
+    flags.stop_signal = service.stop_signal.clone();
+    check_flags(project, service_name, &opts)?;
     super::restart_health::apply(project, service_name, service, oneoff, &mut opts)?;
     Ok(opts)
+}
+
+/// Checks the values that become `run` flags with the engine's own parsers, before anything
+/// is made, so that an error names the file, the service and the key (`services.web.ports[0]`).
+fn check_flags(project: &Project, service_name: &str, opts: &CreateOptions) -> Result<()> {
+    let invalid = |key: String| {
+        move |e: crate::Error| ComposeError::Invalid {
+            file: files(project),
+            path: format!("services.{service_name}{key}"),
+            message: e.to_string(),
+        }
+    };
+    for (i, p) in opts.publish.iter().enumerate() {
+        crate::model::ports::PortBinding::parse(p).map_err(invalid(format!(".ports[{i}]")))?;
+    }
+    for (i, e) in opts.expose.iter().enumerate() {
+        crate::model::ports::expose_keys(e).map_err(invalid(format!(".expose[{i}]")))?;
+    }
+    if let Some(signal) = &opts.run_flags.stop_signal {
+        crate::engine::lifecycle::parse_signal(signal).map_err(invalid(".stop_signal".into()))?;
+    }
+    // `extra_hosts`, `dns`, `tmpfs`: the engine's message names the value.
+    let network = opts.network.as_deref().unwrap_or_default();
+    crate::engine::run_flags::check(&opts.run_flags, network, &[])
+        .map_err(invalid(String::new()))?;
+    Ok(())
 }
 
 /// The service's networks: the first (by name, as Docker Compose orders them) becomes
@@ -181,19 +209,13 @@ fn volume(project: &Project, service: &str, v: &ServiceVolume) -> Result<String>
 /// Keys the engine has no way to apply yet: an error naming them beats a container that
 /// quietly lacks them.
 fn refuse_unsupported(project: &Project, name: &str, service: &Service) -> Result<()> {
-    let unsupported = [
-        ("tmpfs", !service.tmpfs.is_empty()),
-        ("extra_hosts", !service.extra_hosts.is_empty()),
-        ("dns", !service.dns.is_empty()),
-        (
-            "networks.*.ipv4_address",
-            service
-                .networks
-                .values()
-                .any(|n| n.as_ref().is_some_and(|n| n.ipv4_address.is_some())),
-        ),
-        ("stop_signal", service.stop_signal.is_some()),
-    ];
+    let unsupported = [(
+        "networks.*.ipv4_address",
+        service
+            .networks
+            .values()
+            .any(|n| n.as_ref().is_some_and(|n| n.ipv4_address.is_some())),
+    )];
     match unsupported.iter().find(|(_, used)| *used) {
         Some((key, _)) => Err(ComposeError::Unsupported {
             file: files(project),

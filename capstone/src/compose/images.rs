@@ -1,12 +1,15 @@
 //! The services' images: `build` runs the engine's builder on a service's `build:` (context,
 //! dockerfile, args, target) and tags the result with the service's image name; `pull` asks
-//! the registry for the others. `up` builds what is missing (all with `--build`, none with
+//! the registry for the others; `push` sends the built ones (those with an `image:` name)
+//! to the registry their name points at. `up` builds what is missing (all with `--build`, none with
 //! `--no-build`) and lets `create` pull the rest, as `docker run` does.
 
+use super::args::PushArgs;
 use super::error::{ComposeError, Result};
 use super::labels;
 use super::session::Session;
 use crate::engine::build::{BuildOptions, build, progress};
+use crate::engine::push::PushStep;
 use std::path::PathBuf;
 
 /// When `up` builds.
@@ -99,4 +102,45 @@ pub fn pull_all(s: &Session, services: &[String]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `compose push [SERVICE…]`: pushes the image of every service (of those named) that has
+/// both a `build:` and an `image:`, as Docker Compose does — the others are skipped: a pulled
+/// image is already in its registry, and a built image without a name has nowhere to go. A
+/// failed push stops here, unless `--ignore-push-failures`, which reports it and goes on.
+pub fn push_all(s: &Session, args: &PushArgs) -> Result<i32> {
+    s.check_services(&args.services)?;
+    for name in s.service_names() {
+        if !args.services.is_empty() && !args.services.contains(&name) {
+            continue;
+        }
+        let service = &s.project.model.services[&name];
+        let (Some(image), Some(_)) = (&service.image, &service.build) else {
+            eprintln!(" {name} Skipped");
+            continue;
+        };
+        eprintln!(" {name} Pushing");
+        let mut say = |step: PushStep| {
+            if !args.quiet {
+                eprintln!("   {}", step.docker_line());
+            }
+        };
+        match s.engine.push(image, None, &mut say) {
+            Ok(pushed) => {
+                if !args.quiet {
+                    eprintln!("   {}", pushed.docker_line());
+                }
+                eprintln!(" {name} Pushed")
+            }
+            Err(e) if args.ignore_push_failures => {
+                eprintln!(" {name} Error: {e}");
+            }
+            Err(e) => {
+                return Err(ComposeError::Project(format!(
+                    "service {name:?} failed to push {image}: {e}"
+                )));
+            }
+        }
+    }
+    Ok(0)
 }

@@ -144,6 +144,7 @@ fn run(s: &Session, command: ComposeCommand) -> Result<i32, ComposeError> {
         ComposeCommand::Run(a) => exec_run::run(s, &a),
         ComposeCommand::Build(a) => images::build_all(s, &a.services).map(|()| 0),
         ComposeCommand::Pull(a) => images::pull_all(s, &a.services).map(|()| 0),
+        ComposeCommand::Push(a) => images::push_all(s, &a),
         ComposeCommand::Start(a) => verbs::start(s, &a.services),
         ComposeCommand::Stop(a) => verbs::stop(s, &a),
         ComposeCommand::Restart(a) => verbs::restart(s, &a),

@@ -1,6 +1,7 @@
 //! The project's networks and named volumes: made by `up` before any container (named
 //! `<project>_<key>` unless the file names them), removed by `down` (volumes only with `-v`).
 //! `external: true` ones belong to someone else: they must exist, and are never removed.
+//! `internal: true` ones give their containers no route out (lesson 06 seals the bridge).
 
 use super::error::{ComposeError, Result};
 use super::labels;
@@ -24,20 +25,14 @@ pub fn ensure_networks(s: &Session) -> Result<()> {
             })?;
             continue;
         }
-        if network.internal == Some(true) {
-            eprintln!(
-                "warning: network {name}: internal: true is not enforced by this engine yet (its containers can still reach outside)"
-            );
-        }
         let subnet = network
             .ipam
             .as_ref()
             .and_then(|i| i.config.first())
             .and_then(|c| c.subnet.as_deref());
-        match s
-            .engine
-            .create_network(&name, network.driver.as_deref(), subnet)
-        {
+        let driver = network.driver.as_deref();
+        let internal = network.internal == Some(true);
+        match (s.engine).create_network_with(&name, driver, subnet, &[], internal) {
             Ok(_) => eprintln!(" Network {name}  Created"),
             Err(Error::NetworkExists(_)) => {}
             Err(e) => return Err(e.into()),

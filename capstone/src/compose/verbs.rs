@@ -88,22 +88,50 @@ pub fn restart(s: &Session, args: &StopArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// `rm`: the services' stopped containers (`-s`: stop them first). Unlike Docker Compose it
-/// never asks for confirmation.
+/// `rm`: the services' stopped containers (`-s`: stop the running ones first), after asking
+/// as docker-compose does: `Going to remove a, b` then `Are you sure? [yN] ` on stdout, and
+/// only a `y`/`yes` line on stdin goes ahead (`-f`: no question). `-v`: their anonymous
+/// volumes too.
 pub fn rm(s: &Session, args: &RmArgs) -> Result<i32> {
     s.check_services(&args.services)?;
-    for c in s.containers(&args.services, true)? {
-        if c.is_active() && !args.stop {
-            continue;
-        }
-        if c.is_active() {
-            let timeout = s.stop_timeout(labels::label(&c, labels::SERVICE), None);
-            s.engine.stop(&c.id, timeout)?;
-        }
+    if args.stop {
+        stop(
+            s,
+            &StopArgs {
+                timeout: None,
+                services: args.services.clone(),
+            },
+        )?;
+    }
+    let stopped: Vec<Container> = (s.containers(&args.services, true)?.into_iter())
+        .filter(|c| !c.is_active())
+        .collect();
+    if stopped.is_empty() {
+        println!("No stopped containers");
+        return Ok(0);
+    }
+    let names: Vec<&str> = stopped.iter().map(|c| c.name.as_str()).collect();
+    println!("Going to remove {}", names.join(", "));
+    if !args.force && !confirmed("Are you sure? [yN] ")? {
+        return Ok(0);
+    }
+    for c in stopped {
         s.engine.remove(&c.id, false, args.volumes)?;
         eprintln!(" Container {}  Removed", c.name);
     }
     Ok(0)
+}
+
+/// Prints `question` and reads one line of stdin: true for `y` or `yes` (any case); no
+/// answer (end of input) is no.
+fn confirmed(question: &str) -> Result<bool> {
+    use std::io::Write;
+    print!("{question}");
+    let mut answer = String::new();
+    let io = |e: std::io::Error| ComposeError::Project(format!("cannot read the answer: {e}"));
+    std::io::stdout().flush().map_err(io)?;
+    std::io::stdin().read_line(&mut answer).map_err(io)?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }
 
 /// `kill -s SIGNAL`: the signal to each running container of the services.

@@ -94,6 +94,8 @@ pub struct CreateOptions {
     /// (`["CMD", arg…]`, `["CMD-SHELL", cmd]`, `["NONE"]`); wins over `health_cmd`, which is
     /// its `CMD-SHELL` shorthand.
     pub health_test: Vec<String>,
+    /// `--expose` / compose's `expose:`: more `ExposedPorts` (`80`, `80/udp`, `8000-8010`).
+    pub expose: Vec<String>,
 }
 
 /// Creates a container and returns its record.
@@ -112,6 +114,10 @@ pub fn create(paths: &store::Paths, opts: &CreateOptions) -> Result<Container> {
     // `-p` is checked now, before a missing image is pulled (as Docker's CLI checks it).
     for spec in &opts.publish {
         crate::model::ports::PortBinding::parse(spec)?;
+    }
+    let mut exposed = Vec::new();
+    for spec in &opts.expose {
+        exposed.extend(crate::model::ports::expose_keys(spec)?);
     }
     // Capabilities and --security-opt, a seccomp profile loaded and compiled: all checked
     // before anything is written (lesson 07 names a profile's mistake by its JSON path).
@@ -140,6 +146,9 @@ pub fn create(paths: &store::Paths, opts: &CreateOptions) -> Result<Container> {
     config.image = reference;
     config.healthcheck = super::health::for_create(opts, &store, &image)?;
     config.exposed_ports = crate::engine::networks::exposed_ports(&image.config, &host_config);
+    config.exposed_ports.extend(exposed);
+    config.exposed_ports.sort();
+    config.exposed_ports.dedup();
     config.labels = run_flags::labels(flags, &run_flags::image_labels(&image.config))?;
     config.labels.extend(opts.labels.clone()); // compose's com.docker.compose.* labels
     config.stop_timeout = flags.stop_timeout;

@@ -18,12 +18,14 @@ use std::net::Ipv4Addr;
 
 /// `network create [--subnet CIDR] NAME`: records the network and makes its bridge (named
 /// `br-` and the id's first 12 digits, as Docker does), routing and firewall rules. Without a
-/// subnet, the first free one of 172.31.0.0/24, 172.31.1.0/24, … is taken.
+/// subnet, the first free one of 172.31.0.0/24, 172.31.1.0/24, … is taken. `internal`: no
+/// route out (lesson 06's [`::network::Networks::create_with`]).
 pub fn create(
     paths: &Paths,
     name: &str,
     subnet: Option<Subnet>,
     labels: BTreeMap<String, String>,
+    internal: bool,
 ) -> Result<NetworkInfo> {
     let _lock = lock(paths)?;
     let id = ids::random_id()?;
@@ -37,12 +39,12 @@ pub fn create(
     }
     let nets = driver(paths);
     match subnet {
-        Some(subnet) => nets.create(name, &bridge, subnet)?,
+        Some(subnet) => nets.create_with(name, &bridge, subnet, internal)?,
         None => {
             let candidates = (0..=255u8).map(|n| Subnet::new(Ipv4Addr::new(172, 31, n, 0), 24));
             let mut made = false;
             for subnet in candidates.flatten() {
-                match nets.create(name, &bridge, subnet) {
+                match nets.create_with(name, &bridge, subnet, internal) {
                     Ok(()) => {
                         made = true;
                         break;
@@ -88,7 +90,7 @@ pub fn ensure_default(paths: &Paths) -> Result<()> {
         Ok(_) => Ok(()),
         Err(Error::NoSuchNetwork(_)) => {
             let subnet = DEFAULT_SUBNET.parse().expect("default subnet parses");
-            match create(paths, DEFAULT_NETWORK, Some(subnet), BTreeMap::new()) {
+            match create(paths, DEFAULT_NETWORK, Some(subnet), BTreeMap::new(), false) {
                 Ok(_) | Err(Error::NetworkExists(_)) => Ok(()), // another command won the race
                 Err(e) => Err(e),
             }
@@ -254,6 +256,19 @@ impl Engine {
         subnet: Option<&str>,
         labels: &[String],
     ) -> Result<NetworkInfo> {
+        self.create_network_with(name, driver, subnet, labels, false)
+    }
+
+    /// [`Engine::create_network_labelled`], and `internal` (`--internal`, compose's
+    /// `internal: true`): a network whose containers get no route out.
+    pub fn create_network_with(
+        &self,
+        name: &str,
+        driver: Option<&str>,
+        subnet: Option<&str>,
+        labels: &[String],
+        internal: bool,
+    ) -> Result<NetworkInfo> {
         let labels = super::run_flags::parse_labels("--label", labels)?;
         if let Some(d) = driver.filter(|d| *d != "bridge") {
             return Err(Error::invalid(
@@ -273,7 +288,7 @@ impl Engine {
             .map(|s| s.parse::<Subnet>())
             .transpose()
             .map_err(|e| Error::invalid("--subnet", e.0.clone(), e.to_string()))?;
-        let info = create(&self.paths, name, subnet, labels)?;
+        let info = create(&self.paths, name, subnet, labels, internal)?;
         let attributes = [("name", name), ("type", "bridge")];
         events::emit(
             &self.paths,

@@ -7,6 +7,7 @@
 //! Pushes go to the registry named in the reference, never to a mirror.
 
 use super::Engine;
+use super::events::Event;
 use crate::store::credentials;
 use crate::{Error, Result};
 use images::store::MAX_DOCUMENT;
@@ -28,6 +29,19 @@ pub enum PushStep {
         /// Docker's status for it.
         status: &'static str,
     },
+}
+
+impl PushStep {
+    /// The line Docker prints for this step (`The push refers to repository [R]`,
+    /// `5f70bf18a086: Pushed`).
+    pub fn docker_line(&self) -> String {
+        match self {
+            PushStep::Repository(repository) => {
+                format!("The push refers to repository [{repository}]")
+            }
+            PushStep::Layer { short_id, status } => format!("{short_id}: {status}"),
+        }
+    }
 }
 
 /// A finished push: where it went and the manifest the registry now serves.
@@ -116,11 +130,21 @@ impl Engine {
             &digest.to_string(),
         )
         .map_err(credentials::explain)?;
+        let name = dest.familiar();
+        let event = Event::now("image", "push", &name, &[("name", name.as_str())]);
+        super::events::emit(&self.paths, event);
         Ok(Pushed {
             repository,
             tag: dest.tag.clone().unwrap_or_else(|| "latest".into()),
             digest: digest.to_string(),
             size: bytes.len(),
         })
+    }
+}
+
+impl Pushed {
+    /// The line Docker prints last: `TAG: digest: sha256:… size: N`.
+    pub fn docker_line(&self) -> String {
+        format!("{}: digest: {} size: {}", self.tag, self.digest, self.size)
     }
 }

@@ -279,7 +279,7 @@ pub fn network_json(paths: &store::Paths, n: &crate::store::networks::NetworkInf
         "IPAM": { "Driver": "default", "Config": [
             { "Subnet": n.subnet.to_string(), "Gateway": n.subnet.gateway().to_string() }
         ] },
-        "Internal": false, "Attachable": true, "Labels": n.labels,
+        "Internal": n.internal, "Attachable": true, "Labels": n.labels,
         "Containers": containers,
         "Options": options,
     })

@@ -23,6 +23,30 @@ pub struct PortBinding {
     pub protocol: String,
 }
 
+/// `--expose PORT[-END][/PROTO]` (compose's `expose:`): the keys it adds to the container's
+/// `ExposedPorts` (`80/tcp`, one per port of a range). Exposing publishes nothing: it is a
+/// note for `-P` and for readers of `inspect`, as the Dockerfile's `EXPOSE` is.
+pub fn expose_keys(spec: &str) -> Result<Vec<String>> {
+    let bad = || {
+        Error::invalid(
+            "expose",
+            spec,
+            "expected PORT, PORT/PROTO or FIRST-LAST[/PROTO], ports from 1 to 65535, tcp or udp",
+        )
+    };
+    let (ports, protocol) = spec.split_once('/').unwrap_or((spec, "tcp"));
+    if !["tcp", "udp"].contains(&protocol) {
+        return Err(bad());
+    }
+    let (first, last) = ports.split_once('-').unwrap_or((ports, ports));
+    let port = |text: &str| text.parse::<u16>().ok().filter(|n| *n > 0).ok_or_else(bad);
+    let (first, last) = (port(first)?, port(last)?);
+    if first > last {
+        return Err(bad());
+    }
+    Ok((first..=last).map(|p| format!("{p}/{protocol}")).collect())
+}
+
 impl PortBinding {
     /// Parses Docker's `-p` syntax: `8080:80`, `0.0.0.0:8080:80/tcp`, `5353:53/udp`, or
     /// `80` (a host port chosen when the container starts).

@@ -38,6 +38,8 @@ pub struct NetworkInfo {
     pub subnet: Subnet,
     /// Address → owner (a container's short id).
     pub leases: BTreeMap<Ipv4Addr, String>,
+    /// `--internal`: no route out of the network (lesson 06's sealed bridge).
+    pub internal: bool,
 }
 
 /// The part Docker adds to lesson 06's record, in `ids/<name>.json`.
@@ -79,6 +81,7 @@ pub fn list(paths: &store::Paths) -> Result<Vec<NetworkInfo>> {
             bridge: record.bridge,
             subnet: record.subnet,
             leases: record.leases,
+            internal: record.internal,
         });
     }
     Ok(all)

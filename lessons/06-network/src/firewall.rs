@@ -202,6 +202,17 @@ add rule ip {TABLE} forward iifname \"{bridge}\" oifname @bridges oifname != \"{
     }
     // ANCHOR_END: add_network
 
+    /// Seal network `name` (an internal network): drop every packet routed from its bridge to
+    /// any other interface, or from any other interface to its bridge. The masquerade rule
+    /// stays, with nothing left to rewrite. Same comment, so teardown removes these too.
+    pub fn seal_network(&self, name: &str, bridge: &str) -> Result<(), Error> {
+        let c = format!("comment \"net {name}\"");
+        self.apply(&format!(
+            "add rule ip {TABLE} forward iifname \"{bridge}\" oifname != \"{bridge}\" drop {c}
+add rule ip {TABLE} forward oifname \"{bridge}\" iifname != \"{bridge}\" drop {c}"
+        ))
+    }
+
     /// Remove network `name`'s rules and its bridge from the set. Both are attempted; every
     /// failure is returned.
     pub fn remove_network(&self, name: &str, bridge: &str) -> Vec<Error> {

@@ -86,6 +86,9 @@ pub struct NetworkRecord {
     /// The address handed out most recently: the next search starts after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last: Option<Ipv4Addr>,
+    /// An internal network (`docker network create --internal`): no way out of its bridge.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub internal: bool,
 }
 
 impl NetworkRecord {
@@ -125,6 +128,7 @@ impl State {
             subnet,
             leases: BTreeMap::new(),
             last: None,
+            internal: false,
         };
         self.networks.insert(name.to_string(), record);
         Ok(())

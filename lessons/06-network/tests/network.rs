@@ -180,6 +180,68 @@ fn container_on_another_network_cannot_reach() {
 }
 
 #[test]
+fn an_internal_network_gives_no_default_route_and_drops_what_would_leave_its_bridge() {
+    use network::uplink::{OUTSIDE_ADDR, Uplink};
+    let host = TestNetns::new();
+    let dir = tempfile::tempdir().unwrap();
+    let nets = Networks::new(dir.path());
+    host.run(|| {
+        let _uplink = Uplink::create("uplink").unwrap();
+        nets.create_with("sealed", "brs", subnet("10.94.1.0/24"), true)
+            .unwrap();
+        nets.create("open", "bro", subnet("10.94.2.0/24")).unwrap();
+        let (a, b, c) = (
+            Sandbox::start("a", None).unwrap(),
+            Sandbox::start("b", None).unwrap(),
+            Sandbox::start("c", None).unwrap(),
+        );
+        nets.connect("sealed", "a", a.netns()).unwrap();
+        let at_b = nets.connect("sealed", "b", b.netns()).unwrap();
+        nets.connect("open", "c", c.netns()).unwrap();
+        let outside = OUTSIDE_ADDR.to_string();
+        assert!(
+            ping(&c, &outside),
+            "control: c (normal network) must reach outside"
+        );
+        assert!(
+            ping(&a, &at_b.addr.to_string()),
+            "a must reach b on its own network"
+        );
+        let default = a
+            .command("ip")
+            .args(["route", "show", "default"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&default.stdout),
+            "",
+            "no default route"
+        );
+        assert!(!ping(&a, &outside), "a has no route out");
+        // Even a route the container makes itself leads nowhere: the firewall drops it.
+        let added = a
+            .command("ip")
+            .args(["route", "add", "default", "via", "10.94.1.1"])
+            .status()
+            .unwrap();
+        assert!(added.success());
+        assert!(
+            !ping(&a, &outside),
+            "the sealed bridge must drop a's packets"
+        );
+    });
+    let rules = host.nft_ruleset();
+    assert!(
+        rules.contains("iifname \"brs\" oifname != \"brs\" drop"),
+        "{rules}"
+    );
+    assert!(
+        !rules.contains("iifname \"bro\" oifname != \"bro\" drop"),
+        "{rules}"
+    );
+}
+
+#[test]
 fn teardown_leaves_no_links_rules_or_leases() {
     let host = TestNetns::new();
     let dir = tempfile::tempdir().unwrap();

@@ -399,7 +399,9 @@ fn ctrl_c_during_a_foreground_up_stops_the_project() {
     use std::io::{BufRead, BufReader};
     let engine = Engine::with_busybox();
     let dir = tempfile::tempdir().unwrap();
-    let file = "name: fg\nservices:\n  a:\n    image: busybox\n    command: [\"sh\", \"-c\", \"echo started a; trap 'echo bye; exit 0' TERM; while true; do sleep 0.1; done\"]\n";
+    // The trap is set before the line the test waits for: a SIGTERM that came between the
+    // two would kill the shell by its default action, and `bye` would never be written.
+    let file = "name: fg\nservices:\n  a:\n    image: busybox\n    command: [\"sh\", \"-c\", \"trap 'echo bye; exit 0' TERM; echo started a; while true; do sleep 0.1; done\"]\n";
     std::fs::write(dir.path().join("compose.yaml"), file).unwrap();
     let mut up = engine.command(&["compose", "up"]);
     up.current_dir(dir.path())

@@ -1,8 +1,9 @@
 //! ASK DOCKER: Debian's `docker-compose` 1.29 against a private dockerd (its own network
 //! namespace, data root and socket: `harness::dockerd`) and `capstone compose` bring up the
 //! same file; the engines' records must agree on what Docker Compose's conventions are: the
-//! `com.docker.compose.*` labels on containers and volumes, the network and volume names, and
-//! the service name and aliases on each network. (Container names differ on purpose:
+//! `com.docker.compose.*` labels on containers and volumes, the network and volume names, the
+//! service name and aliases on each network, and where `expose`, `extra_hosts` and
+//! `stop_signal` are recorded. (Container names differ on purpose:
 //! docker-compose 1.29 writes `cmp_web_1`, Docker Compose v2 and capstone `cmp-web-1`.)
 
 mod capstone_support;
@@ -23,6 +24,9 @@ services:
         aliases: [www]
     volumes:
       - data:/data
+    expose: ["3000", "4000-4001/udp"]
+    extra_hosts: ["db.example:10.0.0.5"]
+    stop_signal: SIGINT
 networks:
   extra:
 volumes:
@@ -93,6 +97,16 @@ fn labels_names_and_aliases_match_docker_compose() {
     ] {
         let key = format!("com.docker.compose.{key}");
         assert_eq!(t[&key], o[&key], "{key}");
+    }
+
+    // `expose`, `extra_hosts` and `stop_signal` land where Docker keeps them.
+    for (section, key) in [
+        ("Config", "ExposedPorts"),
+        ("Config", "StopSignal"),
+        ("HostConfig", "ExtraHosts"),
+    ] {
+        assert!(!ours[section][key].is_null(), "{section}.{key}");
+        assert_eq!(theirs[section][key], ours[section][key], "{section}.{key}");
     }
 
     // Networks `<project>_<key>`, and on each the service's name (and the aliases) as names.

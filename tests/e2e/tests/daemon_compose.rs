@@ -39,6 +39,7 @@ services:
 networks:
   front:
   back:
+    internal: true
 volumes:
   data:
 "#;
@@ -84,6 +85,11 @@ fn compose_up_ps_exec_scale_and_down_through_the_daemon() {
     assert_eq!(names, ["dc_backend_1", "dc_db_1", "dc_frontend_1"]);
     let ps = compose_ok(&daemon, app, &["ps", "-q"]);
     assert_eq!(ps.lines().count(), 3, "{ps}");
+    // `back` was made internal and labelled as docker-compose asked (`POST /networks/create`).
+    let back: Vec<serde_json::Value> =
+        serde_json::from_str(&engine.ok(&["network", "inspect", "dc_back"])).unwrap();
+    assert_eq!(back[0]["Internal"], true);
+    assert_eq!(back[0]["Labels"]["com.docker.compose.network"], "back");
     // The volume holds what db serves; backend finds db by its service name on `back`.
     compose_ok(
         &daemon,

@@ -135,18 +135,17 @@ pub fn refresh_hosts(paths: &store::Paths, networks: &[String]) -> Result<()> {
             if net == DEFAULT_NETWORK {
                 continue; // Docker's default bridge resolves no names
             }
+            let mut on_net: Vec<(Ipv4Addr, String, &[String])> = Vec::new();
             for (peer_addr, peer) in &record.leases {
                 if let Some(c) = names.get(peer.as_str()).filter(|_| peer != owner) {
-                    let mut line = format!("{} {}", c.name, peer);
-                    if let Some(endpoint) = c.network_settings.networks.get(net) {
-                        endpoint
-                            .aliases
-                            .iter()
-                            .for_each(|a| line += &format!(" {a}"));
-                    }
-                    peers.push((*peer_addr, line));
+                    let aliases = (c.network_settings.networks.get(net))
+                        .map_or(&[][..], |e| e.aliases.as_slice());
+                    let line = format!("{} {peer} {}", c.name, aliases.join(" "));
+                    on_net.push((*peer_addr, line.trim_end().to_string(), aliases));
                 }
             }
+            rotate_replicas(&mut on_net, u32::from(addr) as usize);
+            peers.extend(on_net.into_iter().map(|(a, line, _)| (a, line)));
         }
         // `--add-host NAME:host-gateway`: the gateway of its first network, the host's side.
         let gateway = (mine.first())
@@ -162,6 +161,34 @@ pub fn refresh_hosts(paths: &store::Paths, networks: &[String]) -> Result<()> {
         write_in_place(&container_dir(me).join("hosts"), &text)?;
     }
     Ok(())
+}
+
+/// Replicas of one service share its names (the same aliases on the network): a resolver
+/// reading `/etc/hosts` takes the first line that matches, so every client would reach the
+/// same replica. Docker's embedded DNS answers with every replica's address, shuffled anew
+/// for each query (libnetwork's resolver). A file cannot change per lookup, so it changes per
+/// reader instead: within each group of lines with the same aliases, the lines rotate by the
+/// reader's own address (`turn`) — containers started one after another start on different
+/// replicas. The lines keep their places; only who holds which place among the replicas
+/// changes.
+fn rotate_replicas(lines: &mut [(Ipv4Addr, String, &[String])], turn: usize) {
+    let mut groups: BTreeMap<&[String], Vec<usize>> = BTreeMap::new();
+    for (place, (_, _, aliases)) in lines.iter().enumerate() {
+        if !aliases.is_empty() {
+            groups.entry(*aliases).or_default().push(place);
+        }
+    }
+    let mut moves: Vec<(usize, usize)> = Vec::new();
+    for places in groups.values().filter(|p| p.len() > 1) {
+        let n = places.len();
+        for (i, to) in places.iter().enumerate() {
+            moves.push((*to, places[(i + turn) % n]));
+        }
+    }
+    let before: Vec<(Ipv4Addr, String)> = lines.iter().map(|(a, l, _)| (*a, l.clone())).collect();
+    for (to, from) in moves {
+        (lines[to].0, lines[to].1) = before[from].clone();
+    }
 }
 
 /// Writes a fresh hosts file with only loopback and the hostname (before any address).

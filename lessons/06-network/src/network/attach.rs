@@ -59,7 +59,8 @@ impl Networks {
             let inner = inside.link(&eth)?;
             inside.add_address(inner.index, addr, record.subnet.prefix())?;
             inside.set_up(inner.index)?;
-            if !inside.routes()?.iter().any(|r| r.prefix == 0) {
+            // An internal network gives no way out: no default route through its bridge.
+            if !record.internal && !inside.routes()?.iter().any(|r| r.prefix == 0) {
                 inside.add_default_route(gateway)?;
             }
             // Return only once both ends can carry packets (an event, not a guess).

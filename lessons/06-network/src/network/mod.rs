@@ -74,6 +74,19 @@ impl Networks {
     /// Create network `name`: bridge `bridge` with the subnet's gateway address, routing on,
     /// masquerade and isolation rules. On failure, whatever was made is removed again.
     pub fn create(&self, name: &str, bridge: &str, subnet: Subnet) -> Result<(), Error> {
+        self.create_with(name, bridge, subnet, false)
+    }
+
+    /// [`Networks::create`], or with `internal` an *internal* network (Docker's `--internal`):
+    /// its containers reach each other, but get no default route and the firewall drops
+    /// whatever would leave the bridge for another interface, or come in from one.
+    pub fn create_with(
+        &self,
+        name: &str,
+        bridge: &str,
+        subnet: Subnet,
+        internal: bool,
+    ) -> Result<(), Error> {
         // Check everything we can before changing anything.
         check_name("network", name, 63)?;
         check_name("bridge", bridge, 15)?; // IFNAMSIZ - 1
@@ -100,12 +113,14 @@ impl Networks {
         }
         self.ipam.update(|state| -> Result<(), Error> {
             state.add_network(name, bridge, subnet)?;
+            state.network(name)?.internal = internal;
             self.write_hosts(name, state)
         })?;
         // From here on, a failure rolls back through the same code as a normal removal.
-        self.bring_up(name, bridge, subnet).inspect_err(|_| {
-            let _ = self.remove(name);
-        })
+        self.bring_up(name, bridge, subnet, internal)
+            .inspect_err(|_| {
+                let _ = self.remove(name);
+            })
     }
 
     /// Make sure recorded network `name` has its bridge in this namespace: after a reboot,
@@ -119,14 +134,20 @@ impl Networks {
             Err(netlink::Error::NoSuchLink(_)) => {
                 // Stale rules of a bridge that vanished would be duplicated: drop them first.
                 let _ = self.firewall.remove_network(name, &record.bridge);
-                self.bring_up(name, &record.bridge, record.subnet)
+                self.bring_up(name, &record.bridge, record.subnet, record.internal)
             }
             Err(e) => Err(e.into()),
         }
     }
 
     /// The bridge, its address, routing and the firewall rules of a recorded network.
-    fn bring_up(&self, name: &str, bridge: &str, subnet: Subnet) -> Result<(), Error> {
+    fn bring_up(
+        &self,
+        name: &str,
+        bridge: &str,
+        subnet: Subnet,
+        internal: bool,
+    ) -> Result<(), Error> {
         let mut nl = Netlink::open()?;
         // ANCHOR: create
         nl.add_bridge(bridge)?;
@@ -141,6 +162,9 @@ impl Networks {
         self.firewall.ensure_table()?;
         self.firewall.add_network(name, bridge, subnet)?;
         // ANCHOR_END: create
+        if internal {
+            self.firewall.seal_network(name, bridge)?;
+        }
         Ok(())
     }
 
