@@ -52,12 +52,13 @@ pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
 }
 
 fn create(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
-    // Refused up front rather than leaving `docker run -it` at a prompt that hears nothing.
+    // Refused up front rather than leaving `docker run -i` at a prompt that hears nothing:
+    // input reaches a container through its pty (`-it`) only.
     let body = call.json()?;
-    if body["OpenStdin"] == true && body["AttachStdin"] == true {
+    if body["OpenStdin"] == true && body["AttachStdin"] == true && body["Tty"] != true {
         return Err(ApiError::bad_request(
-            "capstone daemon does not pass input to containers yet (no -i through the API): \
-             drop -i, or use `capstone run -it` for an interactive container",
+            "capstone daemon passes input only to containers with a tty: use -it, \
+             or drop -i (`capstone run -i` reads stdin without one)",
         ));
     }
     let opts = create_body::options(call)?;

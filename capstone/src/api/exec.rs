@@ -1,17 +1,22 @@
 //! `docker exec`: three calls. `POST /containers/{id}/exec` describes a process and gets an
-//! id; `POST /exec/{id}/start` runs it, on a hijacked connection that carries its output (in
-//! frames, as attach does); `GET /exec/{id}/json` tells the CLI its exit code afterwards. Exec
-//! ids live only in the API (Docker's too: they are not part of a container's record), so the
-//! daemon keeps them in memory.
+//! id; `POST /exec/{id}/start` runs it, on a hijacked connection that carries its input (with
+//! `-i`) one way and its output the other (in frames, as attach does, or raw from its pty with
+//! `-t`); `GET /exec/{id}/json` tells the CLI its exit code afterwards. With `-t` the process
+//! gets a pty of its own, whose master the daemon keeps while it runs: the CLI's
+//! `POST /exec/{id}/resize` sets its window size (TIOCSWINSZ). Exec ids live only in the API
+//! (Docker's too: they are not part of a container's record), so the daemon keeps them in
+//! memory.
 
 use super::{Daemon, errors, on};
 use crate::engine::exec::ExecOptions;
-use engineapi::hijack::RAW_STREAM;
+use crate::mechanisms::pty_share::set_window_size;
+use engineapi::hijack::{Hijacked, RAW_STREAM};
 use engineapi::mux::{StreamKind, write_frame};
 use engineapi::{ApiError, Call, Reply, Router};
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 
 /// One exec instance.
@@ -21,6 +26,10 @@ struct Instance {
     opts: ExecOptions,
     running: bool,
     exit_code: Option<i32>,
+    /// A copy of its pty master while a `-t` process runs, for resize.
+    master: Option<Arc<OwnedFd>>,
+    /// The last window size asked for (a resize may come before the pty exists).
+    window: Option<(u16, u16)>,
 }
 
 /// The exec instances this daemon has made, by id.
@@ -32,7 +41,7 @@ pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
     Router::new()
         .route("POST", "/containers/{id}/exec", on(daemon, create))
         .route("POST", "/exec/{id}/start", on(daemon, start))
-        .route("POST", "/exec/{id}/resize", |_| Ok(Reply::Empty(200)))
+        .route("POST", "/exec/{id}/resize", on(daemon, resize))
         .route("GET", "/exec/{id}/json", on(daemon, inspect))
 }
 
@@ -59,7 +68,7 @@ fn create(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         user: text(&body["User"]),
         workdir: text(&body["WorkingDir"]),
         tty: body["Tty"].as_bool().unwrap_or(false),
-        interactive: false,
+        interactive: body["AttachStdin"].as_bool().unwrap_or(false),
     };
     if opts.args.is_empty() {
         return Err(ApiError::bad_request("no exec command specified"));
@@ -70,6 +79,8 @@ fn create(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         opts,
         running: false,
         exit_code: None,
+        master: None,
+        window: None,
     };
     d.execs.0.lock().unwrap().insert(id.clone(), instance);
     Ok(Reply::Json(201, json!({ "Id": id })))
@@ -91,7 +102,7 @@ fn set(d: &Daemon, id: &str, change: impl FnOnce(&mut Instance)) {
     }
 }
 
-/// Runs the process; its output goes to the hijacked connection until both pipes close.
+/// Runs the process: on a pty of its own with `-t`, else on pipes.
 fn start(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
     let id = call.param("id").to_string();
     let instance = find(d, &id)?;
@@ -99,13 +110,92 @@ fn start(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         return Err(ApiError::conflict(format!("exec {id} has already run")));
     }
     set(d, &id, |i| i.running = true);
+    if instance.opts.tty {
+        Ok(start_on_pty(d, id, instance))
+    } else {
+        start_piped(d, id, instance)
+    }
+}
+
+/// Records the exit code (or 126 when the process could not be run), before the stream ends:
+/// the CLI asks for it as soon as its stream has ended.
+fn finish(d: &Daemon, id: &str, code: crate::Result<i32>) {
+    let code = code.unwrap_or_else(|e| {
+        let _ = writeln!(std::io::stderr(), "exec {id}: {e}");
+        126
+    });
+    set(d, id, |i| {
+        (i.running, i.exit_code, i.master) = (false, Some(code), None)
+    });
+}
+
+/// Copies `from` into `to` until `from` ends (a pty master ends with EIO once the process and
+/// everything that inherited its terminal are gone) or `to` fails.
+fn copy(from: &mut dyn Read, to: &mut dyn Write) {
+    let mut buf = [0u8; 8192];
+    while let Ok(n @ 1..) = from.read(&mut buf) {
+        if to.write_all(&buf[..n]).and_then(|()| to.flush()).is_err() {
+            break;
+        }
+    }
+}
+
+/// `-t`: the pty's master is copied to the client raw, and the client's input into it.
+fn start_on_pty(d: &Daemon, id: String, instance: Instance) -> Reply {
+    let daemon = d.clone();
+    let (give, taken) = std::sync::mpsc::channel::<OwnedFd>();
+    let interactive = instance.opts.interactive;
+    let runner = std::thread::spawn(move || {
+        let code = daemon
+            .engine
+            .exec_on_pty(&instance.container, &instance.opts, &mut |master| {
+                if let Ok(copy) = master.try_clone() {
+                    let copy = Arc::new(copy);
+                    set(&daemon, &id, |i| {
+                        if let Some((rows, cols)) = i.window {
+                            let _ = set_window_size(copy.as_fd(), rows, cols);
+                        }
+                        i.master = Some(copy);
+                    });
+                }
+                let _ = give.send(master);
+            });
+        finish(&daemon, &id, code);
+    });
+    Reply::Hijack {
+        content_type: RAW_STREAM,
+        session: Box::new(move |conn: Hijacked| {
+            let Hijacked {
+                mut input,
+                mut output,
+            } = conn;
+            if let Ok(master) = taken.recv() {
+                if let (true, Ok(keys)) = (interactive, master.try_clone()) {
+                    let mut keys = std::fs::File::from(keys);
+                    std::thread::spawn(move || copy(&mut input, &mut keys));
+                }
+                copy(&mut std::fs::File::from(master), &mut output);
+            }
+            let _ = runner.join(); // the exit code is recorded before the stream ends
+        }),
+    }
+}
+
+/// Without `-t`: stdout and stderr on pipes, sent in frames; stdin a pipe the client's input
+/// is copied into with `-i` (closed when the client half-closes), else /dev/null.
+fn start_piped(d: &Daemon, id: String, instance: Instance) -> Result<Reply, ApiError> {
     let pipe = || std::io::pipe().map_err(|e| ApiError::internal(format!("pipe(2): {e}")));
     let ((out_r, out_w), (err_r, err_w)) = (pipe()?, pipe()?);
-    let null = std::fs::File::open("/dev/null")
-        .map_err(|e| ApiError::internal(format!("open /dev/null: {e}")))?;
-    let stdio = [null.into(), out_w.into(), err_w.into()];
+    let (stdin, mut keys): (OwnedFd, _) = if instance.opts.interactive {
+        let (in_r, in_w) = pipe()?;
+        (in_r.into(), Some(in_w))
+    } else {
+        let null = std::fs::File::open("/dev/null")
+            .map_err(|e| ApiError::internal(format!("open /dev/null: {e}")))?;
+        (null.into(), None)
+    };
+    let stdio = [stdin, out_w.into(), err_w.into()];
     let daemon = d.clone();
-    let tty = instance.opts.tty;
     let (sender, chunks) = std::sync::mpsc::channel::<(StreamKind, Vec<u8>)>();
     for (mut pipe, kind) in [(out_r, StreamKind::Stdout), (err_r, StreamKind::Stderr)] {
         let sender = sender.clone();
@@ -123,30 +213,44 @@ fn start(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         let code = daemon
             .engine
             .exec_piped(&instance.container, &instance.opts, stdio);
-        let code = code.unwrap_or_else(|e| {
-            let _ = writeln!(std::io::stderr(), "exec {id}: {e}");
-            126
-        });
-        set(&daemon, &id, |i| {
-            (i.running, i.exit_code) = (false, Some(code))
-        });
+        finish(&daemon, &id, code);
     });
     Ok(Reply::Hijack {
         content_type: RAW_STREAM,
-        session: Box::new(move |mut conn| {
+        session: Box::new(move |conn: Hijacked| {
+            let Hijacked {
+                mut input,
+                mut output,
+            } = conn;
+            if let Some(mut keys) = keys.take() {
+                // Dropping `keys` at the client's end of input is the process's end of file.
+                std::thread::spawn(move || copy(&mut input, &mut keys));
+            }
             for (kind, data) in chunks {
-                let sent = if tty {
-                    conn.write_all(&data).and_then(|()| conn.flush())
-                } else {
-                    write_frame(&mut conn, kind, &data)
-                };
-                if sent.is_err() {
+                if write_frame(&mut output, kind, &data).is_err() {
                     break;
                 }
             }
             let _ = runner.join(); // the exit code is recorded before the stream ends
         }),
     })
+}
+
+/// `POST /exec/{id}/resize?h=&w=`: the window size of a `-t` process's pty, set at once if
+/// the pty exists, else as soon as it does (the CLI may ask right after the start).
+fn resize(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+    let (rows, cols) = super::streams::window_size(call)?;
+    let id = call.param("id");
+    find(d, id)?;
+    let mut result = Ok(());
+    set(d, id, |i| {
+        i.window = Some((rows, cols));
+        if let Some(master) = &i.master {
+            result = set_window_size(master.as_fd(), rows, cols);
+        }
+    });
+    result.map_err(errors::api)?;
+    Ok(Reply::Empty(200))
 }
 
 fn inspect(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
@@ -156,7 +260,7 @@ fn inspect(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         200,
         json!({
             "ID": id, "ContainerID": i.container, "Running": i.running,
-            "ExitCode": i.exit_code, "OpenStdin": false, "OpenStdout": true, "OpenStderr": true,
+            "ExitCode": i.exit_code, "OpenStdin": i.opts.interactive, "OpenStdout": true, "OpenStderr": true,
             "ProcessConfig": { "entrypoint": i.opts.args.first(), "arguments": i.opts.args.get(1..),
                                "tty": i.opts.tty, "user": i.opts.user },
         }),

@@ -399,12 +399,14 @@ fn pump(io: &mut Io, signals: &SignalFd, pid: i32, foreground: bool, log: &mut L
             }
         }
         if ready.contains(&Slot::Out) {
-            let slot = if io.master.is_some() {
-                &mut io.master
-            } else {
-                &mut io.out
-            };
+            let tty = io.master.is_some();
+            let slot = if tty { &mut io.master } else { &mut io.out };
             copy_out(slot, &mut buf, Stream::Stdout, foreground, log);
+            if tty {
+                // A terminal's output goes into the log as it comes, unfinished lines too (a
+                // shell's prompt has no newline), so a client attached through the log sees it.
+                log.flush();
+            }
         }
         if ready.contains(&Slot::Err) {
             copy_out(&mut io.err, &mut buf, Stream::Stderr, foreground, log);
