@@ -52,15 +52,6 @@ pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
 }
 
 fn create(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
-    // Refused up front rather than leaving `docker run -i` at a prompt that hears nothing:
-    // input reaches a container through its pty (`-it`) only.
-    let body = call.json()?;
-    if body["OpenStdin"] == true && body["AttachStdin"] == true && body["Tty"] != true {
-        return Err(ApiError::bad_request(
-            "capstone daemon passes input only to containers with a tty: use -it, \
-             or drop -i (`capstone run -i` reads stdin without one)",
-        ));
-    }
     let opts = create_body::options(call)?;
     let record = d.engine.create_local(&opts).map_err(errors::api)?;
     Ok(Reply::Json(201, json!({ "Id": record.id, "Warnings": [] })))
@@ -72,7 +63,11 @@ fn start(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         return Ok(Reply::Empty(304)); // Docker: already started
     }
     d.engine
-        .start_watched(&record.id, &d.exits)
+        .start_watched_with_stdin(
+            &record.id,
+            &d.exits,
+            super::streams::take_stdin(d, &record.id),
+        )
         .map_err(errors::api)?;
     Ok(Reply::Empty(204))
 }

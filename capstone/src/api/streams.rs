@@ -6,8 +6,10 @@
 //!
 //! With `stdin=1`, attaching also takes input: the hijacked connection comes in two halves
 //! (lesson 08's `Hijacked`), so a thread of its own copies what the client sends into a `-t`
-//! container's pty ([`Engine::attach_input`]) while the session writes the output. `resize`
-//! sets a `-t` container's window size on its pty.
+//! container's pty ([`Engine::attach_input`]) — or, for a `-i` container without a tty that
+//! is about to start (`docker run -i`), into a pipe its monitor gets as the container's stdin
+//! — while the session writes the output. `resize` sets a `-t` container's window size on
+//! its pty.
 //!
 //! [`Engine::attach_input`]: crate::engine::Engine::attach_input
 
@@ -80,6 +82,9 @@ fn attach(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
     let tty = record.config.tty;
     let (stdout, stderr) = (call.query_bool("stdout"), call.query_bool("stderr"));
     let stdin = call.query_bool("stdin") && record.config.open_stdin;
+    let stdin_pipe = (stdin && !tty && !record.is_active())
+        .then(|| stdin_pipe(d, &record.id))
+        .transpose()?;
     Ok(Reply::Hijack {
         content_type: RAW_STREAM,
         session: Box::new(move |conn: Hijacked| {
@@ -87,7 +92,11 @@ fn attach(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
                 mut input,
                 mut output,
             } = conn;
-            if stdin {
+            if let Some(mut pipe) = stdin_pipe {
+                // Dropping the write end at the client's end of input is the container's end
+                // of file.
+                std::thread::spawn(move || std::io::copy(&mut input, &mut pipe));
+            } else if stdin {
                 let (engine, id) = (engine.clone(), record.id.clone());
                 std::thread::spawn(move || {
                     if let Err(e) = engine.attach_input(&id, &exits, &mut input) {
@@ -113,6 +122,24 @@ fn attach(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
             // `output` drops here: our side half-closes and the client's stream ends.
         }),
     })
+}
+
+/// For a `-i` container without a tty that has not started yet (`docker run -i` attaches
+/// first): a pipe (pipe(2)) whose read end its next start gives the monitor as the container's
+/// stdin ([`take_stdin`]); the write end is for the client's input.
+fn stdin_pipe(d: &Daemon, id: &str) -> Result<std::io::PipeWriter, ApiError> {
+    let (reader, writer) =
+        std::io::pipe().map_err(|e| ApiError::internal(format!("pipe(2): {e}")))?;
+    d.stdins
+        .lock()
+        .unwrap()
+        .insert(id.to_string(), reader.into());
+    Ok(writer)
+}
+
+/// The stdin an `attach` prepared for container `id`'s start, if any.
+pub(super) fn take_stdin(d: &Daemon, id: &str) -> Option<std::os::fd::OwnedFd> {
+    d.stdins.lock().unwrap().remove(id)
 }
 
 /// A time as the API gives it: seconds since the epoch, maybe with a fraction (`0`: none).

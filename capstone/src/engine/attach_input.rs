@@ -22,7 +22,8 @@ impl Engine {
     /// Copies `input` into the pty of `-t` container `query` (of its current run, or of the
     /// next one this process starts, recorded in `exits`) until `input` ends or the pty is
     /// gone. A container made without `-i` does not read input: `input` is left unread, as
-    /// Docker does. Non-tty containers' stdin is their monitor's and is not shared (an error).
+    /// Docker does. A running container without a tty reads the stdin its start gave it
+    /// (the daemon's `attach` makes that pipe before `docker run -i` starts it): an error.
     pub fn attach_input(&self, query: &str, exits: &Exits, input: &mut dyn Read) -> Result<()> {
         let record = self.container(query)?;
         if !record.config.open_stdin {
@@ -32,7 +33,7 @@ impl Engine {
             return Err(Error::invalid(
                 "attach",
                 query,
-                "this engine passes input only to containers with a tty (-t): their monitor keeps a plain stdin to itself",
+                "a running container without a tty reads the stdin it was started with: input reaches it from an attach made before its start (docker run -i, docker start -ai)",
             ));
         }
         let exits_before = exits.exits_of(&record.id);

@@ -97,8 +97,21 @@ impl Engine {
     /// `exits`. A start that fails counts as an exit (code 125), so a waiter never waits for
     /// a run that did not happen.
     pub fn start_watched(&self, query: &str, exits: &Arc<Exits>) -> Result<()> {
-        let id = self.container(query)?.id;
-        let child = match self.start_monitored(&id) {
+        self.start_watched_with_stdin(query, exits, None)
+    }
+
+    /// [`Engine::start_watched`], a `-i` container without a tty reading `stdin` (see
+    /// [`crate::engine::lifecycle::start_monitored_with_stdin`]).
+    pub fn start_watched_with_stdin(
+        &self,
+        query: &str,
+        exits: &Arc<Exits>,
+        stdin: Option<std::os::fd::OwnedFd>,
+    ) -> Result<()> {
+        let record = self.reconciled(query)?;
+        let id = record.id.clone();
+        let started = super::lifecycle::start_monitored_with_stdin(&self.paths, &record, stdin);
+        let child = match started {
             Ok(child) => child,
             Err(e) => {
                 exits.note(&id, |s| (s.exits, s.code) = (s.exits + 1, 125));

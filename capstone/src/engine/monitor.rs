@@ -281,7 +281,10 @@ impl Io {
             nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2(2)"))?;
         let (err_r, err_w) =
             nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2(2)"))?;
-        let stdin_fd: OwnedFd = if attach_stdin {
+        // Detached, a `-i` container reads the monitor's own stdin: /dev/null, unless whoever
+        // started the monitor gave it a pipe (the Engine API daemon does, for `docker run -i`).
+        let detached_stdin = attach == Attach::Detached && record.config.open_stdin;
+        let stdin_fd: OwnedFd = if attach_stdin || detached_stdin {
             stdin
                 .as_fd()
                 .try_clone_to_owned()

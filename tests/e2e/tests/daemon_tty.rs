@@ -7,8 +7,8 @@
 //! And input: the real `docker` CLI runs on a pty the test opens (as a shell would run it), and
 //! what the test types travels over the hijacked connection into the container's pty
 //! (`run -it`, `attach`) or the exec'd process's own pty (`exec -it`); the shell's answer, its
-//! exit code and the CLI's restored terminal are what is checked. Without a tty, `exec -i`
-//! reads a pipe the client's input is copied into, ended by the client's half-close.
+//! exit code and the CLI's restored terminal are what is checked. Without a tty, `run -i` and
+//! `exec -i` read a pipe the client's input is copied into, ended by the client's half-close.
 
 mod capstone_support;
 mod daemon_support;
@@ -145,4 +145,28 @@ fn exec_i_without_a_tty_reads_piped_input_to_its_end() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "HELLO\nWORLD\n");
     daemon.ok(&["rm", "-f", "box"]);
+}
+
+#[test]
+fn run_i_without_a_tty_reads_piped_input_to_its_end() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let mut child = daemon
+        .docker(&["run", "--rm", "-i", "busybox", "tr", "a-z", "A-Z"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"hello\nworld\n").unwrap();
+    drop(stdin); // the CLI half-closes; the container's stdin ends
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{out:?}\ndaemon log:\n{}",
+        daemon.log()
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "HELLO\nWORLD\n");
+    assert_eq!(engine.ok(&["ps", "-aq"]), "", "--rm removed it");
 }
