@@ -9,27 +9,26 @@
 
 use super::{Daemon, errors, on};
 use crate::engine::exec::ExecOptions;
-use crate::mechanisms::pty_share::set_window_size;
 use engineapi::hijack::{Hijacked, RAW_STREAM};
 use engineapi::mux::{StreamKind, write_frame};
 use engineapi::{ApiError, Call, Reply, Router};
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex};
 
 /// One exec instance.
 #[derive(Debug, Clone)]
-struct Instance {
-    container: String,
-    opts: ExecOptions,
+pub(super) struct Instance {
+    pub(super) container: String,
+    pub(super) opts: ExecOptions,
     running: bool,
     exit_code: Option<i32>,
     /// A copy of its pty master while a `-t` process runs, for resize.
-    master: Option<Arc<OwnedFd>>,
+    pub(super) master: Option<Arc<OwnedFd>>,
     /// The last window size asked for (a resize may come before the pty exists).
-    window: Option<(u16, u16)>,
+    pub(super) window: Option<(u16, u16)>,
 }
 
 /// The exec instances this daemon has made, by id.
@@ -41,7 +40,11 @@ pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
     Router::new()
         .route("POST", "/containers/{id}/exec", on(daemon, create))
         .route("POST", "/exec/{id}/start", on(daemon, start))
-        .route("POST", "/exec/{id}/resize", on(daemon, resize))
+        .route(
+            "POST",
+            "/exec/{id}/resize",
+            on(daemon, super::exec_tty::resize),
+        )
         .route("GET", "/exec/{id}/json", on(daemon, inspect))
 }
 
@@ -86,7 +89,7 @@ fn create(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
     Ok(Reply::Json(201, json!({ "Id": id })))
 }
 
-fn find(d: &Daemon, id: &str) -> Result<Instance, ApiError> {
+pub(super) fn find(d: &Daemon, id: &str) -> Result<Instance, ApiError> {
     d.execs
         .0
         .lock()
@@ -96,7 +99,7 @@ fn find(d: &Daemon, id: &str) -> Result<Instance, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("No such exec instance: {id}")))
 }
 
-fn set(d: &Daemon, id: &str, change: impl FnOnce(&mut Instance)) {
+pub(super) fn set(d: &Daemon, id: &str, change: impl FnOnce(&mut Instance)) {
     if let Some(instance) = d.execs.0.lock().unwrap().get_mut(id) {
         change(instance);
     }
@@ -110,16 +113,40 @@ fn start(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         return Err(ApiError::conflict(format!("exec {id} has already run")));
     }
     set(d, &id, |i| i.running = true);
+    if call.json()?["Detach"] == true {
+        return start_detached(d, id, instance);
+    }
     if instance.opts.tty {
-        Ok(start_on_pty(d, id, instance))
+        Ok(super::exec_tty::start_on_pty(d, id, instance))
     } else {
         start_piped(d, id, instance)
     }
 }
 
+/// `docker exec -d`: no stream, only a 200; the process runs on with /dev/null for its stdio.
+fn start_detached(d: &Daemon, id: String, instance: Instance) -> Result<Reply, ApiError> {
+    let null = || {
+        std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .map(OwnedFd::from)
+            .map_err(|e| ApiError::internal(format!("open /dev/null: {e}")))
+    };
+    let stdio = [null()?, null()?, null()?];
+    let daemon = d.clone();
+    std::thread::spawn(move || {
+        let code = daemon
+            .engine
+            .exec_piped(&instance.container, &instance.opts, stdio);
+        finish(&daemon, &id, code);
+    });
+    Ok(Reply::Empty(200))
+}
+
 /// Records the exit code (or 126 when the process could not be run), before the stream ends:
 /// the CLI asks for it as soon as its stream has ended.
-fn finish(d: &Daemon, id: &str, code: crate::Result<i32>) {
+pub(super) fn finish(d: &Daemon, id: &str, code: crate::Result<i32>) {
     let code = code.unwrap_or_else(|e| {
         let _ = writeln!(std::io::stderr(), "exec {id}: {e}");
         126
@@ -131,53 +158,12 @@ fn finish(d: &Daemon, id: &str, code: crate::Result<i32>) {
 
 /// Copies `from` into `to` until `from` ends (a pty master ends with EIO once the process and
 /// everything that inherited its terminal are gone) or `to` fails.
-fn copy(from: &mut dyn Read, to: &mut dyn Write) {
+pub(super) fn copy(from: &mut dyn Read, to: &mut dyn Write) {
     let mut buf = [0u8; 8192];
     while let Ok(n @ 1..) = from.read(&mut buf) {
         if to.write_all(&buf[..n]).and_then(|()| to.flush()).is_err() {
             break;
         }
-    }
-}
-
-/// `-t`: the pty's master is copied to the client raw, and the client's input into it.
-fn start_on_pty(d: &Daemon, id: String, instance: Instance) -> Reply {
-    let daemon = d.clone();
-    let (give, taken) = std::sync::mpsc::channel::<OwnedFd>();
-    let interactive = instance.opts.interactive;
-    let runner = std::thread::spawn(move || {
-        let code = daemon
-            .engine
-            .exec_on_pty(&instance.container, &instance.opts, &mut |master| {
-                if let Ok(copy) = master.try_clone() {
-                    let copy = Arc::new(copy);
-                    set(&daemon, &id, |i| {
-                        if let Some((rows, cols)) = i.window {
-                            let _ = set_window_size(copy.as_fd(), rows, cols);
-                        }
-                        i.master = Some(copy);
-                    });
-                }
-                let _ = give.send(master);
-            });
-        finish(&daemon, &id, code);
-    });
-    Reply::Hijack {
-        content_type: RAW_STREAM,
-        session: Box::new(move |conn: Hijacked| {
-            let Hijacked {
-                mut input,
-                mut output,
-            } = conn;
-            if let Ok(master) = taken.recv() {
-                if let (true, Ok(keys)) = (interactive, master.try_clone()) {
-                    let mut keys = std::fs::File::from(keys);
-                    std::thread::spawn(move || copy(&mut input, &mut keys));
-                }
-                copy(&mut std::fs::File::from(master), &mut output);
-            }
-            let _ = runner.join(); // the exit code is recorded before the stream ends
-        }),
     }
 }
 
@@ -234,23 +220,6 @@ fn start_piped(d: &Daemon, id: String, instance: Instance) -> Result<Reply, ApiE
             let _ = runner.join(); // the exit code is recorded before the stream ends
         }),
     })
-}
-
-/// `POST /exec/{id}/resize?h=&w=`: the window size of a `-t` process's pty, set at once if
-/// the pty exists, else as soon as it does (the CLI may ask right after the start).
-fn resize(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
-    let (rows, cols) = super::streams::window_size(call)?;
-    let id = call.param("id");
-    find(d, id)?;
-    let mut result = Ok(());
-    set(d, id, |i| {
-        i.window = Some((rows, cols));
-        if let Some(master) = &i.master {
-            result = set_window_size(master.as_fd(), rows, cols);
-        }
-    });
-    result.map_err(errors::api)?;
-    Ok(Reply::Empty(200))
 }
 
 fn inspect(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {

@@ -15,6 +15,7 @@ mod create_body;
 mod errors;
 mod events;
 mod exec;
+mod exec_tty;
 mod images;
 mod listen;
 mod networks;

@@ -52,6 +52,19 @@ pub(crate) async fn take_over(upgrade: OnUpgrade, session: Session, label: Strin
 }
 // ANCHOR_END: take_over
 
+/// For a request without `Upgrade`: runs `session` on a blocking thread with no input and a
+/// pipe(2) for output, whose read end is returned, to be sent as the response body.
+pub(crate) fn without_upgrade(session: Session) -> io::Result<Box<dyn Read + Send>> {
+    let (reader, writer) = io::pipe()?;
+    tokio::task::spawn_blocking(move || {
+        session(Hijacked {
+            input: Box::new(io::empty()),
+            output: Box::new(writer),
+        })
+    });
+    Ok(Box::new(reader))
+}
+
 /// The write half: shut down (shutdown(2) `SHUT_WR`) when dropped, so the client reads the
 /// end of the stream even while our read half still waits for its input.
 struct HalfClosing(SyncIoBridge<tokio::io::WriteHalf<TokioIo<hyper::upgrade::Upgraded>>>);

@@ -17,6 +17,7 @@
 //!
 //! The API is documented at <https://docs.docker.com/reference/api/engine/>.
 
+mod body;
 pub mod daemon;
 pub mod error;
 pub mod fuzzing;

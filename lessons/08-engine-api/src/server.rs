@@ -12,17 +12,16 @@
 //! (`spawn_blocking`), and the task serving its connection waits for it without holding a
 //! worker thread.
 
+use crate::body::{Body, streamed};
 use crate::router::{Call, Reply, Router};
 use crate::{ApiError, hijack, version};
-use http_body_util::{BodyExt, Full, Limited, combinators::BoxBody};
-use hyper::body::{Bytes, Frame, Incoming};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 /// Bodies larger than this are refused with 413 (a create request is a few KiB).
 pub const MAX_BODY: usize = 16 << 20;
@@ -34,9 +33,6 @@ pub const MAX_UPLOAD: usize = 1 << 30;
 
 /// The server name sent in the `Server` header.
 pub const SERVER_NAME: &str = concat!("engineapi/", env!("CARGO_PKG_VERSION"), " (linux)");
-
-/// A response body: all at once, or streamed as it is produced.
-pub(crate) type Body = BoxBody<Bytes, io::Error>;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -164,15 +160,20 @@ async fn respond(
     call.version = format!("{:?}", parts.version);
     let (path, method, url) = (path.to_string(), call.method.clone(), url.to_string());
     let limit = body_limit(&method, &url);
-    let reply = match Limited::new(incoming, limit).collect().await {
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::new(
-            413,
-            format!("request body larger than {limit} bytes"),
-        )),
+    // A declared `Content-Length` over the limit is refused before a byte of it is read.
+    let declared = hyper::body::Body::size_hint(&incoming).lower();
+    let too_large = || ApiError::new(413, format!("request body larger than {limit} bytes"));
+    let read = match declared > limit as u64 {
+        true => Ok(Err(too_large())),
+        false => Limited::new(incoming, limit).collect().await.map(Ok),
+    };
+    let reply = match read {
+        Ok(Err(e)) => Err(e),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
         Err(e) => Err(ApiError::bad_request(format!(
             "cannot read the request body: {e}"
         ))),
-        Ok(body) => {
+        Ok(Ok(body)) => {
             call.body = body.to_bytes().to_vec();
             let router = Arc::clone(&router);
             tokio::task::spawn_blocking(move || router.dispatch(&path, &mut call))
@@ -180,17 +181,12 @@ async fn respond(
                 .unwrap_or_else(|e| Err(ApiError::internal(format!("the handler failed: {e}"))))
         }
     };
-    let wants_upgrade = parts.headers.contains_key(hyper::header::UPGRADE);
-    let reply = match reply {
-        Ok(Reply::Hijack { .. }) if !wants_upgrade => Err(ApiError::bad_request(
-            "this endpoint takes the connection over: send `Connection: Upgrade` and `Upgrade: tcp`",
-        )),
-        other => other,
-    };
+    let upgrades = parts.headers.contains_key(hyper::header::UPGRADE);
     let status = match &reply {
         Ok(Reply::Json(s, _) | Reply::Text(s, _) | Reply::Empty(s)) => *s,
         Ok(Reply::Stream { status, .. }) => *status,
-        Ok(Reply::Hijack { .. }) => 101,
+        Ok(Reply::Hijack { .. }) if upgrades => 101,
+        Ok(Reply::Hijack { .. }) => 200,
         Err(e) => e.status,
     };
     // A log line must never cost the reply: eprintln! panics when stderr is a closed pipe.
@@ -207,14 +203,20 @@ async fn respond(
         Ok(Reply::Hijack {
             content_type,
             session,
-        }) => {
-            tokio::spawn(hijack::take_over(
-                upgrade,
-                session,
-                format!("{method} {url}"),
-            ));
+        }) if upgrades => {
+            let label = format!("{method} {url}");
+            tokio::spawn(hijack::take_over(upgrade, session, label));
             (Some(content_type), full(String::new()))
         }
+        // A client that did not ask to upgrade (curl, say) gets the output as the body of a
+        // 200 and sends no input, as moby does.
+        Ok(Reply::Hijack {
+            content_type,
+            session,
+        }) => match hijack::without_upgrade(session) {
+            Ok(output) => (Some(content_type), streamed(output)),
+            Err(e) => (None, full(format!("cannot make a pipe: {e}"))),
+        },
     };
     let mut response = Response::builder()
         .status(status)
@@ -235,43 +237,20 @@ async fn respond(
     Ok(response.body(body).expect("valid status and ASCII headers"))
 }
 
-/// A body read from `reader` on a blocking thread, each read sent on as one chunk (chunked
-/// transfer coding, RFC 9112 §7.1) as soon as it is read: hyper sends the status line and
-/// headers at once, before the first chunk exists — what a client waiting for the headers
-/// (the CLI's `wait` before its `start`) or for one log line (`logs -f`) needs.
-fn streamed(mut reader: Box<dyn Read + Send>) -> Body {
-    let (chunks, receiver) = tokio::sync::mpsc::channel(4);
-    tokio::task::spawn_blocking(move || {
-        let mut buf = vec![0u8; 32 << 10];
-        loop {
-            let chunk = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => Ok(Bytes::copy_from_slice(&buf[..n])),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => Err(e),
-            };
-            // An error means the client went away: stop reading.
-            if chunks.blocking_send(chunk).is_err() {
-                break;
-            }
-        }
-    });
-    ChannelBody(receiver).boxed()
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// A body whose chunks arrive on a channel; it ends when the sender is dropped.
-struct ChannelBody(tokio::sync::mpsc::Receiver<io::Result<Bytes>>);
-
-impl hyper::body::Body for ChannelBody {
-    type Data = Bytes;
-    type Error = io::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-        self.0
-            .poll_recv(cx)
-            .map(|chunk| chunk.map(|c| c.map(Frame::data)))
+    #[test]
+    fn archive_uploads_may_be_large_and_everything_else_is_small() {
+        assert_eq!(body_limit("POST", "/v1.41/build?t=app"), MAX_UPLOAD);
+        assert_eq!(body_limit("POST", "/images/load?quiet=1"), MAX_UPLOAD);
+        assert_eq!(
+            body_limit("PUT", "/v1.41/containers/abc/archive?path=/tmp"),
+            MAX_UPLOAD
+        );
+        assert_eq!(body_limit("GET", "/containers/abc/archive"), MAX_BODY);
+        assert_eq!(body_limit("POST", "/containers/create"), MAX_BODY);
+        assert_eq!(body_limit("POST", "/build/more"), MAX_BODY);
     }
 }

@@ -170,3 +170,22 @@ fn run_i_without_a_tty_reads_piped_input_to_its_end() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "HELLO\nWORLD\n");
     assert_eq!(engine.ok(&["ps", "-aq"]), "", "--rm removed it");
 }
+
+#[test]
+fn exec_d_answers_at_once_and_the_process_runs_on() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    daemon.ok(&["run", "-d", "--name", "box", "busybox", "sleep", "1000"]);
+    // No stream to hold: the CLI returns while the process still runs.
+    daemon.ok(&["exec", "-d", "box", "sh", "-c", "sleep 1; touch /tmp/done"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while daemon.run(&["exec", "box", "test", "-e", "/tmp/done"]).code != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the detached process never finished:\n{}",
+            daemon.log()
+        );
+    }
+    assert!(daemon.log().contains("/start → 200"), "{}", daemon.log());
+    daemon.ok(&["rm", "-f", "box"]);
+}

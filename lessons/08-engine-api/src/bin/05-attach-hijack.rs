@@ -77,11 +77,11 @@ fn session(conn: Hijacked, sessions: &Sessions) {
     );
     let _ = output.flush();
     drop(output); // half-closing our side ends `docker attach`'s output
-    // ANCHOR_END: session
     let (ended, cond) = &**sessions;
     *ended.lock().unwrap() += 1;
     cond.notify_all();
 }
+// ANCHOR_END: session
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
