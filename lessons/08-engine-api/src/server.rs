@@ -89,8 +89,11 @@ impl Server {
     pub fn serve(&self, router: Router) -> io::Result<()> {
         let listener = self.listener.try_clone()?;
         listener.set_nonblocking(true)?; // tokio waits for it with epoll(7)
+        // A `wait` or an attach holds its blocking thread as long as its container runs, and
+        // a request waiting for a free one would wait for them: far more than tokio's 512.
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_io()
+            .max_blocking_threads(4096)
             .build()?;
         let router = Arc::new(router);
         runtime.block_on(async move {

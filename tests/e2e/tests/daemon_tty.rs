@@ -169,6 +169,26 @@ fn run_i_without_a_tty_reads_piped_input_to_its_end() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "HELLO\nWORLD\n");
     assert_eq!(engine.ok(&["ps", "-aq"]), "", "--rm removed it");
+    // `start -ai` attaches a created container's stdin the same way, before its start.
+    daemon.ok(&[
+        "create", "-i", "--name", "shout", "busybox", "tr", "a-z", "A-Z",
+    ]);
+    let mut child = daemon
+        .docker(&["start", "-ai", "shout"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"again\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{out:?}\ndaemon log:\n{}",
+        daemon.log()
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "AGAIN\n");
+    daemon.ok(&["rm", "shout"]);
 }
 
 #[test]
