@@ -99,7 +99,12 @@ impl Server {
         runtime.block_on(async move {
             let listener = tokio::net::UnixListener::from_std(listener)?;
             loop {
-                let (stream, _) = listener.accept().await?;
+                let stream = match listener.accept().await {
+                    Ok((stream, _)) => stream,
+                    // A client that gave up before we accepted: not the listener's failure.
+                    Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
+                    Err(e) => return Err(e),
+                };
                 let router = Arc::clone(&router);
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
