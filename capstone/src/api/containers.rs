@@ -52,14 +52,6 @@ pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
 }
 
 fn create(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
-    // Refused up front rather than leaving `docker run -it` at a prompt that hears nothing.
-    let body = call.json()?;
-    if body["OpenStdin"] == true && body["AttachStdin"] == true {
-        return Err(ApiError::bad_request(
-            "capstone daemon does not pass input to containers yet (no -i through the API): \
-             drop -i, or use `capstone run -it` for an interactive container",
-        ));
-    }
     let opts = create_body::options(call)?;
     let record = d.engine.create_local(&opts).map_err(errors::api)?;
     Ok(Reply::Json(201, json!({ "Id": record.id, "Warnings": [] })))
@@ -71,7 +63,11 @@ fn start(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         return Ok(Reply::Empty(304)); // Docker: already started
     }
     d.engine
-        .start_watched(&record.id, &d.exits)
+        .start_watched_with_stdin(
+            &record.id,
+            &d.exits,
+            super::streams::take_stdin(d, &record.id),
+        )
         .map_err(errors::api)?;
     Ok(Reply::Empty(204))
 }

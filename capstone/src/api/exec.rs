@@ -1,26 +1,34 @@
 //! `docker exec`: three calls. `POST /containers/{id}/exec` describes a process and gets an
-//! id; `POST /exec/{id}/start` runs it, on a hijacked connection that carries its output (in
-//! frames, as attach does); `GET /exec/{id}/json` tells the CLI its exit code afterwards. Exec
-//! ids live only in the API (Docker's too: they are not part of a container's record), so the
-//! daemon keeps them in memory.
+//! id; `POST /exec/{id}/start` runs it, on a hijacked connection that carries its input (with
+//! `-i`) one way and its output the other (in frames, as attach does, or raw from its pty with
+//! `-t`); `GET /exec/{id}/json` tells the CLI its exit code afterwards. With `-t` the process
+//! gets a pty of its own, whose master the daemon keeps while it runs: the CLI's
+//! `POST /exec/{id}/resize` sets its window size (TIOCSWINSZ). Exec ids live only in the API
+//! (Docker's too: they are not part of a container's record), so the daemon keeps them in
+//! memory.
 
 use super::{Daemon, errors, on};
 use crate::engine::exec::ExecOptions;
-use engineapi::hijack::RAW_STREAM;
+use engineapi::hijack::{Hijacked, RAW_STREAM};
 use engineapi::mux::{StreamKind, write_frame};
 use engineapi::{ApiError, Call, Reply, Router};
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::{Read, Write};
+use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex};
 
 /// One exec instance.
 #[derive(Debug, Clone)]
-struct Instance {
-    container: String,
-    opts: ExecOptions,
+pub(super) struct Instance {
+    pub(super) container: String,
+    pub(super) opts: ExecOptions,
     running: bool,
     exit_code: Option<i32>,
+    /// A copy of its pty master while a `-t` process runs, for resize.
+    pub(super) master: Option<Arc<OwnedFd>>,
+    /// The last window size asked for (a resize may come before the pty exists).
+    pub(super) window: Option<(u16, u16)>,
 }
 
 /// The exec instances this daemon has made, by id.
@@ -32,7 +40,11 @@ pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
     Router::new()
         .route("POST", "/containers/{id}/exec", on(daemon, create))
         .route("POST", "/exec/{id}/start", on(daemon, start))
-        .route("POST", "/exec/{id}/resize", |_| Ok(Reply::Empty(200)))
+        .route(
+            "POST",
+            "/exec/{id}/resize",
+            on(daemon, super::exec_tty::resize),
+        )
         .route("GET", "/exec/{id}/json", on(daemon, inspect))
 }
 
@@ -59,7 +71,7 @@ fn create(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         user: text(&body["User"]),
         workdir: text(&body["WorkingDir"]),
         tty: body["Tty"].as_bool().unwrap_or(false),
-        interactive: false,
+        interactive: body["AttachStdin"].as_bool().unwrap_or(false),
     };
     if opts.args.is_empty() {
         return Err(ApiError::bad_request("no exec command specified"));
@@ -70,12 +82,14 @@ fn create(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         opts,
         running: false,
         exit_code: None,
+        master: None,
+        window: None,
     };
     d.execs.0.lock().unwrap().insert(id.clone(), instance);
     Ok(Reply::Json(201, json!({ "Id": id })))
 }
 
-fn find(d: &Daemon, id: &str) -> Result<Instance, ApiError> {
+pub(super) fn find(d: &Daemon, id: &str) -> Result<Instance, ApiError> {
     d.execs
         .0
         .lock()
@@ -85,13 +99,13 @@ fn find(d: &Daemon, id: &str) -> Result<Instance, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("No such exec instance: {id}")))
 }
 
-fn set(d: &Daemon, id: &str, change: impl FnOnce(&mut Instance)) {
+pub(super) fn set(d: &Daemon, id: &str, change: impl FnOnce(&mut Instance)) {
     if let Some(instance) = d.execs.0.lock().unwrap().get_mut(id) {
         change(instance);
     }
 }
 
-/// Runs the process; its output goes to the hijacked connection until both pipes close.
+/// Runs the process: on a pty of its own with `-t`, else on pipes.
 fn start(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
     let id = call.param("id").to_string();
     let instance = find(d, &id)?;
@@ -99,13 +113,75 @@ fn start(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         return Err(ApiError::conflict(format!("exec {id} has already run")));
     }
     set(d, &id, |i| i.running = true);
+    if call.json()?["Detach"] == true {
+        return start_detached(d, id, instance);
+    }
+    if instance.opts.tty {
+        Ok(super::exec_tty::start_on_pty(d, id, instance))
+    } else {
+        start_piped(d, id, instance)
+    }
+}
+
+/// `docker exec -d`: no stream, only a 200; the process runs on with /dev/null for its stdio.
+fn start_detached(d: &Daemon, id: String, instance: Instance) -> Result<Reply, ApiError> {
+    let null = || {
+        std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .map(OwnedFd::from)
+            .map_err(|e| ApiError::internal(format!("open /dev/null: {e}")))
+    };
+    let stdio = [null()?, null()?, null()?];
+    let daemon = d.clone();
+    std::thread::spawn(move || {
+        let code = daemon
+            .engine
+            .exec_piped(&instance.container, &instance.opts, stdio);
+        finish(&daemon, &id, code);
+    });
+    Ok(Reply::Empty(200))
+}
+
+/// Records the exit code (or 126 when the process could not be run), before the stream ends:
+/// the CLI asks for it as soon as its stream has ended.
+pub(super) fn finish(d: &Daemon, id: &str, code: crate::Result<i32>) {
+    let code = code.unwrap_or_else(|e| {
+        let _ = writeln!(std::io::stderr(), "exec {id}: {e}");
+        126
+    });
+    set(d, id, |i| {
+        (i.running, i.exit_code, i.master) = (false, Some(code), None)
+    });
+}
+
+/// Copies `from` into `to` until `from` ends (a pty master ends with EIO once the process and
+/// everything that inherited its terminal are gone) or `to` fails.
+pub(super) fn copy(from: &mut dyn Read, to: &mut dyn Write) {
+    let mut buf = [0u8; 8192];
+    while let Ok(n @ 1..) = from.read(&mut buf) {
+        if to.write_all(&buf[..n]).and_then(|()| to.flush()).is_err() {
+            break;
+        }
+    }
+}
+
+/// Without `-t`: stdout and stderr on pipes, sent in frames; stdin a pipe the client's input
+/// is copied into with `-i` (closed when the client half-closes), else /dev/null.
+fn start_piped(d: &Daemon, id: String, instance: Instance) -> Result<Reply, ApiError> {
     let pipe = || std::io::pipe().map_err(|e| ApiError::internal(format!("pipe(2): {e}")));
     let ((out_r, out_w), (err_r, err_w)) = (pipe()?, pipe()?);
-    let null = std::fs::File::open("/dev/null")
-        .map_err(|e| ApiError::internal(format!("open /dev/null: {e}")))?;
-    let stdio = [null.into(), out_w.into(), err_w.into()];
+    let (stdin, mut keys): (OwnedFd, _) = if instance.opts.interactive {
+        let (in_r, in_w) = pipe()?;
+        (in_r.into(), Some(in_w))
+    } else {
+        let null = std::fs::File::open("/dev/null")
+            .map_err(|e| ApiError::internal(format!("open /dev/null: {e}")))?;
+        (null.into(), None)
+    };
+    let stdio = [stdin, out_w.into(), err_w.into()];
     let daemon = d.clone();
-    let tty = instance.opts.tty;
     let (sender, chunks) = std::sync::mpsc::channel::<(StreamKind, Vec<u8>)>();
     for (mut pipe, kind) in [(out_r, StreamKind::Stdout), (err_r, StreamKind::Stderr)] {
         let sender = sender.clone();
@@ -123,24 +199,21 @@ fn start(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         let code = daemon
             .engine
             .exec_piped(&instance.container, &instance.opts, stdio);
-        let code = code.unwrap_or_else(|e| {
-            let _ = writeln!(std::io::stderr(), "exec {id}: {e}");
-            126
-        });
-        set(&daemon, &id, |i| {
-            (i.running, i.exit_code) = (false, Some(code))
-        });
+        finish(&daemon, &id, code);
     });
     Ok(Reply::Hijack {
         content_type: RAW_STREAM,
-        session: Box::new(move |mut conn| {
+        session: Box::new(move |conn: Hijacked| {
+            let Hijacked {
+                mut input,
+                mut output,
+            } = conn;
+            if let Some(mut keys) = keys.take() {
+                // Dropping `keys` at the client's end of input is the process's end of file.
+                std::thread::spawn(move || copy(&mut input, &mut keys));
+            }
             for (kind, data) in chunks {
-                let sent = if tty {
-                    conn.write_all(&data).and_then(|()| conn.flush())
-                } else {
-                    write_frame(&mut conn, kind, &data)
-                };
-                if sent.is_err() {
+                if write_frame(&mut output, kind, &data).is_err() {
                     break;
                 }
             }
@@ -156,7 +229,7 @@ fn inspect(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         200,
         json!({
             "ID": id, "ContainerID": i.container, "Running": i.running,
-            "ExitCode": i.exit_code, "OpenStdin": false, "OpenStdout": true, "OpenStderr": true,
+            "ExitCode": i.exit_code, "OpenStdin": i.opts.interactive, "OpenStdout": true, "OpenStderr": true,
             "ProcessConfig": { "entrypoint": i.opts.args.first(), "arguments": i.opts.args.get(1..),
                                "tty": i.opts.tty, "user": i.opts.user },
         }),

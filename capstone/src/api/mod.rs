@@ -17,6 +17,7 @@ mod create_body;
 mod errors;
 mod events;
 mod exec;
+mod exec_tty;
 mod image_transfer;
 mod images;
 mod listen;
@@ -40,6 +41,9 @@ pub(crate) struct Daemon {
     engine: Engine,
     exits: Arc<Exits>,
     execs: Arc<exec::Execs>,
+    /// The read ends of the stdin pipes `attach` made for `-i` containers without a tty,
+    /// by container id, for their next `start` to hand to the monitor.
+    stdins: Arc<std::sync::Mutex<std::collections::HashMap<String, std::os::fd::OwnedFd>>>,
 }
 
 /// A handler over the daemon's state.
@@ -69,6 +73,7 @@ pub fn serve(engine: Engine, host: &str, group: Option<&str>) -> Result<i32> {
         engine,
         exits: Arc::default(),
         execs: Arc::default(),
+        stdins: Arc::default(),
     });
     let router = system::routes(&daemon)
         .merge(images::routes(&daemon))

@@ -4,15 +4,19 @@
 //! lesson 08's 8-byte frames (stdout 1, stderr 2) unless the container has a TTY, whose one
 //! stream goes out raw — as Docker does, and as the CLI expects from the container's `Tty`.
 //!
-//! Attaching sends output only: input would have to be read from the hijacked connection while
-//! output is written to it, and the connection tiny_http hands over cannot be split between
-//! two threads (so `docker run -i` gets no input through the daemon yet; see the book's daemon
-//! chapter). `resize` sets a `-t` container's window size on its pty.
+//! With `stdin=1`, attaching also takes input: the hijacked connection comes in two halves
+//! (lesson 08's `Hijacked`), so a thread of its own copies what the client sends into a `-t`
+//! container's pty ([`Engine::attach_input`]) — or, for a `-i` container without a tty that
+//! is about to start (`docker run -i`), into a pipe its monitor gets as the container's stdin
+//! — while the session writes the output. `resize` sets a `-t` container's window size on
+//! its pty.
+//!
+//! [`Engine::attach_input`]: crate::engine::Engine::attach_input
 
 use super::{Daemon, errors, on};
 use crate::engine::logs::LogsOptions;
 use crate::mechanisms::logs::Entry;
-use engineapi::hijack::RAW_STREAM;
+use engineapi::hijack::{Hijacked, RAW_STREAM};
 use engineapi::mux::{StreamKind, write_frame};
 use engineapi::{ApiError, Call, Reply, Router};
 use std::io::Write;
@@ -32,7 +36,8 @@ pub(super) fn resize_route(daemon: &Arc<Daemon>) -> Router {
     Router::new().route("POST", "/containers/{id}/resize", on(daemon, resize))
 }
 
-fn resize(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+/// The window size a resize call asks for: `h=ROWS&w=COLUMNS`.
+pub(super) fn window_size(call: &Call) -> Result<(u16, u16), ApiError> {
     let size = |key: &str| -> Result<u16, ApiError> {
         let text = call.query.get(key).map_or("", String::as_str);
         text.parse().map_err(|_| {
@@ -41,7 +46,11 @@ fn resize(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
             ))
         })
     };
-    let (rows, cols) = (size("h")?, size("w")?);
+    Ok((size("h")?, size("w")?))
+}
+
+fn resize(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+    let (rows, cols) = window_size(call)?;
     d.engine
         .resize(call.param("id"), rows, cols)
         .map_err(errors::api)?;
@@ -69,12 +78,32 @@ fn send(out: &mut impl Write, tty: bool, entry: &Entry, timestamps: bool) -> std
 
 fn attach(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
     let record = d.engine.container(call.param("id")).map_err(errors::api)?;
-    let engine = d.engine.clone();
+    let (engine, exits) = (d.engine.clone(), Arc::clone(&d.exits));
     let tty = record.config.tty;
     let (stdout, stderr) = (call.query_bool("stdout"), call.query_bool("stderr"));
+    let stdin = call.query_bool("stdin") && record.config.open_stdin;
+    let stdin_pipe = (stdin && !tty && !record.is_active())
+        .then(|| stdin_pipe(d, &record.id))
+        .transpose()?;
     Ok(Reply::Hijack {
         content_type: RAW_STREAM,
-        session: Box::new(move |mut conn| {
+        session: Box::new(move |conn: Hijacked| {
+            let Hijacked {
+                mut input,
+                mut output,
+            } = conn;
+            if let Some(mut pipe) = stdin_pipe {
+                // Dropping the write end at the client's end of input is the container's end
+                // of file.
+                std::thread::spawn(move || std::io::copy(&mut input, &mut pipe));
+            } else if stdin {
+                let (engine, id) = (engine.clone(), record.id.clone());
+                std::thread::spawn(move || {
+                    if let Err(e) = engine.attach_input(&id, &exits, &mut input) {
+                        let _ = writeln!(std::io::stderr(), "attach input to {id}: {e}");
+                    }
+                });
+            }
             let result = engine.attach_output(&record.id, &mut |entry| {
                 let wanted = if entry.stream == "stderr" {
                     stderr
@@ -82,7 +111,7 @@ fn attach(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
                     stdout
                 };
                 if wanted {
-                    send(&mut conn, tty, entry, false)
+                    send(&mut output, tty, entry, false)
                 } else {
                     Ok(())
                 }
@@ -90,8 +119,27 @@ fn attach(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
             if let Err(e) = result {
                 let _ = writeln!(std::io::stderr(), "attach to {}: {e}", record.short_id());
             }
+            // `output` drops here: our side half-closes and the client's stream ends.
         }),
     })
+}
+
+/// For a `-i` container without a tty that has not started yet (`docker run -i` attaches
+/// first): a pipe (pipe(2)) whose read end its next start gives the monitor as the container's
+/// stdin ([`take_stdin`]); the write end is for the client's input.
+fn stdin_pipe(d: &Daemon, id: &str) -> Result<std::io::PipeWriter, ApiError> {
+    let (reader, writer) =
+        std::io::pipe().map_err(|e| ApiError::internal(format!("pipe(2): {e}")))?;
+    d.stdins
+        .lock()
+        .unwrap()
+        .insert(id.to_string(), reader.into());
+    Ok(writer)
+}
+
+/// The stdin an `attach` prepared for container `id`'s start, if any.
+pub(super) fn take_stdin(d: &Daemon, id: &str) -> Option<std::os::fd::OwnedFd> {
+    d.stdins.lock().unwrap().remove(id)
 }
 
 /// A time as the API gives it: seconds since the epoch, maybe with a fraction (`0`: none).

@@ -179,7 +179,8 @@ impl KeyScanner {
     }
 }
 
-fn write_all(fd: &OwnedFd, mut bytes: &[u8]) -> nix::Result<()> {
+/// Writes all of `bytes` to `fd` (write(2) may take fewer at a time).
+pub(super) fn write_all(fd: &OwnedFd, mut bytes: &[u8]) -> nix::Result<()> {
     while !bytes.is_empty() {
         let n = nix::unistd::write(fd, bytes)?;
         bytes = &bytes[n..];

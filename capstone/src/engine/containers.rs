@@ -233,6 +233,16 @@ impl Engine {
         super::exec::exec_piped(&self.paths, &self.reconciled(query)?, opts, stdio)
     }
 
+    /// `exec` on a pty of its own whose master goes to `serve` (see [`super::exec::exec_on_pty`]).
+    pub fn exec_on_pty(
+        &self,
+        query: &str,
+        opts: &ExecOptions,
+        serve: &mut dyn FnMut(std::os::fd::OwnedFd),
+    ) -> Result<i32> {
+        super::exec::exec_on_pty(&self.paths, &self.reconciled(query)?, opts, serve)
+    }
+
     /// `pull`: an image from its registry into the store.
     pub fn pull(&self, typed: &str, say: &mut dyn FnMut(String)) -> Result<()> {
         super::images::pull(&self.paths, typed, say)

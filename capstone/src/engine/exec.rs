@@ -39,7 +39,7 @@ pub struct ExecOptions {
 
 /// Runs `opts.args` in the running container and returns its exit code.
 pub fn exec(paths: &Paths, record: &Container, opts: &ExecOptions) -> Result<i32> {
-    exec_with(paths, record, opts, None)
+    exec_with(paths, record, opts, None, None)
 }
 
 /// Like [`exec`], with the process's stdin, stdout and stderr given (pipes a front end reads,
@@ -57,7 +57,23 @@ pub fn exec_piped(
         interactive: true, // stdin is what the caller gave, not /dev/null
         ..opts.clone()
     };
-    exec_with(paths, record, &opts, Some(stdio))
+    exec_with(paths, record, &opts, Some(stdio), None)
+}
+
+/// Like [`exec`], on a terminal of its own (`-t`) whose pty master is handed to `serve` (the
+/// Engine API daemon copies it to and from a hijacked connection, and resizes it) instead of
+/// being relayed to our own terminal; returns the exit code once the process is gone.
+pub fn exec_on_pty(
+    paths: &Paths,
+    record: &Container,
+    opts: &ExecOptions,
+    serve: &mut dyn FnMut(std::os::fd::OwnedFd),
+) -> Result<i32> {
+    let opts = ExecOptions {
+        tty: true,
+        ..opts.clone()
+    };
+    exec_with(paths, record, &opts, None, Some(serve))
 }
 
 fn exec_with(
@@ -65,6 +81,7 @@ fn exec_with(
     record: &Container,
     opts: &ExecOptions,
     given: Option<[std::os::fd::OwnedFd; 3]>,
+    serve_master: Option<&mut dyn FnMut(std::os::fd::OwnedFd)>,
 ) -> Result<i32> {
     if !record.state.running || record.state.paused {
         return Err(Error::WrongState {
@@ -128,8 +145,12 @@ fn exec_with(
     drop(given);
     if let Some(mut socket) = console.take() {
         socket.close_container_end();
-        if let Some(master) = socket.receive_master()? {
-            crate::mechanisms::relay::relay(master, child.pid(), opts.interactive)?;
+        match (socket.receive_master()?, serve_master) {
+            (Some(master), Some(serve)) => serve(master),
+            (Some(master), None) => {
+                crate::mechanisms::relay::relay(master, child.pid(), opts.interactive)?
+            }
+            (None, _) => {}
         }
     }
     Ok(child.wait()?)

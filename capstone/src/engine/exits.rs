@@ -56,6 +56,22 @@ pub struct Exits {
 }
 
 impl Exits {
+    /// How many of our monitors of container `id` have exited so far: give it to
+    /// [`Exits::wait_started`] to wait for the next start.
+    pub fn exits_of(&self, id: &str) -> u64 {
+        self.seen.lock().unwrap().get(id).map_or(0, |s| s.exits)
+    }
+
+    /// Blocks until one of our monitors runs container `id` — its start has returned, so the
+    /// monitor holds the container's pty — or until it has exited again since `exits_before`.
+    pub fn wait_started(&self, id: &str, exits_before: u64) {
+        let seen = self.seen.lock().unwrap();
+        drop(self.changed.wait_while(seen, |all| {
+            all.get(id)
+                .is_none_or(|s| !s.ours && s.exits <= exits_before)
+        }));
+    }
+
     fn note(&self, id: &str, change: impl FnOnce(&mut Seen)) {
         change(self.seen.lock().unwrap().entry(id.to_string()).or_default());
         self.changed.notify_all();
@@ -81,8 +97,21 @@ impl Engine {
     /// `exits`. A start that fails counts as an exit (code 125), so a waiter never waits for
     /// a run that did not happen.
     pub fn start_watched(&self, query: &str, exits: &Arc<Exits>) -> Result<()> {
-        let id = self.container(query)?.id;
-        let child = match self.start_monitored(&id) {
+        self.start_watched_with_stdin(query, exits, None)
+    }
+
+    /// [`Engine::start_watched`], a `-i` container without a tty reading `stdin` (see
+    /// [`crate::engine::lifecycle::start_monitored_with_stdin`]).
+    pub fn start_watched_with_stdin(
+        &self,
+        query: &str,
+        exits: &Arc<Exits>,
+        stdin: Option<std::os::fd::OwnedFd>,
+    ) -> Result<()> {
+        let record = self.reconciled(query)?;
+        let id = record.id.clone();
+        let started = super::lifecycle::start_monitored_with_stdin(&self.paths, &record, stdin);
+        let child = match started {
             Ok(child) => child,
             Err(e) => {
                 exits.note(&id, |s| (s.exits, s.code) = (s.exits + 1, 125));

@@ -32,10 +32,20 @@ pub fn start_monitored(
     paths: &store::Paths,
     record: &Container,
 ) -> Result<Option<std::process::Child>> {
+    start_monitored_with_stdin(paths, record, None)
+}
+
+/// [`start_monitored`], the monitor's stdin being `stdin` (else /dev/null): what a `-i`
+/// container without a tty reads (the write end's holder decides when it ends).
+pub fn start_monitored_with_stdin(
+    paths: &store::Paths,
+    record: &Container,
+    stdin: Option<OwnedFd>,
+) -> Result<Option<std::process::Child>> {
     if record.is_active() {
         return Ok(None); // Docker: starting a running container is not an error
     }
-    spawn_monitor(paths, record).map(Some)
+    spawn_monitor_with_stdin(paths, record, stdin).map(Some)
 }
 
 /// A start by hand (`start`, `run`, `restart`): its restart policy applies afresh — the count
@@ -54,6 +64,14 @@ pub fn started_by_hand(paths: &store::Paths, record: &Container) -> Result<()> {
 /// also how a foreground `run` hands a container its restart policy wants again to a monitor
 /// that outlives the CLI.
 pub fn spawn_monitor(paths: &store::Paths, record: &Container) -> Result<std::process::Child> {
+    spawn_monitor_with_stdin(paths, record, None)
+}
+
+fn spawn_monitor_with_stdin(
+    paths: &store::Paths,
+    record: &Container,
+    stdin: Option<OwnedFd>,
+) -> Result<std::process::Child> {
     let exe =
         std::env::current_exe().map_err(Error::io("find own executable", "/proc/self/exe"))?;
     let log_path = paths.container_dir(&record.id).join("monitor.log");
@@ -66,7 +84,7 @@ pub fn spawn_monitor(paths: &store::Paths, record: &Container) -> Result<std::pr
         .arg(&paths.runroot)
         .arg(MONITOR_COMMAND)
         .arg(&record.id)
-        .stdin(Stdio::null())
+        .stdin(stdin.map_or_else(Stdio::null, Stdio::from))
         .stdout(Stdio::piped())
         .stderr(log);
     // SAFETY: setsid(2) is async-signal-safe; the closure allocates nothing.

@@ -4,6 +4,7 @@
 //! and the [`crate::store`]; the front ends (the CLI today) only parse and print.
 
 pub mod attach;
+pub mod attach_input;
 pub mod attach_output;
 pub mod build;
 pub mod commit;

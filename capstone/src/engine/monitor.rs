@@ -281,7 +281,10 @@ impl Io {
             nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2(2)"))?;
         let (err_r, err_w) =
             nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2(2)"))?;
-        let stdin_fd: OwnedFd = if attach_stdin {
+        // Detached, a `-i` container reads the monitor's own stdin: /dev/null, unless whoever
+        // started the monitor gave it a pipe (the Engine API daemon does, for `docker run -i`).
+        let detached_stdin = attach == Attach::Detached && record.config.open_stdin;
+        let stdin_fd: OwnedFd = if attach_stdin || detached_stdin {
             stdin
                 .as_fd()
                 .try_clone_to_owned()
@@ -399,12 +402,14 @@ fn pump(io: &mut Io, signals: &SignalFd, pid: i32, foreground: bool, log: &mut L
             }
         }
         if ready.contains(&Slot::Out) {
-            let slot = if io.master.is_some() {
-                &mut io.master
-            } else {
-                &mut io.out
-            };
+            let tty = io.master.is_some();
+            let slot = if tty { &mut io.master } else { &mut io.out };
             copy_out(slot, &mut buf, Stream::Stdout, foreground, log);
+            if tty {
+                // A terminal's output goes into the log as it comes, unfinished lines too (a
+                // shell's prompt has no newline), so a client attached through the log sees it.
+                log.flush();
+            }
         }
         if ready.contains(&Slot::Err) {
             copy_out(&mut io.err, &mut buf, Stream::Stderr, foreground, log);

@@ -21,7 +21,6 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
-use tiny_http::ReadWrite;
 
 /// The first argument that makes a daemon's executable act as a shim.
 pub const SHIM_ARG: &str = "__shim";
@@ -43,7 +42,8 @@ struct Container {
     auto_remove: bool,
     status: Mutex<Status>,
     changed: Condvar,
-    attached: Mutex<Vec<Box<dyn ReadWrite + Send>>>,
+    /// The output halves of the attached clients' connections (this daemon takes no input).
+    attached: Mutex<Vec<Box<dyn std::io::Write + Send>>>,
 }
 
 impl Container {
@@ -164,7 +164,7 @@ impl Daemon {
         Ok(Reply::Hijack {
             content_type: RAW_STREAM,
             session: Box::new(move |conn| {
-                c.attached.lock().unwrap().push(conn);
+                c.attached.lock().unwrap().push(conn.output);
                 // The connections are written by the output pumps; they close when dropped,
                 // once the container has exited and its output is all sent.
                 c.wait_for(|s| matches!(s, Status::Exited(_) | Status::Removed(_)));

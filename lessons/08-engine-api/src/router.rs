@@ -30,6 +30,10 @@ pub struct Call {
     pub headers: Vec<(String, String)>,
     /// The request body (JSON for most POSTs).
     pub body: Vec<u8>,
+    /// The request target as sent, e.g. `/v1.41/containers/json?all=1`.
+    pub url: String,
+    /// The protocol version of the request line, e.g. `HTTP/1.1`.
+    pub version: String,
 }
 
 impl Call {
@@ -46,6 +50,7 @@ impl Call {
             method: method.to_string(),
             query: parse_query(query),
             headers,
+            url: url.to_string(),
             ..Call::default()
         };
         (path, call)
@@ -92,12 +97,12 @@ pub enum Reply {
         body: Box<dyn Read + Send>,
     },
     /// Take the connection over ([`crate::hijack`]): answer `101`, then hand the raw socket to
-    /// `session`, which owns it until it returns.
+    /// `session`, as a read half and a write half, which it owns until it drops them.
     Hijack {
         /// `application/vnd.docker.raw-stream` (or `…multiplexed-stream` from API 1.42).
         content_type: &'static str,
-        /// Runs on the request's thread with the connection, read and write.
-        session: Box<dyn FnOnce(Box<dyn tiny_http::ReadWrite + Send>) + Send>,
+        /// Runs on a blocking thread of its own with the connection's two halves.
+        session: crate::hijack::Session,
     },
 }
 
@@ -150,6 +155,7 @@ struct Route {
 pub struct Router {
     routes: Vec<Route>,
     negotiation: Option<Negotiation>,
+    fallback: Option<Handler>,
 }
 
 impl Router {
@@ -172,6 +178,15 @@ impl Router {
             segments: pattern.split('/').filter(|s| !s.is_empty()).collect(),
             handler: Box::new(handler),
         });
+        self
+    }
+
+    /// Answers every request no route matches with `handler` (instead of a 404).
+    pub fn fallback(
+        mut self,
+        handler: impl Fn(&Call) -> Result<Reply, ApiError> + Send + Sync + 'static,
+    ) -> Router {
+        self.fallback = Some(Box::new(handler));
         self
     }
 
@@ -210,6 +225,9 @@ impl Router {
                 call.params = params;
                 return (route.handler)(call);
             }
+        }
+        if let Some(fallback) = &self.fallback {
+            return fallback(call);
         }
         // moby answers unknown routes with a 404 and this message.
         Err(ApiError::not_found("page not found"))

@@ -1,18 +1,35 @@
-//! An HTTP/1.1 server on a unix(7) stream socket. The HTTP itself (parsing requests, keep-alive,
-//! chunked bodies) is tiny_http's; this module adds what every Engine API response shares:
-//! the `Api-Version`, `Server` and `Ostype` headers, JSON errors, streamed bodies whose headers
-//! go out before the body exists, and the hijack. Each request gets its own thread, because some
-//! (`wait`, `attach`) last as long as a container runs.
+//! An HTTP/1.1 server on a unix(7) stream socket. The HTTP itself (parsing requests,
+//! keep-alive, chunked bodies, upgrades) is hyper's, running on tokio; this module adds what
+//! every Engine API response shares: the `Api-Version`, `Server` and `Ostype` headers, JSON
+//! errors, the body size limits, streamed bodies whose headers go out before the body exists,
+//! and the hijack ([`crate::hijack`]).
+//!
+//! tokio is an *asynchronous runtime*: a few worker threads run many tasks, each a state
+//! machine (`async fn`) that gives its thread back whenever it would block (the socket has no
+//! bytes yet), woken by epoll(7) when it can go on. hyper is an HTTP library written for it:
+//! one task per connection. Our handlers stay plain blocking functions — some block as long as
+//! a container runs (`wait`, `attach`) — so each runs on tokio's pool of blocking threads
+//! (`spawn_blocking`), and the task serving its connection waits for it without holding a
+//! worker thread.
 
+use crate::body::{Body, streamed};
 use crate::router::{Call, Reply, Router};
-use crate::{ApiError, hijack};
-use std::io::{self, Read, Write};
+use crate::{ApiError, hijack, version};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tiny_http::{Header, Request, Response};
 
 /// Bodies larger than this are refused with 413 (a create request is a few KiB).
-pub const MAX_BODY: u64 = 16 << 20;
+pub const MAX_BODY: usize = 16 << 20;
+
+/// The limit for the routes whose body is an archive (`POST /build` and `POST /images/load`
+/// send a tar of a build context or of images, `PUT /containers/{id}/archive` a tar for
+/// `docker cp`): 1 GiB, held in memory while the handler runs.
+pub const MAX_UPLOAD: usize = 1 << 30;
 
 /// The server name sent in the `Server` header.
 pub const SERVER_NAME: &str = concat!("engineapi/", env!("CARGO_PKG_VERSION"), " (linux)");
@@ -27,14 +44,14 @@ pub enum ServerError {
     Bind {
         /// The socket path.
         path: PathBuf,
-        /// What tiny_http reported.
+        /// What bind(2) reported.
         why: String,
     },
 }
 
 /// A listening unix socket; the socket file is removed when the server is dropped.
 pub struct Server {
-    http: tiny_http::Server,
+    listener: std::os::unix::net::UnixListener,
     socket: PathBuf,
 }
 
@@ -54,11 +71,12 @@ impl Server {
             }
             let _ = std::fs::remove_file(&socket);
         }
-        let http = tiny_http::Server::http_unix(&socket).map_err(|e| ServerError::Bind {
-            path: socket.clone(),
-            why: e.to_string(),
-        })?;
-        Ok(Server { http, socket })
+        let listener =
+            std::os::unix::net::UnixListener::bind(&socket).map_err(|e| ServerError::Bind {
+                path: socket.clone(),
+                why: e.to_string(),
+            })?;
+        Ok(Server { listener, socket })
     }
 
     /// The socket's path: clients use `DOCKER_HOST=unix://PATH`.
@@ -66,19 +84,43 @@ impl Server {
         &self.socket
     }
 
-    /// Waits for the next request (for steps that answer by hand).
-    pub fn recv(&self) -> io::Result<Request> {
-        self.http.recv()
-    }
-
-    /// Answers requests with `router` until the listener fails, one thread per request.
+    /// Answers requests with `router` until accept(2) fails: one tokio task per connection,
+    /// each handler on a blocking thread of its own.
     pub fn serve(&self, router: Router) -> io::Result<()> {
+        let listener = self.listener.try_clone()?;
+        listener.set_nonblocking(true)?; // tokio waits for it with epoll(7)
+        // A `wait` or an attach holds its blocking thread as long as its container runs, and
+        // a request waiting for a free one would wait for them: far more than tokio's 512.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_io()
+            .max_blocking_threads(4096)
+            .build()?;
         let router = Arc::new(router);
-        loop {
-            let request = self.http.recv()?;
-            let router = Arc::clone(&router);
-            std::thread::spawn(move || respond(&router, request));
-        }
+        runtime.block_on(async move {
+            let listener = tokio::net::UnixListener::from_std(listener)?;
+            loop {
+                let stream = match listener.accept().await {
+                    Ok((stream, _)) => stream,
+                    // A client that gave up before we accepted: not the listener's failure.
+                    Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
+                    Err(e) => return Err(e),
+                };
+                let router = Arc::clone(&router);
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |request| {
+                        respond(Arc::clone(&router), request)
+                    });
+                    let served = hyper::server::conn::http1::Builder::new()
+                        .title_case_headers(true) // `Content-Type`, as Docker writes them
+                        .serve_connection(TokioIo::new(stream), service)
+                        .with_upgrades()
+                        .await;
+                    if let Err(e) = served {
+                        let _ = writeln!(io::stderr(), "a connection ended badly: {e}");
+                    }
+                });
+            }
+        })
     }
 }
 
@@ -88,153 +130,135 @@ impl Drop for Server {
     }
 }
 
-/// A header from a name and a value (both ASCII, as ours always are).
-pub fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("ASCII header")
+/// How large a body `method` on `url` may send: [`MAX_UPLOAD`] for the archive uploads,
+/// [`MAX_BODY`] for everything else.
+pub fn body_limit(method: &str, url: &str) -> usize {
+    let path = url.split_once('?').map_or(url, |(path, _)| path);
+    let (_, path) = version::split_path(path);
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match (method, segments.as_slice()) {
+        ("POST", ["build"] | ["images", "load"]) | ("PUT", ["containers", _, "archive"]) => {
+            MAX_UPLOAD
+        }
+        _ => MAX_BODY,
+    }
 }
 
-/// Turns one request into a [`Call`], dispatches it and writes the reply; logs one line to
-/// stderr per request (`POST /v1.41/containers/create → 201`), so a student sees the traffic.
-pub fn respond(router: &Router, mut request: Request) {
-    let url = request.url().to_string();
-    let headers = request
-        .headers()
-        .iter()
-        .map(|h| (h.field.to_string(), h.value.to_string()))
-        .collect();
-    let (path, mut call) = Call::from_request(request.method().as_str(), &url, headers);
-    let mut common = vec![
-        header("Server", SERVER_NAME),
-        header("Ostype", "linux"),
-        header("Docker-Experimental", "false"),
-    ];
-    if let Some(v) = router.advertised() {
-        common.push(header("Api-Version", &v.to_string()));
-    }
-    // On an upgrade request, tiny_http hands us the rest of the socket as the "body": it is
-    // the raw stream that follows the 101, so only the request's own body (`Content-Length`
-    // bytes: `exec start` sends `{"Detach":false,…}`) is read here. Left unread, those bytes
-    // would make close(2) reset the connection (RFC 9293 §3.6) and the client lose output.
-    let upgrade = call.headers.iter().any(|(name, value)| {
-        name.eq_ignore_ascii_case("connection") && value.to_ascii_lowercase().contains("upgrade")
-    });
-    let length = call
+/// Turns one request into a [`Call`], dispatches it on a blocking thread and turns the reply
+/// into a response; logs one line to stderr per request (`POST /v1.41/containers/create →
+/// 201`), so a student sees the traffic.
+async fn respond(
+    router: Arc<Router>,
+    mut request: Request<Incoming>,
+) -> Result<Response<Body>, std::convert::Infallible> {
+    // Taken before the request is consumed: resolves to the raw connection once the `101`
+    // has gone out (RFC 9110 §7.8).
+    let upgrade = hyper::upgrade::on(&mut request);
+    let (parts, incoming) = request.into_parts();
+    let url = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let headers = parts
         .headers
         .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.trim().parse::<u64>().ok())
-        .unwrap_or(0);
-    let read = if upgrade {
-        request
-            .as_reader()
-            .take(length.min(MAX_BODY))
-            .read_to_end(&mut call.body)
-    } else {
-        request
-            .as_reader()
-            .take(MAX_BODY + 1)
-            .read_to_end(&mut call.body)
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.to_string(), value)
+        })
+        .collect();
+    let (path, mut call) = Call::from_request(parts.method.as_str(), url, headers);
+    call.version = format!("{:?}", parts.version);
+    let (path, method, url) = (path.to_string(), call.method.clone(), url.to_string());
+    let limit = body_limit(&method, &url);
+    // A declared `Content-Length` over the limit is refused before a byte of it is read.
+    let declared = hyper::body::Body::size_hint(&incoming).lower();
+    let too_large = || ApiError::new(413, format!("request body larger than {limit} bytes"));
+    let read = match declared > limit as u64 {
+        true => Ok(Err(too_large())),
+        false => Limited::new(incoming, limit).collect().await.map(Ok),
     };
     let reply = match read {
+        Ok(Err(e)) => Err(e),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
         Err(e) => Err(ApiError::bad_request(format!(
             "cannot read the request body: {e}"
         ))),
-        Ok(n) if n as u64 > MAX_BODY => Err(ApiError::new(
-            413,
-            format!("request body larger than {MAX_BODY} bytes"),
-        )),
-        Ok(_) => router.dispatch(path, &mut call),
+        Ok(Ok(body)) => {
+            call.body = body.to_bytes().to_vec();
+            let router = Arc::clone(&router);
+            tokio::task::spawn_blocking(move || router.dispatch(&path, &mut call))
+                .await
+                .unwrap_or_else(|e| Err(ApiError::internal(format!("the handler failed: {e}"))))
+        }
     };
+    let upgrades = parts.headers.contains_key(hyper::header::UPGRADE);
     let status = match &reply {
         Ok(Reply::Json(s, _) | Reply::Text(s, _) | Reply::Empty(s)) => *s,
         Ok(Reply::Stream { status, .. }) => *status,
-        Ok(Reply::Hijack { .. }) => 101,
+        Ok(Reply::Hijack { .. }) if upgrades => 101,
+        Ok(Reply::Hijack { .. }) => 200,
         Err(e) => e.status,
     };
     // A log line must never cost the reply: eprintln! panics when stderr is a closed pipe.
-    let _ = writeln!(io::stderr(), "{} {url} → {status}", call.method);
-    let result = match reply {
-        Err(e) => send(request, status, "application/json", e.body(), common),
-        Ok(Reply::Json(s, v)) => send(request, s, "application/json", v.to_string(), common),
-        Ok(Reply::Text(s, t)) => send(request, s, "text/plain; charset=utf-8", t, common),
-        Ok(Reply::Empty(s)) => {
-            let mut response = Response::empty(s);
-            common.into_iter().for_each(|h| response.add_header(h));
-            request.respond(response)
-        }
+    let _ = writeln!(io::stderr(), "{method} {url} → {status}");
+    let full = |text: String| Full::new(Bytes::from(text)).map_err(|e| match e {}).boxed();
+    let (content_type, body) = match reply {
+        Err(e) => (Some("application/json"), full(e.body())),
+        Ok(Reply::Json(_, v)) => (Some("application/json"), full(v.to_string())),
+        Ok(Reply::Text(_, t)) => (Some("text/plain; charset=utf-8"), full(t)),
+        Ok(Reply::Empty(_)) => (None, full(String::new())),
         Ok(Reply::Stream {
-            status,
-            content_type,
-            body,
-        }) => {
-            common.push(header("Content-Type", content_type));
-            send_streaming(request, status, body, common)
-        }
+            content_type, body, ..
+        }) => (Some(content_type), streamed(body)),
         Ok(Reply::Hijack {
             content_type,
             session,
-        }) => {
-            common.push(header("Content-Type", content_type));
-            session(hijack::upgrade(request, common));
-            Ok(())
+        }) if upgrades => {
+            let label = format!("{method} {url}");
+            tokio::spawn(hijack::take_over(upgrade, session, label));
+            (Some(content_type), full(String::new()))
         }
+        // A client that did not ask to upgrade (curl, say) gets the output as the body of a
+        // 200 and sends no input, as moby does.
+        Ok(Reply::Hijack {
+            content_type,
+            session,
+        }) => match hijack::without_upgrade(session) {
+            Ok(output) => (Some(content_type), streamed(output)),
+            Err(e) => (None, full(format!("cannot make a pipe: {e}"))),
+        },
     };
-    if let Err(e) = result {
-        let _ = writeln!(
-            io::stderr(),
-            "{} {url}: the client went away: {e}",
-            call.method
+    let mut response = Response::builder()
+        .status(status)
+        .header("Server", SERVER_NAME)
+        .header("Ostype", "linux")
+        .header("Docker-Experimental", "false");
+    if let Some(v) = router.advertised() {
+        response = response.header("Api-Version", v.to_string());
+    }
+    if let Some(content_type) = content_type {
+        response = response.header("Content-Type", content_type);
+    }
+    if status == 101 {
+        response = response
+            .header("Connection", "Upgrade")
+            .header("Upgrade", "tcp");
+    }
+    Ok(response.body(body).expect("valid status and ASCII headers"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn archive_uploads_may_be_large_and_everything_else_is_small() {
+        assert_eq!(body_limit("POST", "/v1.41/build?t=app"), MAX_UPLOAD);
+        assert_eq!(body_limit("POST", "/images/load?quiet=1"), MAX_UPLOAD);
+        assert_eq!(
+            body_limit("PUT", "/v1.41/containers/abc/archive?path=/tmp"),
+            MAX_UPLOAD
         );
+        assert_eq!(body_limit("GET", "/containers/abc/archive"), MAX_BODY);
+        assert_eq!(body_limit("POST", "/containers/create"), MAX_BODY);
+        assert_eq!(body_limit("POST", "/build/more"), MAX_BODY);
     }
-}
-
-fn send(
-    request: Request,
-    status: u16,
-    content_type: &str,
-    body: String,
-    headers: Vec<Header>,
-) -> io::Result<()> {
-    let mut response = Response::from_string(body).with_status_code(status);
-    headers.into_iter().for_each(|h| response.add_header(h));
-    response.add_header(header("Content-Type", content_type));
-    request.respond(response)
-}
-
-/// Sends the status line and headers at once, then the body as it is produced, one chunk per
-/// read (chunked transfer coding, RFC 9112 §7.1: a hexadecimal size line, the bytes, CRLF;
-/// a zero-size chunk ends the body). tiny_http's own `respond` would keep the headers until
-/// the body is complete, and its chunked encoder gathers 8 KiB before it sends a chunk: a
-/// client that waits for the headers (the CLI's `wait` before its `start`) or for one log line
-/// (`logs -f`) would wait forever. So this one function writes the response head itself.
-fn send_streaming(
-    request: Request,
-    status: u16,
-    mut body: Box<dyn Read + Send>,
-    headers: Vec<Header>,
-) -> io::Result<()> {
-    let reason = tiny_http::StatusCode(status).default_reason_phrase();
-    let mut out = request.into_writer();
-    let mut head = format!("HTTP/1.1 {status} {reason}\r\n");
-    for h in &headers {
-        head.push_str(&format!("{}: {}\r\n", h.field, h.value));
-    }
-    head.push_str("Transfer-Encoding: chunked\r\n\r\n");
-    out.write_all(head.as_bytes())?;
-    out.flush()?;
-    let mut buf = vec![0u8; 32 << 10];
-    loop {
-        let n = match body.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        out.write_all(format!("{n:X}\r\n").as_bytes())?;
-        out.write_all(&buf[..n])?;
-        out.write_all(b"\r\n")?;
-        out.flush()?;
-    }
-    out.write_all(b"0\r\n\r\n")?;
-    out.flush()
 }

@@ -292,6 +292,46 @@ fn step_05_attach_hijacks_the_connection_and_writes_after_the_half_close() {
 }
 
 #[test]
+fn step_05_without_an_upgrade_the_output_is_a_200_body_and_there_is_no_input() {
+    let server = StepServer::start(env!("CARGO_BIN_EXE_05-attach-hijack"));
+    let reply = server.curl(&[
+        "-X",
+        "POST",
+        "http://x/containers/shout/attach?stream=1&stdout=1&stderr=1",
+    ]);
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(
+        reply.contains("Content-Type: application/vnd.docker.raw-stream"),
+        "{reply}"
+    );
+    assert!(reply.ends_with("shout: input closed, bye\n"), "{reply}");
+}
+
+#[test]
+fn a_body_over_the_limit_is_refused_with_413_before_it_is_read() {
+    use std::io::{Read, Write};
+    let server = StepServer::start(env!("CARGO_BIN_EXE_06-tiny-daemon"));
+    let mut conn = std::os::unix::net::UnixStream::connect(server.socket()).unwrap();
+    // Only the head: the declared length alone is over the limit.
+    let head = format!(
+        "POST /containers/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        engineapi::server::MAX_BODY + 1
+    );
+    conn.write_all(head.as_bytes()).unwrap();
+    let mut reply = Vec::new();
+    conn.read_to_end(&mut reply).unwrap();
+    let reply = text(&reply);
+    assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
+    assert!(reply.contains("request body larger than"), "{reply}");
+    assert!(
+        server.log().contains("POST /containers/create → 413"),
+        "{}",
+        server.log()
+    );
+}
+
+#[test]
 fn step_06_docker_run_rm_runs_a_lesson_01_container() {
     let server = StepServer::start(env!("CARGO_BIN_EXE_06-tiny-daemon"));
     let out = server.docker(&["run", "--rm", "busybox", "echo", "hi"], &[]);

@@ -6,121 +6,24 @@
 //! and our terminal leaves raw mode again; the same for `exec -t` and `start -ai`.
 
 mod capstone_support;
+mod tty_support;
 
 use capstone_support::Engine;
-use nix::pty::{Winsize, openpty};
-use nix::sys::termios::{LocalFlags, tcgetattr};
-use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Stdio};
-use std::sync::mpsc::{Receiver, channel};
-use std::time::{Duration, Instant};
+use nix::pty::Winsize;
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::process::Stdio;
+use tty_support::{OnPty, size};
 
-/// The CLI running on our pty: the master to type on, its output as it arrives.
-struct OnPty {
-    child: Child,
-    master: std::fs::File,
-    output: Receiver<Vec<u8>>,
-    seen: String,
-}
-
-fn size(rows: u16, cols: u16) -> Winsize {
-    Winsize {
-        ws_row: rows,
-        ws_col: cols,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    }
-}
-
-impl OnPty {
-    /// Starts `capstone ARGS` with a new pty of `rows`×`cols` as its terminal.
-    fn start(engine: &Engine, args: &[&str], rows: u16, cols: u16) -> OnPty {
-        let pair = openpty(Some(&size(rows, cols)), None).expect("openpty");
-        let slave: OwnedFd = pair.slave;
-        let mut cmd = engine.command(args);
-        cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
-            .stdout(Stdio::from(slave.try_clone().unwrap()))
-            .stderr(Stdio::from(slave));
-        // SAFETY: only setsid(2) and ioctl(2) run between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                // A session of its own with our pty as its controlling terminal, so a resize
-                // sends it SIGWINCH as a terminal emulator's would.
-                nix::unistd::setsid().map_err(std::io::Error::from)?;
-                if libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let child = cmd.spawn().expect("run capstone on a pty");
-        drop(cmd); // our copies of the slave: only the CLI holds it now
-        let master = std::fs::File::from(pair.master);
-        let mut reader = master.try_clone().unwrap();
-        let (tx, output) = channel();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            // Ends with EIO once the CLI, the last holder of the slave, has exited.
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                    break;
-                }
-            }
-        });
-        OnPty {
-            child,
-            master,
-            output,
-            seen: String::new(),
-        }
-    }
-
-    /// Waits (up to a generous deadline, so a broken engine fails instead of hanging) until
-    /// the output contains `text`.
-    fn expect(&mut self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !self.seen.contains(text) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.output.recv_timeout(left) {
-                Ok(chunk) => self.seen.push_str(&String::from_utf8_lossy(&chunk)),
-                Err(_) => panic!("no {text:?} in the output: {:?}", self.seen),
-            }
-        }
-    }
-
-    fn type_text(&mut self, text: &str) {
-        self.master.write_all(text.as_bytes()).unwrap();
-    }
-
-    /// Waits for the CLI to exit; returns its exit code and everything it printed.
-    fn finish(mut self) -> (i32, String) {
-        let status = self.child.wait().unwrap();
-        while let Ok(chunk) = self.output.recv_timeout(Duration::from_secs(30)) {
-            self.seen.push_str(&String::from_utf8_lossy(&chunk));
-        }
-        assert!(
-            terminal_is_cooked(&self.master),
-            "the CLI left our terminal in raw mode"
-        );
-        (status.code().unwrap_or(-1), self.seen)
-    }
-}
-
-/// Whether the pty is back in cooked mode (echo and line editing on), read through the master
-/// (tcgetattr(3) on either side of a pty reads the same termios).
-fn terminal_is_cooked(master: &std::fs::File) -> bool {
-    let termios = tcgetattr(master).unwrap();
-    termios
-        .local_flags
-        .contains(LocalFlags::ECHO | LocalFlags::ICANON)
+/// Starts `capstone ARGS` with a new pty of `rows`×`cols` as its terminal.
+fn on_pty(engine: &Engine, args: &[&str], rows: u16, cols: u16) -> OnPty {
+    OnPty::spawn(engine.command(args), rows, cols)
 }
 
 #[test]
 fn run_it_gives_the_container_a_pty_of_its_own_devpts_with_our_window_size() {
     let engine = Engine::with_busybox();
-    let pty = OnPty::start(
+    let pty = on_pty(
         &engine,
         &[
             "run",
@@ -147,7 +50,7 @@ fn run_it_gives_the_container_a_pty_of_its_own_devpts_with_our_window_size() {
 #[test]
 fn typed_input_reaches_the_shell_and_a_resize_reaches_its_pty() {
     let engine = Engine::with_busybox();
-    let mut pty = OnPty::start(&engine, &["run", "--rm", "-it", "busybox", "sh"], 24, 80);
+    let mut pty = on_pty(&engine, &["run", "--rm", "-it", "busybox", "sh"], 24, 80);
     // `RE''ADY` echoes as typed, but only the shell running it prints `READY`.
     pty.type_text("echo RE''ADY $((40 + 2))\n");
     pty.expect("READY 42");
@@ -164,7 +67,7 @@ fn typed_input_reaches_the_shell_and_a_resize_reaches_its_pty() {
 fn exec_t_gets_its_own_pty_with_our_window_size() {
     let engine = Engine::with_busybox();
     let id = engine.detached(&["busybox", "sleep", "1000"]);
-    let pty = OnPty::start(
+    let pty = on_pty(
         &engine,
         &[
             "exec",
@@ -191,7 +94,7 @@ fn exec_t_gets_its_own_pty_with_our_window_size() {
 fn exec_t_as_another_user_owns_its_pty() {
     let engine = Engine::with_busybox();
     let id = engine.detached(&["busybox", "sleep", "1000"]);
-    let pty = OnPty::start(
+    let pty = on_pty(
         &engine,
         &[
             "exec",
@@ -222,7 +125,7 @@ fn start_ai_attaches_our_terminal_to_a_created_it_container() {
         .ok(&["create", "-it", "busybox", "sh"])
         .trim()
         .to_string();
-    let mut pty = OnPty::start(&engine, &["start", "-ai", &id], 24, 80);
+    let mut pty = on_pty(&engine, &["start", "-ai", &id], 24, 80);
     pty.type_text("tty; exit 6\n");
     pty.expect("/dev/pts/0");
     let (code, out) = pty.finish();
@@ -256,7 +159,7 @@ fn start_ai_without_a_tty_passes_stdin_through() {
 fn a_bare_run_at_a_terminal_attaches_it_as_if_it_were_given() {
     // Issue #8's card: `capstone run alpine sh` at a terminal gives a working shell.
     let engine = Engine::with_busybox();
-    let mut pty = OnPty::start(&engine, &["run", "--rm", "busybox", "sh"], 24, 80);
+    let mut pty = on_pty(&engine, &["run", "--rm", "busybox", "sh"], 24, 80);
     pty.type_text("tty; exit 9\n");
     pty.expect("/dev/pts/0");
     let (code, out) = pty.finish();
@@ -275,7 +178,7 @@ fn run_dt_logs_a_tty_of_80_by_24_from_the_containers_devpts() {
 fn exec_it_told_to_stop_restores_our_terminal_and_hangs_up_the_shell() {
     let engine = Engine::with_busybox();
     let id = engine.detached(&["busybox", "sleep", "1000"]);
-    let mut pty = OnPty::start(&engine, &["exec", "-it", &id, "sh"], 24, 80);
+    let mut pty = on_pty(&engine, &["exec", "-it", &id, "sh"], 24, 80);
     // The shell leads its terminal's session (field 6 of /proc/PID/stat is the session id):
     // a hang-up signals the session leader alone, so only then is the SIGHUP certain to reach
     // the shell before it reads end-of-file.
@@ -302,7 +205,7 @@ fn login_at_a_terminal_asks_and_does_not_echo_the_password() {
         password: "hunter2-secret".into(),
     });
     let engine = Engine::new();
-    let mut pty = OnPty::start(&engine, &["login", &registry.host()], 24, 80);
+    let mut pty = on_pty(&engine, &["login", &registry.host()], 24, 80);
     pty.expect("Username: ");
     pty.type_text("student\n");
     pty.expect("Password: ");
@@ -322,7 +225,7 @@ fn ctrl_c_at_the_password_prompt_gives_the_echo_back() {
         password: "hunter2-secret".into(),
     });
     let engine = Engine::new();
-    let mut pty = OnPty::start(
+    let mut pty = on_pty(
         &engine,
         &["login", "-u", "student", &registry.host()],
         24,

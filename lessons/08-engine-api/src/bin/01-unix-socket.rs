@@ -9,9 +9,8 @@
 
 use anyhow::Context;
 use clap::Parser;
-use engineapi::Server;
+use engineapi::{Reply, Router, Server};
 use std::path::PathBuf;
-use tiny_http::Response;
 
 #[derive(Parser)]
 struct Args {
@@ -28,19 +27,17 @@ fn main() -> anyhow::Result<()> {
         "try: curl --unix-socket {} http://x/_ping",
         server.socket().display()
     );
-    loop {
-        let request = server.recv().context("accepting a request")?;
-        let mut seen = format!(
-            "{} {} HTTP/{}\n",
-            request.method(),
-            request.url(),
-            request.http_version()
-        );
-        for h in request.headers() {
-            seen.push_str(&format!("{}: {}\n", h.field, h.value));
+    // No routes yet: every request reaches the fallback, which echoes what it received.
+    let echo = Router::new().fallback(|call| {
+        let mut seen = format!("{} {} {}\n", call.method, call.url, call.version);
+        for (name, value) in &call.headers {
+            seen.push_str(&format!("{name}: {value}\n"));
         }
         print!("received:\n{seen}");
-        let reply = format!("hello from a unix socket; you sent:\n{seen}");
-        request.respond(Response::from_string(reply))?;
-    }
+        Ok(Reply::Text(
+            200,
+            format!("hello from a unix socket; you sent:\n{seen}"),
+        ))
+    });
+    server.serve(echo).context("serving")
 }

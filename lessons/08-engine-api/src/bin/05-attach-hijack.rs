@@ -13,7 +13,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use engineapi::hijack::RAW_STREAM;
+use engineapi::hijack::{Hijacked, RAW_STREAM};
 use engineapi::mux::{StreamKind, write_frame};
 use engineapi::version::Negotiation;
 use engineapi::{ApiError, Call, Reply, Router, Server, system};
@@ -51,25 +51,37 @@ fn inspect(call: &Call) -> Result<Reply, ApiError> {
     ))
 }
 
+// ANCHOR: session
 /// The made-up process: answer each line of input in capitals, until the client half-closes.
-fn session(mut conn: Box<dyn tiny_http::ReadWrite + Send>, sessions: &Sessions) {
+/// Input and output are the connection's two halves: a real container would read one on a
+/// thread of its own while it writes the other.
+fn session(conn: Hijacked, sessions: &Sessions) {
+    let Hijacked {
+        mut input,
+        mut output,
+    } = conn;
     let (mut line, mut buf) = (Vec::new(), [0u8; 4096]);
-    while let Ok(n @ 1..) = conn.read(&mut buf) {
+    while let Ok(n @ 1..) = input.read(&mut buf) {
         for &byte in &buf[..n] {
             line.push(byte.to_ascii_uppercase());
             if byte == b'\n' {
-                let _ = write_frame(&mut conn, StreamKind::Stdout, &line);
+                let _ = write_frame(&mut output, StreamKind::Stdout, &line);
                 line.clear();
             }
         }
     }
-    let _ = write_frame(&mut conn, StreamKind::Stderr, b"shout: input closed, bye\n");
-    let _ = conn.flush();
-    drop(conn); // closing the socket ends `docker attach`'s output
+    let _ = write_frame(
+        &mut output,
+        StreamKind::Stderr,
+        b"shout: input closed, bye\n",
+    );
+    let _ = output.flush();
+    drop(output); // half-closing our side ends `docker attach`'s output
     let (ended, cond) = &**sessions;
     *ended.lock().unwrap() += 1;
     cond.notify_all();
 }
+// ANCHOR_END: session
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
