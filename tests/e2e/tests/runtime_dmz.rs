@@ -21,6 +21,22 @@ fn hostile_bundle(args: &[&str]) -> Bundle {
     bundle
 }
 
+/// What `/proc/…` `path` reads as (a link's target for `exe`), once `still` is false for it or
+/// after 30 s (the caller's assertion then shows what was seen).
+fn wait_while(path: &str, still: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let now = match std::fs::read_link(path) {
+            Ok(target) => target.to_string_lossy().into_owned(),
+            Err(_) => std::fs::read_to_string(path).unwrap_or_default(),
+        };
+        if !still(&now) || std::time::Instant::now() > deadline {
+            return now;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 fn runtime_sha256() -> String {
     confinement::sealed::sha256_of(&runtime_bin()).unwrap()
 }
@@ -49,7 +65,8 @@ fn an_execs_waiting_process_is_the_dmz() {
     // The hold (exec fifo) comes before the dmz's execve: `start` still releases it.
     runtime.ok(&["start", "held"]);
     let pid = runtime.state("held")["pid"].as_i64().unwrap();
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    // `start` returns once the hold is released (as runc's does); the execve(2) follows.
+    let comm = wait_while(&format!("/proc/{pid}/comm"), |comm| comm.trim() != "sleep");
     assert_eq!(comm.trim(), "sleep");
 
     let evil = runtime.run(&["exec", "held", "/evil"]);
@@ -72,16 +89,11 @@ fn an_execs_waiting_process_is_the_dmz() {
     let waiter = std::fs::read_to_string(pid_file).unwrap();
     // The pid file is written once the waiting process exists; it may still be the runtime
     // (non-dumpable, outside the PID namespace) for a moment before its execveat(2) of the dmz.
-    let exe = format!("/proc/{}/exe", waiter.trim());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let waiter_exe = loop {
-        let now = std::fs::read_link(&exe).unwrap();
-        if now != runtime_bin().canonicalize().unwrap() || std::time::Instant::now() > deadline {
-            break now;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    };
-    assert_eq!(waiter_exe.to_str().unwrap(), "/memfd:dmz (deleted)");
+    let runtime_path = runtime_bin().canonicalize().unwrap();
+    let waiter_exe = wait_while(&format!("/proc/{}/exe", waiter.trim()), |exe| {
+        std::path::Path::new(exe) == runtime_path
+    });
+    assert_eq!(waiter_exe, "/memfd:dmz (deleted)");
     // The container's pid 1 is its command (busybox), never the runtime.
     let first = runtime.ok(&["exec", "held", "readlink", "/proc/1/exe"]);
     assert_eq!(first.trim(), "/bin/busybox");
