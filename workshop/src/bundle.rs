@@ -8,7 +8,7 @@
 use crate::bench::Workspace;
 use anyhow::Context;
 use serde::Deserialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// `workshop/bundle.toml`: the images to save.
@@ -45,4 +45,36 @@ pub fn tool(ws: &Workspace) -> anyhow::Result<Command> {
     let mut command = Command::new(target.join("debug/kit-bundle"));
     command.current_dir(&ws.root);
     Ok(command)
+}
+
+/// `cargo kit bundle create FILE`: saves `images` (workshop/bundle.toml's when empty), pulling
+/// docker.io images through `mirror` if given. Returns whether it succeeded.
+pub fn create(
+    ws: &Workspace,
+    file: &Path,
+    images: Vec<String>,
+    mirror: Option<String>,
+) -> anyhow::Result<bool> {
+    let images = if images.is_empty() {
+        BundleList::load(ws)?.images
+    } else {
+        images
+    };
+    let mut tool = tool(ws)?;
+    // The tool runs in the workspace root: a relative FILE must mean the caller's directory.
+    tool.arg("create").arg(std::path::absolute(file)?);
+    for image in images {
+        tool.args(["--image", &image]);
+    }
+    tool.args(mirror.map(|m| format!("--mirror={m}")));
+    Ok(tool.status()?.success())
+}
+
+/// `cargo kit bundle load FILE`: pushes every image of `file` to `registry` (HOST:PORT).
+pub fn load(ws: &Workspace, file: &Path, registry: &str) -> anyhow::Result<bool> {
+    let mut tool = tool(ws)?;
+    tool.arg("load")
+        .arg(std::path::absolute(file)?)
+        .args(["--registry", registry]);
+    Ok(tool.status()?.success())
 }

@@ -226,31 +226,16 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             http::serve(&server, room);
         }
         Command::Bundle { action } => {
-            let mut tool = workshop::bundle::tool(&ws)?;
-            match action {
+            return match action {
                 BundleAction::Create {
                     file,
                     images,
                     mirror,
-                } => {
-                    let images = if images.is_empty() {
-                        workshop::bundle::BundleList::load(&ws)?.images
-                    } else {
-                        images
-                    };
-                    tool.arg("create").arg(std::path::absolute(&file)?);
-                    for image in images {
-                        tool.args(["--image", &image]);
-                    }
-                    tool.args(mirror.map(|m| format!("--mirror={m}")));
-                }
+                } => workshop::bundle::create(&ws, &file, images, mirror),
                 BundleAction::Load { file, registry } => {
-                    tool.arg("load")
-                        .arg(std::path::absolute(&file)?)
-                        .args(["--registry", &registry]);
+                    workshop::bundle::load(&ws, &file, &registry)
                 }
-            }
-            return Ok(tool.status()?.success());
+            };
         }
         Command::Hint { id } => {
             let e = catalogue.get(&id)?;
