@@ -10,9 +10,11 @@
 //! - [`cleanup`]: what `reset` removes from the host;
 //! - [`show`]: how results are printed for a student;
 //! - [`watch`]: re-checking when a file changes;
-//! - [`classroom`]: the instructor's dashboard and the students' reports to it.
+//! - [`classroom`]: the instructor's dashboard and the students' reports to it;
+//! - [`bundle`]: the workshop's images in one file, for a classroom registry.
 
 pub mod bench;
+pub mod bundle;
 pub mod catalogue;
 pub mod classroom;
 pub mod cleanup;

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use workshop::bench::Workspace;
 use workshop::catalogue::{Catalogue, Exercise};
-use workshop::classroom::{http, report};
+use workshop::classroom::{book, http, report, services};
 use workshop::grading::{self, Outcome};
 use workshop::progress::Progress;
 use workshop::show::{describe, print_report, report_changes};
@@ -61,6 +61,46 @@ enum Command {
         /// The address to listen on.
         #[arg(long, default_value = "0.0.0.0:7878", value_name = "ADDR:PORT")]
         listen: String,
+        /// Load the classroom registry from this bundle (`cargo kit bundle create`).
+        #[arg(long, value_name = "FILE")]
+        bundle: Option<PathBuf>,
+        /// Where lesson 05's registry listens.
+        #[arg(long, default_value = "0.0.0.0:5000", value_name = "ADDR:PORT")]
+        registry: String,
+        /// Where the book (built with `mdbook build`) is served.
+        #[arg(long, default_value = "0.0.0.0:3000", value_name = "ADDR:PORT")]
+        book: String,
+        /// Serve no book.
+        #[arg(long)]
+        no_book: bool,
+        /// Run no registry (the students pull from elsewhere).
+        #[arg(long, conflicts_with = "bundle")]
+        no_registry: bool,
+    },
+    /// For the instructor: the workshop's images in one file (workshop/bundle.toml lists them).
+    Bundle {
+        #[command(subcommand)]
+        action: BundleAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum BundleAction {
+    /// Pull the images and save them into FILE (an OCI image layout tar).
+    Create {
+        file: PathBuf,
+        /// Save these images instead of workshop/bundle.toml's.
+        #[arg(long = "image", value_name = "REF")]
+        images: Vec<String>,
+        /// Pull docker.io images through this mirror (http://HOST:PORT).
+        #[arg(long, value_name = "URL")]
+        mirror: Option<String>,
+    },
+    /// Push every image of FILE to a registry (same repository and tag).
+    Load {
+        file: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:5000", value_name = "HOST:PORT")]
+        registry: String,
     },
 }
 
@@ -149,9 +189,24 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             }
             return Ok(passed);
         }
-        Command::Classroom { listen } => {
+        Command::Classroom {
+            listen,
+            bundle,
+            registry,
+            book,
+            no_book,
+            no_registry,
+        } => {
             let ids = catalogue.exercises.iter().map(|e| e.id.clone()).collect();
             let room = workshop::classroom::room::Room::new(ids);
+            let bundle = bundle.map(std::path::absolute).transpose()?;
+            let started = match no_registry {
+                true => services::Services::default(),
+                false => services::start_registry(&ws, bundle.as_deref(), &registry)?,
+            };
+            let built_book = (!no_book).then(|| book::build(&ws));
+            // Before the dashboard's threads exist, so that they too leave the signals to it.
+            services::stop_on_signal(started)?;
             let (server, addr) = http::bind(&listen)?;
             // Written, not println!()ed: a terminal (or test) that has gone away must not
             // stop the room.
@@ -162,8 +217,25 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 out,
                 "students run: cargo kit check --report http://HOST:PORT"
             );
+            match built_book.map(|built| book::serve(built?, &book)) {
+                Some(Ok(at)) => _ = writeln!(out, "the book: http://{at}/"),
+                Some(Err(e)) => eprintln!("warning: no book: {e:#}"),
+                None => {}
+            }
             let _ = out.flush();
             http::serve(&server, room);
+        }
+        Command::Bundle { action } => {
+            return match action {
+                BundleAction::Create {
+                    file,
+                    images,
+                    mirror,
+                } => workshop::bundle::create(&ws, &file, images, mirror),
+                BundleAction::Load { file, registry } => {
+                    workshop::bundle::load(&ws, &file, &registry)
+                }
+            };
         }
         Command::Hint { id } => {
             let e = catalogue.get(&id)?;

@@ -26,7 +26,13 @@ impl Classroom {
     fn start(ns: &TestNetns) -> Classroom {
         let mut child = ns
             .command(env!("CARGO_BIN_EXE_workshop"))
-            .args(["classroom", "--listen", "127.0.0.1:0"])
+            .args([
+                "classroom",
+                "--listen",
+                "127.0.0.1:0",
+                "--no-registry",
+                "--no-book",
+            ])
             .stdout(Stdio::piped())
             .spawn()
             .expect("start cargo kit classroom");

@@ -197,10 +197,12 @@ pub struct Login {
 impl Login {
     /// `Basic base64(user:password)`, the RFC 7617 header value.
     pub fn basic_header(&self) -> String {
+        // exercise 05.3 basic-login: begin
         format!(
             "Basic {}",
             BASE64.encode(format!("{}:{}", self.username, self.password))
         )
+        // exercise 05.3: end
     }
 }
 

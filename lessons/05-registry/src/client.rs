@@ -186,6 +186,7 @@ impl Client {
             let status = response.status().as_u16();
             match status {
                 401 if !answered_challenge && replayable => {
+                    // exercise 05.1 answer-challenge: begin
                     answered_challenge = true;
                     let header = response
                         .headers()
@@ -198,6 +199,7 @@ impl Client {
                         .lock()
                         .unwrap()
                         .insert(endpoint.base.clone(), challenge);
+                    // exercise 05.1: end
                 }
                 301 | 302 | 303 | 307 | 308 if redirects < 5 => {
                     redirects += 1;
@@ -228,6 +230,7 @@ impl Client {
             None => Ok(None),
             Some(Challenge::Basic) => Ok(login.map(|l| l.basic_header())),
             Some(Challenge::Bearer { realm, service, .. }) => {
+                // exercise 05.2 bearer-token: begin
                 let key = format!("{realm} {} {scope}", service.as_deref().unwrap_or(""));
                 let mut tokens = self.tokens.lock().unwrap();
                 if let Some(token) = tokens.get(&key).filter(|t| t.is_fresh()) {
@@ -244,6 +247,7 @@ impl Client {
                 let value = format!("Bearer {}", token.value);
                 tokens.insert(key, token);
                 Ok(Some(value))
+                // exercise 05.2: end
             }
         }
     }

@@ -155,6 +155,7 @@ pub fn fetch_manifest(
         .read_to_vec()
         .map_err(|source| Error::connect(&url, source))?;
     let digest = sha256_digest(&bytes);
+    // exercise 05.4 verify-digest: begin
     let expected = if target.contains(':') {
         Some(target.to_string())
     } else {
@@ -167,6 +168,7 @@ pub fn fetch_manifest(
             actual: digest,
         });
     }
+    // exercise 05.4: end
     let (media_type, manifest) = parse(&bytes, content_type.as_deref(), &what)?;
     Ok(Fetched {
         media_type,
@@ -290,6 +292,7 @@ pub fn select_platform<'a>(
     wanted: &Platform,
     what: &str,
 ) -> Result<&'a Descriptor, Error> {
+    // exercise 05.5 choose-platform: begin
     let with_platform = || {
         index
             .manifests
@@ -316,6 +319,7 @@ pub fn select_platform<'a>(
             .collect::<Vec<_>>()
             .join(", "),
     })
+    // exercise 05.5: end
 }
 
 #[cfg(test)]

@@ -10,12 +10,15 @@
 //! xattrs and device numbers (see each module). The values they use (names, limits, ids)
 //! are random per run, so code that only prints the expected text cannot pass.
 
+mod fake_registry;
 mod kernel;
 mod l01;
 mod l01_mounts;
 mod l02;
 mod l03;
 mod l04;
+mod l05;
+mod l05_manifest;
 mod l06;
 mod l06_nft;
 mod l07;
@@ -45,6 +48,11 @@ const GRADERS: &[(&str, Grader)] = &[
     ("03.3", l03::opaque),
     ("04.1", l04::resolve_in_root),
     ("04.2", l04::no_dotdot),
+    ("05.1", l05::answer_challenge),
+    ("05.2", l05::bearer_token),
+    ("05.3", l05::basic_login),
+    ("05.4", l05_manifest::verify_digest),
+    ("05.5", l05_manifest::choose_platform),
     ("06.1", l06::veth_pair),
     ("06.2", l06::bridge),
     ("06.3", l06::set_master),
