@@ -82,4 +82,9 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker 2>
     systemctl disable --now docker.service docker.socket >/dev/null 2>&1 || true
 fi
 
+# And for etcd: lesson 09 starts its own, inside the cluster's network namespaces.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
+    systemctl disable --now etcd.service >/dev/null 2>&1 || true
+fi
+
 echo "setup-host: ready"
