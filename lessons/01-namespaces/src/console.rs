@@ -115,8 +115,9 @@ impl ConsoleSocket {
     /// Receives the pty master (recvmsg(2) with `SCM_RIGHTS`), or `None` if the other side
     /// closed without sending one (its set-up failed, and said why on stderr).
     pub fn receive_master(&self) -> Result<Option<OwnedFd>> {
-        let mut byte = [0u8; 1];
-        let mut iov = [IoSliceMut::new(&mut byte)];
+        // Room for the name that comes with it ([`MASTER_NAME`]; runc allows up to 4096 bytes).
+        let mut name = [0u8; 4096];
+        let mut iov = [IoSliceMut::new(&mut name)];
         let mut space = nix::cmsg_space!([RawFd; 1]);
         let msg = loop {
             match recvmsg::<()>(
@@ -140,6 +141,9 @@ impl ConsoleSocket {
         Ok(None)
     }
 }
+
+/// The name sent with the pty master: the file it was opened as, `/dev/ptmx`.
+pub const MASTER_NAME: &str = "/dev/ptmx";
 
 // ANCHOR: open_inside
 /// In the container, once its `/dev/pts` is mounted and `/` is its root: opens a pty from
@@ -171,9 +175,11 @@ pub fn open_inside(socket: RawFd, size: Size, owner: u32) -> Result<OwnedFd> {
     unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &winsize) };
     let fds = [master.as_raw_fd()];
     let rights = [ControlMessage::ScmRights(&fds)];
+    // The data beside the descriptor is the master's name, as runc sends it (its
+    // `utils.SendFile`): an OCI runtime's caller (containerd's shim) may read it.
     sendmsg::<()>(
         socket,
-        &[IoSlice::new(b"m")],
+        &[IoSlice::new(MASTER_NAME.as_bytes())],
         &rights,
         MsgFlags::empty(),
         None,

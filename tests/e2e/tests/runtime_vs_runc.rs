@@ -323,3 +323,79 @@ fn features_spec_and_systemd_cgroup_answer_like_runc() {
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("cgroupfs"), "{}", out.stderr);
 }
+
+/// What arrives on a `--console-socket`: the data bytes and the descriptor (runtime-spec's
+/// "Console": one message, the pty master passed with `SCM_RIGHTS`).
+fn receive_console(listener: std::os::unix::net::UnixListener) -> (String, std::os::fd::OwnedFd) {
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let (stream, _) = listener.accept().unwrap();
+    let mut data = [0u8; 4096];
+    let mut iov = [std::io::IoSliceMut::new(&mut data)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = recvmsg::<()>(
+        stream.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::empty(),
+    )
+    .unwrap();
+    let fd = msg
+        .cmsgs()
+        .unwrap()
+        .find_map(|c| match c {
+            ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
+            _ => None,
+        })
+        .expect("a descriptor with the message");
+    let len = msg.bytes;
+    // SAFETY: the kernel just installed this descriptor in our table.
+    let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+    (String::from_utf8_lossy(&data[..len]).into_owned(), fd)
+}
+
+#[test]
+fn a_console_socket_gets_runcs_message_a_name_and_a_pty_master() {
+    let mut seen = Vec::new();
+    for runtime in both() {
+        let bundle = Bundle::new(&["sleep", "1000"], |c| {
+            c["process"]["terminal"] = true.into()
+        });
+        let socket = bundle.path().join("console.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let receiver = std::thread::spawn(move || receive_console(listener));
+        let bundle_path = bundle.path().to_str().unwrap();
+        let socket = socket.to_str().unwrap();
+        runtime.ok(&[
+            "create",
+            "--bundle",
+            bundle_path,
+            "--console-socket",
+            socket,
+            "tty1",
+        ]);
+        let (name, master) = receiver.join().unwrap();
+        // A pty master answers TIOCGPTN with its slave's number.
+        let mut number: libc::c_uint = 0;
+        // SAFETY: TIOCGPTN writes one unsigned int to the pointer.
+        let rc = unsafe {
+            libc::ioctl(
+                std::os::fd::AsRawFd::as_raw_fd(&master),
+                libc::TIOCGPTN,
+                &mut number,
+            )
+        };
+        assert_eq!(
+            rc,
+            0,
+            "{}: the descriptor is not a pty master",
+            runtime.name()
+        );
+        runtime.ok(&["delete", "--force", "tty1"]);
+        seen.push(name);
+    }
+    assert_eq!(
+        seen[0], seen[1],
+        "the data sent with the master, ours then runc's"
+    );
+}
