@@ -52,3 +52,84 @@ fn docker_diff_lists_what_real_dockers_lists_and_stats_fills_the_same_fields() {
     assert_eq!(capstone_fields, docker_fields);
     let _ = dockerd.ok(&["rm", "-f", theirs.trim()]);
 }
+
+/// What `docker cp` learns about `path` in container `id` before copying: the
+/// `X-Docker-Container-Path-Stat` header of `HEAD /containers/{id}/archive`, decoded (curl
+/// over the daemon's unix socket), without the mtime.
+fn path_stat(socket: &std::path::Path, id: &str, path: &str) -> serde_json::Value {
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "-I", "--unix-socket"])
+        .arg(socket)
+        .arg(format!("http://docker/containers/{id}/archive?path={path}"))
+        .output()
+        .unwrap();
+    let head = String::from_utf8(out.stdout).unwrap();
+    let encoded = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("X-Docker-Container-Path-Stat")
+                .then(|| value.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("no stat header for {path}: {head}"));
+    let decoded = std::process::Command::new("base64")
+        .arg("-d")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(encoded.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let mut stat: serde_json::Value = serde_json::from_slice(&decoded.stdout).unwrap();
+    let mtime = stat.as_object_mut().unwrap().remove("mtime");
+    assert!(mtime.is_some_and(|t| t.is_string()), "{stat}");
+    stat
+}
+
+/// Makes a file, a directory and a symlink in a new container; returns its id.
+fn container_with_files(docker: impl Fn(&[&str]) -> String) -> String {
+    let script = "printf hello > /f; chmod 640 /f; mkdir -m 1777 /d; ln -s /f /l; \
+                  touch /ready; sleep 1000";
+    let id = docker(&["run", "-d", "busybox", "sh", "-c", script]);
+    let id = id.trim().to_string();
+    eventually("the container's files", || {
+        let out = docker(&["exec", &id, "ls", "/"]);
+        out.lines().any(|l| l == "ready").then_some(())
+    });
+    id
+}
+
+#[test]
+fn docker_cp_stats_and_errors_as_real_docker_does() {
+    let engine = Engine::with_busybox();
+    let dockerd = dockerd_with(&engine, "busybox");
+    let daemon = Daemon::start(&engine);
+    let theirs = container_with_files(|args| dockerd.ok(args));
+    let ours = container_with_files(|args| daemon.ok(args));
+    for path in ["/f", "/d", "/l", "/"] {
+        let docker_says = path_stat(&dockerd.socket(), &theirs, path);
+        let capstone_says = path_stat(&daemon.socket(), &ours, path);
+        assert_eq!(capstone_says, docker_says, "{path}");
+    }
+    // What `docker cp` prints for a missing source and a missing destination.
+    let host = tempfile::tempdir().unwrap();
+    let file = host.path().join("x");
+    std::fs::write(&file, "x").unwrap();
+    let failures = |id: &str, run: &dyn Fn(&[&str]) -> capstone_support::Run| {
+        let out = run(&["cp", &format!("{id}:/nope"), host.path().to_str().unwrap()]);
+        let into = run(&["cp", file.to_str().unwrap(), &format!("{id}:/no/such")]);
+        [out, into].map(|r| (r.code != 0, r.stderr.replace(id, "ID")))
+    };
+    // One client for both (the CLI words a 404 its own way, and versions differ).
+    let docker_says = failures(&theirs, &|args| {
+        let mut client = daemon.docker(args);
+        client.env("DOCKER_HOST", dockerd.host());
+        capstone_support::Run::from(client.output().unwrap())
+    });
+    let capstone_says = failures(&ours, &|args| daemon.run(args));
+    assert_eq!(capstone_says, docker_says);
+    let _ = dockerd.ok(&["rm", "-f", &theirs]);
+}
