@@ -78,8 +78,14 @@ fn copy_out(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
 }
 
 /// `copyUIDGID` keeps the archive's owners (`docker cp -a`); otherwise root owns the copies.
+/// `noOverwriteDirNonDir` (the CLI always sends it) refuses to swap a directory and a file.
 fn copy_in(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
     stat_of(d, call)?;
+    if call.query_bool("noOverwriteDirNonDir") {
+        d.engine
+            .check_no_dir_swaps(call.param("id"), path(call)?, &call.body)
+            .map_err(errors::api)?;
+    }
     let opts = CopyOptions {
         archive: call.query_bool("copyUIDGID"),
         follow_link: false,

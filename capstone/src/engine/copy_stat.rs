@@ -2,12 +2,16 @@
 //! reported as moby's `ContainerPathStat` (`HEAD /containers/{id}/archive`). The mode is Go's
 //! `os.FileMode`, not the kernel's `st_mode`: the type is one high bit each (directory
 //! `1 << 31`, symlink `1 << 27`…), because the CLI tests it with `Mode.IsDir()`.
+//!
+//! Also here: the check `docker cp` asks for with `noOverwriteDirNonDir` (moby's
+//! `archive.Unpack`): an archive that would put a file where a directory is, or the reverse,
+//! is refused before anything is written (the extractor alone would replace it).
 
 use super::Engine;
-use crate::Result;
 use crate::model::clock;
+use crate::{Error, Result};
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 /// A path inside a container, as lstat(2) saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +53,46 @@ impl Engine {
                 mtime: clock::format(meta.modified().unwrap_or(std::time::UNIX_EPOCH)),
                 link_target,
             }))
+        })
+    }
+}
+
+impl Engine {
+    /// Refuses `archive` (a tar) if one of its entries would replace a directory below `dest`
+    /// in container `query` with a non-directory, or a non-directory with a directory: both
+    /// lstat(2)ed inside the container's root. Names that climb or are absolute are left to
+    /// the extractor, which keeps them inside.
+    pub fn check_no_dir_swaps(&self, query: &str, dest: &str, archive: &[u8]) -> Result<()> {
+        let record = self.container(query)?;
+        let bad_archive = |e: std::io::Error| Error::invalid("archive", "", e.to_string());
+        self.in_root(&record, || {
+            let mut tar = tar::Archive::new(archive);
+            for entry in tar.entries().map_err(bad_archive)? {
+                let entry = entry.map_err(bad_archive)?;
+                let name = entry.path().map_err(bad_archive)?.into_owned();
+                let plain = |c: Component| matches!(c, Component::Normal(_) | Component::CurDir);
+                if !name.components().all(plain) {
+                    continue;
+                }
+                // Rebuilt from its components: a directory's `name/` would make lstat(2) of
+                // a file fail with ENOTDIR.
+                let there = Path::new(dest).join(name.components().collect::<PathBuf>());
+                let Ok(existing) = std::fs::symlink_metadata(&there) else {
+                    continue;
+                };
+                let (was_dir, is_dir) = (existing.is_dir(), entry.header().entry_type().is_dir());
+                let why = match (was_dir, is_dir) {
+                    (true, false) => "cannot overwrite directory with non-directory",
+                    (false, true) => "cannot overwrite non-directory with directory",
+                    _ => continue,
+                };
+                return Err(Error::invalid(
+                    "archive entry",
+                    there.display().to_string(),
+                    why,
+                ));
+            }
+            Ok(())
         })
     }
 }

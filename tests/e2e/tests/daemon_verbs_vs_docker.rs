@@ -131,5 +131,35 @@ fn docker_cp_stats_and_errors_as_real_docker_does() {
     });
     let capstone_says = failures(&ours, &|args| daemon.run(args));
     assert_eq!(capstone_says, docker_says);
+    // An archive that would swap a directory and a file is refused, and both stay.
+    let swaps = host.path().join("swaps");
+    std::fs::create_dir_all(swaps.join("f")).unwrap();
+    std::fs::write(swaps.join("d"), "a file where a directory is").unwrap();
+    let swap = |id: &str, client: &dyn Fn(&[&str]) -> std::process::Command| {
+        let outcomes = ["d", "f"].map(|name| {
+            let archive = host.path().join(format!("{name}.tar"));
+            let tar = std::process::Command::new("tar")
+                .arg("-cf")
+                .arg(&archive)
+                .arg("-C")
+                .arg(&swaps)
+                .arg(name)
+                .status()
+                .unwrap();
+            assert!(tar.success());
+            let mut cp = client(&["cp", "-", &format!("{id}:/")]);
+            let copied = cp.stdin(std::fs::File::open(&archive).unwrap()).output();
+            copied.unwrap().status.success()
+        });
+        let mut check = client(&["exec", id, "sh", "-c", "test -d /d && test -f /f"]);
+        (outcomes, check.status().unwrap().success())
+    };
+    let docker_swaps = swap(&theirs, &|args| {
+        let mut client = daemon.docker(args);
+        client.env("DOCKER_HOST", dockerd.host());
+        client
+    });
+    assert_eq!(docker_swaps, ([false, false], true));
+    assert_eq!(swap(&ours, &|args| daemon.docker(args)), docker_swaps);
     let _ = dockerd.ok(&["rm", "-f", &theirs]);
 }
