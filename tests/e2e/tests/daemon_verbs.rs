@@ -296,6 +296,11 @@ fn docker_cp_copies_a_file_and_a_directory_in_and_back_out() {
     let expected = format!("Could not find the file /nope in container {id}");
     assert!(missing.stderr.contains(&expected), "{missing:?}");
     assert!(!back.join("nope").exists());
+    // A container not started yet: its root is mounted for the copy only.
+    let created = daemon.ok(&["create", "busybox", "cat", "/tmp/notes.txt"]);
+    let created = created.trim();
+    daemon.ok(&["cp", file.to_str().unwrap(), &format!("{created}:/tmp/")]);
+    assert_eq!(daemon.ok(&["start", "-a", created]), "copied in\n");
     let into_missing = daemon.run(&["cp", file.to_str().unwrap(), &format!("{id}:/no/such")]);
     assert_ne!(into_missing.code, 0, "{into_missing:?}");
     let expected = format!("Could not find the file /no in container {id}");
@@ -333,6 +338,16 @@ fn a_hostile_tar_copied_into_a_container_never_writes_outside_its_root() {
             0,
             "{kind}: {copy:?}"
         );
+        // Refused with a reason, or written inside the container's own root.
+        if copy.code == 0 {
+            let found = daemon.ok(&["exec", id, "find", "/", "-xdev", "-name", "escaped"]);
+            assert!(!found.trim().is_empty(), "{kind}: copied, but where?");
+        } else {
+            assert!(
+                copy.stderr.contains("Error response from daemon"),
+                "{copy:?}"
+            );
+        }
     }
 }
 
