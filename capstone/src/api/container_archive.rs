@@ -9,7 +9,7 @@
 
 use super::{Daemon, errors, on};
 use crate::engine::copy::CopyOptions;
-use crate::engine::copy_stat::PathStat;
+use crate::engine::copy_archive::PathStat;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use engineapi::{ApiError, Call, Reply, Router};
@@ -77,22 +77,29 @@ fn copy_out(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
     Ok(with_stat(&stat, archive))
 }
 
-/// `copyUIDGID` keeps the archive's owners (`docker cp -a`); otherwise root owns the copies.
-/// `noOverwriteDirNonDir` (the CLI always sends it) refuses to swap a directory and a file.
+/// The archive's owners stay, as moby's; `copyUIDGID` (`docker cp -a`) gives the copies to
+/// the container's `User`, if it has one. `noOverwriteDirNonDir` (the CLI always sends it)
+/// refuses to swap a directory and a file.
 fn copy_in(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
     stat_of(d, call)?;
+    let (container, path) = (call.param("id"), path(call)?);
     if call.query_bool("noOverwriteDirNonDir") {
         d.engine
-            .check_no_dir_swaps(call.param("id"), path(call)?, &call.body)
+            .check_no_dir_swaps(container, path, &call.body)
             .map_err(errors::api)?;
     }
     let opts = CopyOptions {
-        archive: call.query_bool("copyUIDGID"),
+        archive: true,
         follow_link: false,
     };
     let mut body = call.body.as_slice();
     d.engine
-        .unpack_into_container(&mut body, call.param("id"), path(call)?, opts)
+        .unpack_into_container(&mut body, container, path, opts)
         .map_err(errors::api)?;
+    if call.query_bool("copyUIDGID") {
+        d.engine
+            .chown_to_container_user(container, path, &call.body)
+            .map_err(errors::api)?;
+    }
     Ok(Reply::Empty(200))
 }

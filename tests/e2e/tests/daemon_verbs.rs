@@ -296,6 +296,25 @@ fn docker_cp_copies_a_file_and_a_directory_in_and_back_out() {
     let expected = format!("Could not find the file /nope in container {id}");
     assert!(missing.stderr.contains(&expected), "{missing:?}");
     assert!(!back.join("nope").exists());
+    // The archive's owners stay; `-a` (`copyUIDGID`) gives the copy to the container's user.
+    let owned = host.path().join("owned");
+    std::fs::write(&owned, "owned\n").unwrap();
+    std::os::unix::fs::chown(&owned, Some(1234), Some(4321)).unwrap();
+    let nobody = daemon.ok(&["run", "-d", "-u", "nobody", "busybox", "sleep", "1000"]);
+    let nobody = nobody.trim();
+    daemon.ok(&[
+        "cp",
+        "-a",
+        owned.to_str().unwrap(),
+        &format!("{nobody}:/tmp/a"),
+    ]);
+    daemon.ok(&[
+        "cp",
+        owned.to_str().unwrap(),
+        &format!("{nobody}:/tmp/kept"),
+    ]);
+    let owners = daemon.ok(&["exec", nobody, "stat", "-c", "%u:%g", "/tmp/a", "/tmp/kept"]);
+    assert_eq!(owners, "65534:65534\n1234:4321\n");
     // A container not started yet: its root is mounted for the copy only.
     let created = daemon.ok(&["create", "busybox", "cat", "/tmp/notes.txt"]);
     let created = created.trim();

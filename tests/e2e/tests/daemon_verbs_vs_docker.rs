@@ -114,28 +114,37 @@ fn docker_cp_stats_and_errors_as_real_docker_does() {
         let capstone_says = path_stat(&daemon.socket(), &ours, path);
         assert_eq!(capstone_says, docker_says, "{path}");
     }
+    // One client (docker v28) for both: the CLI words some failures its own way.
+    type Client<'a> = &'a dyn Fn(&[&str]) -> std::process::Command;
+    let real_docker = |args: &[&str]| {
+        let mut client = daemon.docker(args);
+        client.env("DOCKER_HOST", dockerd.host());
+        client
+    };
+    let capstone = |args: &[&str]| daemon.docker(args);
+    let run =
+        |client: Client, args: &[&str]| capstone_support::Run::from(client(args).output().unwrap());
     // What `docker cp` prints for a missing source and a missing destination.
     let host = tempfile::tempdir().unwrap();
     let file = host.path().join("x");
     std::fs::write(&file, "x").unwrap();
-    let failures = |id: &str, run: &dyn Fn(&[&str]) -> capstone_support::Run| {
-        let out = run(&["cp", &format!("{id}:/nope"), host.path().to_str().unwrap()]);
-        let into = run(&["cp", file.to_str().unwrap(), &format!("{id}:/no/such")]);
+    let failures = |id: &str, client: Client| {
+        let out = run(
+            client,
+            &["cp", &format!("{id}:/nope"), host.path().to_str().unwrap()],
+        );
+        let into = run(
+            client,
+            &["cp", file.to_str().unwrap(), &format!("{id}:/no/such")],
+        );
         [out, into].map(|r| (r.code != 0, r.stderr.replace(id, "ID")))
     };
-    // One client for both (the CLI words a 404 its own way, and versions differ).
-    let docker_says = failures(&theirs, &|args| {
-        let mut client = daemon.docker(args);
-        client.env("DOCKER_HOST", dockerd.host());
-        capstone_support::Run::from(client.output().unwrap())
-    });
-    let capstone_says = failures(&ours, &|args| daemon.run(args));
-    assert_eq!(capstone_says, docker_says);
+    assert_eq!(failures(&ours, &capstone), failures(&theirs, &real_docker));
     // An archive that would swap a directory and a file is refused, and both stay.
     let swaps = host.path().join("swaps");
     std::fs::create_dir_all(swaps.join("f")).unwrap();
     std::fs::write(swaps.join("d"), "a file where a directory is").unwrap();
-    let swap = |id: &str, client: &dyn Fn(&[&str]) -> std::process::Command| {
+    let swap = |id: &str, client: Client| {
         let outcomes = ["d", "f"].map(|name| {
             let archive = host.path().join(format!("{name}.tar"));
             let tar = std::process::Command::new("tar")
@@ -151,15 +160,49 @@ fn docker_cp_stats_and_errors_as_real_docker_does() {
             let copied = cp.stdin(std::fs::File::open(&archive).unwrap()).output();
             copied.unwrap().status.success()
         });
-        let mut check = client(&["exec", id, "sh", "-c", "test -d /d && test -f /f"]);
-        (outcomes, check.status().unwrap().success())
+        let check = run(
+            client,
+            &["exec", id, "sh", "-c", "test -d /d && test -f /f"],
+        );
+        (outcomes, check.code == 0)
     };
-    let docker_swaps = swap(&theirs, &|args| {
-        let mut client = daemon.docker(args);
-        client.env("DOCKER_HOST", dockerd.host());
-        client
-    });
+    let docker_swaps = swap(&theirs, &real_docker);
     assert_eq!(docker_swaps, ([false, false], true));
-    assert_eq!(swap(&ours, &|args| daemon.docker(args)), docker_swaps);
+    assert_eq!(swap(&ours, &capstone), docker_swaps);
+    // Who owns a copied file, with and without `-a`, in a container with and without a user.
+    let owned = host.path().join("owned");
+    std::fs::write(&owned, "owned").unwrap();
+    std::os::unix::fs::chown(&owned, Some(1234), Some(4321)).unwrap();
+    let owners = |client: Client| {
+        let mut seen = Vec::new();
+        for user in ["root", "nobody"] {
+            let id = run(
+                client,
+                &["run", "-d", "-u", user, "busybox", "sleep", "1000"],
+            )
+            .stdout;
+            let id = id.trim();
+            run(
+                client,
+                &["cp", "-a", owned.to_str().unwrap(), &format!("{id}:/tmp/a")],
+            );
+            run(
+                client,
+                &["cp", owned.to_str().unwrap(), &format!("{id}:/tmp/plain")],
+            );
+            seen.push(run(
+                client,
+                &["exec", id, "stat", "-c", "%u:%g", "/tmp/a", "/tmp/plain"],
+            ));
+            run(client, &["rm", "-f", id]);
+        }
+        seen.into_iter().map(|r| r.stdout).collect::<Vec<_>>()
+    };
+    let docker_owners = owners(&real_docker);
+    assert!(
+        docker_owners.iter().all(|o| o.lines().count() == 2),
+        "{docker_owners:?}"
+    );
+    assert_eq!(owners(&capstone), docker_owners);
     let _ = dockerd.ok(&["rm", "-f", &theirs]);
 }

@@ -1,11 +1,15 @@
-//! What `docker cp` asks about a path before it copies: lstat(2) inside the container's root,
-//! reported as moby's `ContainerPathStat` (`HEAD /containers/{id}/archive`). The mode is Go's
-//! `os.FileMode`, not the kernel's `st_mode`: the type is one high bit each (directory
-//! `1 << 31`, symlink `1 << 27`…), because the CLI tests it with `Mode.IsDir()`.
+//! What `docker cp` over the API needs beyond [`super::copy`], as moby's
+//! `daemon/archive.go` does it:
 //!
-//! Also here: the check `docker cp` asks for with `noOverwriteDirNonDir` (moby's
-//! `archive.Unpack`): an archive that would put a file where a directory is, or the reverse,
-//! is refused before anything is written (the extractor alone would replace it).
+//! - the stat it asks for first: lstat(2) inside the container's root, reported as moby's
+//!   `ContainerPathStat` (`HEAD /containers/{id}/archive`). The mode is Go's `os.FileMode`,
+//!   not the kernel's `st_mode`: the type is one high bit each (directory `1 << 31`, symlink
+//!   `1 << 27`…), because the CLI tests it with `Mode.IsDir()`;
+//! - `noOverwriteDirNonDir` (moby's `archive.Unpack`): an archive that would put a file where
+//!   a directory is, or the reverse, is refused before anything is written (the extractor
+//!   alone would replace it);
+//! - `copyUIDGID` (moby's `tarCopyOptions`): the copies belong to the container's `User`, if
+//!   it has one; otherwise, and without the flag, the archive's own owners stay.
 
 use super::Engine;
 use crate::model::clock;
@@ -60,28 +64,16 @@ impl Engine {
 impl Engine {
     /// Refuses `archive` (a tar) if one of its entries would replace a directory below `dest`
     /// in container `query` with a non-directory, or a non-directory with a directory: both
-    /// lstat(2)ed inside the container's root. Names that climb or are absolute are left to
-    /// the extractor, which keeps them inside.
+    /// lstat(2)ed inside the container's root.
     pub fn check_no_dir_swaps(&self, query: &str, dest: &str, archive: &[u8]) -> Result<()> {
         let record = self.container(query)?;
-        let bad_archive = |e: std::io::Error| Error::invalid("archive", "", e.to_string());
         self.in_root(&record, || {
-            let mut tar = tar::Archive::new(archive);
-            for entry in tar.entries().map_err(bad_archive)? {
-                let entry = entry.map_err(bad_archive)?;
-                let name = entry.path().map_err(bad_archive)?.into_owned();
-                let plain = |c: Component| matches!(c, Component::Normal(_) | Component::CurDir);
-                if !name.components().all(plain) {
-                    continue;
-                }
-                // Rebuilt from its components: a directory's `name/` would make lstat(2) of
-                // a file fail with ENOTDIR.
-                let there = Path::new(dest).join(name.components().collect::<PathBuf>());
+            for (name, is_dir) in plain_entries(archive)? {
+                let there = Path::new(dest).join(name);
                 let Ok(existing) = std::fs::symlink_metadata(&there) else {
                     continue;
                 };
-                let (was_dir, is_dir) = (existing.is_dir(), entry.header().entry_type().is_dir());
-                let why = match (was_dir, is_dir) {
+                let why = match (existing.is_dir(), is_dir) {
                     (true, false) => "cannot overwrite directory with non-directory",
                     (false, true) => "cannot overwrite non-directory with directory",
                     _ => continue,
@@ -95,6 +87,44 @@ impl Engine {
             Ok(())
         })
     }
+
+    /// After `archive` was unpacked below `dest`: if container `query` has a `User`, each of
+    /// its entries is lchown(2)ed to that user's uid and gid (`copyUIDGID`).
+    pub fn chown_to_container_user(&self, query: &str, dest: &str, archive: &[u8]) -> Result<()> {
+        let record = self.container(query)?;
+        let (user, uid, gid) = (&record.config.user, record.config.uid, record.config.gid);
+        if user.is_empty() {
+            return Ok(());
+        }
+        self.in_root(&record, || {
+            for (name, _) in plain_entries(archive)? {
+                let there = Path::new(dest).join(name);
+                std::os::unix::fs::lchown(&there, Some(uid), Some(gid))
+                    .map_err(Error::io("chown", &there))?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The entries of a tar archive whose names stay below where it is unpacked, each rebuilt
+/// from its components (a directory's `name/` would make lstat(2) of a file fail with
+/// ENOTDIR), and whether it is a directory. Names that climb or are absolute are left to the
+/// extractor, which keeps them inside.
+fn plain_entries(archive: &[u8]) -> Result<Vec<(PathBuf, bool)>> {
+    let bad_archive = |e: std::io::Error| Error::invalid("archive", "", e.to_string());
+    let plain = |c: Component| matches!(c, Component::Normal(_) | Component::CurDir);
+    let mut entries = Vec::new();
+    let mut tar = tar::Archive::new(archive);
+    for entry in tar.entries().map_err(bad_archive)? {
+        let entry = entry.map_err(bad_archive)?;
+        let name = entry.path().map_err(bad_archive)?.into_owned();
+        if name.components().all(plain) {
+            let is_dir = entry.header().entry_type().is_dir();
+            entries.push((name.components().collect(), is_dir));
+        }
+    }
+    Ok(entries)
 }
 
 /// inode(7)'s `st_mode` as Go's `os.FileMode` (`io/fs` package: `ModeDir` … `ModeSticky`).
