@@ -9,7 +9,7 @@
 
 use super::{Daemon, errors, on};
 use crate::engine::copy::CopyOptions;
-use crate::engine::copy_archive::PathStat;
+use crate::engine::copy_archive::{self, PathStat};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use engineapi::{ApiError, Call, Reply, Router};
@@ -83,6 +83,7 @@ fn copy_out(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
 fn copy_in(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
     stat_of(d, call)?;
     let (container, path) = (call.param("id"), path(call)?);
+    copy_archive::refuse_whiteouts(&call.body).map_err(errors::api)?;
     if call.query_bool("noOverwriteDirNonDir") {
         d.engine
             .check_no_dir_swaps(container, path, &call.body)

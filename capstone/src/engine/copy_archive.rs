@@ -8,6 +8,7 @@
 //! - `noOverwriteDirNonDir` (moby's `archive.Unpack`): an archive that would put a file where
 //!   a directory is, or the reverse, is refused before anything is written (the extractor
 //!   alone would replace it);
+//! - names starting with `.wh.`, which the extractor would read as deletions, are refused;
 //! - `copyUIDGID` (moby's `tarCopyOptions`): the copies belong to the container's `User`, if
 //!   it has one; otherwise, and without the flag, the archive's own owners stay.
 
@@ -107,24 +108,49 @@ impl Engine {
     }
 }
 
-/// The entries of a tar archive whose names stay below where it is unpacked, each rebuilt
-/// from its components (a directory's `name/` would make lstat(2) of a file fail with
-/// ENOTDIR), and whether it is a directory. Names that climb or are absolute are left to the
-/// extractor, which keeps them inside.
-fn plain_entries(archive: &[u8]) -> Result<Vec<(PathBuf, bool)>> {
+/// Refuses an archive with an entry named `.wh.*`: lesson 04's extractor reads such a name as
+/// an image layer's deletion marker (a whiteout) and would delete the file it names, where
+/// `docker cp` means a plain file.
+pub fn refuse_whiteouts(archive: &[u8]) -> Result<()> {
+    for (name, _) in entries(archive)? {
+        if name
+            .file_name()
+            .is_some_and(|n| n.as_encoded_bytes().starts_with(b".wh."))
+        {
+            return Err(Error::invalid(
+                "archive entry",
+                name.display().to_string(),
+                "names starting with .wh. mark deletions in image layers and cannot be copied",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every entry of a tar archive: its name as written, and whether it is a directory.
+fn entries(archive: &[u8]) -> Result<Vec<(PathBuf, bool)>> {
     let bad_archive = |e: std::io::Error| Error::invalid("archive", "", e.to_string());
-    let plain = |c: Component| matches!(c, Component::Normal(_) | Component::CurDir);
     let mut entries = Vec::new();
     let mut tar = tar::Archive::new(archive);
     for entry in tar.entries().map_err(bad_archive)? {
         let entry = entry.map_err(bad_archive)?;
         let name = entry.path().map_err(bad_archive)?.into_owned();
-        if name.components().all(plain) {
-            let is_dir = entry.header().entry_type().is_dir();
-            entries.push((name.components().collect(), is_dir));
-        }
+        entries.push((name, entry.header().entry_type().is_dir()));
     }
     Ok(entries)
+}
+
+/// The entries of a tar archive whose names stay below where it is unpacked, each rebuilt
+/// from its components (a directory's `name/` would make lstat(2) of a file fail with
+/// ENOTDIR), and whether it is a directory. Names that climb or are absolute are left to the
+/// extractor, which keeps them inside.
+fn plain_entries(archive: &[u8]) -> Result<Vec<(PathBuf, bool)>> {
+    let plain = |c: Component| matches!(c, Component::Normal(_) | Component::CurDir);
+    Ok(entries(archive)?
+        .into_iter()
+        .filter(|(name, _)| name.components().all(plain))
+        .map(|(name, is_dir)| (name.components().collect(), is_dir))
+        .collect())
 }
 
 /// inode(7)'s `st_mode` as Go's `os.FileMode` (`io/fs` package: `ModeDir` … `ModeSticky`).

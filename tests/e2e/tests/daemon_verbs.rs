@@ -326,6 +326,21 @@ fn docker_cp_copies_a_file_and_a_directory_in_and_back_out() {
     assert!(into_missing.stderr.contains(&expected), "{into_missing:?}");
 }
 
+/// `docker cp - C:DIR` with `archive` on stdin: the CLI sends it as it is
+/// (`PUT …/archive?path=DIR`).
+fn cp_archive_into(
+    daemon: &Daemon,
+    archive: &std::path::Path,
+    dest: &str,
+) -> capstone_support::Run {
+    let copy = daemon
+        .docker(&["cp", "-", dest])
+        .stdin(std::fs::File::open(archive).unwrap())
+        .output()
+        .unwrap();
+    capstone_support::Run::from(copy)
+}
+
 #[test]
 fn a_hostile_tar_copied_into_a_container_never_writes_outside_its_root() {
     let engine = Engine::with_busybox();
@@ -345,13 +360,7 @@ fn a_hostile_tar_copied_into_a_container_never_writes_outside_its_root() {
             .status()
             .unwrap();
         assert!(made.success());
-        // `docker cp - C:DIR` sends the archive as it is: `PUT …/archive?path=DIR`.
-        let copy = daemon
-            .docker(&["cp", "-", &format!("{id}:/tmp")])
-            .stdin(std::fs::File::open(&archive).unwrap())
-            .output()
-            .unwrap();
-        let copy = capstone_support::Run::from(copy);
+        let copy = cp_archive_into(&daemon, &archive, &format!("{id}:/tmp"));
         assert_eq!(
             std::fs::read_dir(outside.path()).unwrap().count(),
             0,
@@ -368,6 +377,23 @@ fn a_hostile_tar_copied_into_a_container_never_writes_outside_its_root() {
             );
         }
     }
+    // A `.wh.` name is refused, not read as a layer's deletion marker.
+    daemon.ok(&["exec", id, "touch", "/tmp/kept"]);
+    let marker = tempfile::tempdir().unwrap();
+    std::fs::write(marker.path().join(".wh.kept"), "").unwrap();
+    let archive = marker.path().join("marker.tar");
+    let tar = Command::new("tar")
+        .arg("-cf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(marker.path())
+        .arg(".wh.kept")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let copy = cp_archive_into(&daemon, &archive, &format!("{id}:/tmp"));
+    assert!(copy.code != 0 && copy.stderr.contains(".wh."), "{copy:?}");
+    daemon.ok(&["exec", id, "test", "-f", "/tmp/kept"]);
 }
 
 /// Bytes from `docker stats`' human figure (`1.5MiB`, `812KiB`, `64MiB`).
