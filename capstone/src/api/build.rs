@@ -1,5 +1,5 @@
 //! `POST /build`: Docker's legacy builder over the API. The body is the build context as a tar
-//! archive; the query carries `docker build`'s flags (`t`, `dockerfile`, `buildargs` and
+//! archive; the query carries `docker build`'s flags (`t`, once per tag, `dockerfile`, `buildargs` and
 //! `labels` as JSON objects, `target`, `nocache`, `pull`, `q`). The answer is Docker's JSON
 //! stream: the build's `classic` lines and each `RUN` step's output as `{"stream": …}` lines
 //! while it runs, `{"aux": {"ID": "sha256:…"}}` with the image id (what `--iidfile` and `-q`
@@ -51,7 +51,11 @@ fn options(call: &Call) -> Result<BuildOptions, ApiError> {
     let text = |name: &str| call.query.get(name).filter(|v| !v.is_empty()).cloned();
     Ok(BuildOptions {
         dockerfile: text("dockerfile").map(Into::into),
-        tags: text("t").into_iter().collect(),
+        tags: call
+            .query_all("t")
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .collect(),
         build_args: pairs(call, "buildargs")?,
         labels: pairs(call, "labels")?,
         target: text("target"),

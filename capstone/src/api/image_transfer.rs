@@ -50,20 +50,25 @@ fn push(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
     }))
 }
 
-/// `?names=…` (the query keeps one value per name: one image per request here).
+/// `?names=a&names=b`: every image named, in one archive.
 fn save_many(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
-    match call.query.get("names").filter(|n| !n.is_empty()) {
-        Some(name) => save(d, name),
-        None => Err(ApiError::bad_request("names: name at least one image")),
+    let names: Vec<String> = call
+        .query_all("names")
+        .into_iter()
+        .filter(|n| !n.is_empty())
+        .collect();
+    if names.is_empty() {
+        return Err(ApiError::bad_request("names: name at least one image"));
     }
+    save(d, &names)
 }
 
 fn save_one(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
-    save(d, call.param("name"))
+    save(d, &[call.param("name").to_string()])
 }
 
-fn save(d: &Daemon, name: &str) -> Result<Reply, ApiError> {
-    super::container_files::spooled_tar(|file| d.engine.save(&[name.to_string()], file))
+fn save(d: &Daemon, names: &[String]) -> Result<Reply, ApiError> {
+    super::container_files::spooled_tar(|file| d.engine.save(names, file))
 }
 
 /// `docker load`: each image loaded as a `Loaded image: NAME` line.

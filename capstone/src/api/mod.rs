@@ -11,6 +11,7 @@
 //! next one to find.
 
 mod build;
+mod container_archive;
 mod container_files;
 mod containers;
 mod create_body;
@@ -87,6 +88,7 @@ pub fn serve(engine: Engine, host: &str, group: Option<&str>) -> Result<i32> {
         .merge(build::routes(&daemon))
         .merge(image_transfer::routes(&daemon))
         .merge(container_files::routes(&daemon))
+        .merge(container_archive::routes(&daemon))
         .merge(stats::routes(&daemon))
         .merge(registry_auth::routes(&daemon))
         .negotiate(Negotiation::default());

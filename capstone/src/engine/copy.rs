@@ -140,7 +140,7 @@ impl Engine {
     }
 
     /// Runs `work` with the container's root as `/`.
-    fn in_root<T: Send>(
+    pub(super) fn in_root<T: Send>(
         &self,
         record: &Container,
         work: impl FnOnce() -> Result<T> + Send,

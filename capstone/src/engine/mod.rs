@@ -10,6 +10,7 @@ pub mod build;
 pub mod commit;
 pub mod containers;
 pub mod copy;
+pub mod copy_archive;
 pub mod create;
 pub mod events;
 pub mod exec;

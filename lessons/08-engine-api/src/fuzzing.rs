@@ -69,6 +69,7 @@ fn status_of(reply: Result<Reply, crate::ApiError>) -> u16 {
         Ok(Reply::Json(s, _) | Reply::Text(s, _) | Reply::Empty(s)) => s,
         Ok(Reply::Stream { status, .. }) => status,
         Ok(Reply::Hijack { .. }) => 101,
+        Ok(Reply::WithHeaders(_, inner)) => status_of(Ok(*inner)),
         Err(e) => e.status,
     }
 }

@@ -68,6 +68,20 @@ impl Call {
         !matches!(v.as_str(), "" | "0" | "no" | "false" | "none")
     }
 
+    /// Every value of a query parameter the client repeated, in order (`docker save a b`
+    /// sends `?names=a&names=b`; [`Call::query`] keeps only the last), read from the URL as
+    /// sent.
+    pub fn query_all(&self, name: &str) -> Vec<String> {
+        let query = self.url.split_once('?').map_or("", |(_, q)| q);
+        query
+            .split('&')
+            .filter(|kv| !kv.is_empty())
+            .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
+            .filter(|(k, _)| decode(k) == name)
+            .map(|(_, v)| decode(v))
+            .collect()
+    }
+
     /// The body as JSON, or a 400 naming the parse error (an empty body is `{}`).
     pub fn json(&self) -> Result<serde_json::Value, ApiError> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
@@ -96,6 +110,9 @@ pub enum Reply {
         /// Read until end of file; may block between pieces.
         body: Box<dyn Read + Send>,
     },
+    /// Another reply with extra response headers (e.g. `docker cp`'s
+    /// `X-Docker-Container-Path-Stat`), added to the ones every reply carries.
+    WithHeaders(Vec<(String, String)>, Box<Reply>),
     /// Take the connection over ([`crate::hijack`]): answer `101`, then hand the raw socket to
     /// `session`, as a read half and a write half, which it owns until it drops them.
     Hijack {
@@ -277,7 +294,8 @@ fn decode(s: &str) -> String {
         .into_owned()
 }
 
-/// Parses `a=1&b=%7B%7D` into a map (the last value wins when a name repeats).
+/// Parses `a=1&b=%7B%7D` into a map (the last value wins when a name repeats: see
+/// [`Call::query_all`]).
 pub fn parse_query(query: &str) -> HashMap<String, String> {
     query
         .split('&')
@@ -341,5 +359,13 @@ mod tests {
         };
         assert!(!call.query_bool("force") && call.query_bool("v") && !call.query_bool("all"));
         assert_eq!(call.query["x"], "{\"a\"}");
+    }
+
+    #[test]
+    fn a_repeated_query_name_keeps_every_value() {
+        let (_, call) = Call::from_request("GET", "/images/get?names=a&x=1&names=b%2Fc", vec![]);
+        assert_eq!(call.query_all("names"), ["a", "b/c"]);
+        assert_eq!(call.query["names"], "b/c");
+        assert!(call.query_all("t").is_empty());
     }
 }

@@ -189,12 +189,18 @@ async fn respond(
                 .unwrap_or_else(|e| Err(ApiError::internal(format!("the handler failed: {e}"))))
         }
     };
+    let (mut reply, mut extra_headers) = (reply, Vec::new());
+    while let Ok(Reply::WithHeaders(headers, inner)) = reply {
+        extra_headers.extend(headers);
+        reply = Ok(*inner);
+    }
     let upgrades = parts.headers.contains_key(hyper::header::UPGRADE);
     let status = match &reply {
         Ok(Reply::Json(s, _) | Reply::Text(s, _) | Reply::Empty(s)) => *s,
         Ok(Reply::Stream { status, .. }) => *status,
         Ok(Reply::Hijack { .. }) if upgrades => 101,
         Ok(Reply::Hijack { .. }) => 200,
+        Ok(Reply::WithHeaders(..)) => 500, // unwrapped above
         Err(e) => e.status,
     };
     // A log line must never cost the reply: eprintln! panics when stderr is a closed pipe.
@@ -204,7 +210,7 @@ async fn respond(
         Err(e) => (Some("application/json"), full(e.body())),
         Ok(Reply::Json(_, v)) => (Some("application/json"), full(v.to_string())),
         Ok(Reply::Text(_, t)) => (Some("text/plain; charset=utf-8"), full(t)),
-        Ok(Reply::Empty(_)) => (None, full(String::new())),
+        Ok(Reply::Empty(_) | Reply::WithHeaders(..)) => (None, full(String::new())),
         Ok(Reply::Stream {
             content_type, body, ..
         }) => (Some(content_type), streamed(body)),
@@ -233,6 +239,9 @@ async fn respond(
         .header("Docker-Experimental", "false");
     if let Some(v) = router.advertised() {
         response = response.header("Api-Version", v.to_string());
+    }
+    for (name, value) in &extra_headers {
+        response = response.header(name, value);
     }
     if let Some(content_type) = content_type {
         response = response.header("Content-Type", content_type);

@@ -1,7 +1,8 @@
 //! The verbs of the e2e scenarios that move images and files, driven by the real `docker` CLI
 //! against `capstone daemon`: `build` (legacy builder: a tar context, a COPY and a RUN), `push`
-//! to the harness's registry and `pull` back by digest, `save` | `load`, `export`, `diff`,
-//! `stats --no-stream`, `update --memory`, the prunes, and `run --network NET --network-alias`.
+//! to the harness's registry and `pull` back by digest, `save` | `load`, `cp` both ways,
+//! `export`, `diff`, `stats --no-stream`, `update --memory`, the prunes, and
+//! `run --network NET --network-alias`.
 //! Effects are checked where they land: the cgroup's files, the archive's listing (GNU tar),
 //! the registry (skopeo), and what the containers themselves see.
 
@@ -47,8 +48,16 @@ fn docker_build_runs_copy_and_run_steps_and_the_image_runs() {
     )
     .unwrap();
     let dir = context.path().to_str().unwrap();
-    let build = docker_build(&daemon, &["build", "-t", "lab/app:v1", dir]);
+    let build = docker_build(
+        &daemon,
+        &["build", "-t", "lab/app:v1", "-t", "lab/app:v2", dir],
+    );
     assert_eq!(build.code, 0, "{build:?}\n{}", daemon.log());
+    // Every `-t` tags the one image (`?t=…&t=…`).
+    assert_eq!(
+        daemon.ok(&["inspect", "-f", "{{.Id}}", "lab/app:v1"]),
+        daemon.ok(&["inspect", "-f", "{{.Id}}", "lab/app:v2"])
+    );
     assert!(
         build.stdout.contains("Successfully tagged lab/app:v1"),
         "{build:?}"
@@ -209,6 +218,182 @@ fn docker_save_then_load_restores_a_removed_image() {
     std::fs::write(&garbage, "not an archive").unwrap();
     let bad = daemon.run(&["load", "-i", garbage.to_str().unwrap()]);
     assert_ne!(bad.code, 0, "{bad:?}");
+}
+
+#[test]
+fn docker_save_of_two_names_then_load_restores_both() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("two.tar");
+    daemon.ok(&["tag", "busybox", "lab/one:v1"]);
+    daemon.ok(&["tag", "busybox", "lab/two:v2"]);
+    let path = archive.to_str().unwrap();
+    daemon.ok(&["save", "-o", path, "lab/one:v1", "lab/two:v2"]);
+    daemon.ok(&["rmi", "lab/one:v1", "lab/two:v2", "busybox"]);
+    assert_eq!(daemon.ok(&["images", "-q"]), "");
+    let load = daemon.ok(&["load", "-i", path]);
+    for name in ["lab/one:v1", "lab/two:v2"] {
+        assert!(load.contains(&format!("Loaded image: {name}")), "{load}");
+        assert_eq!(daemon.ok(&["run", "--rm", name, "echo", "ok"]), "ok\n");
+    }
+}
+
+/// The permission bits of a host path.
+fn mode_of(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[test]
+fn docker_cp_copies_a_file_and_a_directory_in_and_back_out() {
+    use std::os::unix::fs::PermissionsExt;
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let id = daemon.ok(&["run", "-d", "busybox", "sleep", "1000"]);
+    let id = id.trim();
+    let host = tempfile::tempdir().unwrap();
+    let file = host.path().join("notes.txt");
+    std::fs::write(&file, "copied in\n").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let tree = host.path().join("tree");
+    std::fs::create_dir_all(tree.join("inner")).unwrap();
+    std::fs::write(tree.join("inner/deep.sh"), "echo deep\n").unwrap();
+    let script = tree.join("inner/deep.sh");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    daemon.ok(&["cp", file.to_str().unwrap(), &format!("{id}:/tmp/")]);
+    daemon.ok(&["cp", tree.to_str().unwrap(), &format!("{id}:/tmp/copied")]);
+    // What the container's own processes see.
+    let seen = daemon.ok(&[
+        "exec",
+        id,
+        "sh",
+        "-c",
+        "cat /tmp/notes.txt; stat -c %a /tmp/notes.txt /tmp/copied/inner/deep.sh; \
+         sh /tmp/copied/inner/deep.sh",
+    ]);
+    assert_eq!(seen, "copied in\n640\n755\ndeep\n");
+
+    let back = host.path().join("back");
+    std::fs::create_dir(&back).unwrap();
+    daemon.ok(&[
+        "cp",
+        &format!("{id}:/tmp/notes.txt"),
+        back.to_str().unwrap(),
+    ]);
+    daemon.ok(&["cp", &format!("{id}:/tmp/copied"), back.to_str().unwrap()]);
+    let notes = back.join("notes.txt");
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "copied in\n");
+    assert_eq!(mode_of(&notes), 0o640);
+    let deep = back.join("copied/inner/deep.sh");
+    assert_eq!(std::fs::read_to_string(&deep).unwrap(), "echo deep\n");
+    assert_eq!(mode_of(&deep), 0o755);
+
+    // A missing path fails with moby's 404 message, and creates nothing.
+    let missing = daemon.run(&["cp", &format!("{id}:/nope"), back.to_str().unwrap()]);
+    assert_ne!(missing.code, 0, "{missing:?}");
+    let expected = format!("Could not find the file /nope in container {id}");
+    assert!(missing.stderr.contains(&expected), "{missing:?}");
+    assert!(!back.join("nope").exists());
+    // The archive's owners stay; `-a` (`copyUIDGID`) gives the copy to the container's user.
+    let owned = host.path().join("owned");
+    std::fs::write(&owned, "owned\n").unwrap();
+    std::os::unix::fs::chown(&owned, Some(1234), Some(4321)).unwrap();
+    let nobody = daemon.ok(&["run", "-d", "-u", "nobody", "busybox", "sleep", "1000"]);
+    let nobody = nobody.trim();
+    daemon.ok(&[
+        "cp",
+        "-a",
+        owned.to_str().unwrap(),
+        &format!("{nobody}:/tmp/a"),
+    ]);
+    daemon.ok(&[
+        "cp",
+        owned.to_str().unwrap(),
+        &format!("{nobody}:/tmp/kept"),
+    ]);
+    let owners = daemon.ok(&["exec", nobody, "stat", "-c", "%u:%g", "/tmp/a", "/tmp/kept"]);
+    assert_eq!(owners, "65534:65534\n1234:4321\n");
+    // A container not started yet: its root is mounted for the copy only.
+    let created = daemon.ok(&["create", "busybox", "cat", "/tmp/notes.txt"]);
+    let created = created.trim();
+    daemon.ok(&["cp", file.to_str().unwrap(), &format!("{created}:/tmp/")]);
+    assert_eq!(daemon.ok(&["start", "-a", created]), "copied in\n");
+    let into_missing = daemon.run(&["cp", file.to_str().unwrap(), &format!("{id}:/no/such")]);
+    assert_ne!(into_missing.code, 0, "{into_missing:?}");
+    let expected = format!("Could not find the file /no in container {id}");
+    assert!(into_missing.stderr.contains(&expected), "{into_missing:?}");
+}
+
+/// `docker cp - C:DIR` with `archive` on stdin: the CLI sends it as it is
+/// (`PUT …/archive?path=DIR`).
+fn cp_archive_into(
+    daemon: &Daemon,
+    archive: &std::path::Path,
+    dest: &str,
+) -> capstone_support::Run {
+    let copy = daemon
+        .docker(&["cp", "-", dest])
+        .stdin(std::fs::File::open(archive).unwrap())
+        .output()
+        .unwrap();
+    capstone_support::Run::from(copy)
+}
+
+#[test]
+fn a_hostile_tar_copied_into_a_container_never_writes_outside_its_root() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let id = daemon.ok(&["run", "-d", "busybox", "sleep", "1000"]);
+    let id = id.trim();
+    for kind in ["dotdot", "absolute", "symlink"] {
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().join("escaped");
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("hostile.tar");
+        let made = Command::new("python3")
+            .args(["-c", HOSTILE_TAR])
+            .arg(&archive)
+            .arg(kind)
+            .arg(&target)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let copy = cp_archive_into(&daemon, &archive, &format!("{id}:/tmp"));
+        assert_eq!(
+            std::fs::read_dir(outside.path()).unwrap().count(),
+            0,
+            "{kind}: {copy:?}"
+        );
+        // Refused with a reason, or written inside the container's own root.
+        if copy.code == 0 {
+            let found = daemon.ok(&["exec", id, "find", "/", "-xdev", "-name", "escaped"]);
+            assert!(!found.trim().is_empty(), "{kind}: copied, but where?");
+        } else {
+            assert!(
+                copy.stderr.contains("Error response from daemon"),
+                "{copy:?}"
+            );
+        }
+    }
+    // A `.wh.` name is refused, not read as a layer's deletion marker.
+    daemon.ok(&["exec", id, "touch", "/tmp/kept"]);
+    let marker = tempfile::tempdir().unwrap();
+    std::fs::write(marker.path().join(".wh.kept"), "").unwrap();
+    let archive = marker.path().join("marker.tar");
+    let tar = Command::new("tar")
+        .arg("-cf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(marker.path())
+        .arg(".wh.kept")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let copy = cp_archive_into(&daemon, &archive, &format!("{id}:/tmp"));
+    assert!(copy.code != 0 && copy.stderr.contains(".wh."), "{copy:?}");
+    daemon.ok(&["exec", id, "test", "-f", "/tmp/kept"]);
 }
 
 /// Bytes from `docker stats`' human figure (`1.5MiB`, `812KiB`, `64MiB`).
