@@ -29,8 +29,14 @@ impl BundleList {
 }
 
 /// Builds `kit-bundle` (cargo's own output shown, so a slow first build is not a mystery)
-/// and returns a command that runs it.
+/// and returns a command that runs it. `KIT_BUNDLE_BIN`, if set, names a `kit-bundle` already
+/// built (the tests pass the workspace's own, which `cargo build --workspace` made).
 pub fn tool(ws: &Workspace) -> anyhow::Result<Command> {
+    if let Some(bin) = std::env::var_os("KIT_BUNDLE_BIN") {
+        let mut command = Command::new(bin);
+        command.current_dir(&ws.root);
+        return Ok(command);
+    }
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(&ws.root)
         .args(["build", "-q", "-p", "kit-bundle"])

@@ -25,10 +25,28 @@ fn bundle_target() -> PathBuf {
     common::workspace_root().join("target/kit-bundle-test")
 }
 
+/// The workspace's own `kit-bundle`, if `cargo build --workspace` made it and it is newer
+/// than `workshop/bundle/src` (scripts/test-all.sh builds it just before the tests); else the
+/// kit builds one in [`bundle_target`] (cargo cannot build into the target directory that
+/// `cargo test` is holding).
+fn built_bundle_tool() -> Option<PathBuf> {
+    let bin = common::workspace_root().join("target/debug/kit-bundle");
+    let built = std::fs::metadata(&bin).and_then(|m| m.modified()).ok()?;
+    let sources = common::workspace_root().join("workshop/bundle/src");
+    let newest_source = std::fs::read_dir(&sources)
+        .ok()?
+        .filter_map(|e| e.ok()?.metadata().ok()?.modified().ok())
+        .max()?;
+    (built >= newest_source).then_some(bin)
+}
+
 /// `cargo kit ARGS` on the checkout (the bundle commands change no source file), in `ns`.
 fn kit(ns: &TestNetns, args: &[&str]) -> std::process::Output {
     let mut command = ns.command(env!("CARGO_BIN_EXE_workshop"));
     command.env("CARGO_TARGET_DIR", bundle_target());
+    if let Some(built) = built_bundle_tool() {
+        command.env("KIT_BUNDLE_BIN", built);
+    }
     let out = command
         .arg("--root")
         .arg(common::workspace_root())
@@ -180,6 +198,7 @@ fn the_classroom_serves_the_bundle_and_the_book_and_stops_them_on_ctrl_c() {
         let mut classroom = ns.command(env!("CARGO_BIN_EXE_workshop"));
         classroom
             .env("CARGO_TARGET_DIR", bundle_target())
+            .envs(built_bundle_tool().map(|bin| ("KIT_BUNDLE_BIN", bin)))
             .args([
                 "classroom",
                 "--listen",
