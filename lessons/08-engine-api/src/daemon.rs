@@ -65,6 +65,8 @@ impl Container {
 #[derive(Default)]
 pub struct Daemon {
     containers: Mutex<HashMap<String, Arc<Container>>>,
+    /// `Some(n)`: ids are counted (n+1, n+2, … in 64 hex digits) instead of random.
+    counted_ids: Mutex<Option<u64>>,
 }
 
 /// The only image: `busybox`, backed by lesson 01's root filesystem.
@@ -87,6 +89,27 @@ fn random_id() -> String {
 }
 
 impl Daemon {
+    /// A daemon whose container ids are counted, not random (64 hex digits of 1, 2, …): two
+    /// such daemons given the same requests end in the same state. The fuzz target compares
+    /// two daemons; with random ids, `DELETE /containers/e` could match an id beginning with
+    /// `e` in one and nothing in the other.
+    pub fn with_counted_ids() -> Daemon {
+        Daemon {
+            counted_ids: Mutex::new(Some(0)),
+            ..Daemon::default()
+        }
+    }
+
+    fn new_id(&self) -> String {
+        match self.counted_ids.lock().unwrap().as_mut() {
+            Some(n) => {
+                *n += 1;
+                format!("{n:064x}")
+            }
+            None => random_id(),
+        }
+    }
+
     fn find(&self, call: &Call) -> Result<Arc<Container>, ApiError> {
         let wanted = call.param("id");
         let containers = self.containers.lock().unwrap();
@@ -117,7 +140,7 @@ impl Daemon {
         if args.is_empty() {
             args.push("sh".into());
         }
-        let id = random_id();
+        let id = self.new_id();
         let name = match call.query.get("name").filter(|n| !n.is_empty()) {
             Some(n) => format!("/{n}"),
             None => format!("/lab_{}", &id[..6]),

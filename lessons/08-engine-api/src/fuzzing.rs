@@ -17,8 +17,8 @@ use crate::version::{ADVERTISED, Negotiation};
 /// `start`, `attach` and `wait` are skipped: they run processes and block on them.
 pub fn engine_request(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let plain = Arc::new(Daemon::default());
-    let versioned = Arc::new(Daemon::default());
+    let plain = Arc::new(Daemon::with_counted_ids());
+    let versioned = Arc::new(Daemon::with_counted_ids());
     let (plain_router, versioned_router) = (
         routes(plain).negotiate(Negotiation::default()),
         routes(versioned).negotiate(Negotiation::default()),
