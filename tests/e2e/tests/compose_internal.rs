@@ -6,25 +6,10 @@
 
 mod capstone_support;
 
-use capstone_support::{Engine, Run, eventually};
+use capstone_support::{Engine, compose, eventually};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
-
-/// `capstone compose ARGS…` in `dir`.
-fn compose(engine: &Engine, dir: &Path, args: &[&str]) -> Run {
-    let mut all = vec!["compose"];
-    all.extend_from_slice(args);
-    Run::from(
-        engine
-            .command(&all)
-            .current_dir(dir)
-            .env_remove("COMPOSE_FILE")
-            .env_remove("COMPOSE_PROJECT_NAME")
-            .output()
-            .unwrap(),
-    )
-}
 
 /// `hidden` on the internal network only, `open` on a normal one, `both` on the two (and
 /// serving `both` over HTTP).

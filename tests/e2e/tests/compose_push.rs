@@ -5,24 +5,9 @@
 
 mod capstone_support;
 
-use capstone_support::{Engine, Run};
+use capstone_support::{Engine, compose};
 use harness::registry::{Auth, Registry};
 use std::path::Path;
-
-/// `capstone compose ARGS…` in `dir`.
-fn compose(engine: &Engine, dir: &Path, args: &[&str]) -> Run {
-    let mut all = vec!["compose"];
-    all.extend_from_slice(args);
-    Run::from(
-        engine
-            .command(&all)
-            .current_dir(dir)
-            .env_remove("COMPOSE_FILE")
-            .env_remove("COMPOSE_PROJECT_NAME")
-            .output()
-            .unwrap(),
-    )
-}
 
 /// The manifest digest the registry serves for `reference`, as skopeo sees it.
 fn skopeo_digest(engine: &Engine, reference: &str) -> String {

@@ -6,24 +6,8 @@
 
 mod capstone_support;
 
-use capstone_support::{Engine, Run, eventually};
+use capstone_support::{Engine, compose, eventually};
 use std::collections::BTreeSet;
-use std::path::Path;
-
-/// `capstone compose ARGS…` in `dir`.
-fn compose(engine: &Engine, dir: &Path, args: &[&str]) -> Run {
-    let mut all = vec!["compose"];
-    all.extend_from_slice(args);
-    Run::from(
-        engine
-            .command(&all)
-            .current_dir(dir)
-            .env_remove("COMPOSE_FILE")
-            .env_remove("COMPOSE_PROJECT_NAME")
-            .output()
-            .unwrap(),
-    )
-}
 
 /// Three `web` replicas, each serving its own hostname, and clients that sleep.
 const FILE: &str = r#"name: rr

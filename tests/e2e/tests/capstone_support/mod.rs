@@ -426,3 +426,19 @@ pub fn dockerd_with(engine: &Engine, image: &str) -> harness::dockerd::Dockerd {
     dockerd.load(&archive);
     dockerd
 }
+
+/// `capstone compose ARGS…` in `dir`, with no `COMPOSE_FILE` or `COMPOSE_PROJECT_NAME` from
+/// our environment.
+pub fn compose(engine: &Engine, dir: &std::path::Path, args: &[&str]) -> Run {
+    let mut all = vec!["compose"];
+    all.extend_from_slice(args);
+    Run::from(
+        engine
+            .command(&all)
+            .current_dir(dir)
+            .env_remove("COMPOSE_FILE")
+            .env_remove("COMPOSE_PROJECT_NAME")
+            .output()
+            .unwrap(),
+    )
+}
