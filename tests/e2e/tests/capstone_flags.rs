@@ -7,7 +7,7 @@
 
 mod capstone_support;
 
-use capstone_support::Engine;
+use capstone_support::{Engine, eventually};
 
 /// Runs `sh -c script` in a fresh busybox container with `flags`; returns its stdout.
 fn inside(engine: &Engine, flags: &[&str], script: &str) -> String {
@@ -320,14 +320,9 @@ fn stop_signal_is_what_the_command_receives_and_stop_timeout_is_recorded() {
 
 /// Polls `logs` until it holds `text` (a minute at most).
 fn wait_for_log(engine: &Engine, id: &str, text: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !engine.ok(&["logs", id]).contains(text) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no {text:?} in the log of {id}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    eventually(&format!("{text:?} in the log of {id}"), || {
+        engine.ok(&["logs", id]).contains(text).then_some(())
+    });
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 mod capstone_support;
 
-use capstone_support::Engine;
+use capstone_support::{Engine, eventually};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Stdio};
 use std::sync::mpsc::{Receiver, channel};
@@ -102,11 +102,9 @@ const TICKER: &str =
 fn attach_shows_output_from_now_on_and_ends_with_the_exit_code() {
     let engine = Engine::with_busybox();
     let id = engine.detached(&["busybox", "sh", "-c", TICKER]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !engine.ok(&["logs", &id]).contains("before") {
-        assert!(std::time::Instant::now() < deadline, "no output from {id}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    eventually(&format!("output from {id}"), || {
+        engine.ok(&["logs", &id]).contains("before").then_some(())
+    });
     let mut attached = Attached::start(&engine, &[&id]);
     attached.expect("tick"); // it is following now
     engine.ok(&["exec", &id, "touch", "/tmp/go"]);

@@ -5,20 +5,11 @@
 mod capstone_support;
 
 use capstone_support::Engine;
-use harness::registry::image::{OCI_LAYER_TAR, OciLayout, busybox_layer};
-use harness::registry::{Auth, Registry};
 
 #[test]
 fn pull_fetches_the_services_images_and_up_then_needs_no_registry() {
     let engine = Engine::new();
-    let (registry, _layout) = engine.in_netns(|| {
-        let registry = Registry::start(Auth::None);
-        let dir = tempfile::tempdir().unwrap();
-        let mut layout = OciLayout::new(dir.path());
-        let image = layout.image("amd64", None, &[busybox_layer()], OCI_LAYER_TAR);
-        registry.push_with_skopeo(&layout.name("v1", &image), "lab/busybox:v1", false);
-        (registry, dir)
-    });
+    let (registry, _layout) = engine.registry_with_busybox();
     let image = format!("{}/lab/busybox:v1", registry.host());
     let dir = tempfile::tempdir().unwrap();
     let file = format!(

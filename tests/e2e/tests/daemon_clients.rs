@@ -10,20 +10,11 @@ mod daemon_support;
 
 use capstone_support::Engine;
 use daemon_support::Daemon;
-use harness::registry::image::{OCI_LAYER_TAR, OciLayout, busybox_layer};
-use harness::registry::{Auth, Registry};
 
 #[test]
 fn a_missing_image_is_pulled_by_the_cli_after_a_404_then_tagged_and_removed() {
     let engine = Engine::new();
-    let (registry, _layout) = engine.in_netns(|| {
-        let registry = Registry::start(Auth::None);
-        let dir = tempfile::tempdir().unwrap();
-        let mut layout = OciLayout::new(dir.path());
-        let image = layout.image("amd64", None, &[busybox_layer()], OCI_LAYER_TAR);
-        registry.push_with_skopeo(&layout.name("v1", &image), "lab/busybox:v1", false);
-        (registry, dir)
-    });
+    let (registry, _layout) = engine.registry_with_busybox();
     let daemon = Daemon::start(&engine);
     let reference = format!("{}/lab/busybox:v1", registry.host());
     let run = daemon.run(&["run", "--rm", &reference, "/bin/busybox", "echo", "pulled"]);

@@ -220,6 +220,20 @@ impl Engine {
         self.netns.run(f)
     }
 
+    /// A registry in the engine's network namespace holding busybox as `lab/busybox:v1`
+    /// (pushed with skopeo); the directory keeps the image layout alive as long as needed.
+    pub fn registry_with_busybox(&self) -> (harness::registry::Registry, tempfile::TempDir) {
+        use harness::registry::image::{OCI_LAYER_TAR, OciLayout, busybox_layer};
+        self.in_netns(|| {
+            let registry = harness::registry::Registry::start(harness::registry::Auth::None);
+            let dir = tempfile::tempdir().unwrap();
+            let mut layout = OciLayout::new(dir.path());
+            let image = layout.image("amd64", None, &[busybox_layer()], OCI_LAYER_TAR);
+            registry.push_with_skopeo(&layout.name("v1", &image), "lab/busybox:v1", false);
+            (registry, dir)
+        })
+    }
+
     /// Runs a command to completion.
     pub fn run(&self, args: &[&str]) -> Run {
         Run::from(self.command(args).output().expect("run capstone"))
