@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use harness::netns::TestNetns;
 use network::firewall::Firewall;
+use network::netlink::Netlink;
 use network::{Error, Networks, Sandbox, Subnet};
 
 fn subnet(s: &str) -> Subnet {
@@ -298,6 +299,23 @@ fn disconnect_exited_leaves_the_pair_to_the_kernel_which_deletes_it_with_the_nam
     while !host_veths(&host).is_empty() && std::time::Instant::now() < deadline {}
     assert!(host_veths(&host).is_empty(), "{:?}", host.links());
     host.run(|| nets.remove("n").unwrap());
+}
+
+#[test]
+fn a_link_that_vanished_between_lookup_and_delete_is_told_apart_as_no_such_device() {
+    // Teardown looks a veth up by name and then deletes it by index; a dying namespace can
+    // take the pair away in between. The kernel's answer then is ENODEV, which teardown
+    // treats as "already gone" — it must not be confused with a real refusal.
+    let host = TestNetns::new();
+    host.run(|| {
+        let mut nl = Netlink::open().unwrap();
+        nl.add_bridge("gone0").unwrap();
+        let index = nl.link("gone0").unwrap().index;
+        nl.delete_link(index).unwrap();
+        let again = nl.delete_link(index).unwrap_err();
+        assert!(again.is_no_such_device(), "{again}");
+        assert!(!again.is_already_exists(), "{again}");
+    });
 }
 
 #[test]

@@ -161,4 +161,10 @@ impl Error {
     pub fn is_already_exists(&self) -> bool {
         matches!(self, Error::Kernel { source, .. } if source.raw_os_error() == Some(libc::EEXIST))
     }
+
+    /// Whether the kernel refused a request with ENODEV: the interface it names is gone, for
+    /// example a veth pair the kernel deleted with a dying network namespace.
+    pub fn is_no_such_device(&self) -> bool {
+        matches!(self, Error::Kernel { source, .. } if source.raw_os_error() == Some(libc::ENODEV))
+    }
 }

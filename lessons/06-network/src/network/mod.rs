@@ -212,12 +212,20 @@ impl Networks {
     }
 }
 
+/// Delete the interface `name` unless it is already gone. A veth pair whose other end lived
+/// in a namespace that just died disappears on its own, a little later (the kernel tears the
+/// namespace down in a work queue), so it can vanish between our lookup and our delete: the
+/// kernel then answers ENODEV, which means the same as not finding it.
 fn delete_link_if_present(name: &str) -> Result<(), Error> {
     let mut nl = Netlink::open()?;
-    match nl.link(name) {
-        Ok(link) => Ok(nl.delete_link(link.index)?),
-        Err(netlink::Error::NoSuchLink(_)) => Ok(()),
-        Err(e) => Err(e.into()),
+    let index = match nl.link(name) {
+        Ok(link) => link.index,
+        Err(netlink::Error::NoSuchLink(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    match nl.delete_link(index) {
+        Err(e) if e.is_no_such_device() => Ok(()),
+        other => Ok(other?),
     }
 }
 
