@@ -87,12 +87,23 @@ fn spawn_monitor_with_stdin(
         .stdin(stdin.map_or_else(Stdio::null, Stdio::from))
         .stdout(Stdio::piped())
         .stderr(log);
-    // SAFETY: setsid(2) is async-signal-safe; the closure allocates nothing.
+    // SAFETY: setsid(2) and close_range(2) are async-signal-safe; the closure allocates nothing.
     unsafe {
         command.pre_exec(|| {
-            nix::unistd::setsid()
-                .map(drop)
-                .map_err(std::io::Error::from)
+            nix::unistd::setsid().map_err(std::io::Error::from)?;
+            // A descriptor our caller left open across exec (a shell's, or a test's pty master:
+            // openpty(3) does not set close-on-exec) would live on in a monitor that outlives
+            // us, and `pty_share::master_of` would take a stray pty master for the container's.
+            // Only 0, 1 and 2 go on: every descriptor from 3 up closes at the exec.
+            if libc::close_range(
+                3,
+                libc::c_uint::MAX,
+                libc::CLOSE_RANGE_CLOEXEC as libc::c_int,
+            ) < 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
         });
     }
     let mut child = command

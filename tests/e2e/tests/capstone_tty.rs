@@ -9,9 +9,11 @@ mod capstone_support;
 mod tty_support;
 
 use capstone_support::Engine;
-use nix::pty::Winsize;
+use nix::fcntl::OFlag;
+use nix::pty::{Winsize, posix_openpt};
 use std::io::Write;
 use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 use tty_support::{OnPty, size};
 
@@ -236,4 +238,43 @@ fn ctrl_c_at_the_password_prompt_gives_the_echo_back() {
     let (code, out) = pty.finish(); // asserts echo and line editing are back on
     assert_eq!(code, -1, "died of SIGINT, as asked: {out:?}");
     assert!(!engine.root.path().join("config.json").exists());
+}
+
+#[test]
+fn a_pty_master_the_caller_left_open_stays_out_of_the_monitor() {
+    // A shell or a daemon may start the CLI with descriptors open across exec. The monitor
+    // outlives the CLI and must not keep them: `attach` and the Engine API's resize take the
+    // container's pty master from among the monitor's descriptors.
+    let engine = Engine::with_busybox();
+    let stray = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC).unwrap();
+    let stray = stray.as_raw_fd();
+    let mut cmd = engine.command(&["run", "-d", "-t", "busybox", "sleep", "1000"]);
+    // SAFETY: only dup2(2), async-signal-safe, runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            // dup2 clears close-on-exec on the copy: the CLI inherits fd 100, a pty master.
+            if libc::dup2(stray, 100) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let id = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let monitor = capstone_support::monitors_of(&id)[0];
+    // proc(5): the kernel prints `tty-index:` in the fdinfo of a pty master only.
+    let fdinfo = format!("/proc/{monitor}/fdinfo");
+    let masters: Vec<String> = std::fs::read_dir(&fdinfo)
+        .unwrap()
+        .flatten()
+        .filter(|e| std::fs::read_to_string(e.path()).is_ok_and(|info| info.contains("tty-index:")))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        masters.len(),
+        1,
+        "the monitor's pty masters, by fd: {masters:?}"
+    );
+    assert_ne!(masters, ["100"], "the one it holds is the container's");
 }

@@ -4,6 +4,7 @@
 //! on and read from.
 #![allow(dead_code)]
 
+use nix::fcntl::{FcntlArg, FdFlag, fcntl};
 use nix::pty::{Winsize, openpty};
 use nix::sys::termios::{LocalFlags, tcgetattr};
 use std::io::{Read, Write};
@@ -34,6 +35,11 @@ impl OnPty {
     /// Starts `cmd` with a new pty of `rows`×`cols` as its terminal.
     pub fn spawn(mut cmd: Command, rows: u16, cols: u16) -> OnPty {
         let pair = openpty(Some(&size(rows, cols)), None).expect("openpty");
+        // openpty(3) leaves both ends open across exec: without close-on-exec, every program
+        // a test running beside this one starts (a daemon, its monitors) would inherit them.
+        for end in [&pair.master, &pair.slave] {
+            fcntl(end, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).expect("fcntl(FD_CLOEXEC)");
+        }
         let slave: OwnedFd = pair.slave;
         cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
             .stdout(Stdio::from(slave.try_clone().unwrap()))
