@@ -84,6 +84,8 @@ pub fn run(
     )?;
     let mut io = Io::prepare(&record, attach)?;
     let signals = block_signals()?;
+    // Before the clone: the container's process binds these in while it makes its root.
+    crate::mechanisms::network::files::write_initial(&record)?;
     let cgroup = cgroup::create(&record)?;
     let created = match runtime::create(&record, io.child_stdio(), &confinement) {
         Ok(c) => c,
@@ -93,10 +95,12 @@ pub fn run(
         }
     };
     let pid = created.pid().as_raw();
-    // While it waits at the gate, two things at once: into the cgroup (before the gate opens,
-    // so nothing the container runs escapes its limits) and into its networks (lesson 06).
-    // On cgroup v1 the move waits out an RCU grace period (~10 ms of sleeping in the kernel),
-    // and networking is netlink round trips: a thread lets the two overlap.
+    // While it makes its root filesystem (lesson 01's `set_up_before_release`) and then waits
+    // at the gate, two things at once: into the cgroup (before the gate opens, so nothing the
+    // container runs escapes its limits) and into its networks (lesson 06). On cgroup v1 the
+    // move waits out an RCU grace period (~10 ms of sleeping in the kernel), and networking
+    // is netlink round trips: a thread lets the two overlap, and the container's set-up
+    // overlaps both.
     let (joined, connected) = std::thread::scope(|scope| {
         let joining = scope.spawn(|| cgroup.add_process(pid));
         let connected = crate::mechanisms::network::attach::connect_all(paths, &record, pid);
@@ -115,6 +119,10 @@ pub fn run(
     // Either failed: kill it before it ran anything, and undo the cgroup.
     let network_settings = match set_up {
         Ok(settings) => settings,
+        // Its own set-up failed first (so its network namespace was gone): it said why on its
+        // stderr. Run on, so that reaches the log and its exit code is recorded, as for a
+        // failure after the release.
+        Err(_) if crate::mechanisms::process::has_exited(pid) => record.network_settings.clone(),
         Err(e) => {
             let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
             let _ = waitpid(Pid::from_raw(pid), None);

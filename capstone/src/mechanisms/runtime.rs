@@ -64,6 +64,8 @@ pub fn create(record: &Container, stdio: Stdio, confinement: &Confinement) -> Re
     spec.console = stdio.console;
     spec.init = record.host_config.init;
     spec.cgroupns_after_release = true; // the monitor moves it into its cgroup while held
+    // Its root filesystem is made while the monitor does that (see `engine::monitor`).
+    spec.set_up_before_release = true;
     let hooks = EngineHooks {
         record,
         confinement: ConfineHooks(confinement),
