@@ -169,7 +169,7 @@ pub fn run(
     }
     drop(raw);
     log.flush();
-    finish(paths, &record, code)
+    finish(paths, &record, code, cgroup.as_ref())
 }
 // ANCHOR_END: monitor_run
 
@@ -179,16 +179,18 @@ pub fn run(
 /// entirely. The workload has run, so its exit code stands
 /// whatever happens here: a step that fails is reported on stderr and kept in the record's
 /// `State.Error`, but never turns the code into the engine's 125.
-fn finish(paths: &store::Paths, record: &Container, code: i32) -> Result<i32> {
+fn finish(
+    paths: &store::Paths,
+    record: &Container,
+    code: i32,
+    cgroup: &dyn cgroups::Cgroup,
+) -> Result<i32> {
     let before = record;
     // Docker's OOMKilled: memory.events (v2) or memory.oom_control (v1) counted a kill.
     // Read it before the cgroup goes.
-    let oom_killed = cgroup::open(record)
-        .and_then(|cg| cg.stats().ok())
-        .and_then(|stats| stats.oom_kills)
-        .is_some_and(|kills| kills > 0);
+    let oom_killed = (cgroup.oom_kills().ok().flatten()).is_some_and(|kills| kills > 0);
     let mut errors = Vec::new();
-    errors.extend(cgroup::remove(record).err());
+    errors.extend(cgroup.remove().err().map(Error::from));
     // Its last process is gone, and with it the network namespace: the kernel deletes the
     // veth pairs; we give back the addresses and ports.
     errors.extend(crate::mechanisms::network::attach::disconnect_after_exit(paths, record).err());
