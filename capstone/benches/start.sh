@@ -6,6 +6,7 @@
 # memory of one detached container's monitor (RSS, and the part that is its own).
 #
 #   cargo build --release -p capstone && capstone/benches/start.sh [RUNS]
+#   INTERLEAVED=1 capstone/benches/start.sh [RUNS]   # rounds of one run each, for a busy machine
 #
 # Needs root, hyperfine, runc; crun and podman optional.
 set -euo pipefail
@@ -86,11 +87,33 @@ if podman import "$work/busybox.tar" capstone-bench >/dev/null 2>&1 && podman ru
 else
   echo "podman cannot run containers here (it uses crun, see above)"
 fi
-hyperfine -N --warmup 3 --runs "$runs" --export-markdown "$work/result.md" --export-json "$work/result.json" "${cmds[@]}" >/dev/null
-cat "$work/result.md"
-echo
-echo "medians [ms]:"
-jq -r '.results[] | "  \(.command): \(.median * 1000 | . * 10 | round / 10)"' "$work/result.json"
+if [ -n "${INTERLEAVED:-}" ]; then
+  # hyperfine times each command in a block of its own; on a shared machine a burst of load
+  # then lands on one command. Here every round runs each command once, the order rotating,
+  # so bursts hit all alike; the low percentiles approach the figures of an idle machine.
+  python3 - "$runs" "${cmds[@]}" <<'PY'
+import shlex, subprocess, sys, time
+runs, pairs = int(sys.argv[1]), sys.argv[2:]
+names, cmds = pairs[1::3], [shlex.split(c) for c in pairs[2::3]]
+times = [[] for _ in names]
+for i in range(runs + 3):  # the first three rounds warm up
+    for k in [(i + j) % len(names) for j in range(len(names))]:
+        start = time.perf_counter()
+        subprocess.run(cmds[k], check=True, stdout=subprocess.DEVNULL)
+        if i >= 3:
+            times[k].append((time.perf_counter() - start) * 1000)
+print(f"interleaved, {runs} rounds [ms]: min / p10 / median / p90")
+for name, t in zip(names, times):
+    t.sort()
+    print(f"  {name}: {t[0]:.1f} / {t[len(t) // 10]:.1f} / {t[len(t) // 2]:.1f} / {t[len(t) * 9 // 10]:.1f}")
+PY
+else
+  hyperfine -N --warmup 3 --runs "$runs" --export-markdown "$work/result.md" --export-json "$work/result.json" "${cmds[@]}" >/dev/null
+  cat "$work/result.md"
+  echo
+  echo "medians [ms]:"
+  jq -r '.results[] | "  \(.command): \(.median * 1000 | . * 10 | round / 10)"' "$work/result.json"
+fi
 
 id=$("$bin" "${state[@]}" run -d --network none busybox sleep 1000)
 monitor=$("$bin" "${state[@]}" inspect "$id" | grep -o '"Pid": [0-9]*' | head -1 | grep -o '[0-9]*$')

@@ -51,7 +51,9 @@ pub fn start_monitored_with_stdin(
 /// A start by hand (`start`, `run`, `restart`): its restart policy applies afresh — the count
 /// starts again at 0 and a `stop` before no longer holds it back (as Docker's `start` does).
 pub fn started_by_hand(paths: &store::Paths, record: &Container) -> Result<()> {
-    if !record.is_active() {
+    // (Nothing to reset — a container never started, say — is no reason to rewrite its record.)
+    let reset = record.state.manually_stopped || record.state.restart_count != 0;
+    if reset && !record.is_active() {
         crate::store::containers::update(paths, &record.id, |c| {
             c.state.manually_stopped = false;
             c.state.restart_count = 0;

@@ -84,6 +84,8 @@ pub fn run(
     )?;
     let mut io = Io::prepare(&record, attach)?;
     let signals = block_signals()?;
+    // Before the clone: the container's process binds these in while it makes its root.
+    crate::mechanisms::network::files::write_initial(&record)?;
     let cgroup = cgroup::create(&record)?;
     let created = match runtime::create(&record, io.child_stdio(), &confinement) {
         Ok(c) => c,
@@ -93,10 +95,12 @@ pub fn run(
         }
     };
     let pid = created.pid().as_raw();
-    // While it waits at the gate, two things at once: into the cgroup (before the gate opens,
-    // so nothing the container runs escapes its limits) and into its networks (lesson 06).
-    // On cgroup v1 the move waits out an RCU grace period (~10 ms of sleeping in the kernel),
-    // and networking is netlink round trips: a thread lets the two overlap.
+    // While it makes its root filesystem (lesson 01's `set_up_before_release`) and then waits
+    // at the gate, two things at once: into the cgroup (before the gate opens, so nothing the
+    // container runs escapes its limits) and into its networks (lesson 06). On cgroup v1 the
+    // move waits out an RCU grace period (~10 ms of sleeping in the kernel), and networking
+    // is netlink round trips: a thread lets the two overlap, and the container's set-up
+    // overlaps both.
     let (joined, connected) = std::thread::scope(|scope| {
         let joining = scope.spawn(|| cgroup.add_process(pid));
         let connected = crate::mechanisms::network::attach::connect_all(paths, &record, pid);
@@ -115,6 +119,10 @@ pub fn run(
     // Either failed: kill it before it ran anything, and undo the cgroup.
     let network_settings = match set_up {
         Ok(settings) => settings,
+        // Its own set-up failed first (so its network namespace was gone): it said why on its
+        // stderr. Run on, so that reaches the log and its exit code is recorded, as for a
+        // failure after the release.
+        Err(_) if crate::mechanisms::process::has_exited(pid) => record.network_settings.clone(),
         Err(e) => {
             let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
             let _ = waitpid(Pid::from_raw(pid), None);
@@ -161,7 +169,7 @@ pub fn run(
     }
     drop(raw);
     log.flush();
-    finish(paths, &record, code)
+    finish(paths, &record, code, cgroup.as_ref())
 }
 // ANCHOR_END: monitor_run
 
@@ -171,16 +179,18 @@ pub fn run(
 /// entirely. The workload has run, so its exit code stands
 /// whatever happens here: a step that fails is reported on stderr and kept in the record's
 /// `State.Error`, but never turns the code into the engine's 125.
-fn finish(paths: &store::Paths, record: &Container, code: i32) -> Result<i32> {
+fn finish(
+    paths: &store::Paths,
+    record: &Container,
+    code: i32,
+    cgroup: &dyn cgroups::Cgroup,
+) -> Result<i32> {
     let before = record;
     // Docker's OOMKilled: memory.events (v2) or memory.oom_control (v1) counted a kill.
     // Read it before the cgroup goes.
-    let oom_killed = cgroup::open(record)
-        .and_then(|cg| cg.stats().ok())
-        .and_then(|stats| stats.oom_kills)
-        .is_some_and(|kills| kills > 0);
+    let oom_killed = (cgroup.oom_kills().ok().flatten()).is_some_and(|kills| kills > 0);
     let mut errors = Vec::new();
-    errors.extend(cgroup::remove(record).err());
+    errors.extend(cgroup.remove().err().map(Error::from));
     // Its last process is gone, and with it the network namespace: the kernel deletes the
     // veth pairs; we give back the addresses and ports.
     errors.extend(crate::mechanisms::network::attach::disconnect_after_exit(paths, record).err());

@@ -21,7 +21,7 @@ pub fn remove(paths: &store::Paths, record: &Container) -> Result<()> {
         Err(e) => return Err(Error::io("remove", record_path)(e)),
     }
     let dir = paths.container_dir(&record.id);
-    if let Err(e) = std::fs::remove_dir_all(&dir)
+    if let Err(e) = remove_tree(&dir)
         && e.kind() != std::io::ErrorKind::NotFound
     {
         errors.push(Error::io("remove", dir)(e));
@@ -42,4 +42,27 @@ pub fn remove(paths: &store::Paths, record: &Container) -> Result<()> {
         1 => Err(errors.remove(0)),
         _ => Err(Error::Teardown(errors)),
     }
+}
+
+/// Removes a container's directory: each entry (its `upper`, `work` and `merged` directories,
+/// its log…) on a thread of its own, then the directory. Every rmdir(2) or unlink(2) that frees
+/// a block may wait for the disk — on a file system mounted with `discard` and no journal, the
+/// discard is issued and waited for right there (ext4's `ext4_free_blocks`) — so the waits of
+/// independent subtrees overlap instead of adding up. Each subtree goes with std's
+/// `remove_dir_all`, which never follows a symlink out of it.
+fn remove_tree(dir: &std::path::Path) -> std::io::Result<()> {
+    let entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    std::thread::scope(|scope| {
+        let removing: Vec<_> = (entries.iter())
+            .map(|entry| {
+                scope.spawn(move || match entry.file_type()?.is_dir() {
+                    true => std::fs::remove_dir_all(entry.path()),
+                    false => std::fs::remove_file(entry.path()),
+                })
+            })
+            .collect();
+        (removing.into_iter())
+            .try_for_each(|thread| thread.join().expect("removing a file does not panic"))
+    })?;
+    std::fs::remove_dir(dir)
 }

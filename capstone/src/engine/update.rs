@@ -38,11 +38,12 @@ pub struct Limits {
 impl Limits {
     /// Parses the three flags as given (used by `create` and `update`).
     pub fn parse(memory: Option<&str>, cpus: Option<&str>, pids: Option<&str>) -> Result<Limits> {
-        let host_cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // (Only `--cpus` needs the host's CPU count, which costs reading cgroup files.)
+        let host_cpus = || std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(Limits {
             memory: memory.map(cgroups::limits::parse_memory).transpose()?,
             nano_cpus: cpus
-                .map(|c| cgroups::limits::parse_cpus(c, host_cpus))
+                .map(|c| cgroups::limits::parse_cpus(c, host_cpus()))
                 .transpose()?
                 .map(|q| q.quota_us * 10_000),
             pids_limit: pids

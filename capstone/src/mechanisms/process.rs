@@ -23,6 +23,17 @@ fn is_zombie(pid: i32) -> bool {
         .is_some_and(|state| state == "Z" || state == "X")
 }
 
+/// Whether our own child `pid` has exited: waitid(2) with `WNOWAIT` looks without reaping, so
+/// whoever waits for it later still gets its exit status.
+pub fn has_exited(pid: i32) -> bool {
+    use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+    matches!(
+        waitid(Id::Pid(nix::unistd::Pid::from_raw(pid)), flags),
+        Ok(WaitStatus::Exited(..) | WaitStatus::Signaled(..))
+    )
+}
+
 /// The start time of `pid` in clock ticks since boot (`/proc/PID/stat` field 22).
 pub fn start_time(pid: i32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

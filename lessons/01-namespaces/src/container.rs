@@ -62,6 +62,19 @@ pub struct ContainerSpec {
     /// (`0::/` in `/proc/self/cgroup`), as with runc. Off by default: a student's container
     /// shows the cgroup it sits in.
     pub cgroupns_after_release: bool,
+    /// Make the root filesystem (mounts, [`Hooks::prepare_root`], [`Hooks::before_pivot`],
+    /// pivot_root(2)) *before* waiting at the gate, and hold back only what comes after: the
+    /// cgroup namespace, [`Hooks::after_pivot`], hostname, user switch, confinement and the
+    /// command. The set-up then runs while the parent works from outside — on cgroup v1,
+    /// moving a process into a cgroup sleeps for an RCU grace period, milliseconds the set-up
+    /// can use. Off by default: a student's container does nothing before it is released.
+    /// Ignored with a user namespace (its id maps are written after clone(2), and mounting
+    /// needs them).
+    ///
+    /// A process whose early set-up fails says why on its stderr and exits with
+    /// [`EXIT_SETUP_FAILED`]; [`Created::start`] then returns as for a process that has
+    /// exec'd, and [`Running::wait`] gives that code.
+    pub set_up_before_release: bool,
 }
 
 impl ContainerSpec {
@@ -96,11 +109,18 @@ impl ContainerSpec {
             console: None,
             init: false,
             cgroupns_after_release: false,
+            set_up_before_release: false,
         }
     }
 
     fn has(&self, ns: Namespace) -> bool {
         self.namespaces.contains(&ns)
+    }
+
+    /// Whether the root filesystem is made before the release (see
+    /// [`ContainerSpec::set_up_before_release`]).
+    fn sets_up_early(&self) -> bool {
+        self.set_up_before_release && self.id_map.is_none()
     }
 
     /// Checks what can be checked before cloning, so mistakes give a clear error.
@@ -132,7 +152,8 @@ impl ContainerSpec {
     }
 }
 
-/// A container whose process exists, inside its namespaces, but is held back before setup.
+/// A container whose process exists, inside its namespaces, but is held back before setup
+/// (or, with [`ContainerSpec::set_up_before_release`], before all but its root filesystem).
 #[derive(Debug)]
 pub struct Created {
     child: Child,
@@ -182,10 +203,7 @@ pub fn create_with(spec: &ContainerSpec, hooks: &dyn Hooks) -> Result<Created> {
     let child = spawn(&at_clone, || {
         setup::not_dumpable();
         setup::reset_signals();
-        if !gate.wait() {
-            return EXIT_SETUP_FAILED; // the parent went away: do not start half-configured
-        }
-        inside(spec, hooks, exec_seen_fd)
+        inside(spec, hooks, exec_seen_fd, &gate)
     })?;
     // Only the child may hold the write end: a container cloned later from this process would
     // inherit our copy and keep this one's pipe open past its execve(2).
@@ -209,6 +227,8 @@ impl Created {
     /// Releases the held-back process and returns once it has exec'd its command (or died):
     /// a signal sent after this reaches the command, not the set-up code before it.
     pub fn start(self) -> Result<Running> {
+        // (A process whose early set-up failed has exited: the byte stays in the pipe, which
+        // we hold open too, and the pipe below is at end-of-file.)
         self.gate.open()?;
         let mut byte = [0u8; 1];
         while let Err(nix::Error::EINTR) = nix::unistd::read(&self.exec_seen.read_end, &mut byte) {}
@@ -234,10 +254,23 @@ pub fn run(spec: &ContainerSpec) -> Result<i32> {
     create(spec)?.start()?.wait()
 }
 
-/// The container's side, run by the cloned child: set up, then become the command. Returns an
-/// exit code only when something failed, after saying what on stderr.
-fn inside(spec: &ContainerSpec, hooks: &dyn Hooks, exec_seen: RawFd) -> i32 {
-    if let Err(e) = set_up(spec, hooks) {
+/// The container's side, run by the cloned child: wait for the release (after the root
+/// filesystem is made, with [`ContainerSpec::set_up_before_release`]), set up, then become
+/// the command. Returns an exit code only when something failed, after saying what on stderr.
+fn inside(spec: &ContainerSpec, hooks: &dyn Hooks, exec_seen: RawFd, gate: &Gate) -> i32 {
+    let early = spec.sets_up_early();
+    // The parent went away (the gate closed unopened): do not start half-configured.
+    if !early && !gate.wait() {
+        return EXIT_SETUP_FAILED;
+    }
+    if let Err(e) = set_up_root(spec, hooks) {
+        eprintln!("container: cannot start: {e}");
+        return EXIT_SETUP_FAILED;
+    }
+    if early && !gate.wait() {
+        return EXIT_SETUP_FAILED;
+    }
+    if let Err(e) = set_up_process(spec, hooks) {
         eprintln!("container: cannot start: {e}");
         return EXIT_SETUP_FAILED;
     }
@@ -270,15 +303,10 @@ fn inside(spec: &ContainerSpec, hooks: &dyn Hooks, exec_seen: RawFd) -> i32 {
 /// Stdio, mounts, pivot_root, hostname, working directory and user — in that order, because
 /// each step needs the one before (e.g. `/dev`'s devices are bound from the host before
 /// pivoting; the user switch gives up the right to mount). The `hooks` calls are an engine's
-/// additions; for a student's container they do nothing.
+/// additions; for a student's container they do nothing. First the root filesystem…
 // ANCHOR: set_up
-fn set_up(spec: &ContainerSpec, hooks: &dyn Hooks) -> Result<()> {
+fn set_up_root(spec: &ContainerSpec, hooks: &dyn Hooks) -> Result<()> {
     setup::take_stdio(spec.stdio, spec.console.is_some())?;
-    if spec.has(Namespace::Cgroup) && spec.cgroupns_after_release {
-        // Now that the parent has put us in our cgroup, that cgroup becomes our cgroup root.
-        nix::sched::unshare(Namespace::Cgroup.clone_flag())
-            .map_err(crate::error::sys("unshare(CLONE_NEWCGROUP)"))?;
-    }
     let root = &spec.rootfs;
     mounts::make_private()?;
     hooks.prepare_root(root).map_err(Error::Hook)?;
@@ -294,7 +322,16 @@ fn set_up(spec: &ContainerSpec, hooks: &dyn Hooks) -> Result<()> {
     }
     hooks.before_pivot(root).map_err(Error::Hook)?;
     mounts::pivot_into(root)?;
-    mounts::remount_root(spec.readonly_rootfs)?;
+    mounts::remount_root(spec.readonly_rootfs)
+}
+
+/// …then the process itself.
+fn set_up_process(spec: &ContainerSpec, hooks: &dyn Hooks) -> Result<()> {
+    if spec.has(Namespace::Cgroup) && spec.cgroupns_after_release {
+        // Now that the parent has put us in our cgroup, that cgroup becomes our cgroup root.
+        nix::sched::unshare(Namespace::Cgroup.clone_flag())
+            .map_err(crate::error::sys("unshare(CLONE_NEWCGROUP)"))?;
+    }
     hooks.after_pivot().map_err(Error::Hook)?;
     if spec.has(Namespace::Uts) {
         // exercise 01.2 hostname: begin

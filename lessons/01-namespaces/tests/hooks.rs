@@ -21,7 +21,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let tests: [(&str, fn()); 14] = [
+    let tests: [(&str, fn()); 15] = [
         (
             "a_prepare_root_hook_fills_an_empty_root_inside_the_child_only",
             prepare_root,
@@ -54,6 +54,10 @@ fn main() {
         (
             "the_cgroup_namespace_is_entered_at_clone_or_once_released",
             cgroup_ns_after_release,
+        ),
+        (
+            "set_up_before_release_makes_the_root_while_held_and_still_reports_failures",
+            set_up_before_release,
         ),
         ("exec_failures_name_what_the_errno_means", exec_errors),
         (
@@ -310,6 +314,61 @@ fn cgroup_ns_after_release() {
         kill(pid, Signal::SIGKILL).unwrap();
         running.wait().unwrap();
     }
+}
+
+struct RefuseBeforePivot;
+
+impl Hooks for RefuseBeforePivot {
+    fn before_pivot(&self, _root: &Path) -> HookResult {
+        Err("the hook refuses before pivoting: fix the test".into())
+    }
+}
+
+fn set_up_before_release() {
+    use std::os::unix::fs::MetadataExt;
+    let ours = Namespace::Cgroup.inode(Pid::this()).unwrap();
+    let image = std::fs::metadata(busybox()).unwrap();
+    let mut spec = ContainerSpec::new(busybox(), args(&["sleep", "100"]));
+    (spec.cgroupns_after_release, spec.set_up_before_release) = (true, true);
+    let created = create_with(&spec, &NoHooks).unwrap();
+    let pid = created.pid();
+    // Held back, it pivots into its root (its /proc/PID/root becomes the image's directory)…
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let pivoted = || {
+        let root = std::fs::metadata(format!("/proc/{pid}/root/")).unwrap();
+        (root.dev(), root.ino()) == (image.dev(), image.ino())
+    };
+    while !pivoted() {
+        assert!(std::time::Instant::now() < deadline, "it never pivoted");
+        std::thread::yield_now();
+    }
+    // …but the rest waits for the release: here, entering its own cgroup namespace.
+    assert_eq!(Namespace::Cgroup.inode(pid).unwrap(), ours, "held back");
+    let running = created.start().unwrap();
+    assert_ne!(Namespace::Cgroup.inode(pid).unwrap(), ours, "released");
+    kill(pid, Signal::SIGKILL).unwrap();
+    running.wait().unwrap();
+
+    // The hooks still run in their order, and a failure before the release still stops it
+    // with 125 and its reason — reported once it is released, as without the option.
+    let (read_end, write_end) = pipe();
+    let mut spec = ContainerSpec::new(busybox(), args(&["true"]));
+    spec.set_up_before_release = true;
+    let (code, out) = run(&mut spec, &Recorder(write_end.as_raw_fd()));
+    assert_eq!(code, 0, "{out}");
+    drop(write_end);
+    let mut notes = String::new();
+    File::from(read_end).read_to_string(&mut notes).unwrap();
+    assert_eq!(
+        notes,
+        "prepare_root:0\nbefore_pivot:0\nafter_pivot:0\nbefore_user_switch:0\nconfine:0\n"
+    );
+    let mut spec = ContainerSpec::new(busybox(), args(&["sh", "-c", "echo ran"]));
+    spec.set_up_before_release = true;
+    let (code, out) = run(&mut spec, &RefuseBeforePivot);
+    assert_eq!(code, 125);
+    assert!(out.contains("the hook refuses before pivoting"), "{out}");
+    assert!(!out.contains("ran"), "{out}");
 }
 
 fn exec_errors() {

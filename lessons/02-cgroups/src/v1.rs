@@ -265,6 +265,10 @@ impl Cgroup for V1Cgroup {
         })
     }
 
+    fn oom_kills(&self) -> Result<Option<u64>> {
+        self.optional("memory", "memory.oom_control", Some("oom_kill"))
+    }
+
     /// v1 has no `cgroup.kill`. A process could fork between our reading `cgroup.procs` and
     /// our kill(2), so when we have the freezer we freeze first, SIGKILL everyone, then thaw
     /// (frozen tasks die once thawed). Then we wait until every directory is empty.

@@ -251,6 +251,10 @@ impl Cgroup for V2Cgroup {
         })
     }
 
+    fn oom_kills(&self) -> Result<Option<u64>> {
+        self.optional("memory.events", Some("oom_kill"))
+    }
+
     /// Writes 1 to `cgroup.kill` (Linux 5.14+), which SIGKILLs every process inside at once,
     /// even ones being forked right now; older kernels get a SIGKILL per pid until empty.
     /// Then waits for `populated 0` in `cgroup.events`.

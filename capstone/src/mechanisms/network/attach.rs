@@ -27,16 +27,15 @@ pub fn owner(record: &Container) -> &str {
 }
 
 /// At the gate: plugs container `record`, whose first process is `pid`, into every network
-/// its record names, publishes its ports and writes its hosts and resolv.conf. Returns the
-/// settings to record. On failure, undoes all of it.
+/// its record names, publishes its ports and rewrites the hosts files (the first ones were
+/// written before the clone, [`files::write_initial`]). Returns the settings to record. On
+/// failure, undoes all of it.
 // ANCHOR: connect_all
 pub fn connect_all(paths: &store::Paths, record: &Container, pid: i32) -> Result<NetworkSettings> {
     let mut settings = record.network_settings.clone();
     if !files::is_networked(record) {
         return Ok(settings);
     }
-    files::write_initial_hosts(record)?;
-    files::write_resolv_conf(record)?;
     let _lock = crate::store::networks::lock(paths)?;
     let ns = NetNs::of_pid(pid as u32).map_err(::network::Error::from)?;
     // `--network`'s network first: it gets eth0, the default route and the published ports.

@@ -67,6 +67,17 @@ pub fn bind_into(record: &Container, root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Before the container's process is cloned: writes its first hosts file and its resolv.conf
+/// (if it is networked), for it to bind in while it makes its root filesystem — before it is
+/// plugged in, which rewrites the hosts file in place.
+pub fn write_initial(record: &Container) -> Result<()> {
+    if !is_networked(record) {
+        return Ok(());
+    }
+    write_initial_hosts(record)?;
+    write_resolv_conf(record)
+}
+
 /// Writes the container's resolv.conf: the host's name servers, except loopback ones (a
 /// `127.0.0.53` means nothing inside another network namespace); Google's when none is left,
 /// as Docker does.
