@@ -4,9 +4,10 @@
 //! `lower`, `title`, `split`, `truncate`, `pad`; Go's own `len`, `index`, `println`… come with
 //! the crate). As in Docker's CLI (`cli/command/formatter`): `\t` and `\n` typed literally
 //! become a tab and a newline, a leading `table` adds a header row and aligns the columns
-//! ([`super::table::align`]), and `json` alone means `{{json .}}`.
+//! ([`super::table::align`]), and `json` alone means `{{json .}}`. Widths and padding are
+//! capped ([`super::format_limits`]).
 
-use super::table;
+use super::{format_limits, table};
 use crate::{Error, Result};
 use gotmpl::{MissingKey, Template, TemplateError, Value};
 use std::collections::BTreeMap;
@@ -126,6 +127,7 @@ fn position(text: &str, needle: &str) -> String {
 /// Docker's template functions (`cli/templates/templates.go`) on top of Go's built-ins.
 fn with_docker_functions(template: Template) -> Template {
     template
+        .func("printf", format_limits::printf)
         .func("json", |args| {
             let [v] = one("json", args)?;
             Ok(Value::from(
@@ -172,7 +174,11 @@ fn with_docker_functions(template: Template) -> Template {
             let [s, before, after] = args else {
                 return Err(arg_count("pad", 3, args.len()));
             };
-            let spaces = |v: &Value| as_int(v).map(|n| " ".repeat(usize::try_from(n).unwrap_or(0)));
+            let spaces = |v: &Value| {
+                let n = u64::try_from(as_int(v)?).unwrap_or(0);
+                format_limits::too_large("pad", n)?;
+                Ok::<_, TemplateError>(" ".repeat(n as usize))
+            };
             Ok(Value::from(format!(
                 "{}{s}{}",
                 spaces(before)?,
@@ -290,6 +296,21 @@ mod tests {
             "CONTAINER ID   NAMES\nabc            web\nd              db\n"
         );
         assert!(Format::parse("ps", Some("table"), true).unwrap().is_none());
+    }
+
+    #[test]
+    fn pad_and_printf_refuse_sizes_above_the_limit() {
+        for (text, number) in [
+            ("{{pad .ID 0 99999999999}}", "99999999999"),
+            ("{{printf \"%.70000e\" 5.0}}", "70000"),
+        ] {
+            let format = Format::parse("ps", Some(text), true).unwrap().unwrap();
+            let e = format.render(&[json!({"ID": "a"})], &[]).unwrap_err();
+            assert!(
+                e.to_string().contains(&format!("{number} is too large")),
+                "{e}"
+            );
+        }
     }
 
     #[test]

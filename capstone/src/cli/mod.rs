@@ -8,6 +8,7 @@ mod containers;
 mod containers_cp;
 mod events;
 pub mod format;
+pub mod format_limits;
 mod image;
 mod inspect_order;
 mod login;

@@ -1,0 +1,129 @@
+//! Size limits on what a `--format` template may ask for. A template is input the user (or
+//! a script) typed, and two functions could be made to exhaust or crash the process with it:
+//!
+//! - Go's `printf` (gotmpl's built-in) with a huge width or precision: gotmpl caps both at
+//!   65 535, but `%e` then asks Rust's float formatter for one digit more than it can count,
+//!   and it panics (found by the `format` fuzz target: `{{printf "%.70000e" 5.0}}`). Go itself
+//!   gives up above 1 000 000 (`%!(NOVERB)`).
+//! - Docker's `pad` (`strings.Repeat(" ", n)`), which with a count of billions would try to
+//!   allocate that many spaces.
+//!
+//! Both are refused above [`LIMIT`], with an error that says so, before any work is done.
+
+use gotmpl::{Template, TemplateError, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The largest width, precision or padding a template may ask for.
+pub const LIMIT: u64 = 10_000;
+
+/// Go's `printf`, as gotmpl's built-in formats it, once [`check_printf`] has passed.
+pub fn printf(args: &[Value]) -> gotmpl::Result<Value> {
+    let Some((format, rest)) = args.split_first() else {
+        return Err(TemplateError::ArgCount {
+            name: "printf".into(),
+            expected: 1,
+            got: 0,
+        });
+    };
+    if let Value::String(format) = format {
+        check_printf(format, rest)?;
+    }
+    // The built-in does the formatting: call it from a template of our own, one argument
+    // each (`(index .a 0) (index .a 1) …`), with the format and the arguments as its data.
+    let call: String = (0..rest.len())
+        .map(|i| format!(" (index .a {i})"))
+        .collect();
+    let inner = Template::new("printf").parse(&format!("{{{{printf .f{call}}}}}"))?;
+    let data = BTreeMap::from([
+        (Arc::from("f"), format.clone()),
+        (Arc::from("a"), Value::List(Arc::from(rest))),
+    ]);
+    Ok(Value::from(
+        inner.execute_to_string(&Value::Map(Arc::new(data)))?,
+    ))
+}
+
+/// Refuses a `printf` format whose width or precision — written in it (`%.70000e`) or taken
+/// from an argument (`%*d`) — is above [`LIMIT`].
+fn check_printf(format: &str, args: &[Value]) -> gotmpl::Result<()> {
+    let mut chars = format.chars().peekable();
+    let mut star = false;
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            continue;
+        }
+        // Flags, argument indexes, width and precision, up to the verb (fmt's `%[1]*.2f`).
+        while let Some(&c) = chars.peek() {
+            if c.is_ascii_digit() {
+                let mut n: u64 = 0;
+                while let Some(d) = chars.peek().and_then(|c| c.to_digit(10)) {
+                    n = n.saturating_mul(10).saturating_add(u64::from(d));
+                    chars.next();
+                }
+                too_large("printf", n)?;
+            } else if "+-# .[]*".contains(c) {
+                star |= c == '*';
+                chars.next();
+            } else {
+                chars.next(); // the verb
+                break;
+            }
+        }
+    }
+    // A `*` takes its number from the arguments; which one depends on indexes, so check all.
+    if star {
+        for arg in args {
+            match arg {
+                Value::Int(n) => too_large("printf", n.unsigned_abs())?,
+                Value::Uint(n) => too_large("printf", *n)?,
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An error if `n` is above [`LIMIT`].
+pub fn too_large(function: &str, n: u64) -> gotmpl::Result<()> {
+    if n > LIMIT {
+        return Err(TemplateError::Exec(format!(
+            "{function}: {n} is too large: widths, precisions and padding go up to {LIMIT}"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> gotmpl::Result<String> {
+        Template::new("t")
+            .func("printf", printf)
+            .parse(text)?
+            .execute_to_string(&Value::Nil)
+    }
+
+    #[test]
+    fn printf_formats_as_the_built_in_does() {
+        assert_eq!(
+            run(r#"{{printf "%05.1f|%-4s|%x" 3.14159 "ab" 255}}"#).unwrap(),
+            "003.1|ab  |ff"
+        );
+        assert_eq!(run(r#"{{printf "%*d|%%" 4 7}}"#).unwrap(), "   7|%");
+        assert_eq!(run(r#"{{printf "plain"}}"#).unwrap(), "plain");
+    }
+
+    #[test]
+    fn printf_refuses_a_width_or_precision_above_the_limit() {
+        // Without the check, this one panics inside the float formatter.
+        let e = run(r#"{{printf "%.70000e" 5.0}}"#).unwrap_err();
+        assert!(e.to_string().contains("70000 is too large"), "{e}");
+        let e = run(r#"{{printf "%99999999999999999999d" 5}}"#).unwrap_err();
+        assert!(e.to_string().contains("is too large"), "{e}");
+        let e = run(r#"{{printf "%.*e" 65535 5.0}}"#).unwrap_err();
+        assert!(e.to_string().contains("65535 is too large"), "{e}");
+        assert!(run(r#"{{printf "%.10000e" 5.0}}"#).is_ok());
+    }
+}
