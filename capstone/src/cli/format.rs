@@ -45,6 +45,7 @@ impl Format {
         };
         let template = with_docker_functions(Template::new(verb))
             .missing_key(missing)
+            .max_range_iters(format_limits::LIMIT)
             .parse(&body)
             .map_err(|e| template_error(verb, text, &e))?;
         Ok(Some(Format {
@@ -311,6 +312,22 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn nested_ranges_stop_at_the_limit() {
+        let row = json!({"Ports": (0..200).collect::<Vec<u32>>()});
+        let format = Format::parse(
+            "ps",
+            Some("{{range .Ports}}{{range $.Ports}}.{{end}}{{end}}"),
+            true,
+        )
+        .unwrap()
+        .unwrap();
+        let e = format.render(&[row], &[]).unwrap_err(); // 40 000 iterations
+        assert!(e.to_string().contains("range"), "{e}");
+        let row = json!({"Ports": (0..50).collect::<Vec<u32>>()});
+        assert_eq!(format.render(&[row], &[]).unwrap().len(), 2500 + 1);
     }
 
     #[test]

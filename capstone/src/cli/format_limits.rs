@@ -9,12 +9,16 @@
 //!   allocate that many spaces.
 //!
 //! Both are refused above [`LIMIT`], with an error that says so, before any work is done.
+//! So are more than [`LIMIT`] `{{range}}` iterations in one execution (gotmpl allows ten
+//! million): ranges nested over the same row multiply (the fuzzer's `{{range .}}{{range .}}…`
+//! ran for minutes).
 
 use gotmpl::{Template, TemplateError, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// The largest width, precision or padding a template may ask for.
+/// The largest width, precision or padding a template may ask for, and the most `{{range}}`
+/// iterations one execution may make.
 pub const LIMIT: u64 = 10_000;
 
 /// Go's `printf`, as gotmpl's built-in formats it, once [`check_printf`] has passed.
