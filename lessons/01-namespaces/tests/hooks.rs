@@ -196,17 +196,23 @@ impl Hooks for Recorder {
     }
 }
 
-fn hook_order() {
+/// Runs `spec` with the [`Recorder`] hooks; returns what they noted, in order, once it
+/// exited 0.
+fn recorded_hooks(spec: &mut ContainerSpec) -> String {
     let (read_end, write_end) = pipe();
-    let mut spec = ContainerSpec::new(busybox(), args(&["true"]));
-    (spec.uid, spec.gid) = (65534, 65534);
-    let (code, out) = run(&mut spec, &Recorder(write_end.as_raw_fd()));
+    let (code, out) = run(spec, &Recorder(write_end.as_raw_fd()));
     assert_eq!(code, 0, "{out}");
     drop(write_end);
     let mut notes = String::new();
     File::from(read_end).read_to_string(&mut notes).unwrap();
+    notes
+}
+
+fn hook_order() {
+    let mut spec = ContainerSpec::new(busybox(), args(&["true"]));
+    (spec.uid, spec.gid) = (65534, 65534);
     assert_eq!(
-        notes,
+        recorded_hooks(&mut spec),
         "prepare_root:0\nbefore_pivot:0\nafter_pivot:0\nbefore_user_switch:0\nconfine:65534\n"
     );
 }
@@ -351,16 +357,10 @@ fn set_up_before_release() {
 
     // The hooks still run in their order, and a failure before the release still stops it
     // with 125 and its reason — reported once it is released, as without the option.
-    let (read_end, write_end) = pipe();
     let mut spec = ContainerSpec::new(busybox(), args(&["true"]));
     spec.set_up_before_release = true;
-    let (code, out) = run(&mut spec, &Recorder(write_end.as_raw_fd()));
-    assert_eq!(code, 0, "{out}");
-    drop(write_end);
-    let mut notes = String::new();
-    File::from(read_end).read_to_string(&mut notes).unwrap();
     assert_eq!(
-        notes,
+        recorded_hooks(&mut spec),
         "prepare_root:0\nbefore_pivot:0\nafter_pivot:0\nbefore_user_switch:0\nconfine:0\n"
     );
     let mut spec = ContainerSpec::new(busybox(), args(&["sh", "-c", "echo ran"]));
