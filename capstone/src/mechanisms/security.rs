@@ -71,8 +71,8 @@ pub fn check(host: &HostConfig) -> Result<()> {
 /// Compiling Docker's profile with libseccomp takes tens of milliseconds — longer than the
 /// rest of a container's start — and gives the same program every time for the same profile,
 /// capability set and kernel. So the program is kept in `cache` (under the runroot, lost at
-/// reboot like a kernel upgrade's effects), keyed by a sha256 of exactly those inputs, as
-/// crun keeps its compiled filters.
+/// reboot like a kernel upgrade's effects), keyed by a sha256 of exactly those inputs and
+/// the compiler's version and settings, as crun keeps its compiled filters.
 pub fn confinement_for(
     host: &HostConfig,
     dir: &Path,
@@ -129,6 +129,7 @@ fn cached_filter(
             names.join(",").as_bytes(),
             kernel.as_bytes(),
             std::env::consts::ARCH.as_bytes(),
+            confinement::seccomp::compile::compiler_id().as_bytes(),
         ]
         .join(&0u8),
     );
