@@ -89,20 +89,26 @@ else
 fi
 if [ -n "${INTERLEAVED:-}" ]; then
   # hyperfine times each command in a block of its own; on a shared machine a burst of load
-  # then lands on one command. Here every round runs each command once, the order rotating,
-  # so bursts hit all alike; the low percentiles approach the figures of an idle machine.
+  # then lands on one command. Here every round runs each command once, in a new random
+  # order, so bursts hit all alike; the low percentiles approach the figures of an idle
+  # machine. (A rotating order is not enough: each command would nearly always follow the
+  # same one, and pay for the work that one leaves the kernel to finish, such as tearing
+  # down its network namespace.)
   python3 - "$runs" "${cmds[@]}" <<'PY'
-import shlex, subprocess, sys, time
+import random, shlex, subprocess, sys, time
 runs, pairs = int(sys.argv[1]), sys.argv[2:]
 names, cmds = pairs[1::3], [shlex.split(c) for c in pairs[2::3]]
 times = [[] for _ in names]
+shuffle = random.Random(14)  # the same orders in every run of the script
 for i in range(runs + 3):  # the first three rounds warm up
-    for k in [(i + j) % len(names) for j in range(len(names))]:
+    order = list(range(len(names)))
+    shuffle.shuffle(order)
+    for k in order:
         start = time.perf_counter()
         subprocess.run(cmds[k], check=True, stdout=subprocess.DEVNULL)
         if i >= 3:
             times[k].append((time.perf_counter() - start) * 1000)
-print(f"interleaved, {runs} rounds [ms]: min / p10 / median / p90")
+print(f"interleaved (shuffled), {runs} rounds [ms]: min / p10 / median / p90")
 for name, t in zip(names, times):
     t.sort()
     print(f"  {name}: {t[0]:.1f} / {t[len(t) // 10]:.1f} / {t[len(t) // 2]:.1f} / {t[len(t) * 9 // 10]:.1f}")
