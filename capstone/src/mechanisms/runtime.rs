@@ -83,13 +83,12 @@ struct EngineHooks<'a> {
 impl Hooks for EngineHooks<'_> {
     /// The overlay is mounted in the container's own mount namespace: when its last process
     /// dies, the kernel unmounts it, so no crash can leave it mounted on the host. A `--rm`
-    /// container's is mounted `volatile` ([`mount_volatile`]).
+    /// container's layer is deleted right after, so it is mounted `volatile` (lesson 03's
+    /// [`overlay::Overlay::volatile`], as podman does): its exit does not wait for the disk.
     fn prepare_root(&self, root: &Path) -> HookResult {
         let fs = &self.record.rootfs;
-        let layers = overlay::Overlay::new(fs.lower_dirs.clone(), &fs.upper_dir, &fs.work_dir);
-        if self.record.host_config.auto_remove && mount_volatile(&layers, root)? {
-            return Ok(());
-        }
+        let mut layers = overlay::Overlay::new(fs.lower_dirs.clone(), &fs.upper_dir, &fs.work_dir);
+        layers.volatile = self.record.host_config.auto_remove;
         // Not ours to unmount: it lives as long as the namespace.
         std::mem::forget(layers.mount(root)?);
         Ok(())
@@ -122,41 +121,6 @@ impl Hooks for EngineHooks<'_> {
     }
 }
 // ANCHOR_END: set_up
-
-/// Mounts `layers` on `root` with overlayfs's `volatile` option (Linux 5.10; "Volatile mount"
-/// in the kernel's Documentation/filesystems/overlayfs.rst): the upper layer's file system is
-/// never synced for it. Without it, the container's last process unmounts the overlay on its
-/// way out, and that runs syncfs(2) on the upper's *whole* file system — writing back and
-/// flushing every dirty page any program left on that disk, milliseconds to tens of
-/// milliseconds on a busy machine, before the monitor even hears of the exit. A `--rm`
-/// container's layer is deleted right afterwards, so the sync buys nothing (podman mounts its
-/// `--rm` containers so too). The price, after a crash: the layer's content is undefined and
-/// the kernel refuses to mount it again (`work/work/incompat/volatile`) — a `--rm` layer never
-/// is. Lesson 03's option string gets the option added; when that string does not fit in
-/// mount(2)'s one page, or a path holds a character the syntax reserves, nothing is mounted
-/// and false returned: lesson 03's `mount` then mounts it the ordinary way.
-fn mount_volatile(
-    layers: &overlay::Overlay,
-    root: &Path,
-) -> std::result::Result<bool, Box<dyn std::error::Error + Send + Sync>> {
-    layers.check()?;
-    let options = format!("{},volatile", layers.options());
-    let reserved = |p: &Path| p.to_string_lossy().contains([':', ',', '\\']);
-    let paths = (layers.lowers.iter()).chain([&layers.upper, &layers.work]);
-    if options.len() > overlay::mount::option_limit() || paths.map(|p| p.as_path()).any(reserved) {
-        return Ok(false);
-    }
-    let flags = nix::mount::MsFlags::empty();
-    nix::mount::mount(
-        Some("overlay"),
-        root,
-        Some("overlay"),
-        flags,
-        Some(options.as_str()),
-    )
-    .map_err(|e| format!("mount(2) overlay on {} ({options}): {e}", root.display()))?;
-    Ok(true)
-}
 
 /// Lesson 07's [`Confinement`] (capabilities, seccomp, `no_new_privs`, masked paths), applied
 /// in lesson 01's user-switch step, the last one before execve(2); shared by a new container

@@ -35,7 +35,7 @@ pub(crate) fn mount_via_short_links(overlay: &Overlay, target: &Path) -> Result<
     make_link(&overlay.upper, &dir.path().join("u"))?;
     make_link(&overlay.work, &dir.path().join("w"))?;
 
-    let options = options_string(&lower_names, "u", "w");
+    let options = options_string(&lower_names, "u", "w") + overlay.extra_options();
     if options.len() > option_limit() {
         return Err(Error::OptionsTooLong {
             len: options.len(),

@@ -30,6 +30,14 @@ pub struct Overlay {
     /// Scratch space on the upper's filesystem, where overlayfs prepares a copy-up before
     /// renaming it into place (so a crash never leaves a half-copied file visible).
     pub work: PathBuf,
+    /// Mount with overlayfs's `volatile` option (Linux 5.10; "Volatile mount" in
+    /// Documentation/filesystems/overlayfs.rst): the upper's filesystem is never synced for
+    /// this overlay. Unmounting an ordinary overlay runs syncfs(2) on the upper's *whole*
+    /// filesystem — every dirty page any program left on that disk; for an upper that is
+    /// thrown away afterwards (a `docker run --rm` container's) that buys nothing. The price:
+    /// after a crash the upper's content is undefined, and the kernel refuses to mount it
+    /// again (it leaves `WORK/work/incompat/volatile` behind as the mark). Off by [`Overlay::new`].
+    pub volatile: bool,
 }
 
 impl Overlay {
@@ -43,11 +51,13 @@ impl Overlay {
             lowers: lowers.into_iter().map(Into::into).collect(),
             upper: upper.into(),
             work: work.into(),
+            volatile: false,
         }
     }
 
     /// The option string mount(2) gets when the paths are passed as they are:
-    /// `lowerdir=A:B,upperdir=U,workdir=W,redirect_dir=off,metacopy=off`.
+    /// `lowerdir=A:B,upperdir=U,workdir=W,redirect_dir=off,metacopy=off` (and `,volatile`
+    /// for a [`Overlay::volatile`] one).
     ///
     /// `redirect_dir=off` and `metacopy=off` keep every change a plain file in the upper dir
     /// (no renamed-directory redirects, no metadata-only copies without data), so the upper dir
@@ -59,11 +69,17 @@ impl Overlay {
             .iter()
             .map(|p| p.display().to_string())
             .collect();
-        options_string(
+        let options = options_string(
             &lowers,
             &self.upper.display().to_string(),
             &self.work.display().to_string(),
-        )
+        );
+        options + self.extra_options()
+    }
+
+    /// What follows the layers in the option string: `,volatile` or nothing.
+    pub(crate) fn extra_options(&self) -> &'static str {
+        if self.volatile { ",volatile" } else { "" }
     }
 
     /// Check everything we can before asking the kernel, so the student gets an error that says

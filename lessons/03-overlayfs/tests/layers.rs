@@ -619,3 +619,45 @@ fn applied_directories_keep_the_mtime_from_the_layer() {
         1_000_000_000
     );
 }
+
+/// The super options of the mount at `path` (after ` - TYPE SOURCE ` in mountinfo).
+fn super_options(path: &Path) -> String {
+    let path = fs::canonicalize(path).unwrap();
+    let info = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let line = (info.lines())
+        .find(|line| line.split(' ').nth(4) == Some(path.to_str().unwrap()))
+        .unwrap_or_else(|| panic!("{} is not mounted", path.display()));
+    let after = line.split(" - ").nth(1).unwrap();
+    after.split(' ').nth(2).unwrap().to_string()
+}
+
+#[test]
+fn a_volatile_overlay_is_never_synced_and_its_work_dir_keeps_the_mark() {
+    let lab = Scratch::new().unwrap();
+    let lower = lab.dir("lower").unwrap();
+    write_file(&lower.join("f"), "lower").unwrap();
+    // Both ways of mounting: the paths as they are, and (a `,` in the path) short links.
+    for name in ["plain", "short,links"] {
+        let (upper, work, merged) = lab.overlay_dirs(name).unwrap();
+        let mut overlay = Overlay::new([&lower], &upper, &work);
+        let ordinary = overlay.mount(&merged).unwrap();
+        assert!(!super_options(&merged).contains("volatile"), "{name}");
+        ordinary.unmount().unwrap();
+        assert!(!work.join("work/incompat/volatile").exists(), "{name}");
+
+        overlay.volatile = true;
+        let volatile = overlay.mount(&merged).unwrap();
+        let options = super_options(&merged);
+        // Linux 6.x shows it as `fsync=volatile`, earlier kernels as `volatile`.
+        let shown = |o: &str| o == "volatile" || o == "fsync=volatile";
+        assert!(options.split(',').any(shown), "{name}: {options}");
+        write_file(&merged.join("new"), "written").unwrap();
+        volatile.unmount().unwrap();
+        assert_eq!(fs::read_to_string(upper.join("new")).unwrap(), "written");
+        // The kernel's mark: this upper may have lost writes, so it is never mounted again.
+        assert!(work.join("work/incompat/volatile").is_dir(), "{name}");
+        overlay.volatile = false;
+        assert!(overlay.mount(&merged).is_err(), "{name}: mounted again");
+        assert!(!is_mounted(&merged), "{name}");
+    }
+}
