@@ -11,23 +11,28 @@
 //! One thread, one poll(2) loop over: a signalfd(2) (SIGCHLD and the signals to forward), the
 //! container's stdout and stderr pipes (or its pty master), and with `-it` our own stdin.
 //!
+//! - `stdio.rs`: the container's stdio, pipes or a pty;
+//! - `pump.rs`: the poll(2) loop.
+//!
 //! [`runtime`]: crate::mechanisms::runtime
 
-use crate::mechanisms::logs::{LogWriter, Stream};
-use crate::mechanisms::runtime::{self, Stdio};
+mod pump;
+mod stdio;
+
+use pump::pump;
+use stdio::Io;
+
+use crate::mechanisms::logs::LogWriter;
+use crate::mechanisms::runtime;
 use crate::mechanisms::{cgroup, pty, security};
 use crate::model::clock;
 use crate::model::container::Container;
 use crate::{Error, Result, store};
-use namespaces::console::{self, Console, ConsoleSocket};
-use nix::fcntl::OFlag;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
 use nix::sys::signalfd::SignalFd;
-use nix::sys::wait::{WaitPidFlag, waitpid};
+use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
-use std::io::Write;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::AsFd;
 
 /// Signals a foreground monitor passes on to the container (Docker's `--sig-proxy`).
 const FORWARDED: [Signal; 6] = [
@@ -243,233 +248,4 @@ pub(crate) fn block_signals() -> Result<SignalFd> {
     sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None).map_err(Error::sys("sigprocmask(2)"))?;
     SignalFd::with_flags(&set, nix::sys::signalfd::SfdFlags::SFD_CLOEXEC)
         .map_err(Error::sys("signalfd(2)"))
-}
-
-/// The container's stdio: our ends and its ends.
-struct Io {
-    tty: bool,
-    forward_stdin: bool,
-    console: Option<(ConsoleSocket, console::Size)>,
-    master: Option<OwnedFd>,
-    out: Option<OwnedFd>,
-    err: Option<OwnedFd>,
-    child_ends: Vec<OwnedFd>,
-    child_fds: [i32; 3],
-}
-
-impl Io {
-    /// For `-t`, a console socket to receive the pty the container makes ([`console`]), and
-    /// a pipe for what goes wrong before that; otherwise two pipes (pipe2(2)) for stdout and
-    /// stderr, and stdin either our own (`-i` in the foreground) or `/dev/null`.
-    fn prepare(record: &Container, attach: Attach) -> Result<Io> {
-        let stdin = std::io::stdin();
-        let attach_stdin = attach == Attach::Foreground { stdin: true } && record.config.open_stdin;
-        if record.config.tty {
-            let socket = ConsoleSocket::new()?;
-            let size = match attach {
-                Attach::Foreground { .. } => console::Size::of_or_default(stdin.as_fd()),
-                Attach::Detached => console::Size::DEFAULT,
-            };
-            let (err_r, err_w) =
-                nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2(2)"))?;
-            let null: OwnedFd = std::fs::File::open("/dev/null")
-                .map_err(Error::io("open", "/dev/null"))?
-                .into();
-            let child_fds = [null.as_raw_fd(), err_w.as_raw_fd(), err_w.as_raw_fd()];
-            return Ok(Io {
-                tty: true,
-                forward_stdin: attach_stdin,
-                console: Some((socket, size)),
-                master: None,
-                out: None,
-                err: Some(err_r),
-                child_ends: vec![null, err_w],
-                child_fds,
-            });
-        }
-        let (out_r, out_w) =
-            nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2(2)"))?;
-        let (err_r, err_w) =
-            nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2(2)"))?;
-        // Detached, a `-i` container reads the monitor's own stdin: /dev/null, unless whoever
-        // started the monitor gave it a pipe (the Engine API daemon does, for `docker run -i`).
-        let detached_stdin = attach == Attach::Detached && record.config.open_stdin;
-        let stdin_fd: OwnedFd = if attach_stdin || detached_stdin {
-            stdin
-                .as_fd()
-                .try_clone_to_owned()
-                .map_err(Error::io("dup", "stdin"))?
-        } else {
-            std::fs::File::open("/dev/null")
-                .map_err(Error::io("open", "/dev/null"))?
-                .into()
-        };
-        let child_fds = [stdin_fd.as_raw_fd(), out_w.as_raw_fd(), err_w.as_raw_fd()];
-        Ok(Io {
-            tty: false,
-            forward_stdin: false,
-            console: None,
-            master: None,
-            out: Some(out_r),
-            err: Some(err_r),
-            child_ends: vec![stdin_fd, out_w, err_w],
-            child_fds,
-        })
-    }
-
-    fn child_stdio(&self) -> Stdio {
-        Stdio {
-            fds: self.child_fds,
-            console: self.console.as_ref().map(|(socket, size)| Console {
-                socket: socket.container_end(),
-                size: *size,
-            }),
-        }
-    }
-
-    /// Our copies of the container's ends must go, or we would never see end-of-file.
-    fn close_child_side(&mut self) {
-        self.child_ends.clear();
-        if let Some((socket, _)) = &mut self.console {
-            socket.close_container_end();
-        }
-    }
-
-    /// With `-t`: takes the pty master the container sent (it did so before its execve(2), so
-    /// it is waiting in the socket). None came if its set-up failed; the error pipe says why.
-    fn receive_console(&mut self) -> Result<()> {
-        if let Some((socket, _)) = self.console.take() {
-            self.master = socket.receive_master()?;
-        }
-        Ok(())
-    }
-
-    fn open(&self) -> bool {
-        self.master.is_some() || self.out.is_some() || self.err.is_some()
-    }
-}
-
-/// What a polled descriptor is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Slot {
-    Signals,
-    Out,
-    Err,
-    Stdin,
-}
-
-/// The poll(2) loop: until the container has exited *and* its output is drained.
-fn pump(io: &mut Io, signals: &SignalFd, pid: i32, foreground: bool, log: &mut LogWriter) -> i32 {
-    let mut exit: Option<i32> = None;
-    let stdin = std::io::stdin();
-    let mut stdin_open = io.forward_stdin;
-    let mut buf = vec![0u8; 64 * 1024];
-    while exit.is_none() || io.open() {
-        let mut slots = vec![Slot::Signals];
-        let mut fds = vec![PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
-        if let Some(fd) = io.master.as_ref().or(io.out.as_ref()) {
-            slots.push(Slot::Out);
-            fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
-        }
-        if let Some(fd) = &io.err {
-            slots.push(Slot::Err);
-            fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
-        }
-        if stdin_open {
-            slots.push(Slot::Stdin);
-            fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
-        }
-        match poll(&mut fds, PollTimeout::NONE) {
-            Ok(_) => {}
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(_) => break,
-        }
-        let ready: Vec<Slot> = slots
-            .into_iter()
-            .zip(&fds)
-            .filter(|(_, f)| f.revents().is_some_and(|r| !r.is_empty()))
-            .map(|(slot, _)| slot)
-            .collect();
-        drop(fds);
-        if ready.contains(&Slot::Signals)
-            && let Ok(Some(info)) = signals.read_signal()
-        {
-            match Signal::try_from(info.ssi_signo as i32) {
-                Ok(Signal::SIGCHLD) => {
-                    if let Ok(status) = waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
-                        exit = exit.or(namespaces::process::exit_code(status));
-                    }
-                }
-                Ok(Signal::SIGWINCH) => {
-                    if let Some(master) = &io.master {
-                        pty::copy_window_size(stdin.as_fd(), master.as_fd());
-                    }
-                }
-                Ok(other) if exit.is_none() => {
-                    let _ = kill(Pid::from_raw(pid), other);
-                }
-                _ => {}
-            }
-        }
-        if ready.contains(&Slot::Out) {
-            let tty = io.master.is_some();
-            let slot = if tty { &mut io.master } else { &mut io.out };
-            copy_out(slot, &mut buf, Stream::Stdout, foreground, log);
-            if tty {
-                // A terminal's output goes into the log as it comes, unfinished lines too (a
-                // shell's prompt has no newline), so a client attached through the log sees it.
-                log.flush();
-            }
-        }
-        if ready.contains(&Slot::Err) {
-            copy_out(&mut io.err, &mut buf, Stream::Stderr, foreground, log);
-        }
-        if ready.contains(&Slot::Stdin) {
-            match nix::unistd::read(stdin.as_fd(), &mut buf) {
-                Ok(n) if n > 0 => {
-                    if let Some(master) = &io.master {
-                        let _ = write_all(master, &buf[..n]);
-                    }
-                }
-                _ => stdin_open = false,
-            }
-        }
-    }
-    exit.unwrap_or(255)
-}
-
-/// Reads what is there from one output fd into the log (and our own stdout/stderr in the
-/// foreground); closes the slot at end-of-file (or EIO, what a pty master reads once the
-/// last slave is closed).
-fn copy_out(
-    slot: &mut Option<OwnedFd>,
-    buf: &mut [u8],
-    stream: Stream,
-    echo: bool,
-    log: &mut LogWriter,
-) {
-    let Some(fd) = slot else { return };
-    match nix::unistd::read(fd.as_fd(), buf) {
-        Ok(n) if n > 0 => {
-            log.write(stream, &buf[..n]);
-            if echo {
-                if stream == Stream::Stdout {
-                    let mut out = std::io::stdout().lock();
-                    let _ = out.write_all(&buf[..n]).and_then(|()| out.flush());
-                } else {
-                    let _ = std::io::stderr().write_all(&buf[..n]);
-                }
-            }
-        }
-        Err(nix::errno::Errno::EINTR | nix::errno::Errno::EAGAIN) => {}
-        _ => *slot = None,
-    }
-}
-
-fn write_all(fd: &OwnedFd, mut bytes: &[u8]) -> nix::Result<()> {
-    while !bytes.is_empty() {
-        let n = nix::unistd::write(fd, bytes)?;
-        bytes = &bytes[n..];
-    }
-    Ok(())
 }
