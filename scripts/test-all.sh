@@ -36,6 +36,9 @@ cargo fmt --all --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "cargo doc (what students read; a broken link is an error)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+
 step "cargo build (the binaries the end-to-end tests drive)"
 cargo build --workspace --bins
 # The end-to-end tests run the real `capstone` program; tell them which one (tests of one

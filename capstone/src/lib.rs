@@ -18,9 +18,10 @@
 //! | [`store`] | records of containers, volumes, networks, logins; locks | files and flock(2) only |
 //! | [`model`] | the records' types: a container, its ports, mounts, network settings | neither (serde only) |
 //!
-//! Following `run` downwards: [`cli`] → [`Engine::run`] → [`engine::create`] (the record, via
-//! [`store`]) → [`engine::monitor`] → [`mechanisms::cgroup`] and [`mechanisms::runtime`]
-//! (lesson 01's `container::create_with` and the engine's hooks) → execve(2).
+//! Following `run` downwards: [`cli`] → [`Engine::create`] (the record, via [`store`]) →
+//! [`Engine::run_attached`] → [`engine::monitor`] → [`mechanisms::cgroup`] and
+//! [`mechanisms::runtime`] (lesson 01's `container::create_with` and the engine's hooks) →
+//! execve(2).
 
 pub mod api;
 pub mod cli;

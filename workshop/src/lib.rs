@@ -3,7 +3,7 @@
 //!
 //! - [`catalogue`]: `workshop/exercises.toml`, what each exercise asks;
 //! - [`regions`]: the marker comments around an exercise's lines, and the hole;
-//! - [`bench`]: making holes and putting references back without losing a student's code;
+//! - [`mod@bench`]: making holes and putting references back without losing a student's code;
 //! - [`grading`]: building the lessons with the student's code and running the graders
 //!   (`workshop/graders`, which read namespaces, mounts, cgroups and overlays in the kernel);
 //! - [`progress`]: what the student has done, under `target/kit/`;

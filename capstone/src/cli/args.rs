@@ -1,5 +1,5 @@
 //! The command line, mirroring Docker's verbs and flags (clap's derive API). Only parsing
-//! lives here; [`crate::commands`] does the work.
+//! lives here; the rest of [`crate::cli`] calls the [`crate::Engine`].
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;

@@ -4,7 +4,7 @@
 //! `lower`, `title`, `split`, `truncate`, `pad`; Go's own `len`, `index`, `println`… come with
 //! the crate). As in Docker's CLI (`cli/command/formatter`): `\t` and `\n` typed literally
 //! become a tab and a newline, a leading `table` adds a header row and aligns the columns
-//! ([`super::table::align`]), and `json` alone means `{{json .}}`. Widths and padding are
+//! (`table::align`), and `json` alone means `{{json .}}`. Widths and padding are
 //! capped ([`super::format_limits`]).
 
 use super::{format_limits, table};

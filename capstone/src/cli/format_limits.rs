@@ -21,7 +21,7 @@ use std::sync::Arc;
 /// iterations one execution may make.
 pub const LIMIT: u64 = 10_000;
 
-/// Go's `printf`, as gotmpl's built-in formats it, once [`check_printf`] has passed.
+/// Go's `printf`, as gotmpl's built-in formats it, once `check_printf` has passed.
 pub fn printf(args: &[Value]) -> gotmpl::Result<Value> {
     let Some((format, rest)) = args.split_first() else {
         return Err(TemplateError::ArgCount {

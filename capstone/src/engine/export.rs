@@ -35,7 +35,7 @@ const MOUNTED_FILES: [&str; 3] = ["/etc/resolv.conf", "/etc/hostname", "/etc/hos
 impl Engine {
     /// `diff`: what the container changed in its image's files, read from its overlay upper
     /// directory (lesson 03's [`overlay::changes`]: whiteouts are `D`, the rest `A` or `C`),
-    /// without the mount points of the files the engine bind-mounts ([`MOUNTED_FILES`]).
+    /// without the mount points of the files the engine bind-mounts (`MOUNTED_FILES`).
     pub fn changes(&self, query: &str) -> Result<Vec<overlay::Change>> {
         let record = super::reconcile::find_observed(&self.paths, query)?;
         let mut changes = overlay::changes(&record.rootfs.upper_dir, &record.rootfs.lower_dirs)?;

@@ -30,7 +30,7 @@ pub fn format(t: SystemTime) -> String {
     )
 }
 
-/// Parses what [`format`] writes (fraction optional); `None` for anything else, including
+/// Parses what [`format()`] writes (fraction optional); `None` for anything else, including
 /// [`ZERO_TIME`].
 pub fn parse(s: &str) -> Option<SystemTime> {
     let s = s.strip_suffix('Z')?;

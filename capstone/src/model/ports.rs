@@ -1,7 +1,7 @@
 //! `-p`: Docker's port syntax parsed into [`PortBinding`]s, and printed back as `ps`'s PORTS
 //! column and `inspect`'s `Ports`. A binding becomes an element of lesson 06's nftables map
 //! (host port → address . port) that one DNAT rule looks up (nft(8)), made at the start gate
-//! by [`super::attach`].
+//! by the engine's network attach (`mechanisms::network::attach`).
 
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};

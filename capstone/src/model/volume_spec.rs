@@ -2,7 +2,7 @@
 //! into [`Spec`]s. Only what can be known on the host is checked here — absolute paths, that a
 //! bind's host path exists, the mode, the volume name — and it runs before `create` writes
 //! anything, so bad input leaves nothing behind. Where the destination really leads inside
-//! the image is only known later, inside the container ([`super::resolve`]).
+//! the image is only known later, inside the container (`mechanisms::volumes::resolve`).
 
 use crate::error::VolumeError as Error;
 use std::path::{Component, Path, PathBuf};

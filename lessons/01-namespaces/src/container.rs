@@ -184,7 +184,7 @@ pub fn create(spec: &ContainerSpec) -> Result<Created> {
 }
 
 /// [`create`] with an engine's [`Hooks`], run by the container's process at their places in
-/// [`set_up`]. The root is not checked beforehand: a hook may mount it, and an image may have
+/// `set_up_root` and `set_up_process`. The root is not checked beforehand: a hook may mount it, and an image may have
 /// no `/bin` at all.
 pub fn create_with(spec: &ContainerSpec, hooks: &dyn Hooks) -> Result<Created> {
     crate::privilege::require_root("creating a container")?;

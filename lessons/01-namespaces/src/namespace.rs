@@ -2,7 +2,7 @@
 //!
 //! Every process has a link per namespace kind under `/proc/PID/ns/`; two processes are in
 //! the same namespace exactly when those links point to the same inode. That inode number is
-//! the evidence the steps print: "inside: uts:[4026532281], outside: uts:[4026531838]".
+//! the evidence the steps print: "inside: uts:\[4026532281], outside: uts:\[4026531838]".
 
 use crate::Result;
 use crate::error::io;

@@ -28,7 +28,7 @@ impl IdMap {
 /// Writes the uid and gid maps of process `pid` (which must be in a new user namespace).
 ///
 /// `setgroups` is set to `deny` first: an unprivileged writer may only write a gid map after
-/// that (user_namespaces(7), "The /proc/[pid]/setgroups file"), so that a process cannot
+/// that (user_namespaces(7), "The /proc/\[pid]/setgroups file"), so that a process cannot
 /// shed a supplementary group the host uses to *deny* it access.
 pub fn write_id_maps(pid: Pid, uid: IdMap, gid: IdMap) -> Result<()> {
     // exercise 01.6 uid-map: begin

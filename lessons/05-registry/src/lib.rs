@@ -13,7 +13,7 @@
 //! GET  /v2/<name>/tags/list                  which tags exist
 //! ```
 //!
-//! The library follows the order of the lesson's steps: [`reference`] (what a name means),
+//! The library follows the order of the lesson's steps: [`mod@reference`] (what a name means),
 //! [`auth`] and [`client`] (talking HTTP with tokens), [`manifest`] (which image, which
 //! platform), [`blob`] (verified downloads), [`pull`], [`push`], and [`server`] (the other side).
 //! All networking is userspace HTTP over TCP sockets (socket(2), connect(2)); the kernel's part is

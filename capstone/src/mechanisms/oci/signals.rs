@@ -28,7 +28,7 @@ extern "C" fn pass_on(signal: libc::c_int) {
     }
 }
 
-/// From now on, the [`FORWARDED`] signals this process receives go to `pid` instead.
+/// From now on, the `FORWARDED` signals this process receives go to `pid` instead.
 pub fn forward_to(pid: i32) -> nix::Result<()> {
     TARGET.store(pid, Ordering::Relaxed);
     let action = SigAction::new(

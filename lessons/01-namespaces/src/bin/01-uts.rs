@@ -1,6 +1,6 @@
 //! Step 1: a UTS namespace gives a process a hostname of its own.
 //!
-//! Run:  cargo run -p namespaces --bin 01-uts [NAME]
+//! Run:  cargo run -p namespaces --bin 01-uts \[NAME]
 //! Look for: the child reports hostname=NAME and a different `uts:[…]` inode than the parent;
 //! the host's hostname is the same before and after.
 //! Read: uts_namespaces(7), clone(2), sethostname(2).
