@@ -5,6 +5,7 @@ use clap::Subcommand;
 
 /// `volume` subcommands.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum VolumeCommand {
     /// Create a volume (a random name when none is given); prints its name.
     Create {
