@@ -14,7 +14,9 @@
 //! ran for minutes).
 
 use gotmpl::{Template, TemplateError, Value};
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// The largest width, precision or padding a template may ask for, and the most `{{range}}`
@@ -35,17 +37,31 @@ pub fn printf(args: &[Value]) -> gotmpl::Result<Value> {
     }
     // The built-in does the formatting: call it from a template of our own, one argument
     // each (`(index .a 0) (index .a 1) …`), with the format and the arguments as its data.
-    let call: String = (0..rest.len())
-        .map(|i| format!(" (index .a {i})"))
-        .collect();
-    let inner = Template::new("printf").parse(&format!("{{{{printf .f{call}}}}}"))?;
     let data = BTreeMap::from([
         (Arc::from("f"), format.clone()),
         (Arc::from("a"), Value::List(Arc::from(rest))),
     ]);
-    Ok(Value::from(
-        inner.execute_to_string(&Value::Map(Arc::new(data)))?,
-    ))
+    let data = Value::Map(Arc::new(data));
+    INNER.with(|inner| {
+        let mut inner = inner.borrow_mut();
+        let template = match inner.entry(rest.len()) {
+            Entry::Occupied(parsed) => parsed.into_mut(),
+            Entry::Vacant(slot) => {
+                let call: String = (0..rest.len())
+                    .map(|i| format!(" (index .a {i})"))
+                    .collect();
+                slot.insert(Template::new("printf").parse(&format!("{{{{printf .f{call}}}}}"))?)
+            }
+        };
+        Ok(Value::from(template.execute_to_string(&data)?))
+    })
+}
+
+thread_local! {
+    /// [`printf`]'s inner templates, parsed once for each number of arguments. Parsed anew at
+    /// every call, a `{{range}}` of printf calls spent most of its time in the parser (the
+    /// `format` fuzz target's timeout, kept in `capstone/fuzz/regressions/format/`).
+    static INNER: RefCell<HashMap<usize, Template>> = RefCell::new(HashMap::new());
 }
 
 /// Refuses a `printf` format whose width or precision — written in it (`%.70000e`) or taken
@@ -129,5 +145,21 @@ mod tests {
         let e = run(r#"{{printf "%.*e" 65535 5.0}}"#).unwrap_err();
         assert!(e.to_string().contains("65535 is too large"), "{e}");
         assert!(run(r#"{{printf "%.10000e" 5.0}}"#).is_ok());
+    }
+
+    #[test]
+    fn printf_parses_its_inner_template_once_for_each_number_of_arguments() {
+        // (Each test runs on a thread of its own, so the cache starts empty.)
+        let calls = r#"{{printf "%d" 1}}{{printf "%d-%d" 1 2}}{{printf "%x" 255}}"#;
+        assert_eq!(run(calls).unwrap(), "11-2ff");
+        let more = r#"{{printf "%d-%d" 3 4}}{{printf "x"}}{{printf "y"}}"#;
+        assert_eq!(run(more).unwrap(), "3-4xy");
+        let arities: Vec<usize> = INNER.with(|inner| {
+            let mut keys: Vec<usize> = inner.borrow().keys().copied().collect();
+            keys.sort();
+            keys
+        });
+        // Six calls of three arities: three templates parsed, not six.
+        assert_eq!(arities, [0, 1, 2]);
     }
 }
