@@ -34,9 +34,12 @@ impl Launch {
         std::fs::create_dir_all(&dir)
             .map_err(|e| VmError::Setup(format!("cannot create {}: {e}", dir.display())))?;
         let console = dir.join("console.log");
+        // loglevel=5 rather than quiet: warnings reach the console log with the stack traces the
+        // kernel prints after them (a soft lockup's, an OOM kill's), and a failed test shows
+        // that log's tail. Boot's own chatter (info, notice) stays out.
         let mut append = vec![
             "console=ttyS0",
-            "quiet",
+            "loglevel=5",
             "panic=-1",
             "cgroup_no_v1=all",
             "systemd.unified_cgroup_hierarchy=1",
