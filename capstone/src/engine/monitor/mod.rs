@@ -23,6 +23,7 @@ use pump::pump;
 use stdio::Io;
 
 use crate::mechanisms::logs::LogWriter;
+use crate::mechanisms::oci::signals::PROXIED;
 use crate::mechanisms::runtime;
 use crate::mechanisms::{cgroup, pty, security};
 use crate::model::clock;
@@ -33,16 +34,6 @@ use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 use std::os::fd::AsFd;
-
-/// Signals a foreground monitor passes on to the container (Docker's `--sig-proxy`).
-const FORWARDED: [Signal; 6] = [
-    Signal::SIGINT,
-    Signal::SIGTERM,
-    Signal::SIGHUP,
-    Signal::SIGQUIT,
-    Signal::SIGUSR1,
-    Signal::SIGUSR2,
-];
 
 /// Who the monitor serves: nobody (a detached monitor, output only to the log), or the user's
 /// terminal in the foreground — output, and with `stdin` also our stdin (`run -i`,
@@ -242,7 +233,7 @@ pub(crate) fn block_signals() -> Result<SignalFd> {
     let mut set = SigSet::empty();
     set.add(Signal::SIGCHLD);
     set.add(Signal::SIGWINCH);
-    for s in FORWARDED {
+    for s in PROXIED {
         set.add(s);
     }
     sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None).map_err(Error::sys("sigprocmask(2)"))?;

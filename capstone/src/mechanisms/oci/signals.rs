@@ -6,15 +6,17 @@
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 use std::sync::atomic::{AtomicI32, Ordering};
 
-/// The signals passed on: the ones a user or a supervisor sends to stop or poke a process.
-const FORWARDED: [Signal; 7] = [
+/// The signals a process standing in for its container passes on (Docker's `--sig-proxy`):
+/// the ones a user or a supervisor sends to stop or poke a process. The capstone's foreground
+/// monitor passes these on too; `run` here adds SIGWINCH, which the monitor handles itself
+/// (it resizes the container's terminal).
+pub const PROXIED: [Signal; 6] = [
     Signal::SIGINT,
     Signal::SIGTERM,
     Signal::SIGHUP,
     Signal::SIGQUIT,
     Signal::SIGUSR1,
     Signal::SIGUSR2,
-    Signal::SIGWINCH,
 ];
 
 /// The container's first process, read by the handler.
@@ -28,7 +30,7 @@ extern "C" fn pass_on(signal: libc::c_int) {
     }
 }
 
-/// From now on, the `FORWARDED` signals this process receives go to `pid` instead.
+/// From now on, the [`PROXIED`] signals and SIGWINCH this process receives go to `pid` instead.
 pub fn forward_to(pid: i32) -> nix::Result<()> {
     TARGET.store(pid, Ordering::Relaxed);
     let action = SigAction::new(
@@ -36,7 +38,7 @@ pub fn forward_to(pid: i32) -> nix::Result<()> {
         SaFlags::SA_RESTART,
         SigSet::empty(),
     );
-    for signal in FORWARDED {
+    for signal in PROXIED.into_iter().chain([Signal::SIGWINCH]) {
         // SAFETY: the handler only loads an atomic and calls kill(2), both async-signal-safe.
         unsafe { sigaction(signal, &action) }?;
     }
