@@ -53,8 +53,8 @@ fn create_start_kill_delete_give_runcs_states() {
         );
         runtime.ok(&["start", "c1"]);
         let running = runtime.state("c1");
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
-        assert_eq!(comm.trim(), "sleep", "{}", runtime.name());
+        let comm = runtime_support::wait_for_comm(pid, "sleep");
+        assert_eq!(comm, "sleep", "{}", runtime.name());
         let ps: Vec<i32> =
             serde_json::from_str(&runtime.ok(&["ps", "--format", "json", "c1"])).unwrap();
         assert_eq!(ps, vec![pid], "{}", runtime.name());

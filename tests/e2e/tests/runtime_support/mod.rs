@@ -166,6 +166,20 @@ impl Runtime {
     }
 }
 
+/// Polls `/proc/PID/comm` until it reads `want` or 10 s pass, and returns what it read last.
+/// runc's `start` returns once its init has been told to go, not once it has exec'd: the
+/// command's name shows a moment later.
+pub fn wait_for_comm(pid: i32, want: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if comm.trim() == want || std::time::Instant::now() > deadline {
+            return comm.trim().to_string();
+        }
+        std::thread::yield_now();
+    }
+}
+
 impl Drop for Runtime {
     fn drop(&mut self) {
         for id in self.ids.borrow().iter() {
