@@ -150,7 +150,7 @@ pub(super) fn df(paths: &store::Paths) -> Result<i32> {
 }
 
 /// `system prune -f`: removes every stopped container, and container directories that have no
-/// record (what a `create` killed half-way leaves); then collects the image store's garbage
+/// record (what a `create` killed half-way leaves) and what removals left half-deleted; then collects the image store's garbage
 /// ([`crate::engine::gc::sweep`]): tagged images, and those of remaining containers, are kept. With
 /// `volumes`, unused anonymous volumes go too (before the images, as in Docker).
 pub(super) fn prune(paths: &store::Paths, force: bool, volumes: bool) -> Result<i32> {
@@ -188,6 +188,7 @@ pub(super) fn prune(paths: &store::Paths, force: bool, volumes: bool) -> Result<
             }
         }
     }
+    reclaimed += crate::engine::remove::sweep_removing(paths);
     if !deleted.is_empty() {
         println!("Deleted Containers:");
         for id in &deleted {

@@ -49,7 +49,8 @@ impl Engine {
     }
 
     /// `container prune`: removes every container that is not running or paused; returns
-    /// their ids and the bytes their directories held (upper layer, log, hosts files).
+    /// their ids and the bytes their directories held (upper layer, log, hosts files), and
+    /// deletes what earlier removals left half-deleted.
     pub fn prune_containers(&self) -> Result<Pruned> {
         let mut pruned = Pruned::default();
         for c in self.containers()?.into_iter().filter(|c| !c.is_active()) {
@@ -63,6 +64,7 @@ impl Engine {
             pruned.reclaimed += size;
             pruned.removed.push(c.id);
         }
+        pruned.reclaimed += super::remove::sweep_removing(&self.paths);
         Ok(pruned)
     }
 

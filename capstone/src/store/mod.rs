@@ -9,6 +9,7 @@
 //! <root>/containers/<id>/config.json  one record per container (model::container::Container)
 //! <root>/containers/<id>/<id>-json.log  its output, one JSON object per line (Docker's format)
 //! <root>/containers/<id>/{upper,work,merged}  its overlay layer (lesson 03)
+//! <root>/removing/<id>/               a removed container's directory, being deleted
 //! <root>/volumes/<name>/              named and anonymous volumes
 //! <root>/networks/                    lesson 06's IPAM and the networks' ids
 //! <runroot>/locks/<id>.lock           flock(2) taken for every read-modify-write of a record
@@ -81,6 +82,12 @@ impl Paths {
     /// The directory of one container.
     pub fn container_dir(&self, id: &str) -> PathBuf {
         self.containers().join(id)
+    }
+
+    /// `<root>/removing`: where a removed container's directory goes, in one rename(2), to
+    /// be deleted in the background (`engine::remove`).
+    pub fn removing(&self) -> PathBuf {
+        self.root.join("removing")
     }
 
     /// The record of one container.

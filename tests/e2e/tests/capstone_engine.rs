@@ -36,7 +36,6 @@ fn kill_returns_only_once_the_exit_is_recorded() {
 #[test]
 fn run_rm_keeps_the_workloads_exit_code_when_teardown_fails() {
     let engine = Engine::with_busybox();
-    let containers = engine.root.path().join("containers");
     // The container waits for a line on its stdin (which we hold), then exits 3.
     let mut child = engine
         .command(&[
@@ -65,23 +64,15 @@ fn run_rm_keeps_the_workloads_exit_code_when_teardown_fails() {
         }
         false
     });
-    // A mount point inside the container's directory makes its removal fail (EBUSY).
-    let pin = containers.join(&id).join("pin");
-    std::fs::create_dir(&pin).unwrap();
-    let status = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "pin"])
-        .arg(&pin)
-        .status()
-        .unwrap();
-    assert!(status.success(), "mount tmpfs on {}", pin.display());
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = nix::mount::umount2(&self.0, nix::mount::MntFlags::MNT_DETACH);
-            let _ = std::fs::remove_dir_all(self.0.parent().unwrap());
-        }
-    }
-    let _unmount = Unmount(pin.clone());
+    // Removal renames the container's directory to `removing/<id>`; a non-empty directory
+    // already there makes that rename(2) fail (ENOTEMPTY).
+    let blocker = engine
+        .root
+        .path()
+        .join("removing")
+        .join(&id)
+        .join("blocker");
+    std::fs::create_dir_all(&blocker).unwrap();
     {
         use std::io::Write;
         let mut stdin = child.stdin.take().unwrap();
