@@ -34,6 +34,14 @@ pub fn has_exited(pid: i32) -> bool {
     )
 }
 
+/// Whether our own child `pid` has exited or does so within `timeout` (waited for on a pidfd,
+/// see [`wait_for_exit`]). For a child whose set-up failed: exit(2) releases a process's
+/// namespaces before it becomes a zombie, so a parent that found its network namespace gone
+/// may look a moment too early for [`has_exited`] alone.
+pub fn exits_within(pid: i32, timeout: Duration) -> bool {
+    has_exited(pid) || start_time(pid).is_none_or(|start| wait_for_exit(pid, start, Some(timeout)))
+}
+
 /// The start time of `pid` in clock ticks since boot (`/proc/PID/stat` field 22).
 pub fn start_time(pid: i32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

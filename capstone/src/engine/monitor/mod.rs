@@ -34,6 +34,7 @@ use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 use std::os::fd::AsFd;
+use std::time::Duration;
 
 /// Who the monitor serves: nobody (a detached monitor, output only to the log), or the user's
 /// terminal in the foreground — output, and with `stdin` also our stdin (`run -i`,
@@ -117,8 +118,10 @@ pub fn run(
         Ok(settings) => settings,
         // Its own set-up failed first (so its network namespace was gone): it said why on its
         // stderr. Run on, so that reaches the log and its exit code is recorded, as for a
-        // failure after the release.
-        Err(_) if crate::mechanisms::process::has_exited(pid) => record.network_settings.clone(),
+        // failure after the release. (It may still be on its way out: wait a little.)
+        Err(_) if crate::mechanisms::process::exits_within(pid, Duration::from_secs(1)) => {
+            record.network_settings.clone()
+        }
         Err(e) => {
             let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
             let _ = waitpid(Pid::from_raw(pid), None);
