@@ -10,6 +10,8 @@
 # crash in <crate>/fuzz/artifacts/<target>/ (turn it into a regression: copy it to
 # <crate>/fuzz/regressions/<target>/, which `cargo test --test fuzz_corpora` replays).
 # Before committing a grown corpus, minimise it: `cargo fuzz cmin <target>` in that fuzz dir.
+# Do not pause a fuzzer (SIGSTOP) for longer than -timeout: libFuzzer's timer counts wall time,
+# and the input it was running is then reported as a timeout.
 set -euo pipefail
 
 seconds=${1:-60}
@@ -39,8 +41,11 @@ for dir in lessons/04-images/fuzz lessons/05-registry/fuzz lessons/08-engine-api
     for t in $targets; do
         mkdir -p "corpus/$t" "artifacts/$t"
         log=$(mktemp)
+        # A dictionary of the words the parser compares whole, where the target has one.
+        dict=()
+        [[ -f dicts/$t.dict ]] && dict=(-dict="dicts/$t.dict")
         # -close_fd_mask=1: the compose target's warnings would flood stdout.
-        if nice -n 19 "$bin/$t" "corpus/$t" -max_total_time="$seconds" -timeout=10 \
+        if nice -n 19 "$bin/$t" "corpus/$t" "${dict[@]}" -max_total_time="$seconds" -timeout=10 \
             -rss_limit_mb=2048 -max_len=4096 -close_fd_mask=1 \
             -artifact_prefix="artifacts/$t/" -print_final_stats=1 >"$log" 2>&1; then
             verdict=ok
