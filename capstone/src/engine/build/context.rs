@@ -3,7 +3,7 @@
 //! is followed only if its target stays inside (canonicalize(3) then a prefix check) — and are
 //! hashed by content, so touching a file's mtime does not invalidate the cache.
 
-use super::glob::{glob, glob_parts, has_glob};
+use super::glob::{glob, glob_parent_or_self, has_glob};
 use crate::{Error, Result};
 use images::digest::Hasher;
 use std::fs;
@@ -46,8 +46,7 @@ impl Ignore {
             .collect();
         let mut excluded = false;
         for (include, pattern) in &self.patterns {
-            let hit = (1..=parts.len()).any(|n| glob_parts(pattern, &parts[..n]));
-            if hit {
+            if glob_parent_or_self(pattern, &parts) {
                 excluded = !include;
             }
         }
