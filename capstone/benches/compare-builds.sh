@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Start-up of two or more builds of the capstone beside crun, in one run: `run --rm --network
+# none busybox /bin/true` (Docker's seccomp profile on, the default), each build with its own
+# state, every round running each command once in a new random order (seeded), as
+# `INTERLEAVED=1 start.sh` does. For an A/B of one change: build before and after it, copy the
+# two binaries aside, and pass both.
+#
+#   capstone/benches/compare-builds.sh RUNS BUILD...   e.g. 300 /tmp/before /tmp/after
+#
+# Prints min / p10 / median / p90 in ms per command. Needs root, crun, and lesson 01's busybox
+# rootfs (run any lesson-01 step first).
+set -euo pipefail
+[ $# -ge 2 ] || { sed -n '2,12p' "$0" >&2; exit 2; }
+# crun refuses a hybrid cgroup layout: hide the v2 mount in a private mount namespace, as
+# start.sh does (nothing changes outside it).
+if [ -z "${KIT_BENCH_MNT_NS:-}" ]; then
+  exec unshare --mount --propagation private env KIT_BENCH_MNT_NS=1 "$0" "$@"
+fi
+if [ "$(stat -fc %T /sys/fs/cgroup)" = tmpfs ] \
+    && [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
+  mount -t tmpfs -o size=1m,mode=755 kit-hide-cgroup2 /sys/fs/cgroup/unified
+fi
+runs=$1
+shift
+top=$(cd "$(dirname "$0")/../.." && pwd)
+rootfs=$top/target/kit/rootfs/busybox
+[ -d "$rootfs" ] || { echo "no busybox rootfs: run any lesson-01 step first" >&2; exit 1; }
+work=$(mktemp -d /tmp/capstone-builds.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+tar -C "$rootfs" --numeric-owner -cf "$work/busybox.tar" .
+cmds=()
+i=0
+for build in "$@"; do
+  state="--root $work/root$i --runroot $work/run$i"
+  "$build" $state import "$work/busybox.tar" busybox >/dev/null
+  "$build" $state run --rm --network none busybox /bin/true # unpack the layer once
+  cmds+=("$build" "$build $state run --rm --network none busybox /bin/true")
+  i=$((i + 1))
+done
+mkdir -p "$work/bundle"
+cp -a "$rootfs" "$work/bundle/rootfs"
+(cd "$work/bundle" && runc spec && sed -i 's/"terminal": true/"terminal": false/; s/"sh"/"\/bin\/true"/' config.json)
+cmds+=("crun run" "crun run -b $work/bundle bench-crun")
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "$runs" "${cmds[@]}" <<'PY'
+import random, shlex, subprocess, sys, time
+runs, pairs = int(sys.argv[1]), sys.argv[2:]
+names, cmds = pairs[0::2], [shlex.split(c) for c in pairs[1::2]]
+times = [[] for _ in names]
+shuffle = random.Random(14)
+for i in range(runs + 3):  # the first three rounds warm up
+    order = list(range(len(names)))
+    shuffle.shuffle(order)
+    for k in order:
+        start = time.perf_counter()
+        subprocess.run(cmds[k], check=True, stdout=subprocess.DEVNULL)
+        if i >= 3:
+            times[k].append((time.perf_counter() - start) * 1000)
+print(f"interleaved (shuffled), {runs} rounds [ms]: min / p10 / median / p90")
+for name, t in zip(names, times):
+    t.sort()
+    print(f"  {name}: {t[0]:.1f} / {t[len(t) // 10]:.1f} / {t[len(t) // 2]:.1f} / {t[len(t) * 9 // 10]:.1f}")
+PY
