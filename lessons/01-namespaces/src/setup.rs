@@ -9,12 +9,17 @@ use std::os::fd::RawFd;
 use std::path::Path;
 
 /// A clone is a copy of its parent, including a blocked signal mask (an engine reading signals
-/// from a signalfd(2) blocks them) and ignored SIGPIPE (Rust ignores it). execve(2) keeps both,
-/// and a command must start with neither, so undo them first.
+/// from a signalfd(2) blocks them) and ignored signals: Rust ignores SIGPIPE, and a program a
+/// shell without job control starts in the background (`cmd &` in a script) ignores SIGINT and
+/// SIGQUIT. execve(2) keeps both (signal(7), "Signal disposition"), and a command must start
+/// with neither — a shell started with SIGINT ignored cannot even `trap` it — so every signal
+/// goes back to its default first, as systemd does for a service.
 pub(crate) fn reset_signals() {
     let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
-    // SAFETY: setting a signal's disposition back to the default has no memory effects.
-    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+    for sig in Signal::iterator().filter(|s| !matches!(s, Signal::SIGKILL | Signal::SIGSTOP)) {
+        // SAFETY: setting a signal's disposition back to the default has no memory effects.
+        let _ = unsafe { signal(sig, SigHandler::SigDfl) };
+    }
 }
 
 /// Until its execve(2), a container's process runs the engine's own binary, and it is visible

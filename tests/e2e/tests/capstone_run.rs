@@ -352,3 +352,32 @@ fn an_image_whose_proc_is_a_symlink_is_refused_and_nothing_is_made_on_the_host()
         "the engine made the directory on the host"
     );
 }
+
+#[test]
+fn the_command_starts_with_default_signals_whatever_the_engine_ignores() {
+    // A script's `capstone run … &` starts the engine with SIGINT and SIGQUIT ignored;
+    // execve(2) would pass that on, and a shell cannot even trap an ignored signal.
+    let engine = Engine::with_busybox();
+    let mut cmd = engine.command(&[
+        "run",
+        "--rm",
+        "busybox",
+        "grep",
+        "SigIgn",
+        "/proc/self/status",
+    ]);
+    // SAFETY: only signal(2) runs between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::signal(libc::SIGINT, libc::SIG_IGN);
+            libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let line = String::from_utf8_lossy(&out.stdout);
+    let ignored = u64::from_str_radix(line.trim().trim_start_matches("SigIgn:\t"), 16).unwrap();
+    let (sigint, sigquit) = (1 << (libc::SIGINT - 1), 1 << (libc::SIGQUIT - 1));
+    assert_eq!(ignored & (sigint | sigquit), 0, "{line}");
+}

@@ -44,7 +44,7 @@ impl OnPty {
         cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
             .stdout(Stdio::from(slave.try_clone().unwrap()))
             .stderr(Stdio::from(slave));
-        // SAFETY: only setsid(2) and ioctl(2) run between fork and exec.
+        // SAFETY: only setsid(2), ioctl(2) and signal(2) run between fork and exec.
         unsafe {
             cmd.pre_exec(|| {
                 // A session of its own with our pty as its controlling terminal, so a resize
@@ -53,6 +53,10 @@ impl OnPty {
                 if libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
                     return Err(std::io::Error::last_os_error());
                 }
+                // Ctrl-C and Ctrl-\ act as at a terminal, even when the tests themselves were
+                // started with them ignored (in the background of a script).
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                libc::signal(libc::SIGQUIT, libc::SIG_DFL);
                 Ok(())
             });
         }
