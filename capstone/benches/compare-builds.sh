@@ -34,30 +34,12 @@ for build in "$@"; do
   state="--root $work/root$i --runroot $work/run$i"
   "$build" $state import "$work/busybox.tar" busybox >/dev/null
   "$build" $state run --rm --network none busybox /bin/true # unpack the layer once
-  cmds+=("$build" "$build $state run --rm --network none busybox /bin/true")
+  cmds+=(-n "$build" "$build $state run --rm --network none busybox /bin/true")
   i=$((i + 1))
 done
 mkdir -p "$work/bundle"
 cp -a "$rootfs" "$work/bundle/rootfs"
 (cd "$work/bundle" && runc spec && sed -i 's/"terminal": true/"terminal": false/; s/"sh"/"\/bin\/true"/' config.json)
-cmds+=("crun run" "crun run -b $work/bundle bench-crun")
+cmds+=(-n "crun run" "crun run -b $work/bundle bench-crun")
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 - "$runs" "${cmds[@]}" <<'PY'
-import random, shlex, subprocess, sys, time
-runs, pairs = int(sys.argv[1]), sys.argv[2:]
-names, cmds = pairs[0::2], [shlex.split(c) for c in pairs[1::2]]
-times = [[] for _ in names]
-shuffle = random.Random(14)
-for i in range(runs + 3):  # the first three rounds warm up
-    order = list(range(len(names)))
-    shuffle.shuffle(order)
-    for k in order:
-        start = time.perf_counter()
-        subprocess.run(cmds[k], check=True, stdout=subprocess.DEVNULL)
-        if i >= 3:
-            times[k].append((time.perf_counter() - start) * 1000)
-print(f"interleaved (shuffled), {runs} rounds [ms]: min / p10 / median / p90")
-for name, t in zip(names, times):
-    t.sort()
-    print(f"  {name}: {t[0]:.1f} / {t[len(t) // 10]:.1f} / {t[len(t) // 2]:.1f} / {t[len(t) * 9 // 10]:.1f}")
-PY
+python3 "$top/capstone/benches/interleaved.py" "$runs" "${cmds[@]}"

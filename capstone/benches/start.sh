@@ -94,25 +94,7 @@ if [ -n "${INTERLEAVED:-}" ]; then
   # machine. (A rotating order is not enough: each command would nearly always follow the
   # same one, and pay for the work that one leaves the kernel to finish, such as tearing
   # down its network namespace.)
-  python3 - "$runs" "${cmds[@]}" <<'PY'
-import random, shlex, subprocess, sys, time
-runs, pairs = int(sys.argv[1]), sys.argv[2:]
-names, cmds = pairs[1::3], [shlex.split(c) for c in pairs[2::3]]
-times = [[] for _ in names]
-shuffle = random.Random(14)  # the same orders in every run of the script
-for i in range(runs + 3):  # the first three rounds warm up
-    order = list(range(len(names)))
-    shuffle.shuffle(order)
-    for k in order:
-        start = time.perf_counter()
-        subprocess.run(cmds[k], check=True, stdout=subprocess.DEVNULL)
-        if i >= 3:
-            times[k].append((time.perf_counter() - start) * 1000)
-print(f"interleaved (shuffled), {runs} rounds [ms]: min / p10 / median / p90")
-for name, t in zip(names, times):
-    t.sort()
-    print(f"  {name}: {t[0]:.1f} / {t[len(t) // 10]:.1f} / {t[len(t) // 2]:.1f} / {t[len(t) * 9 // 10]:.1f}")
-PY
+  python3 "$top/capstone/benches/interleaved.py" "$runs" "${cmds[@]}"
 else
   hyperfine -N --warmup 3 --runs "$runs" --export-markdown "$work/result.md" --export-json "$work/result.json" "${cmds[@]}" >/dev/null
   cat "$work/result.md"
