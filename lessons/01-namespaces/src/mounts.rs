@@ -172,12 +172,49 @@ pub fn mount_point(root: &Path, name: &str) -> Result<PathBuf> {
 }
 
 /// Reads this process's mount table (`/proc/self/mountinfo`, proc_pid_mountinfo(5)) as a list
-/// of mount points, to show what a namespace can see.
+/// of mount points, to show what a namespace can see. The kernel writes a space, tab, newline
+/// or backslash in a path as an octal escape (`\040`); it is decoded here.
 pub fn mount_points() -> Result<Vec<String>> {
     let text =
         std::fs::read_to_string("/proc/self/mountinfo").map_err(io("/proc/self/mountinfo"))?;
     Ok(text
         .lines()
-        .filter_map(|line| line.split(' ').nth(4).map(str::to_string))
+        .filter_map(|line| line.split(' ').nth(4).map(unescape))
         .collect())
+}
+
+/// Decodes the `\NNN` octal escapes of a mountinfo field.
+fn unescape(field: &str) -> String {
+    let mut out = Vec::with_capacity(field.len());
+    let bytes = field.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let octal = bytes.get(i + 1..i + 4).and_then(|d| {
+            let d = std::str::from_utf8(d).ok()?;
+            u8::from_str_radix(d, 8).ok()
+        });
+        match (bytes[i], octal) {
+            (b'\\', Some(byte)) => {
+                out.push(byte);
+                i += 4;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn mountinfo_escapes_are_decoded() {
+        assert_eq!(
+            super::unescape(r"/tmp/my\040root/a\134b"),
+            r"/tmp/my root/a\b"
+        );
+        assert_eq!(super::unescape(r"/plain\9"), r"/plain\9");
+    }
 }

@@ -5,22 +5,19 @@
 //! of a hundred bytes kept a build busy for minutes (that input is kept in
 //! `capstone/fuzz/regressions/dockerignore/`, which `tests/fuzz_corpora.rs` replays).
 
-/// Matches path components against pattern components; `**` matches any number of them.
-/// Dynamic programming over (pattern position, path position), so `**/**/…` costs
-/// pattern × path steps rather than trying every way to split the path.
-pub fn glob_parts(pattern: &[String], parts: &[String]) -> bool {
-    match_parts(pattern, parts, false)
-}
-
 /// Whether `pattern` matches the path `parts` or one of its parent directories (`parts[..n]`
 /// for some n ≥ 1), as a `.dockerignore` line excludes a directory with all below it. One pass
-/// of [`glob_parts`]'s table in which whatever follows the pattern's end is free: asking once
+/// of [`match_parts`]'s table in which whatever follows the pattern's end is free: asking once
 /// per parent cost pattern × path² steps, and a 100-component line the fuzzer made took half a
 /// second to match against itself.
 pub fn glob_parent_or_self(pattern: &[String], parts: &[String]) -> bool {
     !parts.is_empty() && match_parts(pattern, parts, true)
 }
 
+/// Matches path components against pattern components; `**` matches any number of them;
+/// with `rest_free`, path components after the pattern's end match too. Dynamic programming
+/// over (pattern position, path position), so `**/**/…` costs pattern × path steps rather
+/// than trying every way to split the path.
 fn match_parts(pattern: &[String], parts: &[String], rest_free: bool) -> bool {
     // matches[j]: pattern[i..] matches parts[j..], filled from the last pattern part back.
     let mut matches: Vec<bool> = (0..=parts.len())
@@ -160,12 +157,12 @@ mod tests {
 
     #[test]
     fn double_star_matches_any_number_of_components() {
-        assert!(glob_parts(&parts("**/x"), &parts("x")));
-        assert!(glob_parts(&parts("**/x"), &parts("a/b/x")));
-        assert!(glob_parts(&parts("a/**"), &parts("a")));
-        assert!(!glob_parts(&parts("**/x"), &parts("a/b/y")));
+        assert!(match_parts(&parts("**/x"), &parts("x"), false));
+        assert!(match_parts(&parts("**/x"), &parts("a/b/x"), false));
+        assert!(match_parts(&parts("a/**"), &parts("a"), false));
+        assert!(!match_parts(&parts("**/x"), &parts("a/b/y"), false));
         let hostile = parts("**/**/**/**/**/**/**/**/x");
-        assert!(!glob_parts(&hostile, &parts(&"a/".repeat(30))));
+        assert!(!match_parts(&hostile, &parts(&"a/".repeat(30)), false));
     }
 
     #[test]
@@ -183,7 +180,7 @@ mod tests {
         ];
         for (pattern, path) in cases {
             let (pattern, path) = (parts(pattern), parts(path));
-            let any_prefix = (1..=path.len()).any(|n| glob_parts(&pattern, &path[..n]));
+            let any_prefix = (1..=path.len()).any(|n| match_parts(&pattern, &path[..n], false));
             assert_eq!(
                 glob_parent_or_self(&pattern, &path),
                 any_prefix,
