@@ -7,7 +7,7 @@
 
 /// Whether `pattern` matches the path `parts` or one of its parent directories (`parts[..n]`
 /// for some n ≥ 1), as a `.dockerignore` line excludes a directory with all below it. One pass
-/// of [`match_parts`]'s table in which whatever follows the pattern's end is free: asking once
+/// of `match_parts`'s table in which whatever follows the pattern's end is free: asking once
 /// per parent cost pattern × path² steps, and a 100-component line the fuzzer made took half a
 /// second to match against itself.
 pub fn glob_parent_or_self(pattern: &[String], parts: &[String]) -> bool {
