@@ -8,7 +8,7 @@ use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One line of output.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -30,23 +30,27 @@ pub enum Stream {
     Stderr = 1,
 }
 
-/// Appends output to a log file, a line at a time.
+/// Appends output to a log file, a line at a time. The file is made at the first line: a
+/// container that prints nothing costs no inode (readers take a missing log as empty).
 #[derive(Debug)]
 pub struct LogWriter {
-    file: File,
+    path: PathBuf,
+    file: Option<File>,
     partial: [Vec<u8>; 2],
     rotation: Option<super::log_rotation::Rotation>,
 }
 
 impl LogWriter {
-    /// Opens (creating) the log at `path` for appending (O_APPEND: whole lines land at the end).
+    /// The log at `path`, appended to (O_APPEND: whole lines land at the end); an existing
+    /// file is opened now, so a log we cannot write is an error before the container runs.
     pub fn open(path: &Path) -> Result<LogWriter> {
-        let file = File::options()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(Error::io("open log", path))?;
+        let file = match File::options().append(true).open(path) {
+            Ok(file) => Some(file),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io("open log", path)(e)),
+        };
         Ok(LogWriter {
+            path: path.to_path_buf(),
             file,
             partial: [Vec::new(), Vec::new()],
             rotation: None,
@@ -63,11 +67,13 @@ impl LogWriter {
     /// Records `bytes` read from `stream`: every complete line becomes one entry; the rest waits
     /// for its newline.
     pub fn write(&mut self, stream: Stream, bytes: &[u8]) {
-        let buf = &mut self.partial[stream as usize];
-        buf.extend_from_slice(bytes);
-        while let Some(end) = buf.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = buf.drain(..=end).collect();
-            append(&mut self.file, &mut self.rotation, stream, &line);
+        self.partial[stream as usize].extend_from_slice(bytes);
+        while let Some(end) = self.partial[stream as usize]
+            .iter()
+            .position(|b| *b == b'\n')
+        {
+            let line: Vec<u8> = self.partial[stream as usize].drain(..=end).collect();
+            self.append(stream, &line);
         }
     }
 
@@ -76,9 +82,23 @@ impl LogWriter {
         for stream in [Stream::Stdout, Stream::Stderr] {
             let rest = std::mem::take(&mut self.partial[stream as usize]);
             if !rest.is_empty() {
-                append(&mut self.file, &mut self.rotation, stream, &rest);
+                self.append(stream, &rest);
             }
         }
+    }
+
+    fn append(&mut self, stream: Stream, line: &[u8]) {
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => {
+                let made = File::options().create(true).append(true).open(&self.path);
+                match made {
+                    Ok(file) => self.file.insert(file),
+                    Err(_) => return, // as for a full disk: the line is lost, not the container
+                }
+            }
+        };
+        append(file, &mut self.rotation, stream, line);
     }
 }
 
