@@ -179,7 +179,11 @@ pub(super) fn prune(paths: &store::Paths, force: bool, volumes: bool) -> Result<
         let path = entry.path();
         let id = entry.file_name().to_string_lossy().into_owned();
         if !paths.record(&id).exists() {
-            let _lock = paths.lock(&id)?; // not a create in progress: it would hold the names lock
+            let _lock = match paths.lock(&id) {
+                Ok(lock) => lock,
+                Err(Error::NoSuchContainer(_)) => continue, // removed meanwhile
+                Err(e) => return Err(e),
+            };
             let _names = paths.lock_names()?;
             if !paths.record(&id).exists() {
                 reclaimed += overlay::tree::disk_usage(&path).unwrap_or(0);
@@ -188,7 +192,7 @@ pub(super) fn prune(paths: &store::Paths, force: bool, volumes: bool) -> Result<
             }
         }
     }
-    reclaimed += crate::engine::remove::sweep_removing(paths);
+    reclaimed += crate::engine::remove::sweep_leftovers(paths);
     if !deleted.is_empty() {
         println!("Deleted Containers:");
         for id in &deleted {

@@ -1,7 +1,8 @@
 //! `create`: from an image and Docker's flags to a container record and an empty writable
 //! layer — no process yet. Everything that can be checked is checked here, before anything is
-//! written, so a bad flag leaves nothing behind; and if a later step fails, what was made is
-//! removed again.
+//! written, so a bad flag leaves nothing behind. The container's directory is filled outside
+//! the store, in `<root>/creating/<id>`, and enters `<root>/containers` in one rename(2): no
+//! reader ever sees half a container, and if a step fails, what was made is removed again.
 
 use super::run_flags;
 use crate::mechanisms::cgroup;
@@ -169,7 +170,7 @@ pub fn create(paths: &store::Paths, opts: &CreateOptions) -> Result<Container> {
         lower_dirs,
         upper_dir: dir.join("upper"),
         work_dir: dir.join("work"),
-        merged_dir: dir.join("merged"),
+        merged_dir: paths.rootfs_mount_point(),
     };
     let names_lock = paths.lock_names()?;
     let name = claim_name(paths, &id, opts.name.as_deref())?;
@@ -191,32 +192,42 @@ pub fn create(paths: &store::Paths, opts: &CreateOptions) -> Result<Container> {
         network_settings,
         mounts,
     };
-    let made = (|| {
-        for d in [
-            &record.rootfs.upper_dir,
-            &record.rootfs.work_dir,
-            &record.rootfs.merged_dir,
-        ] {
-            std::fs::create_dir_all(d).map_err(Error::io("create", d))?;
+    let staging = paths.creating().join(&id);
+    let made = fill(paths, &staging, &record).and_then(|()| {
+        // A container exists once its directory is in the store, whole: one rename(2).
+        std::fs::rename(&staging, &dir).map_err(Error::io("rename into the store", &staging))?;
+        if record.host_config.auto_remove {
+            return Ok(());
         }
-        // The container keeps its own copy of a seccomp profile file (checked above).
-        if let Some(profile) = crate::mechanisms::security::profile_file(&record.host_config)? {
-            let copy = dir.join(crate::mechanisms::security::PROFILE_COPY);
-            std::fs::copy(&profile, &copy).map_err(Error::io("copy seccomp profile", &profile))?;
-        }
-        // The record last: a container exists once its record does.
-        crate::store::containers::save(paths, &record)
-    })();
+        let containers = paths.containers(); // the rename, durable (fsync(2) of the directory)
+        (std::fs::File::open(&containers).and_then(|d| d.sync_all()))
+            .map_err(Error::io("fsync", &containers))
+    });
     if made.is_err() {
         crate::engine::volumes::discard(paths, &new_volumes);
+        let _ = std::fs::remove_dir_all(&staging);
     }
     drop(volumes_lock);
     drop(names_lock);
-    if let Err(e) = made {
-        let _ = std::fs::remove_dir_all(&dir);
-        return Err(e);
+    made.map(|()| record)
+}
+
+/// Makes a new container's directory at `staging`, outside the store: its empty layer, its
+/// copy of a seccomp profile, and its record, written straight into place. Nobody reads
+/// `staging`, so the record needs no temporary file of its own (each new file costs an inode
+/// to make and, later, one to delete: see `engine::remove`).
+fn fill(paths: &store::Paths, staging: &Path, record: &Container) -> Result<()> {
+    let layer = |d: &Path| staging.join(d.file_name().expect("the layer dirs have names"));
+    for d in [&record.rootfs.upper_dir, &record.rootfs.work_dir] {
+        let d = layer(d);
+        std::fs::create_dir_all(&d).map_err(Error::io("create", &d))?;
     }
-    Ok(record)
+    // The container keeps its own copy of a seccomp profile file (checked above).
+    if let Some(profile) = crate::mechanisms::security::profile_file(&record.host_config)? {
+        let copy = staging.join(crate::mechanisms::security::PROFILE_COPY);
+        std::fs::copy(&profile, &copy).map_err(Error::io("copy seccomp profile", &profile))?;
+    }
+    crate::store::containers::save_new(paths, staging, record)
 }
 
 /// Checks a requested name is free (or makes one up); called under the names lock.

@@ -64,7 +64,7 @@ impl Engine {
             pruned.reclaimed += size;
             pruned.removed.push(c.id);
         }
-        pruned.reclaimed += super::remove::sweep_removing(&self.paths);
+        pruned.reclaimed += super::remove::sweep_leftovers(&self.paths);
         Ok(pruned)
     }
 

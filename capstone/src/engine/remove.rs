@@ -15,7 +15,12 @@ use std::process::{Command, Stdio};
 /// Removes a container that has no live process. Teardown collects errors instead of stopping
 /// at the first, so a half-failed removal still removes what it can.
 pub fn remove(paths: &store::Paths, record: &Container) -> Result<()> {
-    let _lock = paths.lock(&record.id)?;
+    // Gone already (removed meanwhile): what is left outside the store is still undone.
+    let _lock = match paths.lock(&record.id) {
+        Ok(lock) => Some(lock),
+        Err(Error::NoSuchContainer(_)) => None,
+        Err(e) => return Err(e),
+    };
     super::events::container(paths, record, "destroy", &[]);
     let mut errors: Vec<Error> = cgroup::remove(record).err().into_iter().collect();
     // Normally done by the monitor at exit; again here for a monitor that was killed.
@@ -36,12 +41,6 @@ pub fn remove(paths: &store::Paths, record: &Container) -> Result<()> {
         }
     }
     // ANCHOR_END: move_out
-    let _ = std::fs::remove_file(
-        paths
-            .runroot
-            .join("locks")
-            .join(format!("{}.lock", record.id)),
-    );
     if record.host_config.auto_remove
         && let Err(e) = crate::store::volumes::remove_anonymous(paths, record)
     {
@@ -82,7 +81,7 @@ fn unmount_inside(dir: &Path) {
 /// it): 0.6–1.3 ms of every `run --rm` on the lab machine, more for a layer with data.
 /// containerd's overlay snapshotter can defer its removals for the same reason. If `rm`
 /// cannot start, the directory is deleted here instead; if it dies half-way,
-/// [`sweep_removing`] finishes the job.
+/// [`sweep_leftovers`] finishes the job.
 fn delete_in_background(dir: &Path) {
     match rm_rf(dir).process_group(0).spawn() {
         // A thread waits for it, so a long-lived caller (the API daemon) is left no zombie; a
@@ -106,14 +105,19 @@ fn rm_rf(dir: &Path) -> Command {
 }
 
 /// Deletes what removals left under `<root>/removing/` (an `rm` killed half-way, a crash
-/// between the rename and the delete) and returns the bytes that freed. An `rm` still at
-/// work on an entry is harmless: whichever deletes a file first, the other finds it gone.
-pub fn sweep_removing(paths: &store::Paths) -> u64 {
-    let Ok(entries) = std::fs::read_dir(paths.removing()) else {
-        return 0;
-    };
+/// between the rename and the delete) and what a `create` that died left under
+/// `<root>/creating/`, and returns the bytes that freed. An `rm` still at work on an entry is
+/// harmless: whichever deletes a file first, the other finds it gone. A `create` still at
+/// work holds the names lock until its directory is in the store, so that is taken first.
+pub fn sweep_leftovers(paths: &store::Paths) -> u64 {
+    let names = paths.lock_names();
+    let mut dirs = vec![paths.removing()];
+    if names.is_ok() {
+        dirs.push(paths.creating());
+    }
+    let entries = dirs.iter().filter_map(|dir| std::fs::read_dir(dir).ok());
     let mut freed = 0;
-    for entry in entries.flatten() {
+    for entry in entries.flatten().flatten() {
         let path = entry.path();
         let size = overlay::tree::disk_usage(&path).unwrap_or(0);
         if rm_rf(&path).status().is_ok_and(|s| s.success()) {

@@ -139,7 +139,8 @@ pub struct Rootfs {
     pub upper_dir: PathBuf,
     /// overlayfs's work directory.
     pub work_dir: PathBuf,
-    /// Where the merged view is mounted (inside the container's mount namespace only).
+    /// Where the merged view is mounted, inside the container's own mount namespace only:
+    /// one empty directory that every container shares (`store::Paths::rootfs_mount_point`).
     pub merged_dir: PathBuf,
 }
 

@@ -12,16 +12,20 @@ use crate::model::container::Container;
 use crate::{Error, Result};
 use std::path::Path;
 
-/// Writes a new `record` to its file atomically and durably (images' temp file, fsync(2),
-/// rename(2)). A `--rm` container's record is not fsync'd: it is removed when the container
-/// exits, and after a power cut it would only be an exited container nobody asked to keep,
-/// so two disk flushes per `run --rm` would buy nothing.
-pub fn save(paths: &Paths, record: &Container) -> Result<()> {
-    if record.host_config.auto_remove {
-        return save_change(paths, record);
-    }
+/// Writes a new `record` into `dir`, a container directory that is not in the store yet (the
+/// caller renames it in, whole), so a plain write is enough: no reader can see half of it.
+/// It is fsync(2)ed so that it survives a power cut, except a `--rm` container's: that is
+/// removed when the container exits, and after a power cut it would only be an exited
+/// container nobody asked to keep, so two disk flushes per `run --rm` would buy nothing.
+pub fn save_new(paths: &Paths, dir: &Path, record: &Container) -> Result<()> {
+    let file_name = paths.record(&record.id);
+    let path = dir.join(file_name.file_name().expect("a record has a file name"));
     let json = serde_json::to_vec_pretty(record).expect("a container record serialises");
-    images::store::write_atomic(&paths.record(&record.id), &json)?;
+    let mut file = std::fs::File::create_new(&path).map_err(Error::io("create", &path))?;
+    std::io::Write::write_all(&mut file, &json).map_err(Error::io("write", &path))?;
+    if !record.host_config.auto_remove {
+        file.sync_all().map_err(Error::io("fsync", &path))?;
+    }
     Ok(())
 }
 
@@ -59,8 +63,9 @@ pub fn load(paths: &Paths, id: &str) -> Result<Container> {
     })
 }
 
-/// Every container with a complete record, oldest first. A directory without a record is a
-/// `create` that died half-way: it is not a container, and is skipped.
+/// Every container with a complete record, oldest first. A new container's directory arrives
+/// whole (`engine::create`); one without a record is left by an older engine's `create` that
+/// died half-way: it is not a container, and is skipped.
 pub fn list(paths: &Paths) -> Result<Vec<Container>> {
     let dir = paths.containers();
     let mut all = Vec::new();

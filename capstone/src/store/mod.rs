@@ -8,13 +8,17 @@
 //! <root>/images/                      the image store (lesson 04)
 //! <root>/containers/<id>/config.json  one record per container (model::container::Container)
 //! <root>/containers/<id>/<id>-json.log  its output, one JSON object per line (Docker's format)
-//! <root>/containers/<id>/{upper,work,merged}  its overlay layer (lesson 03)
+//! <root>/containers/<id>/{upper,work}  its overlay layer (lesson 03)
+//! <root>/creating/<id>/               a container being created, until one rename(2)
 //! <root>/removing/<id>/               a removed container's directory, being deleted
 //! <root>/volumes/<name>/              named and anonymous volumes
 //! <root>/networks/                    lesson 06's IPAM and the networks' ids
-//! <runroot>/locks/<id>.lock           flock(2) taken for every read-modify-write of a record
 //! <runroot>/locks/names.lock          flock(2) taken while a name is checked and claimed
+//! <runroot>/rootfs/                   the empty directory every container's overlay is
+//!                                     mounted on, each in its own mount namespace
 //! ```
+//!
+//! A record's read-modify-write takes a flock(2) on its container's directory itself.
 //!
 //! Every record is written atomically (temp file, rename(2)), so a reader sees the old record
 //! or the new one, never half of one, whichever process dies when; flock(2) locks are released
@@ -58,6 +62,7 @@ impl Paths {
             paths.containers(),
             paths.images(),
             paths.runroot.join("locks"),
+            paths.rootfs_mount_point(),
         ] {
             std::fs::create_dir_all(&dir).map_err(Error::io("create state directory", &dir))?;
         }
@@ -84,6 +89,19 @@ impl Paths {
         self.containers().join(id)
     }
 
+    /// `<root>/creating`: where a new container's directory is filled, to enter
+    /// `<root>/containers` complete, in one rename(2) (`engine::create`).
+    pub fn creating(&self) -> PathBuf {
+        self.root.join("creating")
+    }
+
+    /// `<runroot>/rootfs`: an empty directory that every container's root filesystem is
+    /// mounted on, each in its own mount namespace (mount_namespaces(7): a mount made there
+    /// is seen by nobody else), so no container needs a mount point of its own on the disk.
+    pub fn rootfs_mount_point(&self) -> PathBuf {
+        self.runroot.join("rootfs")
+    }
+
     /// `<root>/removing`: where a removed container's directory goes, in one rename(2), to
     /// be deleted in the background (`engine::remove`).
     pub fn removing(&self) -> PathBuf {
@@ -100,9 +118,22 @@ impl Paths {
         self.container_dir(id).join(format!("{id}-json.log"))
     }
 
-    /// Takes the lock of one container's record (blocking until it is free).
+    /// Takes the lock of one container's record (blocking until it is free): a flock(2) on
+    /// the container's directory. A lock file of its own would cost an inode to make and one
+    /// to delete per container, and whoever waited on a deleted lock file would hold a lock
+    /// nobody else sees; a directory's lock goes with the directory, and a waiter that gets
+    /// it after a `rm` finds the container gone ([`Error::NoSuchContainer`]).
     pub fn lock(&self, id: &str) -> Result<Lock> {
-        lock_file(&self.runroot.join("locks").join(format!("{id}.lock")))
+        let dir = self.container_dir(id);
+        let file = match File::open(&dir) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::NoSuchContainer(id.into()));
+            }
+            Err(e) => return Err(Error::io("open", &dir)(e)),
+        };
+        Flock::lock(file, FlockArg::LockExclusive)
+            .map_err(|(_, errno)| Error::sys(format!("flock({})", dir.display()))(errno))
     }
 
     /// Takes the lock that makes "is this name free? then claim it" one step.

@@ -3,7 +3,10 @@
 //! upper's whole file system), a kept container's is not (its layer must survive a power cut),
 //! and a `--rm` container still leaves nothing behind — not even the directories overlayfs
 //! makes for a volatile mount. A removed container leaves the store in one rename(2) and its
-//! files are deleted in the background — never through a mount point left inside.
+//! files are deleted in the background — never through a mount point left inside. A container
+//! enters the store in one rename(2) too, and costs as few new files as it can: on a file system
+//! without a journal every new inode is paid for by a walk past the ones deleted in the last
+//! minutes (the capstone chapter's "Every new file walks past the deleted ones").
 
 mod capstone_support;
 
@@ -75,6 +78,61 @@ fn a_removed_container_leaves_the_store_at_once_and_its_files_follow() {
     assert!(!out.contains("Total reclaimed space: 0B"), "counted: {out}");
 }
 
+#[test]
+fn a_container_is_its_layer_and_its_record_and_nothing_else_until_it_prints() {
+    let engine = Engine::with_busybox();
+    let root = engine.root.path();
+    let id = engine.ok(&["create", "--network", "none", "busybox", "true"]);
+    let id = id.trim();
+    engine.ok(&["start", "-a", id]);
+    let mut files: Vec<String> = entries(&root.join("containers").join(id))
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    // No log until the first line, no mount point (the overlay goes on the shared
+    // `<runroot>/rootfs`, in the container's own mount namespace), no temporary record.
+    assert_eq!(files, ["config.json", "upper", "work"]);
+    assert_eq!(engine.ok(&["logs", id]), "", "a missing log reads as empty");
+    // No lock file of its own either: its record's lock is a flock(2) on its directory.
+    let locks = entries(&engine.runroot.path().join("locks"));
+    assert!(
+        locks.iter().all(|l| !l.to_string_lossy().contains(id)),
+        "{locks:?}"
+    );
+    assert!(entries(&root.join("creating")).is_empty());
+
+    // The first line makes the log, and `logs` and `start -a` read it as before.
+    engine.ok(&["rm", id]);
+    let id = engine.ok(&["run", "-d", "busybox", "echo", "hello"]);
+    let id = id.trim();
+    assert_eq!(engine.ok(&["wait", id]).trim(), "0");
+    assert_eq!(engine.ok(&["logs", id]), "hello\n");
+    assert!(
+        root.join("containers")
+            .join(id)
+            .join(format!("{id}-json.log"))
+            .exists()
+    );
+}
+
+#[test]
+fn a_create_that_died_half_way_is_no_container_and_prune_sweeps_it() {
+    let engine = Engine::with_busybox();
+    let root = engine.root.path();
+    // What a `create` killed before its rename into the store leaves: a whole directory,
+    // record and all, under `creating/`.
+    let id = engine.ok(&["create", "--name", "whole", "busybox", "true"]);
+    let half = root.join("creating").join(id.trim());
+    std::fs::create_dir_all(root.join("creating")).unwrap();
+    std::fs::rename(root.join("containers").join(id.trim()), &half).unwrap();
+    assert_eq!(engine.ok(&["ps", "-aq"]), "", "not a container");
+    // Its name is free: the record under `creating/` claims nothing.
+    engine.ok(&["create", "--name", "whole", "busybox", "true"]);
+    let out = engine.ok(&["container", "prune", "-f"]);
+    assert!(!half.exists(), "{out}");
+}
+
 /// Detaches a bind mount wherever it ended up, even if the test fails half-way.
 struct Unmount(Vec<PathBuf>);
 
@@ -99,8 +157,8 @@ fn removing_a_container_never_deletes_through_a_mount_left_inside_it() {
         .path()
         .join("containers")
         .join(&id)
-        .join("merged");
-    let moved = engine.root.path().join("removing").join(&id).join("merged");
+        .join("upper");
+    let moved = engine.root.path().join("removing").join(&id).join("upper");
     let _unmount = Unmount(vec![inside.clone(), moved.clone()]);
     let bound = std::process::Command::new("mount")
         .arg("--bind")
