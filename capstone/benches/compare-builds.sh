@@ -6,6 +6,13 @@
 # two binaries aside, and pass both.
 #
 #   capstone/benches/compare-builds.sh RUNS BUILD...   e.g. 300 /tmp/before /tmp/after
+#   DELETED=8000 capstone/benches/compare-builds.sh RUNS BUILD...
+#
+# With DELETED=N the rounds run twice: as above, then after N files were made and deleted, for
+# each build, in a directory made where that build makes a container's (under `creating/`,
+# or `containers/` for builds older than it). On ext4 without a journal a new inode is never
+# one deleted in the last minute or more, and allocating one walks past all of those in its
+# block group: this shows what a burst of earlier containers leaves each build to pay.
 #
 # Prints min / p10 / median / p90 in ms per command. Needs root, crun, and lesson 01's busybox
 # rootfs (run any lesson-01 step first).
@@ -42,4 +49,16 @@ cp -a "$rootfs" "$work/bundle/rootfs"
 (cd "$work/bundle" && runc spec && sed -i 's/"terminal": true/"terminal": false/; s/"sh"/"\/bin\/true"/' config.json)
 cmds+=(-n "crun run" "crun run -b $work/bundle bench-crun")
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 "$top/capstone/benches/interleaved.py" "$runs" "${cmds[@]}"
+[ -n "${DELETED:-}" ] || exit 0
+for ((i = 0; i < $#; i++)); do
+  parent=$work/root$i/creating
+  [ -d "$parent" ] || parent=$work/root$i/containers
+  mkdir "$parent/deleted" && (cd "$parent/deleted" && seq "$DELETED" | xargs touch && seq "$DELETED" | xargs rm)
+  rmdir "$parent/deleted"
+done
+# ext4 skips only inodes deleted in an earlier second than the allocation's: wait for the next.
+second=$(date +%s)
+while [ "$(date +%s)" = "$second" ]; do :; done
+echo "after $DELETED files were made and deleted where each build makes its containers:"
 python3 "$top/capstone/benches/interleaved.py" "$runs" "${cmds[@]}"

@@ -117,6 +117,40 @@ fn a_container_is_its_layer_and_its_record_and_nothing_else_until_it_prints() {
 }
 
 #[test]
+fn on_ext4_new_containers_directories_are_spread_over_the_block_groups() {
+    let engine = Engine::with_busybox();
+    let creating = engine.root.path().join("creating");
+    engine.ok(&["ps"]);
+    let fs = nix::sys::statfs::statfs(&creating)
+        .unwrap()
+        .filesystem_type();
+    if fs != nix::sys::statfs::EXT4_SUPER_MAGIC {
+        eprintln!("skipped: the store is not on ext2/3/4 (the flag is ext4's)");
+        return;
+    }
+    // lsattr(1) prints the flags first: `-------------T-e------- /path`.
+    let out = std::process::Command::new("lsattr")
+        .arg("-d")
+        .arg(&creating)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&out.stdout);
+    let flags = out.split_whitespace().next().unwrap_or_default();
+    assert!(flags.contains('T'), "chattr +T on creating/: {out}");
+    // A container made there still arrives whole, wherever its directory was placed.
+    let id = engine.ok(&["create", "busybox", "true"]);
+    assert!(
+        engine
+            .root
+            .path()
+            .join("containers")
+            .join(id.trim())
+            .join("config.json")
+            .exists()
+    );
+}
+
+#[test]
 fn a_create_that_died_half_way_is_no_container_and_prune_sweeps_it() {
     let engine = Engine::with_busybox();
     let root = engine.root.path();
