@@ -145,6 +145,7 @@ impl Paths {
     }
 }
 
+// ANCHOR: spread
 /// ext4's "top of a directory hierarchy" flag (`FS_TOPDIR_FL` in linux/fs.h, `chattr +T`).
 const FS_TOPDIR_FL: libc::c_int = 0x0002_0000;
 
@@ -174,6 +175,7 @@ fn spread_subdirectories(dir: &Path) {
     // SAFETY: FS_IOC_SETFLAGS reads one int from the address given, which is `flags`.
     let _ = unsafe { libc::ioctl(fd, libc::FS_IOC_SETFLAGS, &flags) };
 }
+// ANCHOR_END: spread
 
 fn absolute(path: &Path) -> Result<PathBuf> {
     std::path::absolute(path).map_err(Error::io("resolve", path))
