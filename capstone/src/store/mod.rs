@@ -21,8 +21,9 @@
 //!
 //! A record's read-modify-write takes a flock(2) on its container's directory itself.
 //!
-//! Every record is written atomically (temp file, rename(2)), so a reader sees the old record
-//! or the new one, never half of one, whichever process dies when; flock(2) locks are released
+//! Every record is written atomically (temp file, rename(2); a new one in its directory before
+//! the directory's one rename into the store), so a reader sees the old record or the new
+//! one, never half of one, whichever process dies when; flock(2) locks are released
 //! by the kernel when their holder dies, so a killed command never leaves the store locked.
 //! Nothing in this layer has a side effect beyond its files and locks: noticing that a
 //! container died unrecorded, and cleaning up after it, is the engine's `reconcile`.
