@@ -206,6 +206,7 @@ pub fn create(paths: &store::Paths, opts: &CreateOptions) -> Result<Container> {
     if made.is_err() {
         crate::engine::volumes::discard(paths, &new_volumes);
         let _ = std::fs::remove_dir_all(&staging);
+        let _ = std::fs::remove_dir_all(&dir); // renamed in, but not made durable
     }
     drop(volumes_lock);
     drop(names_lock);
@@ -215,7 +216,8 @@ pub fn create(paths: &store::Paths, opts: &CreateOptions) -> Result<Container> {
 /// Makes a new container's directory at `staging`, outside the store: its empty layer, its
 /// copy of a seccomp profile, and its record, written straight into place. Nobody reads
 /// `staging`, so the record needs no temporary file of its own (each new file costs an inode
-/// to make and, later, one to delete: see `engine::remove`).
+/// to make and, later, one to delete: see `spread_subdirectories` in `store` for what that
+/// costs on ext4 without a journal).
 fn fill(paths: &store::Paths, staging: &Path, record: &Container) -> Result<()> {
     let layer = |d: &Path| staging.join(d.file_name().expect("the layer dirs have names"));
     for d in [&record.rootfs.upper_dir, &record.rootfs.work_dir] {
