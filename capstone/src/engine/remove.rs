@@ -107,17 +107,23 @@ fn rm_rf(dir: &Path) -> Command {
 /// Deletes what removals left under `<root>/removing/` (an `rm` killed half-way, a crash
 /// between the rename and the delete) and what a `create` that died left under
 /// `<root>/creating/`, and returns the bytes that freed. An `rm` still at work on an entry is
-/// harmless: whichever deletes a file first, the other finds it gone. A `create` still at
-/// work holds the names lock until its directory is in the store, so that is taken first.
+/// harmless: whichever deletes a file first, the other finds it gone.
 pub fn sweep_leftovers(paths: &store::Paths) -> u64 {
-    let names = paths.lock_names();
-    let mut dirs = vec![paths.removing()];
-    if names.is_ok() {
-        dirs.push(paths.creating());
+    let mut freed = sweep(&paths.removing());
+    // A `create` still at work holds the names lock until its directory is in the store.
+    if let Ok(_names) = paths.lock_names() {
+        freed += sweep(&paths.creating());
     }
-    let entries = dirs.iter().filter_map(|dir| std::fs::read_dir(dir).ok());
+    freed
+}
+
+/// Deletes every entry of `dir`; returns the bytes that freed.
+fn sweep(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
     let mut freed = 0;
-    for entry in entries.flatten().flatten() {
+    for entry in entries.flatten() {
         let path = entry.path();
         let size = overlay::tree::disk_usage(&path).unwrap_or(0);
         if rm_rf(&path).status().is_ok_and(|s| s.success()) {

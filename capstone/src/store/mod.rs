@@ -136,8 +136,7 @@ impl Paths {
             }
             Err(e) => return Err(Error::io("open", &dir)(e)),
         };
-        Flock::lock(file, FlockArg::LockExclusive)
-            .map_err(|(_, errno)| Error::sys(format!("flock({})", dir.display()))(errno))
+        flock(file, &dir)
     }
 
     /// Takes the lock that makes "is this name free? then claim it" one step.
@@ -192,6 +191,11 @@ pub fn lock_file(path: &Path) -> Result<Lock> {
         .write(true)
         .open(path)
         .map_err(Error::io("open lock file", path))?;
+    flock(file, path)
+}
+
+/// An exclusive flock(2) on `file` (opened from `path`), waiting until it is free.
+fn flock(file: File, path: &Path) -> Result<Lock> {
     Flock::lock(file, FlockArg::LockExclusive)
         .map_err(|(_, errno)| Error::sys(format!("flock({})", path.display()))(errno))
 }
