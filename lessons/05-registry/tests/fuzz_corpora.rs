@@ -1,5 +1,6 @@
-//! Replays the committed fuzz corpora (`fuzz/corpus/<target>/`) and the inputs that once
-//! broke something (`fuzz/regressions/<target>/`) through the same functions the fuzz targets
+//! Replays the committed fuzz corpora (`fuzz/corpus/<target>/`), the hand-written seeds
+//! (`fuzz/seeds/<target>/`) and the inputs that once broke something
+//! (`fuzz/regressions/<target>/`) through the same functions the fuzz targets
 //! run ([`registry::fuzzing`]), so a plain `cargo test` checks them on the stable toolchain.
 //! `scripts/fuzz.sh` runs the fuzzers themselves to find more.
 
