@@ -63,13 +63,18 @@ pub fn manifest_document(data: &[u8]) {
 /// `data` holds requests separated by a line `====`; each is `METHOD URL`, header lines
 /// `Name: value`, an empty line and the body. After each request: nothing was written beside
 /// the store's root, and every stored blob hashes to its name (a digest mismatch never lands).
+/// An upload's id is a random UUID the fuzzer could never guess, so `{upload}` in a URL stands
+/// for the id of the upload the last `POST …/blobs/uploads/` started: chunked uploads
+/// (`PATCH`, then `PUT ?digest=`) are reachable too.
 pub fn registry_request(data: &[u8]) {
     let jail = tempfile::tempdir().expect("a temporary directory");
     let root = jail.path().join("root");
     let repos = Repos::open(&root).expect("registry storage");
     let text = String::from_utf8_lossy(data);
+    let mut upload = String::new();
     for request in text.split("\n====\n").take(8) {
-        let (head, body) = request.split_once("\n\n").unwrap_or((request, ""));
+        let request = request.replace(UPLOAD_PLACEHOLDER, &upload);
+        let (head, body) = request.split_once("\n\n").unwrap_or((&request, ""));
         let mut lines = head.lines();
         let Some((method, url)) = lines.next().and_then(|l| l.split_once(' ')) else {
             continue;
@@ -82,12 +87,22 @@ pub fn registry_request(data: &[u8]) {
             .filter_map(|(k, v)| Header::from_bytes(k.as_bytes(), v.as_bytes()).ok())
             .collect();
         let reply = answer(&repos, &method, url, &headers, &mut body.as_bytes());
+        if let Some(id) = reply
+            .headers()
+            .iter()
+            .find(|h| h.field.equiv("Docker-Upload-UUID"))
+        {
+            upload = id.value.to_string();
+        }
         let mut sink = Vec::new();
         let _ = reply.into_reader().take(1 << 20).read_to_end(&mut sink);
         assert_only_root(jail.path());
         assert_blobs_match_their_names(&root);
     }
 }
+
+/// What a fuzzed URL writes for "the upload the last POST started" (see [`registry_request`]).
+const UPLOAD_PLACEHOLDER: &str = "{upload}";
 
 fn assert_only_root(jail: &Path) {
     let names: Vec<_> = std::fs::read_dir(jail)
