@@ -7,10 +7,11 @@
 use super::containers::filters;
 use super::{Daemon, errors, on};
 use crate::engine::events::EventFilter;
+use crate::model::clock;
 use engineapi::{ApiError, Call, Reply, Router};
 use std::io::Write;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 /// The events route.
 pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
@@ -22,16 +23,16 @@ pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
 fn timestamp(call: &Call, name: &str) -> Result<Option<SystemTime>, ApiError> {
     match call.query.get(name).map(String::as_str) {
         None | Some("") => Ok(None),
-        Some(text) => {
-            let seconds: f64 = text.parse().map_err(|_| {
+        Some(text) => text
+            .parse()
+            .ok()
+            .and_then(clock::from_unix_seconds)
+            .map(Some)
+            .ok_or_else(|| {
                 ApiError::bad_request(format!(
                     "invalid {name} {text:?}: expected seconds since 1970"
                 ))
-            })?;
-            Ok(Some(
-                SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds.max(0.0)),
-            ))
-        }
+            }),
     }
 }
 

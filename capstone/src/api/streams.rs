@@ -16,12 +16,13 @@
 use super::{Daemon, errors, on};
 use crate::engine::logs::LogsOptions;
 use crate::mechanisms::logs::Entry;
+use crate::model::clock;
 use engineapi::hijack::{Hijacked, RAW_STREAM};
 use engineapi::mux::{StreamKind, write_frame};
 use engineapi::{ApiError, Call, Reply, Router};
 use std::io::Write;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 /// The stream routes.
 pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
@@ -146,14 +147,14 @@ pub(super) fn take_stdin(d: &Daemon, id: &str) -> Option<std::os::fd::OwnedFd> {
 fn unix_time(text: Option<&String>) -> Result<Option<SystemTime>, ApiError> {
     match text.map(String::as_str) {
         None | Some("" | "0") => Ok(None),
-        Some(t) => {
-            let seconds: f64 = t.parse().map_err(|_| {
+        Some(t) => t
+            .parse()
+            .ok()
+            .and_then(clock::from_unix_seconds)
+            .map(Some)
+            .ok_or_else(|| {
                 ApiError::bad_request(format!("invalid time {t:?}: expected seconds since 1970"))
-            })?;
-            Ok(Some(
-                SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds.max(0.0)),
-            ))
-        }
+            }),
     }
 }
 

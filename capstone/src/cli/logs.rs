@@ -47,41 +47,21 @@ pub(super) fn logs(
 /// Docker's `--since`/`--until`: an RFC 3339 time, Unix seconds (`1733420000.5`), or a Go
 /// duration before now (`10m`, `1h30m`, `45s`).
 pub(super) fn parse_when(flag: &'static str, text: &str) -> Result<std::time::SystemTime> {
-    use std::time::{Duration, SystemTime, UNIX_EPOCH};
     if let Some(t) = clock::parse(text).or_else(|| clock::parse(&format!("{text}Z"))) {
         return Ok(t);
     }
-    if let Ok(secs) = text.parse::<f64>() {
-        return Ok(UNIX_EPOCH + Duration::from_secs_f64(secs.max(0.0)));
-    }
-    let bad = || {
+    let when = match text.parse::<f64>() {
+        Ok(seconds) => clock::from_unix_seconds(seconds),
+        Err(_) => clock::parse_go_duration(text)
+            .and_then(|ago| std::time::SystemTime::now().checked_sub(ago)),
+    };
+    when.ok_or_else(|| {
         Error::invalid(
             flag,
             text,
             "expected an RFC 3339 time (2026-12-05T19:30:00Z), Unix seconds, or a duration such as 10m or 1h30m",
         )
-    };
-    let mut total = 0.0;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .ok_or_else(bad)?;
-        let number: f64 = rest[..digits].parse().map_err(|_| bad())?;
-        let unit_len = rest[digits..]
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len() - digits);
-        let scale = match &rest[digits..digits + unit_len] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 0.001,
-            _ => return Err(bad()),
-        };
-        total += number * scale;
-        rest = &rest[digits + unit_len..];
-    }
-    Ok(SystemTime::now() - Duration::from_secs_f64(total))
+    })
 }
 
 fn print_entry(entry: &Entry, timestamps: bool) {

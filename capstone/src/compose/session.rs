@@ -109,7 +109,7 @@ impl Session<'_> {
             .services
             .get(service)
             .and_then(|s| s.stop_grace_period.as_deref())
-            .and_then(super::validate::parse_duration)
+            .and_then(crate::model::clock::parse_go_duration)
             .unwrap_or(Duration::from_secs(10))
     }
 }

@@ -142,33 +142,7 @@ pub fn start_order(model: &ComposeFile) -> Vec<Vec<String>> {
 
 /// A Go duration as Compose writes them (`1m30s`, `500ms`, `2.5s`): numbers, each with a unit.
 fn is_duration(text: &str) -> bool {
-    !text.is_empty() && parse_duration(text).is_some()
-}
-
-/// A Go duration as compose files write them (`1m30s`, `500ms`, `2s`); `None` if it is not one.
-pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
-    let mut total = std::time::Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit() && c != '.')?;
-        let number: f64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let seconds = match &rest[..unit_len] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 0.001,
-            "us" | "µs" => 0.000_001,
-            "ns" => 0.000_000_001,
-            _ => return None,
-        };
-        total += std::time::Duration::from_secs_f64(number * seconds);
-        rest = &rest[unit_len..];
-    }
-    Some(total)
+    crate::model::clock::parse_go_duration(text).is_some()
 }
 
 /// The first `depends_on` cycle found by a depth-first search, as `a -> b -> a`.

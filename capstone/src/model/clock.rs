@@ -46,6 +46,49 @@ pub fn parse(s: &str) -> Option<SystemTime> {
     Some(UNIX_EPOCH + Duration::new(secs, nanos))
 }
 
+/// A Go duration (`time.ParseDuration`): numbers, each with a unit (`ns`, `us`/`µs`, `ms`, `s`,
+/// `m`, `h`), as in `1m30s`, `500ms`, `1.5h`, or a bare `0`. Compose files, a Dockerfile's
+/// `HEALTHCHECK --interval` and `docker logs --since 10m` write durations this way. `None` for
+/// anything else, and for a duration longer than Go can hold (an `int64` of nanoseconds, about
+/// 292 years), where Go says "invalid duration".
+pub fn parse_go_duration(text: &str) -> Option<Duration> {
+    if text == "0" {
+        return Some(Duration::ZERO);
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let number_len = rest.find(|c: char| !c.is_ascii_digit() && c != '.')?;
+        let number: f64 = rest[..number_len].parse().ok()?;
+        rest = &rest[number_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit_seconds = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" | "μs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        let part = Duration::try_from_secs_f64(number * unit_seconds).ok()?;
+        total = total.checked_add(part)?;
+        rest = &rest[unit_len..];
+    }
+    let go_max = Duration::from_nanos(i64::MAX as u64);
+    (!text.is_empty() && total <= go_max).then_some(total)
+}
+
+/// `seconds` since 1970 as a time: Docker's `--since 1733420000.5` and the Engine API's
+/// `since=`/`until=`. Before 1970 counts as 1970; `None` for a time no [`SystemTime`] holds
+/// (`1e300`, `inf`).
+pub fn from_unix_seconds(seconds: f64) -> Option<SystemTime> {
+    let since_epoch = Duration::try_from_secs_f64(seconds.max(0.0)).ok()?;
+    UNIX_EPOCH.checked_add(since_epoch)
+}
+
 /// How long ago `timestamp` was, if it parses.
 pub fn since(timestamp: &str) -> Option<Duration> {
     SystemTime::now().duration_since(parse(timestamp)?).ok()
@@ -99,6 +142,44 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_durations_parse_as_go_parses_them() {
+        let ms = Duration::from_millis;
+        assert_eq!(parse_go_duration("1m30s"), Some(ms(90_000)));
+        assert_eq!(parse_go_duration("500ms"), Some(ms(500)));
+        assert_eq!(parse_go_duration("1.5h"), Some(ms(5_400_000)));
+        assert_eq!(parse_go_duration("2h45m0.5s"), Some(ms(9_900_500)));
+        assert_eq!(parse_go_duration("250us"), Some(Duration::from_micros(250)));
+        assert_eq!(parse_go_duration("7ns"), Some(Duration::from_nanos(7)));
+        assert_eq!(parse_go_duration("0"), Some(Duration::ZERO));
+        for bad in ["", "5", "s", "5 s", "1d", "-1s", "1m30", "..s"] {
+            assert_eq!(parse_go_duration(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_duration_too_long_for_go_is_refused_not_a_panic() {
+        assert!(parse_go_duration("2562047h").is_some(), "292 years fit");
+        assert_eq!(parse_go_duration("2562048h"), None);
+        assert_eq!(
+            parse_go_duration("0444444444444444444444444444444444444s"),
+            None
+        );
+        assert_eq!(parse_go_duration(&format!("{}s", "9".repeat(400))), None);
+        assert_eq!(parse_go_duration(&"9999999999h".repeat(3)), None);
+    }
+
+    #[test]
+    fn unix_seconds_beyond_what_a_clock_holds_are_refused() {
+        assert_eq!(
+            from_unix_seconds(1.5),
+            Some(UNIX_EPOCH + Duration::from_millis(1500))
+        );
+        assert_eq!(from_unix_seconds(-5.0), Some(UNIX_EPOCH));
+        assert_eq!(from_unix_seconds(1e300), None);
+        assert_eq!(from_unix_seconds(f64::INFINITY), None);
+    }
 
     #[test]
     fn format_and_parse_round_trip() {

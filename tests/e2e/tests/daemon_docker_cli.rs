@@ -82,6 +82,14 @@ fn docker_version_and_info_show_the_capstone_daemon_and_errors_are_dockers() {
     );
     assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
     assert!(bad.contains("invalid JSON"), "{bad}");
+    // A time past what a clock holds is refused, not a panic in the handler (the fuzzers found
+    // the same panic in the compose file's durations).
+    let far = raw_request(
+        &daemon.socket(),
+        "GET /events?since=1e300 HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n",
+    );
+    assert!(far.starts_with("HTTP/1.1 400"), "{far}");
+    assert!(far.contains("invalid since"), "{far}");
     // `-i` takes stdin (here /dev/null: `cat` reads end of file at once and exits 0);
     // daemon_tty.rs types and pipes into it.
     let interactive = daemon.run(&["run", "--rm", "-i", "busybox", "cat"]);

@@ -67,33 +67,11 @@ pub fn parse(line: usize, rest: &str, escape: char) -> Result<Healthcheck> {
     Ok(check)
 }
 
-/// A Go-style duration (`1h2m3s`, `500ms`, `1.5s`) in nanoseconds.
+/// A Go-style duration (`1h2m3s`, `500ms`, `1.5s`) in nanoseconds, as Docker keeps a
+/// healthcheck's durations ([`crate::model::clock::parse_go_duration`]).
 pub(crate) fn duration(text: &str) -> Option<u64> {
-    let mut total = 0f64;
-    let mut rest = text;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !c.is_ascii_digit() && c != '.')?;
-        let number: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ns" => 1.0,
-            "us" | "µs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        total += number * scale;
-        rest = &rest[unit_len..];
-    }
-    Some(total as u64)
+    let duration = crate::model::clock::parse_go_duration(text)?;
+    u64::try_from(duration.as_nanos()).ok()
 }
 
 #[cfg(test)]
