@@ -144,7 +144,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn go_durations_parse_as_go_parses_them() {
+    fn go_durations_parse_with_every_unit() {
         let ms = Duration::from_millis;
         assert_eq!(parse_go_duration("1m30s"), Some(ms(90_000)));
         assert_eq!(parse_go_duration("500ms"), Some(ms(500)));
