@@ -24,10 +24,11 @@ export RUSTC_BOOTSTRAP=1
 # No sanitizer: the targets are safe Rust (a panic is the crash); this builds and runs faster.
 build_flags=(-O -a -s none --target-dir "$target_dir")
 
-# compose, runtime_config and registry_request make a temporary directory for every input. On a
-# disk file system that costs an inode each time, and on ext4 without a journal every new inode
-# walks past those deleted in the last minute (see the book's fuzzing chapter): the targets then
-# ran 7 to 50 times slower than in memory. Their scratch files go to tmpfs when there is one.
+# compose, runtime_config, registry_request, layer_apply and digest_verify make a temporary
+# directory for every input. On a disk file system that costs an inode each time, and on ext4
+# without a journal every new inode walks past those deleted in the last minute (see the book's
+# fuzzing chapter): the targets then ran 7 to 50 times slower than in memory. Their scratch
+# files go to tmpfs when there is one.
 if [[ -z ${TMPDIR:-} && -d /dev/shm && -w /dev/shm ]]; then
     TMPDIR=$(mktemp -d /dev/shm/fuzz.XXXXXX)
     export TMPDIR
