@@ -5,9 +5,8 @@
 //! `network`, `volume`) pick which ones.
 
 use super::containers::filters;
-use super::{Daemon, errors, on};
+use super::{Daemon, errors, on, query_time};
 use crate::engine::events::EventFilter;
-use crate::model::clock;
 use engineapi::{ApiError, Call, Reply, Router};
 use std::io::Write;
 use std::sync::Arc;
@@ -18,24 +17,6 @@ pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
     Router::new().route("GET", "/events", on(daemon, events))
 }
 
-/// A `since`/`until` as the CLI sends it: seconds since 1970, maybe with a fraction
-/// (`1733440000.123456789`); empty or absent is no bound.
-fn timestamp(call: &Call, name: &str) -> Result<Option<SystemTime>, ApiError> {
-    match call.query.get(name).map(String::as_str) {
-        None | Some("") => Ok(None),
-        Some(text) => text
-            .parse()
-            .ok()
-            .and_then(clock::from_unix_seconds)
-            .map(Some)
-            .ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "invalid {name} {text:?}: expected seconds since 1970"
-                ))
-            }),
-    }
-}
-
 fn events(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
     let pairs: Vec<String> = filters(call)?
         .into_iter()
@@ -43,8 +24,8 @@ fn events(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         .collect();
     let filter = EventFilter {
         // Without `since`, only what happens from now on, as dockerd sends.
-        since: Some(timestamp(call, "since")?.unwrap_or_else(SystemTime::now)),
-        until: timestamp(call, "until")?,
+        since: Some(query_time(call, "since")?.unwrap_or_else(SystemTime::now)),
+        until: query_time(call, "until")?,
         filters: EventFilter::parse_filters(&pairs).map_err(errors::api)?,
     };
     let (reader, mut writer) =

@@ -63,6 +63,27 @@ fn on(
     move |call| handle(&daemon, call)
 }
 
+/// A time parameter as the CLI sends `--since`/`--until`: seconds since 1970, maybe with a
+/// fraction (`1733440000.123456789`); empty or absent is no bound, anything else a 400.
+fn query_time(
+    call: &engineapi::Call,
+    name: &str,
+) -> std::result::Result<Option<std::time::SystemTime>, engineapi::ApiError> {
+    match call.query.get(name).map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some(text) => text
+            .parse()
+            .ok()
+            .and_then(crate::model::clock::from_unix_seconds)
+            .map(Some)
+            .ok_or_else(|| {
+                engineapi::ApiError::bad_request(format!(
+                    "invalid {name} {text:?}: expected seconds since 1970"
+                ))
+            }),
+    }
+}
+
 /// `capstone daemon`: listens on `host` (`unix:///PATH`), answers until SIGTERM or SIGINT.
 /// The socket is root's only (mode 0600) unless `group` may use it too (0660, that group).
 pub fn serve(engine: Engine, host: &str, group: Option<&str>) -> Result<i32> {

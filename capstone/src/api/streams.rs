@@ -13,10 +13,9 @@
 //!
 //! [`Engine::attach_input`]: crate::engine::Engine::attach_input
 
-use super::{Daemon, errors, on};
+use super::{Daemon, errors, on, query_time};
 use crate::engine::logs::LogsOptions;
 use crate::mechanisms::logs::Entry;
-use crate::model::clock;
 use engineapi::hijack::{Hijacked, RAW_STREAM};
 use engineapi::mux::{StreamKind, write_frame};
 use engineapi::{ApiError, Call, Reply, Router};
@@ -143,21 +142,6 @@ pub(super) fn take_stdin(d: &Daemon, id: &str) -> Option<std::os::fd::OwnedFd> {
     d.stdins.lock().unwrap().remove(id)
 }
 
-/// A time as the API gives it: seconds since the epoch, maybe with a fraction (`0`: none).
-fn unix_time(text: Option<&String>) -> Result<Option<SystemTime>, ApiError> {
-    match text.map(String::as_str) {
-        None | Some("" | "0") => Ok(None),
-        Some(t) => t
-            .parse()
-            .ok()
-            .and_then(clock::from_unix_seconds)
-            .map(Some)
-            .ok_or_else(|| {
-                ApiError::bad_request(format!("invalid time {t:?}: expected seconds since 1970"))
-            }),
-    }
-}
-
 fn logs(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
     let record = d.engine.container(call.param("id")).map_err(errors::api)?;
     let (stdout, stderr) = (call.query_bool("stdout"), call.query_bool("stderr"));
@@ -175,8 +159,9 @@ fn logs(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         };
     let opts = LogsOptions {
         tail,
-        since: unix_time(call.query.get("since"))?,
-        until: unix_time(call.query.get("until"))?,
+        // `0`, the API's default for both, is no bound.
+        since: query_time(call, "since")?.filter(|t| *t != SystemTime::UNIX_EPOCH),
+        until: query_time(call, "until")?.filter(|t| *t != SystemTime::UNIX_EPOCH),
         follow: call.query_bool("follow"),
     };
     let timestamps = call.query_bool("timestamps");
