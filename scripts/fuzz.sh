@@ -58,6 +58,15 @@ for dir in lessons/04-images/fuzz lessons/05-registry/fuzz lessons/08-engine-api
         # Hand-written seeds, one per section of the input's grammar, read but never written.
         seeds=()
         [[ -d seeds/$t ]] && seeds=("seeds/$t")
+        # And a copy of the JSON/YAML seeds with every kind of value in every field.
+        shopt -s nullglob
+        typed=("seeds/$t"/*.json "seeds/$t"/*.yml)
+        shopt -u nullglob
+        if [[ ${#typed[@]} -gt 0 ]] && command -v python3 >/dev/null; then
+            kinds=$(mktemp -d)
+            "$root/scripts/fuzz-kinds.py" "$kinds" "${typed[@]}" >/dev/null
+            seeds+=("$kinds")
+        fi
         # -close_fd_mask=1: the compose target's warnings would flood stdout.
         if nice -n 19 "$bin/$t" "corpus/$t" "${seeds[@]}" "${dict[@]}" -max_total_time="$seconds" -timeout=10 \
             -rss_limit_mb=2048 -max_len=4096 -close_fd_mask=1 \
@@ -71,6 +80,7 @@ for dir in lessons/04-images/fuzz lessons/05-registry/fuzz lessons/08-engine-api
         execs=$(grep -oE 'number_of_executed_units: [0-9]+' "$log" | grep -oE '[0-9]+$' || true)
         printf '%-18s %ss  execs=%s  %s %s\n' "$t" "$seconds" "${execs:-?}" "$last" "$verdict"
         rm -f "$log"
+        if [[ -n ${kinds:-} ]]; then rm -rf "$kinds"; kinds=; fi
     done
 done
 exit $status
