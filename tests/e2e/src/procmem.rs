@@ -85,24 +85,30 @@ pub fn of_process(pid: i32) -> Result<Footprint, Error> {
     parse_smaps_rollup(&text).ok_or(Error::Format { path })
 }
 
-/// The direct children of `pid`: the union of `/proc/PID/task/*/children` (each thread lists
-/// the children it forked). Empty when the process is gone.
+/// The direct children of `pid`: every process whose parent (field 4 of `/proc/N/stat`, see
+/// proc(5)) is `pid`. The shorter route, `/proc/PID/task/*/children`, is documented (the
+/// kernel's `Documentation/filesystems/proc.rst`) as reliable only while the tasks are frozen,
+/// and it did miss a fresh child of a busy test process; a scan of `/proc` does not. Empty
+/// when the process is gone.
 pub fn children(pid: i32) -> Vec<i32> {
-    let mut found = Vec::new();
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return found;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
     };
-    for task in tasks.flatten() {
-        if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
-            found.extend(
-                text.split_whitespace()
-                    .filter_map(|p| p.parse::<i32>().ok()),
-            );
-        }
-    }
+    let mut found: Vec<i32> = entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&n| parent_of(n) == Some(pid))
+        .collect();
     found.sort_unstable();
-    found.dedup();
     found
+}
+
+/// The parent pid in `/proc/N/stat`: the field after the state, which follows the command
+/// name in parentheses (a name may itself hold spaces and parentheses, so cut at the last `)`).
+fn parent_of(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Every descendant of `pid` (children, their children…), not `pid` itself.
