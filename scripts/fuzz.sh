@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target of the kit for SECONDS each (default 60), one after another, at
 # the lowest CPU priority, and prints one line per target: executions, coverage (cov = edges,
-# ft = features), corpus size, and whether it crashed.
+# ft = features), corpus size, whether it crashed, and the edges found in the second half of
+# the run — "plateau" when a run of at least 15 minutes found fewer than 0.1 % there.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET…]      e.g. scripts/fuzz.sh 300 reference layer_apply
 #
@@ -40,6 +41,31 @@ command -v cargo-fuzz >/dev/null || {
     exit 1
 }
 
+# Copies libFuzzer's output, each status line (`#N …`) prefixed with the seconds since the start.
+stamp() {
+    local start=$SECONDS line
+    while IFS= read -r line; do
+        [[ $line == '#'[0-9]* ]] && line="$((SECONDS - start)) $line"
+        printf '%s\n' "$line"
+    done
+}
+
+# The edges a run found in its second half, from the stamped status lines of its log
+# (`SECONDS #N INITED cov: E …`): the plateau criterion of the book's fuzzing chapter.
+second_half() {
+    awk '$3 == "INITED" { n = 0 }   # count from the loaded corpus, not the loading
+        $2 ~ /^#[0-9]/ && $4 == "cov:" { t[n] = $1; cov[n] = $5; n++ }
+        END {
+            if (n == 0) { print "no status lines"; exit }
+            end = t[n - 1]; half = cov[0]
+            for (i = 0; i < n && t[i] <= end / 2; i++) half = cov[i]
+            grew = cov[n - 1] - half; share = 100 * grew / cov[n - 1]
+            printf "cov %d->%d, second half +%d (%.2f%%)", cov[0], cov[n - 1], grew, share
+            if (end >= 900 && share < 0.1) printf ", plateau"
+            print ""
+        }' "$1"
+}
+
 status=0
 for dir in lessons/04-images/fuzz lessons/05-registry/fuzz lessons/08-engine-api/fuzz capstone/fuzz; do
     cd "$root/$dir"
@@ -67,18 +93,19 @@ for dir in lessons/04-images/fuzz lessons/05-registry/fuzz lessons/08-engine-api
             "$root/scripts/fuzz-kinds.py" "$kinds" "${typed[@]}" >/dev/null
             seeds+=("$kinds")
         fi
-        # -close_fd_mask=1: the compose target's warnings would flood stdout.
+        # -close_fd_mask=3 silences the target's own output (compose's warnings would flood the
+        # log); libFuzzer's lines still come. A crash's message: replay it (see the top).
         if nice -n 19 "$bin/$t" "corpus/$t" "${seeds[@]}" "${dict[@]}" -max_total_time="$seconds" -timeout=10 \
-            -rss_limit_mb=2048 -max_len=4096 -close_fd_mask=1 \
-            -artifact_prefix="artifacts/$t/" -print_final_stats=1 >"$log" 2>&1; then
+            -rss_limit_mb=2048 -max_len=4096 -close_fd_mask=3 \
+            -artifact_prefix="artifacts/$t/" -print_final_stats=1 2>&1 | stamp >"$log"; then
             verdict=ok
         else
             verdict="CRASH: $(ls -t "artifacts/$t" | head -1)"
             status=1
         fi
-        last=$(grep -E '^#[0-9]+' "$log" | tail -1 | grep -oE '^#[0-9]+|cov: [0-9]+|ft: [0-9]+|corp: [0-9]+/[0-9]+[a-zA-Z]+' | tr '\n' ' ')
+        last=$(grep -E '^[0-9]+ #[0-9]+' "$log" | tail -1 | grep -oE '#[0-9]+|cov: [0-9]+|ft: [0-9]+|corp: [0-9]+/[0-9]+[a-zA-Z]+' | tr '\n' ' ')
         execs=$(grep -oE 'number_of_executed_units: [0-9]+' "$log" | grep -oE '[0-9]+$' || true)
-        printf '%-18s %ss  execs=%s  %s %s\n' "$t" "$seconds" "${execs:-?}" "$last" "$verdict"
+        printf '%-18s %ss  execs=%s  %s %s  %s\n' "$t" "$seconds" "${execs:-?}" "$last" "$verdict" "$(second_half "$log")"
         rm -f "$log"
         if [[ -n ${kinds:-} ]]; then rm -rf "$kinds"; kinds=; fi
     done
