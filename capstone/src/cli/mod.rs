@@ -175,7 +175,7 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
         } => system::df(paths),
         Command::System {
             command: SystemCommand::Prune { force, volumes },
-        } => system::prune(paths, force, volumes),
+        } => system::prune(engine, force, volumes),
         Command::Volume { command } => volume::main(engine, command),
         Command::Version { format } => system::version(format.as_deref()),
         Command::Doctor => system::doctor(),

@@ -2,7 +2,6 @@
 
 use super::format::Format;
 use super::table;
-use crate::engine::lifecycle;
 use crate::{Error, Result, store};
 use serde_json::json;
 use std::collections::HashMap;
@@ -149,70 +148,23 @@ pub(super) fn df(paths: &store::Paths) -> Result<i32> {
     Ok(0)
 }
 
-/// `system prune -f`: removes every stopped container, and container directories that have no
-/// record (what a `create` killed half-way leaves) and what removals left half-deleted; then collects the image store's garbage
-/// ([`crate::engine::gc::sweep`]): tagged images, and those of remaining containers, are kept. With
-/// `volumes`, unused anonymous volumes go too (before the images, as in Docker).
-pub(super) fn prune(paths: &store::Paths, force: bool, volumes: bool) -> Result<i32> {
-    if !force {
-        return Err(Error::invalid(
-            "system prune",
-            "",
-            "this removes all stopped containers: pass -f to confirm (there is no prompt)",
-        ));
-    }
-    let mut reclaimed = 0;
-    let mut deleted = Vec::new();
-    for c in crate::engine::reconcile::list_observed(paths)?
-        .into_iter()
-        .filter(|c| !c.is_active())
-    {
-        reclaimed += overlay::tree::disk_usage(&paths.container_dir(&c.id)).unwrap_or(0);
-        lifecycle::rm(paths, &c, false)?;
-        deleted.push(c.id);
-    }
-    let dir = paths.containers();
-    for entry in std::fs::read_dir(&dir)
-        .map_err(Error::io("list", &dir))?
-        .flatten()
-    {
-        let path = entry.path();
-        let id = entry.file_name().to_string_lossy().into_owned();
-        if !paths.record(&id).exists() {
-            let _lock = match paths.lock(&id) {
-                Ok(lock) => lock,
-                Err(Error::NoSuchContainer(_)) => continue, // removed meanwhile
-                Err(e) => return Err(e),
-            };
-            let _names = paths.lock_names()?;
-            if !paths.record(&id).exists() {
-                reclaimed += overlay::tree::disk_usage(&path).unwrap_or(0);
-                std::fs::remove_dir_all(&path).map_err(Error::io("remove", &path))?;
-                deleted.push(id);
-            }
-        }
-    }
-    reclaimed += crate::engine::remove::sweep_leftovers(paths);
-    if !deleted.is_empty() {
-        println!("Deleted Containers:");
-        for id in &deleted {
-            println!("{id}");
-        }
-        println!();
-    }
+/// `system prune -f`: the engine's prunes in Docker's order — stopped containers (and the
+/// directories a killed `create` left), with `volumes` unused anonymous volumes, then the
+/// image store's garbage ([`crate::Engine::prune_images`]: tagged images, and those of
+/// remaining containers, are kept). Networks stay (Docker's also prunes unused networks).
+pub(super) fn prune(engine: &crate::Engine, force: bool, volumes: bool) -> Result<i32> {
+    confirm(force, "system prune", "removes all stopped containers")?;
+    let containers = engine.prune_containers()?;
+    print_removed("Deleted Containers:", &containers.removed);
+    let mut reclaimed = containers.reclaimed;
     if volumes {
-        reclaimed += super::volume::print_pruned(paths, false)?;
+        let (names, freed) = engine.prune_volumes(false)?;
+        print_removed("Deleted Volumes:", &names);
+        reclaimed += freed;
     }
-    // Then the image store: untagged images, old build steps, leftovers of killed pulls.
-    let freed = crate::engine::gc::sweep(paths)?;
-    if freed.blobs + freed.layers > 0 {
-        println!(
-            "Deleted Images: {} blobs, {} unpacked layers",
-            freed.blobs, freed.layers
-        );
-        println!();
-    }
-    reclaimed += freed.bytes;
+    let images = engine.prune_images(false)?;
+    print_removed("Deleted Images:", &images.removed);
+    reclaimed += images.reclaimed;
     println!("Total reclaimed space: {}", table::human_size(reclaimed));
     Ok(0)
 }
@@ -245,13 +197,19 @@ fn confirm(force: bool, verb: &'static str, what: &str) -> Result<()> {
 }
 
 fn print_pruned(title: &str, pruned: &crate::engine::prune::Pruned) {
-    if !pruned.removed.is_empty() {
-        println!("{title}");
-        pruned.removed.iter().for_each(|line| println!("{line}"));
-        println!();
-    }
+    print_removed(title, &pruned.removed);
     println!(
         "Total reclaimed space: {}",
         table::human_size(pruned.reclaimed)
     );
+}
+
+/// Docker's list of what a prune removed: a title, a line each, a blank line; nothing at all
+/// when nothing went.
+fn print_removed(title: &str, removed: &[String]) {
+    if !removed.is_empty() {
+        println!("{title}");
+        removed.iter().for_each(|line| println!("{line}"));
+        println!();
+    }
 }

@@ -1,5 +1,5 @@
-//! `volume create/ls/inspect/rm/prune`, and the volumes' share of `system df` and
-//! `system prune --volumes`, printing what Docker prints.
+//! `volume create/ls/inspect/rm/prune`, and the volumes' share of `system df`, printing what
+//! Docker prints.
 
 use super::table;
 use crate::cli::volume_args::VolumeCommand;
@@ -116,8 +116,7 @@ fn prune(paths: &store::Paths, all: bool, force: bool) -> Result<i32> {
 }
 
 /// Prunes volumes and prints Docker's `Deleted Volumes:` list; returns the space freed.
-/// `system prune --volumes` uses it too (anonymous volumes only, as Docker 23+ does).
-pub(super) fn print_pruned(paths: &store::Paths, all: bool) -> Result<u64> {
+fn print_pruned(paths: &store::Paths, all: bool) -> Result<u64> {
     let (removed, freed) = volumes::prune(paths, all)?;
     if !removed.is_empty() {
         println!("Deleted Volumes:");

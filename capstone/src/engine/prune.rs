@@ -50,7 +50,8 @@ impl Engine {
 
     /// `container prune`: removes every container that is not running or paused; returns
     /// their ids and the bytes their directories held (upper layer, log, hosts files), and
-    /// deletes what earlier removals left half-deleted.
+    /// deletes what earlier removals left half-deleted and the directories a `create` killed
+    /// half-way left without a record.
     pub fn prune_containers(&self) -> Result<Pruned> {
         let mut pruned = Pruned::default();
         for c in self.containers()?.into_iter().filter(|c| !c.is_active()) {
@@ -64,8 +65,38 @@ impl Engine {
             pruned.reclaimed += size;
             pruned.removed.push(c.id);
         }
+        self.prune_unrecorded(&mut pruned)?;
         pruned.reclaimed += super::remove::sweep_leftovers(&self.paths);
         Ok(pruned)
+    }
+
+    /// Deletes each container directory that has no record: not a container (`ps` never
+    /// shows it), only disk a killed `create` left. Checked again under the container's lock
+    /// and the names lock, which a `create` holds until its record is written.
+    fn prune_unrecorded(&self, pruned: &mut Pruned) -> Result<()> {
+        let dir = self.paths.containers();
+        for entry in std::fs::read_dir(&dir)
+            .map_err(Error::io("list", &dir))?
+            .flatten()
+        {
+            let id = entry.file_name().to_string_lossy().into_owned();
+            if self.paths.record(&id).exists() {
+                continue;
+            }
+            let _lock = match self.paths.lock(&id) {
+                Ok(lock) => lock,
+                Err(Error::NoSuchContainer(_)) => continue, // removed meanwhile
+                Err(e) => return Err(e),
+            };
+            let _names = self.paths.lock_names()?;
+            if !self.paths.record(&id).exists() {
+                let path = entry.path();
+                pruned.reclaimed += overlay::tree::disk_usage(&path).unwrap_or(0);
+                std::fs::remove_dir_all(&path).map_err(Error::io("remove", &path))?;
+                pruned.removed.push(id);
+            }
+        }
+        Ok(())
     }
 
     /// `image prune`: what no tag names (dangling images, old build steps) goes; with `all`,

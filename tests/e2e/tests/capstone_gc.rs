@@ -141,7 +141,7 @@ fn a_stopped_container_keeps_its_layers_after_rmi_f_until_it_is_gone_and_pruned(
 
     engine.ok(&["rm", &id]);
     let out = engine.ok(&["system", "prune", "-f"]);
-    assert!(out.contains("Deleted Images: "), "{out}");
+    assert!(out.contains("Deleted Images:\ndeleted: "), "{out}");
     assert_eq!(blobs(&engine), Vec::<String>::new());
     assert_eq!(layers(&engine), Vec::<String>::new());
     assert_eq!(df_images(&engine), ("0".into(), "0B".into()));
