@@ -183,8 +183,10 @@ pub fn mount_points() -> Result<Vec<String>> {
         .collect())
 }
 
-/// Decodes the `\NNN` octal escapes of a mountinfo field.
-fn unescape(field: &str) -> String {
+/// Decodes the `\NNN` octal escapes of a `/proc/PID/mountinfo` field: the kernel writes a
+/// space, tab, newline or backslash in a path as `\040`, `\011`, `\012`, `\134` (proc(5)).
+/// Lesson 02 reads its cgroup mounts' paths with it.
+pub fn unescape(field: &str) -> String {
     let mut out = Vec::with_capacity(field.len());
     let bytes = field.as_bytes();
     let mut i = 0;

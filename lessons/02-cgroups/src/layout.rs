@@ -6,6 +6,7 @@
 //! with the controllers it carries in its super options.
 
 use crate::error::{Error, Result};
+use namespaces::mounts::unescape;
 use nix::sys::statfs::{CGROUP2_SUPER_MAGIC, TMPFS_MAGIC, statfs};
 use std::path::{Path, PathBuf};
 
@@ -99,26 +100,6 @@ pub fn parse_mountinfo(text: &str) -> Vec<CgroupMount> {
         });
     }
     mounts
-}
-
-/// mountinfo escapes space, tab, newline and backslash as octal (`\040`).
-fn unescape(field: &str) -> String {
-    let mut out = String::new();
-    let mut rest = field;
-    while let Some(pos) = rest.find('\\') {
-        out.push_str(&rest[..pos]);
-        match u8::from_str_radix(rest.get(pos + 1..pos + 4).unwrap_or(""), 8) {
-            Ok(byte) => {
-                out.push(byte as char);
-                rest = &rest[pos + 4..];
-            }
-            Err(_) => {
-                out.push('\\');
-                rest = &rest[pos + 1..];
-            }
-        }
-    }
-    out + rest
 }
 
 /// The cgroup this process belongs to in each hierarchy, from `/proc/self/cgroup`
