@@ -14,6 +14,7 @@ mod inspect_order;
 mod login;
 mod logs;
 mod network;
+pub mod network_args;
 mod push;
 pub mod run_flags;
 mod show;

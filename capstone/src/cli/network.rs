@@ -2,7 +2,7 @@
 //! the [`Engine`].
 
 use super::table;
-use crate::cli::args::NetworkCommand;
+use crate::cli::network_args::NetworkCommand;
 use crate::model::ids;
 use crate::store::networks as network_records;
 use crate::{Engine, Result, store};

@@ -1,5 +1,5 @@
 //! `capstone volume …`'s subcommands and flags (Docker's). Only parsing lives here; the
-//! verbs are in `commands::volume`.
+//! verbs are in `cli::volume`.
 
 use clap::Subcommand;
 
