@@ -483,7 +483,7 @@ pub enum ImageCommand {
 pub enum SystemCommand {
     /// Show how much disk images and containers use.
     Df,
-    /// Remove stopped containers and what half-made containers left behind.
+    /// Remove stopped containers (and what half-made ones left), unused networks, dangling images.
     Prune {
         /// Do not ask (required: there is no prompt).
         #[arg(short, long)]

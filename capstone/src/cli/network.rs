@@ -1,4 +1,4 @@
-//! `network create/ls/rm/inspect/connect/disconnect` and `port`: Docker's output over
+//! `network create/ls/rm/inspect/connect/disconnect/prune` and `port`: Docker's output over
 //! the [`Engine`].
 
 use super::table;
@@ -55,6 +55,11 @@ pub(super) fn main(engine: &Engine, command: NetworkCommand) -> Result<i32> {
         }
         NetworkCommand::Disconnect { network, container } => {
             engine.disconnect(&network, &container).map(|()| 0)
+        }
+        NetworkCommand::Prune { force } => {
+            super::system::confirm(force, "network prune", "removes all unused networks")?;
+            super::system::print_removed("Deleted Networks:", &engine.prune_networks()?);
+            Ok(0)
         }
     }
 }

@@ -64,4 +64,10 @@ pub enum NetworkCommand {
         /// The container.
         container: String,
     },
+    /// Remove every network no container (running or stopped) is on.
+    Prune {
+        /// Do not ask (required: there is no prompt).
+        #[arg(short, long)]
+        force: bool,
+    },
 }

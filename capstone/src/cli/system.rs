@@ -149,13 +149,19 @@ pub(super) fn df(paths: &store::Paths) -> Result<i32> {
 }
 
 /// `system prune -f`: the engine's prunes in Docker's order — stopped containers (and the
-/// directories a killed `create` left), with `volumes` unused anonymous volumes, then the
-/// image store's garbage ([`crate::Engine::prune_images`]: tagged images, and those of
-/// remaining containers, are kept). Networks stay (Docker's also prunes unused networks).
+/// directories a killed `create` left), then the networks no remaining container is on, with
+/// `volumes` unused anonymous volumes, then the image store's garbage
+/// ([`crate::Engine::prune_images`]: tagged images, and those of remaining containers, are
+/// kept).
 pub(super) fn prune(engine: &crate::Engine, force: bool, volumes: bool) -> Result<i32> {
-    confirm(force, "system prune", "removes all stopped containers")?;
+    confirm(
+        force,
+        "system prune",
+        "removes all stopped containers and unused networks",
+    )?;
     let containers = engine.prune_containers()?;
     print_removed("Deleted Containers:", &containers.removed);
+    print_removed("Deleted Networks:", &engine.prune_networks()?);
     let mut reclaimed = containers.reclaimed;
     if volumes {
         let (names, freed) = engine.prune_volumes(false)?;
@@ -185,7 +191,8 @@ pub(super) fn prune_images(engine: &crate::Engine, all: bool, force: bool) -> Re
     Ok(0)
 }
 
-fn confirm(force: bool, verb: &'static str, what: &str) -> Result<()> {
+/// Refuses a prune without `-f`: Docker would ask on the terminal; this front end does not ask.
+pub(super) fn confirm(force: bool, verb: &'static str, what: &str) -> Result<()> {
     if force {
         return Ok(());
     }
@@ -206,7 +213,7 @@ fn print_pruned(title: &str, pruned: &crate::engine::prune::Pruned) {
 
 /// Docker's list of what a prune removed: a title, a line each, a blank line; nothing at all
 /// when nothing went.
-fn print_removed(title: &str, removed: &[String]) {
+pub(super) fn print_removed(title: &str, removed: &[String]) {
     if !removed.is_empty() {
         println!("{title}");
         removed.iter().for_each(|line| println!("{line}"));
