@@ -1,6 +1,7 @@
-//! `POST /{containers,images,networks,volumes}/prune`: the Engine's prunes, answered in
+//! `POST /{containers,images,networks,volumes,build}/prune`: the Engine's prunes, answered in
 //! Docker's shape (`ContainersDeleted`, `ImagesDeleted`, `NetworksDeleted`, `VolumesDeleted`,
-//! and `SpaceReclaimed` in bytes).
+//! `CachesDeleted`, and `SpaceReclaimed` in bytes). `docker system prune` calls all but the
+//! volumes' (without `--volumes`), and fails if one is missing.
 
 use super::containers::filters;
 use super::{Daemon, errors, on};
@@ -15,6 +16,19 @@ pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
         .route("POST", "/images/prune", on(daemon, images))
         .route("POST", "/networks/prune", on(daemon, networks))
         .route("POST", "/volumes/prune", on(daemon, volumes))
+        .route("POST", "/build/prune", on(daemon, build_cache))
+}
+
+/// `all=true` (`docker builder prune -a`) drops every entry, not only those whose image is gone.
+fn build_cache(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+    let pruned = d
+        .engine
+        .prune_build_cache(call.query_bool("all"))
+        .map_err(errors::api)?;
+    Ok(Reply::Json(
+        200,
+        json!({ "CachesDeleted": pruned.removed, "SpaceReclaimed": pruned.reclaimed }),
+    ))
 }
 
 fn networks(d: &Daemon, _: &Call) -> Result<Reply, ApiError> {

@@ -152,7 +152,7 @@ pub(super) fn df(paths: &store::Paths) -> Result<i32> {
 /// directories a killed `create` left), then the networks no remaining container is on, with
 /// `volumes` unused anonymous volumes, then the image store's garbage
 /// ([`crate::Engine::prune_images`]: tagged images, and those of remaining containers, are
-/// kept).
+/// kept), then the build cache's entries for the step images that sweep removed.
 pub(super) fn prune(engine: &crate::Engine, force: bool, volumes: bool) -> Result<i32> {
     confirm(
         force,
@@ -171,6 +171,9 @@ pub(super) fn prune(engine: &crate::Engine, force: bool, volumes: bool) -> Resul
     let images = engine.prune_images(false)?;
     print_removed("Deleted Images:", &images.removed);
     reclaimed += images.reclaimed;
+    let cache = engine.prune_build_cache(false)?;
+    print_removed("Deleted build cache objects:", &cache.removed);
+    reclaimed += cache.reclaimed;
     println!("Total reclaimed space: {}", table::human_size(reclaimed));
     Ok(0)
 }

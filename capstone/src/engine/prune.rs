@@ -1,5 +1,5 @@
-//! Housekeeping of the [`Engine`]: `rename`, and the prunes of containers, images, networks
-//! and volumes, as Docker decides them. Names are claimed under the names lock (flock(2)), as
+//! Housekeeping of the [`Engine`]: `rename`, and the prunes of containers, images, networks,
+//! volumes and the build cache, as Docker decides them. Names are claimed under the names lock (flock(2)), as
 //! `create` claims them, so two renames (or a rename and a create) never end with one name
 //! twice.
 
@@ -160,6 +160,44 @@ impl Engine {
             }
         }
         Ok(removed)
+    }
+
+    /// `POST /build/prune` and the end of `system prune`: drops the build cache's index entries
+    /// (`<root>/build-cache/<key>`, each naming the manifest a step produced) whose image is no
+    /// longer in the store — an image prune swept it — or, with `all`, every entry, so the next
+    /// build runs every step. The step images themselves are untagged images, which the image
+    /// prune frees. Returns the keys dropped and the bytes their files held.
+    pub fn prune_build_cache(&self, all: bool) -> Result<Pruned> {
+        let dir = self.paths.root.join("build-cache");
+        let store = self.paths.store()?;
+        let mut pruned = Pruned::default();
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Ok(pruned); // nothing was ever built
+        };
+        for entry in entries.flatten() {
+            let key = entry.file_name().to_string_lossy().into_owned();
+            if key.starts_with('.') {
+                continue; // a build's entry being written (write_atomic's temporary file)
+            }
+            let path = entry.path();
+            let names_an_image = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|text| text.trim().parse::<images::digest::Digest>().ok())
+                .is_some_and(|digest| store.image_by_digest(&digest).is_ok());
+            if names_an_image && !all {
+                continue;
+            }
+            let size = entry.metadata().map_or(0, |m| m.len());
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                // Dropped by another prune meanwhile.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io("remove", &path)(e)),
+            }
+            pruned.reclaimed += size;
+            pruned.removed.push(key);
+        }
+        Ok(pruned)
     }
 
     /// `volume prune [-a]`: unused anonymous volumes (every unused volume with `all`); returns

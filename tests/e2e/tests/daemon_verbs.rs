@@ -507,6 +507,59 @@ fn prunes_remove_only_what_nothing_uses() {
     assert_eq!(volumes.trim(), "kept", "a volume in use stays");
 }
 
+/// The lines of a prune report under `title` (Docker's: a title, a line each, a blank line).
+fn listed_under(report: &str, title: &str) -> Vec<String> {
+    let lines = report.lines().skip_while(|l| *l != title).skip(1);
+    lines
+        .take_while(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn system_prune_and_builder_prune_drop_the_build_cache_through_the_api() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let context = tempfile::tempdir().unwrap();
+    std::fs::write(
+        context.path().join("Dockerfile"),
+        "FROM busybox\nRUN echo one > /one\nRUN echo two > /two\n",
+    )
+    .unwrap();
+    let dir = context.path().to_str().unwrap();
+    let build = || docker_build(&daemon, &["build", "-t", "lab/cached", dir]);
+    assert_eq!(build().code, 0, "{}", daemon.log());
+    // `docker system prune` calls POST /build/prune last: without it, the whole command fails.
+    // The first RUN's image is untagged, so the image sweep takes it, and its cache entry with
+    // it; the second RUN's image is lab/cached, which stays, and so does its entry.
+    let pruned = daemon.ok(&["system", "prune", "-f"]);
+    let dropped = listed_under(&pruned, "Deleted build cache objects:");
+    assert_eq!(dropped.len(), 1, "{pruned}");
+    let rebuilt = build();
+    assert!(
+        rebuilt.stdout.contains("STEP 2/3: RUN echo one"),
+        "{rebuilt:?}"
+    );
+    assert_eq!(
+        rebuilt.stdout.matches("--> CACHED").count(),
+        0,
+        "{rebuilt:?}"
+    );
+    let again = build();
+    assert_eq!(again.stdout.matches("--> CACHED").count(), 2, "{again:?}");
+    // `builder prune -a`: every entry, though their images still exist — the rebuild's two
+    // steps and the first build's last (its image untagged by the rebuild, not yet swept);
+    // the next build runs every step.
+    let pruned = daemon.ok(&["builder", "prune", "-a", "-f"]);
+    assert_eq!(
+        listed_under(&pruned, "Deleted build cache objects:").len(),
+        3,
+        "{pruned}"
+    );
+    let after = build();
+    assert_eq!(after.stdout.matches("--> CACHED").count(), 0, "{after:?}");
+}
+
 #[test]
 fn run_with_a_network_alias_is_reachable_by_that_name() {
     let engine = Engine::with_busybox();
