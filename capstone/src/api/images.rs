@@ -1,8 +1,9 @@
 //! Image endpoints: list, pull (`POST /images/create`, answered with Docker's JSON progress
-//! lines as they come), inspect, tag, history, delete. Push, save and load are in
-//! [`super::image_transfer`], build in [`super::build`].
+//! lines as they come), inspect, tag, history, delete, and `POST /commit`, which makes one.
+//! Push, save and load are in [`super::image_transfer`], build in [`super::build`].
 
 use super::{Daemon, errors, on};
+use crate::engine::image_filter::ImageFilter;
 use crate::engine::images::Removed;
 use crate::store::image_refs;
 use engineapi::{ApiError, Call, Reply, Router};
@@ -18,11 +19,57 @@ pub(super) fn routes(daemon: &Arc<Daemon>) -> Router {
         .route("GET", "/images/{name*}/history", on(daemon, history))
         .route("POST", "/images/{name*}/tag", on(daemon, tag))
         .route("DELETE", "/images/{name*}", on(daemon, delete))
+        .route("POST", "/commit", on(daemon, commit))
 }
 
-fn list(d: &Daemon, _: &Call) -> Result<Reply, ApiError> {
+/// `POST /commit?container=…&repo=…&tag=…&author=…&comment=…`: `docker commit`, answered
+/// `201 {"Id": …}` as dockerd answers. Docker pauses the container while it copies (`pause`);
+/// here the upper directory is read as it is, as `capstone commit` does. `changes` (`docker
+/// commit --change`, Dockerfile instructions applied to the config) is refused rather than
+/// ignored; the body (a config to merge, from API clients) is not read.
+fn commit(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+    let text = |name: &str| call.query.get(name).cloned().unwrap_or_default();
+    let container = text("container");
+    if container.is_empty() {
+        return Err(ApiError::bad_request("container is required"));
+    }
+    if call
+        .query_all("changes")
+        .iter()
+        .any(|c| !c.trim().is_empty())
+    {
+        return Err(ApiError::bad_request(
+            "commit --change is not supported by capstone: set what the image should run \
+             with `run` flags (--env, --workdir, --entrypoint, …) before committing",
+        ));
+    }
+    let reference = match (text("repo"), text("tag")) {
+        (repo, _) if repo.is_empty() => None,
+        (repo, tag) if tag.is_empty() => Some(repo),
+        (repo, tag) => Some(format!("{repo}:{tag}")),
+    };
+    let notes = crate::engine::commit::CommitNotes {
+        author: text("author"),
+        message: text("comment"),
+    };
+    let image = d
+        .engine
+        .commit(&container, reference.as_deref(), &notes)
+        .map_err(errors::api)?;
+    Ok(Reply::Json(
+        201,
+        json!({ "Id": image.config_digest.to_string() }),
+    ))
+}
+
+/// `filters` as `docker images` sends them: `reference` (also for `docker images NAME`),
+/// `label`, `dangling` ([`crate::engine::image_filter`]).
+fn list(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+    let pairs = super::containers::filters(call)?;
+    let filter = ImageFilter::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(errors::api)?;
     let store = d.engine.paths().store().map_err(errors::api)?;
-    let rows = crate::engine::views::image_summaries(&store).map_err(errors::api)?;
+    let rows = crate::engine::views::image_summaries(&store, &filter).map_err(errors::api)?;
     Ok(Reply::Json(200, Value::Array(rows)))
 }
 

@@ -71,7 +71,7 @@ fn disk_usage(d: &Daemon) -> Result<Value, crate::Error> {
     let paths = d.engine.paths();
     let store = paths.store()?;
     let containers = d.engine.containers()?;
-    let mut images = crate::engine::views::image_summaries(&store)?;
+    let mut images = crate::engine::views::image_summaries(&store, &Default::default())?;
     let mut layers = std::collections::BTreeMap::new();
     for (_, digest) in store.tags()? {
         for layer in store.image_by_digest(&digest)?.layers {

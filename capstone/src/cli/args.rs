@@ -184,12 +184,14 @@ pub enum Command {
         /// Only print image ids.
         #[arg(short, long)]
         quiet: bool,
-        /// Filter: `label=KEY` or `label=KEY=VALUE`.
+        /// Filter: `reference=PATTERN` (`lab/*`), `label=KEY[=VALUE]`, `dangling=true|false`.
         #[arg(short, long)]
         filter: Vec<String>,
         /// Go template per line (`{{.Names}}`), `table TEMPLATE` for a table, or `json`.
         #[arg(long)]
         format: Option<String>,
+        /// Only this repository (`alpine`), or this tag (`alpine:3.20`); `*` and `?` match.
+        reference: Option<String>,
     },
     /// Give an image another name.
     Tag {
@@ -241,6 +243,12 @@ pub enum Command {
     Build(crate::cli::build::BuildArgs),
     /// Make an image from a container's changes.
     Commit {
+        /// The image's author (the config's `author`).
+        #[arg(short, long, default_value = "")]
+        author: String,
+        /// A message for the new history entry (`docker history` shows it as COMMENT).
+        #[arg(short, long, default_value = "")]
+        message: String,
         /// The container.
         container: String,
         /// The new image's name.

@@ -2,40 +2,46 @@
 //! store, lesson 03's diff and layer writer, and lesson 05's registry client.
 
 use super::table;
+use crate::engine::image_filter::ImageFilter;
 use crate::engine::images::Removed;
 use crate::model::clock;
 use crate::store::image_refs as images_ref;
 use crate::{Engine, Error, Result, store};
 use std::path::Path;
 
+/// `images [REPOSITORY[:TAG]] [--filter …]`: one row per tag that [`ImageFilter`] lists.
 pub(super) fn images(
     paths: &store::Paths,
     quiet: bool,
+    reference: Option<&str>,
     filters: &[String],
     format: Option<&str>,
 ) -> Result<i32> {
     let format = super::format::Format::parse("images", format, true)?;
-    let mut labels_wanted = Vec::new();
+    let mut pairs = Vec::new();
     for filter in filters {
-        match filter.split_once('=') {
-            Some(("label", wanted)) => labels_wanted.push(wanted),
-            _ => {
-                return Err(crate::Error::invalid(
-                    "filter",
-                    filter.as_str(),
-                    "supported: label=KEY or label=KEY=VALUE",
-                ));
-            }
-        }
+        let pair = filter.split_once('=').ok_or_else(|| {
+            Error::invalid(
+                "filter",
+                filter.as_str(),
+                "expected KEY=VALUE, e.g. label=tier",
+            )
+        })?;
+        pairs.push(pair);
     }
+    // As Docker's CLI does: the argument is one more `reference` filter.
+    pairs.extend(reference.map(|r| ("reference", r)));
+    let filter = ImageFilter::parse(pairs)?;
     let store = paths.store()?;
     let mut rows = Vec::new();
     let mut fields = Vec::new();
     for (reference, digest) in store.tags()? {
         let image = store.image_by_digest(&digest)?;
         let labels = crate::engine::run_flags::image_labels(&image.config);
-        let matches = |w: &&str| crate::model::run_flags::labels_match(&labels, w);
-        if !labels_wanted.iter().all(matches) {
+        if filter
+            .shown_tags(&[images_ref::familiar(&reference)], &labels)
+            .is_empty()
+        {
             continue;
         }
         let (repo, tag) = images_ref::repository_and_tag(&reference);
@@ -205,8 +211,13 @@ pub(super) fn diff(engine: &Engine, name: &str) -> Result<i32> {
     Ok(0)
 }
 
-pub(super) fn commit(engine: &Engine, name: &str, reference: Option<&str>) -> Result<i32> {
-    let image = engine.commit(name, reference)?;
+pub(super) fn commit(
+    engine: &Engine,
+    name: &str,
+    reference: Option<&str>,
+    notes: &crate::engine::commit::CommitNotes,
+) -> Result<i32> {
+    let image = engine.commit(name, reference, notes)?;
     println!("{}", image.config_digest);
     Ok(0)
 }

@@ -61,7 +61,7 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
     let paths = engine.paths();
     // Commands that add to the image store keep garbage collection out while they write.
     let _writing = match &command {
-        Command::Build(_) | Command::Import { .. } | Command::Commit { .. } => {
+        Command::Build(_) | Command::Import { .. } => {
             Some(crate::engine::gc::lock_for_writing(paths)?)
         }
         _ => None,
@@ -136,7 +136,14 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             quiet,
             filter,
             format,
-        } => image::images(paths, quiet, &filter, format.as_deref()),
+            reference,
+        } => image::images(
+            paths,
+            quiet,
+            reference.as_deref(),
+            &filter,
+            format.as_deref(),
+        ),
         Command::Tag { source, target } => image::tag(engine, &source, &target),
         Command::Rmi { force, images } => image::rmi(engine, &images, force),
         Command::Import {
@@ -149,9 +156,14 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
         Command::Diff { container } => image::diff(engine, &container),
         Command::Build(args) => Ok(crate::cli::build::main(paths, args)),
         Command::Commit {
+            author,
+            message,
             container,
             reference,
-        } => image::commit(engine, &container, reference.as_deref()),
+        } => {
+            let notes = crate::engine::commit::CommitNotes { author, message };
+            image::commit(engine, &container, reference.as_deref(), &notes)
+        }
         Command::Pull { image } => engine
             .pull(&image, &mut |line| eprintln!("{line}"))
             .map(|()| 0),

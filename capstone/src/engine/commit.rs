@@ -12,11 +12,21 @@ use images::ImageBuilder;
 use images::digest::Digest;
 use images::runconfig::Settings;
 
+/// What `commit -a AUTHOR -m MESSAGE` adds to the new image; empty strings add nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommitNotes {
+    /// The config's `author` (image-spec config.md).
+    pub author: String,
+    /// The new history entry's `comment`.
+    pub message: String,
+}
+
 /// Commits `record`'s changes as a new image, tagged `reference` if given.
 pub fn commit(
     paths: &store::Paths,
     record: &Container,
     reference: Option<&str>,
+    notes: &CommitNotes,
 ) -> Result<images::Image> {
     let store = paths.store()?;
     let manifest_digest: Digest = record.image_manifest.parse().map_err(|_| Error::Corrupt {
@@ -37,6 +47,12 @@ pub fn commit(
     });
     config.set_created(&clock::now());
     config.add_history(&format!("capstone commit {}", record.short_id()), false);
+    if !notes.author.is_empty() {
+        config.set_author(&notes.author);
+    }
+    if !notes.message.is_empty() {
+        config.set_last_history_comment(&notes.message);
+    }
     let committed = image.store()?;
     if let Some(reference) = reference {
         store.tag(&images_ref::normalize(reference)?, &committed.digest)?;

@@ -138,10 +138,18 @@ impl Engine {
         Ok(())
     }
 
-    /// `commit`: a container's writable layer on top of its image, as a new image.
-    pub fn commit(&self, container: &str, reference: Option<&str>) -> Result<images::Image> {
+    /// `commit [-a AUTHOR] [-m MESSAGE] CONTAINER [REFERENCE]`: a container's writable layer on
+    /// top of its image, as a new image. Holds the image store's write lock (flock(2), shared)
+    /// so that a collection never sweeps the new blobs before the tag names them.
+    pub fn commit(
+        &self,
+        container: &str,
+        reference: Option<&str>,
+        notes: &super::commit::CommitNotes,
+    ) -> Result<images::Image> {
+        let _writing = super::gc::lock_for_writing(&self.paths)?;
         let record: Container = super::reconcile::find_observed(&self.paths, container)?;
-        super::commit::commit(&self.paths, &record, reference)
+        super::commit::commit(&self.paths, &record, reference, notes)
     }
 }
 

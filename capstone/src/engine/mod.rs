@@ -18,6 +18,7 @@ pub mod exits;
 pub mod export;
 pub mod gc;
 pub mod health;
+pub mod image_filter;
 pub mod image_transfer;
 pub mod images;
 pub mod lifecycle;

@@ -112,6 +112,7 @@ pub fn image_json(store: &images::Store, image: &images::Image) -> Result<Value>
         "RepoTags": tags,
         "RepoDigests": [],
         "Created": config.get("created"),
+        "Author": config.get("author").and_then(Value::as_str).unwrap_or(""),
         "Architecture": config.get("architecture"),
         "Os": config.get("os"),
         "Config": config.get("config"),
@@ -174,9 +175,12 @@ pub fn container_summary(c: &Container) -> Value {
     })
 }
 
-/// The rows of `GET /images/json` (what `docker images` prints from): one per image, with all
-/// its tags in `RepoTags` (`[]`, never `null`, for an untagged one).
-pub fn image_summaries(store: &images::Store) -> Result<Vec<Value>> {
+/// The rows of `GET /images/json` (what `docker images` prints from): one per image that
+/// `filter` lists, with the tags it lists it under in `RepoTags`.
+pub fn image_summaries(
+    store: &images::Store,
+    filter: &super::image_filter::ImageFilter,
+) -> Result<Vec<Value>> {
     let mut rows: Vec<(String, Value)> = Vec::new();
     for (_, digest) in store.tags()? {
         let image = store.image_by_digest(&digest)?;
@@ -184,10 +188,14 @@ pub fn image_summaries(store: &images::Store) -> Result<Vec<Value>> {
         if rows.iter().any(|(seen, _)| *seen == id) {
             continue;
         }
-        let tags: Vec<String> = images_ref::tags_of(store, &image)?
+        let all_tags: Vec<String> = images_ref::tags_of(store, &image)?
             .iter()
             .map(|t| images_ref::familiar(t))
             .collect();
+        let tags = filter.shown_tags(&all_tags, &super::run_flags::image_labels(&image.config));
+        if tags.is_empty() {
+            continue;
+        }
         let config = serde_json::to_value(&image.config).unwrap_or_default();
         let created = config.get("created").and_then(Value::as_str).unwrap_or("");
         let size: u64 = image.layers.iter().map(|l| l.size).sum();

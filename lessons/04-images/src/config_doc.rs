@@ -182,6 +182,14 @@ impl ConfigDoc {
         push(&mut self.doc["history"], entry);
     }
 
+    /// Sets the `comment` of the newest `history` entry (what `docker commit -m` writes).
+    pub fn set_last_history_comment(&mut self, comment: &str) {
+        let history = self.doc["history"].as_array_mut();
+        if let Some(entry) = history.and_then(|h| h.last_mut()?.as_object_mut()) {
+            entry.insert("comment".into(), json!(comment));
+        }
+    }
+
     /// The process settings object, created if missing.
     fn process(&mut self) -> &mut Map<String, Value> {
         if !self.doc["config"].is_object() {

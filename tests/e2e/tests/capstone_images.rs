@@ -89,7 +89,20 @@ fn diff_lists_changes_and_commit_makes_them_an_image() {
             "{line} missing from:\n{diff}"
         );
     }
-    engine.ok(&["commit", "changer", "changed:v1"]);
+    engine.ok(&[
+        "commit",
+        "-a",
+        "lab",
+        "-m",
+        "added /added",
+        "changer",
+        "changed:v1",
+    ]);
+    let author = engine.ok(&["inspect", "-f", "{{.Author}}", "changed:v1"]);
+    assert_eq!(author.trim(), "lab");
+    let history = engine.ok(&["history", "changed:v1"]);
+    let newest = history.lines().nth(1).unwrap_or_default();
+    assert!(newest.trim_end().ends_with("added /added"), "{history}");
     let out = engine.ok(&[
         "run",
         "--rm",

@@ -507,6 +507,43 @@ fn prunes_remove_only_what_nothing_uses() {
     assert_eq!(volumes.trim(), "kept", "a volume in use stays");
 }
 
+#[test]
+fn docker_commit_makes_an_image_of_the_containers_changes_with_author_and_message() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    let script = "echo made > /made; rm /etc/group; touch /ready; sleep 1000";
+    let id = daemon.ok(&["run", "-d", "busybox", "sh", "-c", script]);
+    let id = id.trim();
+    eventually("the container's changes", || {
+        (daemon.run(&["exec", id, "test", "-e", "/ready"]).code == 0).then_some(())
+    });
+    let args = ["commit", "-a", "A. Student", "-m", "with /made", id];
+    let committed = daemon.ok(&[&args[..], &["lab/committed:v1"]].concat());
+    // The id it prints is the image's, as inspect has it.
+    let inspected = daemon.ok(&["inspect", "-f", "{{.Id}}", "lab/committed:v1"]);
+    assert_eq!(committed.trim(), inspected.trim());
+    let made = daemon.ok(&["run", "--rm", "lab/committed:v1", "cat", "/made"]);
+    assert_eq!(made, "made\n");
+    let group = daemon.run(&[
+        "run",
+        "--rm",
+        "lab/committed:v1",
+        "test",
+        "-e",
+        "/etc/group",
+    ]);
+    assert_eq!(group.code, 1, "the deletion is in the image too: {group:?}");
+    let author = daemon.ok(&["inspect", "-f", "{{.Author}}", "lab/committed:v1"]);
+    assert_eq!(author.trim(), "A. Student");
+    let history = daemon.ok(&["history", "--format", "{{.Comment}}", "lab/committed:v1"]);
+    assert_eq!(history.lines().next(), Some("with /made"), "{history}");
+    // --change would be applied to the config by Docker: refused here, not ignored.
+    let change = daemon.run(&["commit", "-c", "ENV A=1", id, "lab/changed"]);
+    assert_ne!(change.code, 0, "{change:?}");
+    assert!(change.stderr.contains("--change"), "{change:?}");
+    assert_ne!(daemon.run(&["inspect", "lab/changed"]).code, 0);
+}
+
 /// The lines of a prune report under `title` (Docker's: a title, a line each, a blank line).
 fn listed_under(report: &str, title: &str) -> Vec<String> {
     let lines = report.lines().skip_while(|l| *l != title).skip(1);

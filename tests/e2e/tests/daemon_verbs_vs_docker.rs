@@ -206,3 +206,40 @@ fn docker_cp_stats_and_errors_as_real_docker_does() {
     assert_eq!(owners(&capstone), docker_owners);
     let _ = dockerd.ok(&["rm", "-f", &theirs]);
 }
+
+/// `docker images` with a name, a pattern or a filter, against real Docker and `capstone
+/// daemon` holding the same tags: the same `name:tag` lines (moby's `reference` filter is Go's
+/// `path.Match` on `name:tag` or `name`, so `*` stops at a `/`).
+#[test]
+fn docker_images_lists_by_name_pattern_and_filter_as_real_docker_does() {
+    let engine = Engine::with_busybox();
+    let dockerd = dockerd_with(&engine, "busybox");
+    let daemon = Daemon::start(&engine);
+    let tags = ["lab/app:v1", "lab/app:v2", "lab/db:v1", "tools:v1"];
+    for tag in tags {
+        dockerd.ok(&["tag", "busybox", tag]);
+        daemon.ok(&["tag", "busybox", tag]);
+    }
+    let asks: [&[&str]; 9] = [
+        &["images"],
+        &["images", "lab/app"],
+        &["images", "lab/app:v2"],
+        &["images", "lab/*"],
+        &["images", "*"],
+        &["images", "*:v1"],
+        &["images", "--filter", "reference=lab/*:v1"],
+        &["images", "--filter", "dangling=false"],
+        &["images", "--filter", "label=nosuch"],
+    ];
+    let lines = |out: String| -> BTreeSet<String> { out.lines().map(String::from).collect() };
+    for ask in asks {
+        let ask = [ask, &["--format", "{{.Repository}}:{{.Tag}}"]].concat();
+        let docker_says = lines(dockerd.ok(&ask));
+        assert_eq!(lines(daemon.ok(&ask)), docker_says, "{ask:?}");
+        // And capstone's own CLI, on the same store.
+        assert_eq!(lines(engine.ok(&ask)), docker_says, "capstone {ask:?}");
+    }
+    // Not vacuous: the pattern picked some and left some.
+    let picked = lines(daemon.ok(&["images", "lab/*", "--format", "{{.Repository}}:{{.Tag}}"]));
+    assert_eq!(picked.len(), 3, "{picked:?}");
+}
