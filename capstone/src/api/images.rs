@@ -1,5 +1,6 @@
 //! Image endpoints: list, pull (`POST /images/create`, answered with Docker's JSON progress
-//! lines as they come), inspect, tag, history, delete, and `POST /commit`, which makes one.
+//! lines as they come; with `fromSrc`, `docker import`), inspect, tag, history, delete, and
+//! `POST /commit`, which makes one.
 //! Push, save and load are in [`super::image_transfer`], build in [`super::build`].
 
 use super::{Daemon, errors, on};
@@ -43,11 +44,7 @@ fn commit(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
              with `run` flags (--env, --workdir, --entrypoint, …) before committing",
         ));
     }
-    let reference = match (text("repo"), text("tag")) {
-        (repo, _) if repo.is_empty() => None,
-        (repo, tag) if tag.is_empty() => Some(repo),
-        (repo, tag) => Some(format!("{repo}:{tag}")),
-    };
+    let reference = repo_and_tag(text("repo"), text("tag"));
     let notes = crate::engine::commit::CommitNotes {
         author: text("author"),
         message: text("comment"),
@@ -77,12 +74,7 @@ fn list(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
 fn reference(call: &Call) -> Result<String, ApiError> {
     let image = call.query.get("fromImage").map_or("", String::as_str);
     if image.is_empty() {
-        let how = if call.query.contains_key("fromSrc") {
-            "importing (fromSrc) is not served by capstone daemon: use `capstone import`"
-        } else {
-            "fromImage is required"
-        };
-        return Err(ApiError::bad_request(how));
+        return Err(ApiError::bad_request("fromImage (or fromSrc) is required"));
     }
     Ok(match call.query.get("tag").map(String::as_str) {
         None | Some("") => image.to_string(),
@@ -92,7 +84,11 @@ fn reference(call: &Call) -> Result<String, ApiError> {
 }
 
 /// Pulls (with the client's `X-Registry-Auth` login, if any), sending each progress line (`{"status": "…"}`) as the pull makes it.
+/// With `fromSrc` it is `docker import` instead.
 fn pull(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+    if call.query.contains_key("fromSrc") {
+        return import(d, call);
+    }
     let reference = reference(call)?;
     let login = super::registry_auth::header_login(call)?;
     let engine = d.engine.clone();
@@ -101,6 +97,33 @@ fn pull(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
             messages.say(json!({ "status": line }))
         })
     }))
+}
+
+/// `POST /images/create?fromSrc=-&repo=…&tag=…&changes=…`: `docker import`, the request's
+/// body being the tarball (held in memory, as a build's context is). Answered with one
+/// progress line whose `status` is the new image's id, which the CLI prints. `fromSrc=URL`
+/// (the daemon downloading the tarball) and `message` (a history comment) are refused.
+fn import(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
+    let text = |name: &str| call.query.get(name).cloned().unwrap_or_default();
+    if text("fromSrc") != "-" {
+        return Err(ApiError::bad_request(
+            "importing from a URL is not served by capstone daemon: download the tarball, \
+             then `docker import FILE`",
+        ));
+    }
+    if !text("message").is_empty() {
+        return Err(ApiError::bad_request(
+            "import --message is not supported by capstone: import without it",
+        ));
+    }
+    let reference = repo_and_tag(text("repo"), text("tag"));
+    let changes = call.query_all("changes");
+    let image = d
+        .engine
+        .import(call.body.as_slice(), reference.as_deref(), &changes)
+        .map_err(errors::api)?;
+    let id = image.config_digest.to_string();
+    Ok(Reply::Json(200, json!({ "status": id })))
 }
 
 fn inspect(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
@@ -155,4 +178,14 @@ fn delete(d: &Daemon, call: &Call) -> Result<Reply, ApiError> {
         })
         .collect();
     Ok(Reply::Json(200, Value::Array(items)))
+}
+
+/// The `repo` and `tag` query parameters of `commit` and `import` as one reference; `None`
+/// without a repository (an untagged image).
+fn repo_and_tag(repo: String, tag: String) -> Option<String> {
+    match (repo, tag) {
+        (repo, _) if repo.is_empty() => None,
+        (repo, tag) if tag.is_empty() => Some(repo),
+        (repo, tag) => Some(format!("{repo}:{tag}")),
+    }
 }

@@ -121,55 +121,21 @@ pub(super) fn rmi(engine: &Engine, names: &[String], force: bool) -> Result<i32>
     Ok(0)
 }
 
+/// `import FILE|- [REFERENCE] [--change …]`: prints the new image's id.
 pub(super) fn import(
-    paths: &store::Paths,
+    engine: &Engine,
     file: &str,
     reference: Option<&str>,
     changes: &[String],
 ) -> Result<i32> {
-    let store = paths.store()?;
-    let mut opts = images::ImportOptions::default();
-    for change in changes {
-        apply_change(&mut opts, change)?;
-    }
-    let reference = images_ref::normalize(reference.unwrap_or("imported:latest"))?;
     let image = if file == "-" {
-        images::import_tar(&store, std::io::stdin().lock(), &reference, &opts)?
+        engine.import(std::io::stdin().lock(), reference, changes)?
     } else {
-        images::import::import_tar_file(&store, Path::new(file), &reference, &opts)?
+        let tar = std::fs::File::open(file).map_err(Error::io("open", file))?;
+        engine.import(tar, reference, changes)?
     };
     println!("{}", image.config_digest);
     Ok(0)
-}
-
-/// `--change 'CMD ["/bin/sh"]'`: the few Dockerfile instructions an import may set.
-fn apply_change(opts: &mut images::ImportOptions, change: &str) -> Result<()> {
-    let (instruction, value) = change
-        .trim()
-        .split_once(char::is_whitespace)
-        .unwrap_or((change, ""));
-    let value = value.trim();
-    let list = || -> Vec<String> {
-        serde_json::from_str::<Vec<String>>(value)
-            .unwrap_or_else(|_| vec!["/bin/sh".into(), "-c".into(), value.into()])
-    };
-    match instruction.to_ascii_uppercase().as_str() {
-        "CMD" => opts.cmd = list(),
-        "ENTRYPOINT" => opts.entrypoint = list(),
-        "ENV" => opts
-            .env
-            .push(value.replacen(' ', "=", usize::from(!value.contains('=')))),
-        "WORKDIR" => opts.working_dir = value.into(),
-        "USER" => opts.user = value.into(),
-        _ => {
-            return Err(Error::invalid(
-                "--change",
-                change,
-                "supported: CMD, ENTRYPOINT, ENV, WORKDIR, USER",
-            ));
-        }
-    }
-    Ok(())
 }
 
 pub(super) fn save(engine: &Engine, output: Option<&Path>, names: &[String]) -> Result<i32> {

@@ -61,9 +61,7 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
     let paths = engine.paths();
     // Commands that add to the image store keep garbage collection out while they write.
     let _writing = match &command {
-        Command::Build(_) | Command::Import { .. } => {
-            Some(crate::engine::gc::lock_for_writing(paths)?)
-        }
+        Command::Build(_) => Some(crate::engine::gc::lock_for_writing(paths)?),
         _ => None,
     };
     match command {
@@ -150,7 +148,7 @@ fn dispatch(engine: &Engine, command: Command) -> Result<i32> {
             file,
             reference,
             change,
-        } => image::import(paths, &file, reference.as_deref(), &change),
+        } => image::import(engine, &file, reference.as_deref(), &change),
         Command::Save { output, images } => image::save(engine, output.as_deref(), &images),
         Command::Load { input } => image::load(engine, input.as_deref()),
         Command::Diff { container } => image::diff(engine, &container),

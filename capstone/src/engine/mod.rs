@@ -21,6 +21,7 @@ pub mod health;
 pub mod image_filter;
 pub mod image_transfer;
 pub mod images;
+pub mod import;
 pub mod lifecycle;
 pub mod logins;
 pub mod logs;

@@ -508,7 +508,7 @@ fn prunes_remove_only_what_nothing_uses() {
 }
 
 #[test]
-fn docker_commit_makes_an_image_of_the_containers_changes_with_author_and_message() {
+fn docker_commit_and_import_make_images_of_a_containers_changes() {
     let engine = Engine::with_busybox();
     let daemon = Daemon::start(&engine);
     let script = "echo made > /made; rm /etc/group; touch /ready; sleep 1000";
@@ -542,6 +542,23 @@ fn docker_commit_makes_an_image_of_the_containers_changes_with_author_and_messag
     assert_ne!(change.code, 0, "{change:?}");
     assert!(change.stderr.contains("--change"), "{change:?}");
     assert_ne!(daemon.run(&["inspect", "lab/changed"]).code, 0);
+
+    // `docker import` of the container's export: the tarball is the request's body.
+    let dir = tempfile::tempdir().unwrap();
+    let tarball = dir.path().join("export.tar");
+    let tarball = tarball.to_str().unwrap();
+    daemon.ok(&["export", "-o", tarball, id]);
+    let change = r#"CMD ["cat", "/made"]"#;
+    let imported = daemon.ok(&["import", "-c", change, tarball, "lab/imported:v1"]);
+    let inspected = daemon.ok(&["inspect", "-f", "{{.Id}}", "lab/imported:v1"]);
+    assert_eq!(imported.trim(), inspected.trim());
+    assert_eq!(daemon.ok(&["run", "--rm", "lab/imported:v1"]), "made\n");
+    let from_url = daemon.run(&["import", "http://127.0.0.1:9/rootfs.tar", "lab/fetched"]);
+    assert_ne!(from_url.code, 0, "{from_url:?}");
+    assert!(
+        from_url.stderr.contains("download the tarball"),
+        "{from_url:?}"
+    );
 }
 
 /// The lines of a prune report under `title` (Docker's: a title, a line each, a blank line).
