@@ -1,9 +1,11 @@
 //! `POST /containers/create`'s body (the Engine API's `ContainerConfig` with `HostConfig`
 //! and `NetworkingConfig` inside) as the engine's [`CreateOptions`] — the same options the
 //! CLI's flags make, so both front ends create containers one way. Fields we do not know are
-//! ignored, as Docker ignores them; fields we know but cannot honour are refused with a 400.
+//! ignored, as Docker ignores them; fields we know but cannot honour are refused with a 400
+//! ([`refuse_unsupported`]).
 
 use crate::engine::create::CreateOptions;
+use crate::engine::run_flags::RunFlags;
 use engineapi::{ApiError, Call};
 use serde_json::Value;
 
@@ -133,8 +135,117 @@ pub(super) fn options(call: &Call) -> Result<CreateOptions, ApiError> {
         health_retries: (body["Healthcheck"]["Retries"].as_u64())
             .filter(|n| *n > 0)
             .map(|n| n.to_string()),
+        expose: (body["ExposedPorts"].as_object().into_iter().flatten())
+            .map(|(port, _)| port.clone())
+            .collect(),
+        run_flags: run_flags(&body, host)?,
         ..CreateOptions::default()
     })
+}
+
+/// The `HostConfig` fields (and `Config.StopSignal`/`StopTimeout`) that `capstone run`'s
+/// flags of the same names set, written as those flags are typed, so that the engine checks
+/// them one way: `ExtraHosts` (`--add-host`), `Dns`, `Tmpfs`, `Ulimits`, `Devices`, `ShmSize`,
+/// `Sysctls`, `GroupAdd`, `LogConfig.Config` (`--log-opt`), `PublishAllPorts` (`-P`). Fields of
+/// Docker's we cannot honour are refused ([`refuse_unsupported`]), not dropped.
+fn run_flags(body: &Value, host: &Value) -> Result<RunFlags, ApiError> {
+    refuse_unsupported(host)?;
+    let entries = |v: &Value| -> Vec<(String, String)> {
+        (v.as_object().into_iter().flatten())
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+            .collect()
+    };
+    let key_values = |v: &Value| -> Vec<String> {
+        (entries(v).into_iter())
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect()
+    };
+    // `{"/run": ""}` is `--tmpfs /run`; `{"/run": "size=1m"}` is `--tmpfs /run:size=1m`.
+    let tmpfs = (entries(&host["Tmpfs"]).into_iter())
+        .map(|(dest, opts)| {
+            if opts.is_empty() {
+                dest
+            } else {
+                format!("{dest}:{opts}")
+            }
+        })
+        .collect();
+    let ulimits = (host["Ulimits"].as_array().into_iter().flatten())
+        .map(|u| {
+            let name = u["Name"].as_str().unwrap_or("");
+            format!("{name}={}:{}", u["Soft"], u["Hard"])
+        })
+        .collect();
+    let devices = (host["Devices"].as_array().into_iter().flatten())
+        .map(|d| {
+            let on_host = d["PathOnHost"].as_str().unwrap_or("");
+            let inside = text(&d["PathInContainer"]).unwrap_or_else(|| on_host.to_string());
+            let perms = text(&d["CgroupPermissions"]).unwrap_or_else(|| "rwm".into());
+            format!("{on_host}:{inside}:{perms}")
+        })
+        .collect();
+    let log_type = host["LogConfig"]["Type"].as_str().unwrap_or("");
+    if !matches!(log_type, "" | "json-file") {
+        return Err(ApiError::bad_request(format!(
+            "log driver {log_type:?} is not supported by capstone: its logs are json-file"
+        )));
+    }
+    Ok(RunFlags {
+        publish_all: host["PublishAllPorts"].as_bool().unwrap_or(false),
+        add_hosts: strings(&host["ExtraHosts"]),
+        dns: strings(&host["Dns"]),
+        tmpfs,
+        ulimits,
+        devices,
+        stop_signal: text(&body["StopSignal"]),
+        stop_timeout: body["StopTimeout"].as_u64(),
+        shm_size: (host["ShmSize"].as_u64())
+            .filter(|n| *n > 0)
+            .map(|n| n.to_string()),
+        sysctls: key_values(&host["Sysctls"]),
+        group_add: strings(&host["GroupAdd"]),
+        log_opts: key_values(&host["LogConfig"]["Config"]),
+        ..RunFlags::default()
+    })
+}
+
+/// `HostConfig` fields that `docker run` sets from flags capstone does not have (`--dns-search`,
+/// `--pid host`, `--cpu-shares`, …): a request that gives one a value other than the CLI's
+/// default (null, 0, "", [], false) is refused with a 400 naming it, rather than run without it.
+fn refuse_unsupported(host: &Value) -> Result<(), ApiError> {
+    const UNSUPPORTED: [&str; 17] = [
+        "DnsSearch",
+        "DnsOptions",
+        "PidMode",
+        "IpcMode",
+        "UTSMode",
+        "UsernsMode",
+        "CgroupParent",
+        "CpuShares",
+        "CpusetCpus",
+        "CpusetMems",
+        "CpuQuota",
+        "CpuPeriod",
+        "MemoryReservation",
+        "MemorySwap",
+        "OomKillDisable",
+        "BlkioWeight",
+        "Runtime",
+    ];
+    let set = |v: &Value| match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    };
+    match UNSUPPORTED.iter().find(|field| set(&host[**field])) {
+        Some(field) => Err(ApiError::bad_request(format!(
+            "HostConfig.{field} is not supported by capstone: run without it"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// `NetworkingConfig.EndpointsConfig[NETWORK].Aliases` for the container's own network
@@ -203,6 +314,69 @@ mod tests {
         assert_eq!(o.publish, ["8080:80/tcp"]);
         assert_eq!(o.memory.as_deref(), Some("67108864"));
         assert_eq!(o.entrypoint, None);
+    }
+
+    #[test]
+    fn host_config_fields_become_the_run_flags_of_the_same_names() {
+        let call = Call {
+            body: br#"{"Image":"busybox","StopSignal":"SIGUSR1","StopTimeout":3,
+                "ExposedPorts":{"80/tcp":{}},"HostConfig":{"ExtraHosts":["db:10.0.0.5"],
+                "Dns":["9.9.9.9"],"Tmpfs":{"/run":"","/t":"size=1m"},"ShmSize":1048576,
+                "Ulimits":[{"Name":"nofile","Soft":100,"Hard":200}],"GroupAdd":["10"],
+                "Devices":[{"PathOnHost":"/dev/null","PathInContainer":"/dev/nil",
+                    "CgroupPermissions":"r"}],"Sysctls":{"net.ipv4.ip_forward":"1"},
+                "LogConfig":{"Type":"json-file","Config":{"max-size":"1m"}},
+                "PublishAllPorts":true,"CpuShares":0,"PidMode":""}}"#
+                .to_vec(),
+            ..Call::default()
+        };
+        let o = options(&call).unwrap();
+        let f = &o.run_flags;
+        assert_eq!(
+            (f.add_hosts.clone(), f.dns.clone()),
+            (vec!["db:10.0.0.5".to_string()], vec!["9.9.9.9".to_string()])
+        );
+        assert_eq!(f.tmpfs, ["/run", "/t:size=1m"]);
+        assert_eq!(f.ulimits, ["nofile=100:200"]);
+        assert_eq!(f.devices, ["/dev/null:/dev/nil:r"]);
+        assert_eq!(f.shm_size.as_deref(), Some("1048576"));
+        assert_eq!(f.sysctls, ["net.ipv4.ip_forward=1"]);
+        assert_eq!(
+            (f.group_add.clone(), f.log_opts.clone()),
+            (vec!["10".to_string()], vec!["max-size=1m".to_string()])
+        );
+        assert_eq!(
+            (f.stop_signal.as_deref(), f.stop_timeout),
+            (Some("SIGUSR1"), Some(3))
+        );
+        assert!(f.publish_all);
+        assert_eq!(o.expose, ["80/tcp"]);
+    }
+
+    #[test]
+    fn fields_capstone_cannot_honour_are_refused_not_dropped() {
+        for host in [
+            r#"{"PidMode":"host"}"#,
+            r#"{"DnsSearch":["lab"]}"#,
+            r#"{"CpuShares":512}"#,
+        ] {
+            let body = format!(r#"{{"Image":"busybox","HostConfig":{host}}}"#);
+            let call = Call {
+                body: body.into_bytes(),
+                ..Call::default()
+            };
+            let err = options(&call).unwrap_err();
+            assert!(
+                format!("{err:?}").contains("not supported by capstone"),
+                "{host}: {err:?}"
+            );
+        }
+        let syslog = br#"{"Image":"busybox","HostConfig":{"LogConfig":{"Type":"syslog"}}}"#;
+        let call = Call {
+            body: syslog.to_vec(),
+            ..Call::default()
+        };
+        assert!(options(&call).is_err());
     }
 
     #[test]

@@ -561,6 +561,56 @@ fn docker_commit_and_import_make_images_of_a_containers_changes() {
     );
 }
 
+#[test]
+fn docker_run_flags_reach_the_container_through_the_api() {
+    let engine = Engine::with_busybox();
+    let daemon = Daemon::start(&engine);
+    // Each flag's effect, as the container sees it: one line each.
+    let script = "grep foo /etc/hosts; grep nameserver /etc/resolv.conf; touch /t/x && \
+                  df -k /t | tail -1; ulimit -n; df -k /dev/shm | tail -1";
+    let out = daemon.ok(&[
+        "run",
+        "--rm",
+        "--add-host",
+        "foo:10.1.2.3",
+        "--dns",
+        "10.9.9.9",
+        "--tmpfs",
+        "/t:size=1m",
+        "--ulimit",
+        "nofile=100:100",
+        "--shm-size",
+        "2m",
+        "busybox",
+        "sh",
+        "-c",
+        script,
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 5, "{out}");
+    assert!(
+        lines[0].starts_with("10.1.2.3") && lines[0].ends_with("foo"),
+        "{out}"
+    );
+    assert_eq!(lines[1], "nameserver 10.9.9.9", "{out}");
+    assert!(
+        lines[2].contains(" 1024 ") && lines[2].ends_with("/t"),
+        "{out}"
+    );
+    assert_eq!(lines[3], "100", "{out}");
+    assert!(
+        lines[4].contains(" 2048 ") && lines[4].ends_with("/dev/shm"),
+        "{out}"
+    );
+    let id = daemon.ok(&["create", "--stop-signal", "SIGUSR1", "busybox", "true"]);
+    let signal = daemon.ok(&["inspect", "-f", "{{.Config.StopSignal}}", id.trim()]);
+    assert_eq!(signal.trim(), "SIGUSR1");
+    // What capstone cannot do is refused, not silently left out: Docker's exit code 125.
+    let refused = daemon.run(&["run", "--rm", "--pid", "host", "busybox", "true"]);
+    assert_eq!(refused.code, 125, "{refused:?}");
+    assert!(refused.stderr.contains("HostConfig.PidMode"), "{refused:?}");
+}
+
 /// The lines of a prune report under `title` (Docker's: a title, a line each, a blank line).
 fn listed_under(report: &str, title: &str) -> Vec<String> {
     let lines = report.lines().skip_while(|l| *l != title).skip(1);
