@@ -2,7 +2,8 @@
 //! [`ContainerSpec`] (command, environment, user, hostname, namespaces, stdio, console,
 //! `--init`), and the engine's own steps go in as lesson 01's [`Hooks`]: the overlay root
 //! (lesson 03) mounted inside the container's mount namespace, volumes and `/etc/hosts` bound
-//! in before pivot_root(2), masked paths, and the capabilities. Lesson 01 does the rest:
+//! in before pivot_root(2), the container's cgroup at `/sys/fs/cgroup` after it, masked paths,
+//! and the capabilities. Lesson 01 does the rest:
 //! clone(2), the held-back start, `/proc`, `/sys`, `/dev`, pivot_root(2), a `nodev` (and maybe
 //! read-only) root, hostname, working directory, user, and execve(2) of the command.
 //!
@@ -69,6 +70,7 @@ pub fn create(record: &Container, stdio: Stdio, confinement: &Confinement) -> Re
     let hooks = EngineHooks {
         record,
         confinement: ConfineHooks(confinement),
+        cgroup_view: super::cgroup_view::plan(),
     };
     Ok(create_with(&spec, &hooks)?)
 }
@@ -77,6 +79,8 @@ pub fn create(record: &Container, stdio: Stdio, confinement: &Confinement) -> Re
 struct EngineHooks<'a> {
     record: &'a Container,
     confinement: ConfineHooks<'a>,
+    /// What to show at `/sys/fs/cgroup`, decided while the host's mount table is visible.
+    cgroup_view: super::cgroup_view::CgroupView,
 }
 
 // ANCHOR: set_up
@@ -104,9 +108,11 @@ impl Hooks for EngineHooks<'_> {
     }
 
     /// `--sysctl`: written in the container's own `/proc/sys`, before confinement makes it
-    /// read-only.
+    /// read-only; then the container's own cgroup, read-only at `/sys/fs/cgroup` (now that it
+    /// is in its cgroup namespace).
     fn after_pivot(&self) -> HookResult {
-        crate::mechanisms::run_flags::after_pivot(&self.record.host_config.run_flags)
+        crate::mechanisms::run_flags::after_pivot(&self.record.host_config.run_flags)?;
+        super::cgroup_view::mount_view(&self.cgroup_view)
     }
 
     /// Lesson 07's confinement makes the user switch itself, in its own order (masked paths,

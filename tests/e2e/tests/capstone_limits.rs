@@ -204,3 +204,40 @@ fn pause_freezes_the_containers_cgroup_and_unpause_thaws_it() {
     engine.ok(&["unpause", &id]);
     assert!(!frozen(), "still frozen after unpause: {}", read(&state));
 }
+
+#[test]
+fn the_container_reads_its_own_limits_at_sys_fs_cgroup_and_cannot_change_them() {
+    let engine = Engine::with_busybox();
+    // Another container, so that a view of the host's tree would show its cgroup.
+    let other = engine.detached(&["busybox", "sleep", "1000"]);
+    // v2: one tree, the container's cgroup at its root; v1: a directory per hierarchy.
+    let script = "cat /sys/fs/cgroup/memory.max 2>/dev/null || \
+                  cat /sys/fs/cgroup/memory/memory.limit_in_bytes; \
+                  cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max; \
+                  echo 5 > /sys/fs/cgroup/pids.max || echo 5 > /sys/fs/cgroup/pids/pids.max; \
+                  ls -R /sys/fs/cgroup";
+    let run = engine.run(&[
+        "run",
+        "--rm",
+        "--memory",
+        "64m",
+        "--pids-limit",
+        "50",
+        "busybox",
+        "sh",
+        "-c",
+        script,
+    ]);
+    let mut lines = run.stdout.lines();
+    assert_eq!(lines.next(), Some("67108864"), "{run:?}");
+    assert_eq!(lines.next(), Some("50"), "{run:?}");
+    assert!(run.stderr.contains("Read-only file system"), "{run:?}");
+    // The root of each mount is the container's own cgroup: no other container's in sight.
+    let listing: Vec<&str> = lines.collect();
+    assert!(listing.iter().any(|l| l.contains("pids.max")), "{run:?}");
+    assert!(
+        !listing.iter().any(|l| l.contains("capstone-")),
+        "the host's tree is visible: {run:?}"
+    );
+    engine.ok(&["rm", "-f", &other]);
+}
