@@ -27,8 +27,9 @@ use std::sync::Arc;
 pub const MAX_BODY: usize = 16 << 20;
 
 /// The limit for the routes whose body is an archive (`POST /build` and `POST /images/load`
-/// send a tar of a build context or of images, `PUT /containers/{id}/archive` a tar for
-/// `docker cp`): 1 GiB, held in memory while the handler runs.
+/// send a tar of a build context or of images, `POST /images/create?fromSrc=-` a root file
+/// system for `docker import`, `PUT /containers/{id}/archive` a tar for `docker cp`): 1 GiB,
+/// held in memory while the handler runs.
 pub const MAX_UPLOAD: usize = 1 << 30;
 
 /// The server name sent in the `Server` header.
@@ -137,9 +138,8 @@ pub fn body_limit(method: &str, url: &str) -> usize {
     let (_, path) = version::split_path(path);
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match (method, segments.as_slice()) {
-        ("POST", ["build"] | ["images", "load"]) | ("PUT", ["containers", _, "archive"]) => {
-            MAX_UPLOAD
-        }
+        ("POST", ["build"] | ["images", "load" | "create"])
+        | ("PUT", ["containers", _, "archive"]) => MAX_UPLOAD,
         _ => MAX_BODY,
     }
 }
@@ -262,6 +262,10 @@ mod tests {
     fn archive_uploads_may_be_large_and_everything_else_is_small() {
         assert_eq!(body_limit("POST", "/v1.41/build?t=app"), MAX_UPLOAD);
         assert_eq!(body_limit("POST", "/images/load?quiet=1"), MAX_UPLOAD);
+        assert_eq!(
+            body_limit("POST", "/images/create?fromSrc=-&repo=app"),
+            MAX_UPLOAD
+        );
         assert_eq!(
             body_limit("PUT", "/v1.41/containers/abc/archive?path=/tmp"),
             MAX_UPLOAD

@@ -511,7 +511,9 @@ fn prunes_remove_only_what_nothing_uses() {
 fn docker_commit_and_import_make_images_of_a_containers_changes() {
     let engine = Engine::with_busybox();
     let daemon = Daemon::start(&engine);
-    let script = "echo made > /made; rm /etc/group; touch /ready; sleep 1000";
+    // `/big` makes the export larger than a plain request body may be (16 MiB).
+    let script = "echo made > /made; rm /etc/group; head -c 17000000 /dev/zero > /big; \
+                  touch /ready; sleep 1000";
     let id = daemon.ok(&["run", "-d", "busybox", "sh", "-c", script]);
     let id = id.trim();
     eventually("the container's changes", || {
@@ -543,7 +545,8 @@ fn docker_commit_and_import_make_images_of_a_containers_changes() {
     assert!(change.stderr.contains("--change"), "{change:?}");
     assert_ne!(daemon.run(&["inspect", "lab/changed"]).code, 0);
 
-    // `docker import` of the container's export: the tarball is the request's body.
+    // `docker import` of the container's export: the tarball is the request's body, an
+    // archive upload like a build context's.
     let dir = tempfile::tempdir().unwrap();
     let tarball = dir.path().join("export.tar");
     let tarball = tarball.to_str().unwrap();
