@@ -66,6 +66,10 @@ impl Engine {
     /// `top CONTAINER [ps options]`: runs ps(1) on the host with `ps_args` (default `-ef`)
     /// and keeps the header and the rows whose PID is in the container's cgroup
     /// (`cgroup.procs`), as Docker's daemon does. Returns the titles and the rows' cells.
+    /// Like moby, it also asks ps for exactly those pids (`-q PID,…`): without `-e`, ps
+    /// would list only processes of its own user and terminal (`top -o pid,comm` of a
+    /// container running as uid 1000 listed none); ps refuses `-q` with a few options (`f`),
+    /// and then runs again without it.
     pub fn top(&self, query: &str, ps_args: &[String]) -> Result<(Vec<String>, Vec<Vec<String>>)> {
         let record = self.container(query)?;
         if !record.state.running {
@@ -81,10 +85,18 @@ impl Engine {
         } else {
             ps_args.to_vec()
         };
-        let out = std::process::Command::new("ps")
-            .args(&args)
-            .output()
-            .map_err(Error::io("run", "ps"))?;
+        let ps = |extra: Option<String>| {
+            std::process::Command::new("ps")
+                .args(&args)
+                .args(extra)
+                .output()
+                .map_err(Error::io("run", "ps"))
+        };
+        let only_ours = pids.iter().map(i32::to_string).collect::<Vec<_>>();
+        let mut out = ps(Some(format!("-q{}", only_ours.join(","))))?;
+        if !out.status.success() {
+            out = ps(None)?;
+        }
         if !out.status.success() {
             return Err(Error::invalid(
                 "ps options",

@@ -486,6 +486,19 @@ fn top_lists_exactly_the_processes_of_the_containers_cgroup() {
         2,
         "{top}"
     );
+    // Without -e, ps lists only its own user's processes, unless it is given the pids.
+    let other_user = engine.detached(&["-u", "1000", "busybox", "sleep", "1002"]);
+    wait_for_processes(&other_user, 1);
+    let top = engine.ok(&["top", &other_user, "-o", "pid,user,comm"]);
+    assert_eq!(top.lines().count(), 2, "{top}");
+    assert!(top.lines().nth(1).unwrap().ends_with("sleep"), "{top}");
+    // An option ps refuses with -q (a forest) still works: ps runs again without it.
+    let forest = engine.ok(&["top", &id, "axf"]);
+    assert_eq!(
+        forest.lines().filter(|l| l.contains("sleep 10")).count(),
+        2,
+        "{forest}"
+    );
 }
 
 #[test]
