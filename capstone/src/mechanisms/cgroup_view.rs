@@ -12,7 +12,9 @@
 //!   as runc makes them); then the tmpfs is made read-only. Hierarchies in which the container
 //!   sits where its monitor sits are left out: they would show the host's tree.
 //!
-//! Docker mounts it writable for `--privileged` containers; here it is read-only always.
+//! Where Docker differs (asked in `capstone_flags_docker`): on v1 it shows every hierarchy, on a
+//! tmpfs it leaves writable; for `--privileged` containers it mounts the cgroups writable. Here
+//! it is read-only always. The limit files read the same in both.
 
 use namespaces::hooks::HookResult;
 use nix::mount::{MsFlags, mount};

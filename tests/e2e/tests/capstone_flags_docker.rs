@@ -86,3 +86,46 @@ fn run_flags_land_where_dockerd_puts_them() {
     }
     assert!(differences.is_empty(), "{differences:#?}");
 }
+
+/// Inside, `/sys/fs/cgroup` is the container's own cgroup in both engines: the same limit
+/// files hold the same values (v2: `memory.max`; v1: `memory/memory.limit_in_bytes`), and
+/// neither lets the container write them. (On v1 Docker shows every hierarchy, on a writable
+/// tmpfs; capstone the four it has a cgroup in, on a read-only one.)
+#[test]
+fn the_container_reads_its_limits_in_sys_fs_cgroup_as_in_docker() {
+    let engine = Engine::with_busybox();
+    let dockerd = capstone_support::dockerd_with(&engine, "busybox");
+    let script = "cat /sys/fs/cgroup/memory.max 2>/dev/null || \
+                  cat /sys/fs/cgroup/memory/memory.limit_in_bytes; \
+                  f=/sys/fs/cgroup/pids.max; [ -d /sys/fs/cgroup/pids ] && f=/sys/fs/cgroup/pids/pids.max; \
+                  cat $f; echo 5 > $f";
+    let args = [
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--memory",
+        "64m",
+        "--pids-limit",
+        "50",
+        "busybox",
+        "sh",
+        "-c",
+        script,
+    ];
+    let docker_says = capstone_support::Run::from(dockerd.docker().args(args).output().unwrap());
+    assert_eq!(docker_says.stdout, "67108864\n50\n", "{docker_says:?}");
+    assert!(
+        docker_says.stderr.contains("Read-only file system"),
+        "{docker_says:?}"
+    );
+    let capstone_says = engine.run(&args);
+    assert_eq!(
+        capstone_says.stdout, docker_says.stdout,
+        "{capstone_says:?}"
+    );
+    assert!(
+        capstone_says.stderr.contains("Read-only file system"),
+        "{capstone_says:?}"
+    );
+}
