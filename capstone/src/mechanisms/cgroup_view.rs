@@ -13,8 +13,9 @@
 //!   sits where its monitor sits are left out: they would show the host's tree.
 //!
 //! Where Docker differs (asked in `capstone_flags_docker`): on v1 it shows every hierarchy, on a
-//! tmpfs it leaves writable; for `--privileged` containers it mounts the cgroups writable. Here
-//! it is read-only always. The limit files read the same in both.
+//! tmpfs it leaves writable. The limit files read the same in both, and neither lets the
+//! container write them. Here the view is read-only for `--privileged` containers too (not
+//! compared with Docker).
 
 use namespaces::hooks::HookResult;
 use nix::mount::{MsFlags, mount};

@@ -95,10 +95,6 @@ fn run_flags_land_where_dockerd_puts_them() {
 fn the_container_reads_its_limits_in_sys_fs_cgroup_as_in_docker() {
     let engine = Engine::with_busybox();
     let dockerd = capstone_support::dockerd_with(&engine, "busybox");
-    let script = "cat /sys/fs/cgroup/memory.max 2>/dev/null || \
-                  cat /sys/fs/cgroup/memory/memory.limit_in_bytes; \
-                  f=/sys/fs/cgroup/pids.max; [ -d /sys/fs/cgroup/pids ] && f=/sys/fs/cgroup/pids/pids.max; \
-                  cat $f; echo 5 > $f";
     let args = [
         "run",
         "--rm",
@@ -111,7 +107,7 @@ fn the_container_reads_its_limits_in_sys_fs_cgroup_as_in_docker() {
         "busybox",
         "sh",
         "-c",
-        script,
+        capstone_support::READ_OWN_LIMITS,
     ];
     let docker_says = capstone_support::Run::from(dockerd.docker().args(args).output().unwrap());
     assert_eq!(docker_says.stdout, "67108864\n50\n", "{docker_says:?}");

@@ -11,7 +11,7 @@
 
 mod capstone_support;
 
-use capstone_support::{Engine, cgroup_dirs, cgroup_file};
+use capstone_support::{Engine, READ_OWN_LIMITS, cgroup_dirs, cgroup_file};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -211,11 +211,7 @@ fn the_container_reads_its_own_limits_at_sys_fs_cgroup_and_cannot_change_them() 
     // Another container, so that a view of the host's tree would show its cgroup.
     let other = engine.detached(&["busybox", "sleep", "1000"]);
     // v2: one tree, the container's cgroup at its root; v1: a directory per hierarchy.
-    let script = "cat /sys/fs/cgroup/memory.max 2>/dev/null || \
-                  cat /sys/fs/cgroup/memory/memory.limit_in_bytes; \
-                  cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max; \
-                  echo 5 > /sys/fs/cgroup/pids.max || echo 5 > /sys/fs/cgroup/pids/pids.max; \
-                  ls -R /sys/fs/cgroup";
+    let script = format!("{READ_OWN_LIMITS}; ls -R /sys/fs/cgroup");
     let run = engine.run(&[
         "run",
         "--rm",
@@ -226,7 +222,7 @@ fn the_container_reads_its_own_limits_at_sys_fs_cgroup_and_cannot_change_them() 
         "busybox",
         "sh",
         "-c",
-        script,
+        &script,
     ]);
     let mut lines = run.stdout.lines();
     assert_eq!(lines.next(), Some("67108864"), "{run:?}");

@@ -456,3 +456,13 @@ pub fn compose(engine: &Engine, dir: &std::path::Path, args: &[&str]) -> Run {
             .unwrap(),
     )
 }
+
+/// A shell script for a container run with `--memory 64m --pids-limit 50`: prints, from
+/// `/sys/fs/cgroup`, its memory limit and its pids limit (v2: `memory.max`, `pids.max`; v1:
+/// in the `memory` and `pids` directories), then tries to lower the pids limit, which a
+/// read-only view refuses. Shared by the test that asks capstone alone and the one that asks
+/// capstone and real Docker.
+pub const READ_OWN_LIMITS: &str = "\
+    cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; \
+    f=/sys/fs/cgroup/pids.max; [ -d /sys/fs/cgroup/pids ] && f=/sys/fs/cgroup/pids/pids.max; \
+    cat $f; echo 5 > $f";
