@@ -23,9 +23,10 @@ for dir in lessons/04-images/fuzz lessons/05-registry/fuzz lessons/08-engine-api
     if (cd "$root/$dir" && cargo fuzz list | grep -x "$target" >/dev/null); then fuzz_dir=$root/$dir; fi
 done
 [[ -n $fuzz_dir ]] || { echo "fuzz-coverage.sh: no fuzz target named $target" >&2; exit 2; }
+inputs=()
+for dir in "$@"; do inputs+=("$(realpath "$dir")"); done   # named from where we were called
 cd "$fuzz_dir"
 
-inputs=("$@")
 if [[ ${#inputs[@]} -eq 0 ]]; then
     inputs=("corpus/$target")
     [[ -d seeds/$target ]] && inputs+=("seeds/$target")
