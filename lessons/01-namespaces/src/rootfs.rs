@@ -9,6 +9,7 @@ use crate::{Error, Result};
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Where Debian's and Ubuntu's `busybox-static` package installs the binary.
 pub const BUSYBOX: &str = "/bin/busybox";
@@ -23,9 +24,13 @@ pub fn busybox_rootfs() -> Result<PathBuf> {
         return Ok(done);
     }
     std::fs::create_dir_all(&cache).map_err(io(&cache))?;
-    // Build beside the final place and rename(2) it in: another process building at the same
-    // time never sees a half-made tree, and whoever renames first wins.
-    let partial = cache.join(format!("busybox.partial-{}", std::process::id()));
+    // Build beside the final place and rename(2) it in: another builder at the same time never
+    // sees a half-made tree, and whoever renames first wins. Each builder has its own partial
+    // tree — the process id alone is not enough: a test binary's tests are threads of one
+    // process, and on a fresh machine several of them build at once.
+    static BUILDS: AtomicUsize = AtomicUsize::new(0);
+    let build = BUILDS.fetch_add(1, Ordering::Relaxed);
+    let partial = cache.join(format!("busybox.partial-{}-{build}", std::process::id()));
     let _ = std::fs::remove_dir_all(&partial);
     build_busybox_rootfs(&partial)?;
     if std::fs::rename(&partial, &done).is_err() {
