@@ -114,6 +114,16 @@ pub struct Condition {
 }
 
 /// Go writes an empty list as `null` (moby's own profile does): read it as empty.
+/// The largest errno a filter may return: SECCOMP_RET_ERRNO's data is capped at the kernel's
+/// MAX_ERRNO (seccomp(2)), and libseccomp refuses a larger one when the filter is made.
+const MAX_ERRNO: u32 = 4095;
+const ERRNO_RANGE: &str = "SCMP_ACT_ERRNO returns an errno, 0 to 4095 (the kernel's MAX_ERRNO)";
+
+/// Whether an errno a rule would return (EPERM when none is given) is one the kernel allows.
+fn is_errno(errno_ret: Option<u32>) -> bool {
+    errno_ret.is_none_or(|errno| errno <= MAX_ERRNO)
+}
+
 fn null_is_empty<'de, D, T>(deserializer: D) -> std::result::Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
@@ -227,7 +237,19 @@ impl Profile {
                 "SCMP_ACT_NOTIFY (a user-space supervisor) is not supported by this kit",
             ));
         }
+        if self.default_action == Action::Errno && !is_errno(self.default_errno_ret) {
+            return Err(wrong("defaultErrnoRet".into(), ERRNO_RANGE));
+        }
         for (i, rule) in self.syscalls.iter().enumerate() {
+            // A rule's SCMP_ACT_ERRNO without its own errnoRet returns the default's.
+            if rule.action == Action::Errno && !is_errno(rule.errno_ret.or(self.default_errno_ret))
+            {
+                let path = match rule.errno_ret {
+                    Some(_) => format!("syscalls[{i}].errnoRet"),
+                    None => "defaultErrnoRet".into(),
+                };
+                return Err(wrong(path, ERRNO_RANGE));
+            }
             if !rule.name.is_empty() && !rule.names.is_empty() {
                 return Err(wrong(
                     format!("syscalls[{i}].name"),
@@ -325,6 +347,29 @@ mod tests {
             err.contains("at syscalls[0].includes.minKernel: expected"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn an_errno_beyond_max_errno_is_refused_where_it_is_given() {
+        // Found by the `runtime_config_structured` fuzz target: libseccomp refused the filter
+        // ("Could not create new filter") without saying which field was at fault.
+        let default = r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":218979080}"#;
+        let err = Profile::parse(default, "p.json").unwrap_err().to_string();
+        assert!(
+            err.contains("at defaultErrnoRet: SCMP_ACT_ERRNO returns an errno"),
+            "{err}"
+        );
+        let rule = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+            {"names":["read"],"action":"SCMP_ACT_ERRNO","errnoRet":4095},
+            {"names":["write"],"action":"SCMP_ACT_ERRNO","errnoRet":4096}]}"#;
+        let err = Profile::parse(rule, "p.json").unwrap_err().to_string();
+        assert!(err.contains("at syscalls[1].errnoRet:"), "{err}");
+        let inherited = r#"{"defaultAction":"SCMP_ACT_ALLOW","defaultErrnoRet":70000,
+            "syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO"}]}"#;
+        let err = Profile::parse(inherited, "p.json").unwrap_err().to_string();
+        assert!(err.contains("at defaultErrnoRet:"), "{err}");
+        let unused = r#"{"defaultAction":"SCMP_ACT_ALLOW","defaultErrnoRet":70000}"#;
+        assert!(Profile::parse(unused, "p.json").is_ok());
     }
 
     #[test]
