@@ -7,6 +7,8 @@
 
 use std::path::Path;
 
+use arbitrary::Arbitrary;
+
 use crate::cli::format::Format;
 use crate::compose::interpolate::{Place, Vars, interpolate};
 use crate::compose::{Options, load};
@@ -15,6 +17,9 @@ use crate::engine::build::dockerfile::{Instruction, parse, parse_step};
 use crate::engine::build::glob::has_glob;
 use crate::engine::build::words::{expand, expand_words, split_words};
 use crate::mechanisms::oci::{bundle, cgroup, mounts, process};
+
+mod config_shape;
+pub use config_shape::ConfigShape;
 
 /// A Dockerfile: parsing never panics, and every instruction (heredocs aside: they live on the
 /// lines after their instruction) parses on its own, from the text kept for it, to the same
@@ -188,6 +193,18 @@ pub fn runtime_config(data: &[u8]) {
     if let Err(e) = converted {
         assert_names_a_field(&e, data);
     }
+}
+
+/// [`runtime_config`], structure-aware: libFuzzer's bytes become a [`ConfigShape`] (through
+/// the `arbitrary` crate, as `fuzz_target!` makes a typed input), which is printed as a
+/// `config.json` and checked exactly as the byte-level target checks one. Every input is
+/// well-formed JSON in the spec's shape, so the fuzzer explores the values the checks read.
+pub fn runtime_config_structured(data: &[u8]) {
+    let Ok(shape) = ConfigShape::arbitrary_take_rest(arbitrary::Unstructured::new(data)) else {
+        return;
+    };
+    let json = serde_json::to_vec(&shape.to_json()).expect("a JSON value prints");
+    runtime_config(&json);
 }
 
 /// The names a refusal may point at: a JSON path (`field `…``) or the section it came from.

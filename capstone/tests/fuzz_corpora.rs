@@ -57,3 +57,14 @@ fn runtime_config_corpus_replays_cleanly() {
         "no corpus for runtime_config"
     );
 }
+
+#[test]
+fn runtime_config_structured_corpus_replays_cleanly() {
+    assert!(
+        replay(
+            "runtime_config_structured",
+            capstone::fuzzing::runtime_config_structured
+        ) > 0,
+        "no corpus for runtime_config_structured"
+    );
+}
