@@ -135,7 +135,9 @@ pub fn compile_at(
         if !applies(&rule.includes, &rule.excludes, caps, kernel) {
             continue;
         }
-        let errno = rule.errno_ret.unwrap_or(default_errno);
+        // A rule's own errno, or EPERM: `defaultErrnoRet` is the default action's only, as in
+        // runc (Debian's runc 1.1.5 answers EPERM there).
+        let errno = rule.errno_ret.unwrap_or(libc::EPERM as u32);
         let rule_action = action(rule.action, errno);
         if rule_action == default {
             continue; // libseccomp refuses a rule that says what the default says

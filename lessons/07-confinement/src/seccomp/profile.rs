@@ -67,7 +67,7 @@ pub struct Rule {
     pub name: String,
     /// What happens when the rule matches.
     pub action: Action,
-    /// The errno for `SCMP_ACT_ERRNO` (default: the profile's `defaultErrnoRet`, else `EPERM`).
+    /// The errno for `SCMP_ACT_ERRNO` (default: `EPERM`; `defaultErrnoRet` is the default action's only).
     pub errno_ret: Option<u32>,
     /// Conditions on the arguments; all must hold.
     #[serde(default, deserialize_with = "null_is_empty")]
@@ -241,14 +241,8 @@ impl Profile {
             return Err(wrong("defaultErrnoRet".into(), ERRNO_RANGE));
         }
         for (i, rule) in self.syscalls.iter().enumerate() {
-            // A rule's SCMP_ACT_ERRNO without its own errnoRet returns the default's.
-            if rule.action == Action::Errno && !is_errno(rule.errno_ret.or(self.default_errno_ret))
-            {
-                let path = match rule.errno_ret {
-                    Some(_) => format!("syscalls[{i}].errnoRet"),
-                    None => "defaultErrnoRet".into(),
-                };
-                return Err(wrong(path, ERRNO_RANGE));
+            if rule.action == Action::Errno && !is_errno(rule.errno_ret) {
+                return Err(wrong(format!("syscalls[{i}].errnoRet"), ERRNO_RANGE));
             }
             if !rule.name.is_empty() && !rule.names.is_empty() {
                 return Err(wrong(
@@ -364,10 +358,6 @@ mod tests {
             {"names":["write"],"action":"SCMP_ACT_ERRNO","errnoRet":4096}]}"#;
         let err = Profile::parse(rule, "p.json").unwrap_err().to_string();
         assert!(err.contains("at syscalls[1].errnoRet:"), "{err}");
-        let inherited = r#"{"defaultAction":"SCMP_ACT_ALLOW","defaultErrnoRet":70000,
-            "syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO"}]}"#;
-        let err = Profile::parse(inherited, "p.json").unwrap_err().to_string();
-        assert!(err.contains("at defaultErrnoRet:"), "{err}");
         let unused = r#"{"defaultAction":"SCMP_ACT_ALLOW","defaultErrnoRet":70000}"#;
         assert!(Profile::parse(unused, "p.json").is_ok());
     }

@@ -4,6 +4,8 @@
 
 use confinement::capabilities::capability_set;
 use confinement::probe::{ALLOWED_BY_DEFAULT, Probe, REFUSED_BY_DEFAULT};
+use confinement::seccomp::compile::compile;
+use confinement::seccomp::profile::Profile;
 use confinement::seccomp::{Filter, SeccompOption};
 
 /// Forks; the child installs `filter` (if any), makes the probe's call and exits with its
@@ -188,6 +190,23 @@ fn clone3_answers_enosys_so_the_c_library_falls_back_to_clone() {
         libc::ENOSYS
     );
     assert_eq!(errno_in_child(None, &clone3), libc::EINVAL);
+}
+
+#[test]
+fn a_rule_without_errno_ret_returns_eperm_whatever_the_default_errno() {
+    // Debian's runc 1.1.5 gives `mkdir` EPERM under such a profile, not the default's ENOENT:
+    // `defaultErrnoRet` is the default action's only, and a rule's SCMP_ACT_ERRNO without its
+    // own `errnoRet` is EPERM.
+    let text = r#"{"defaultAction":"SCMP_ACT_ALLOW","defaultErrnoRet":2,
+        "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ERRNO"}]}"#;
+    let profile = Profile::parse(text, "eperm.json").unwrap();
+    let caps = capability_set(&[], &[], false).unwrap();
+    let filter = compile(&profile, "eperm.json", &caps).unwrap();
+    let getppid = ALLOWED_BY_DEFAULT
+        .iter()
+        .find(|p| p.call == "getppid()")
+        .unwrap();
+    assert_eq!(errno_in_child(Some(&filter), getppid), libc::EPERM);
 }
 
 #[test]
