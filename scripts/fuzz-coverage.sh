@@ -8,10 +8,12 @@
 #   scripts/fuzz-coverage.sh TARGET [DIR…]     default DIRs: the target's corpus and seeds
 #
 # To see where a run's late edges went, run it on the corpus as it stood at half time and at
-# the end, and compare the two outputs line by line (the book's fuzzing chapter does).
+# the end, and compare the two outputs line by line (the book's fuzzing chapter does). For a
+# function-by-function comparison, KEEP_LOG=FILE keeps libFuzzer's own output, one line per
+# function (`COVERED_FUNC: hits: … edges: covered/total <name> <file:line>`).
 set -euo pipefail
 
-[[ $# -ge 1 ]] || { sed -n '2,11p' "$0" >&2; exit 2; }
+[[ $# -ge 1 ]] || { sed -n '2,13p' "$0" >&2; exit 2; }
 target=$1
 shift
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +44,7 @@ ASAN_OPTIONS=detect_leaks=0 TMPDIR="$scratch/tmp" \
     "$target_dir/x86_64-unknown-linux-gnu/release/$target" -runs=0 -print_coverage=1 \
     -close_fd_mask=3 -timeout=60 -rss_limit_mb=4096 "$scratch/empty" "${inputs[@]}" \
     >"$scratch/log" 2>&1 || { tail -20 "$scratch/log" >&2; exit 1; }
+[[ -n ${KEEP_LOG:-} ]] && cp "$scratch/log" "$KEEP_LOG"
 
 # Lines look like `COVERED_FUNC: hits: 3 edges: 5/9 <function name> /path/to/file.rs:42`.
 awk -v root="$root/" '
