@@ -113,17 +113,17 @@ pub struct Condition {
     pub min_kernel: Option<String>,
 }
 
-/// Go writes an empty list as `null` (moby's own profile does): read it as empty.
-/// The largest errno a filter may return: SECCOMP_RET_ERRNO's data is capped at the kernel's
-/// MAX_ERRNO (seccomp(2)), and libseccomp refuses a larger one when the filter is made.
+/// The kernel's MAX_ERRNO (seccomp(2): SECCOMP_RET_ERRNO's data is capped there). libseccomp
+/// refuses it and anything above when the filter is made, so a filter's errno is below it.
 const MAX_ERRNO: u32 = 4095;
-const ERRNO_RANGE: &str = "SCMP_ACT_ERRNO returns an errno, 0 to 4095 (the kernel's MAX_ERRNO)";
+const ERRNO_RANGE: &str = "SCMP_ACT_ERRNO returns an errno, 0 to 4094 (libseccomp refuses the kernel's MAX_ERRNO, 4095, and above)";
 
-/// Whether an errno a rule would return (EPERM when none is given) is one the kernel allows.
+/// Whether an errno a rule would return (EPERM when none is given) is one libseccomp takes.
 fn is_errno(errno_ret: Option<u32>) -> bool {
-    errno_ret.is_none_or(|errno| errno <= MAX_ERRNO)
+    errno_ret.is_none_or(|errno| errno < MAX_ERRNO)
 }
 
+/// Go writes an empty list as `null` (moby's own profile does): read it as empty.
 fn null_is_empty<'de, D, T>(deserializer: D) -> std::result::Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
@@ -354,8 +354,8 @@ mod tests {
             "{err}"
         );
         let rule = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
-            {"names":["read"],"action":"SCMP_ACT_ERRNO","errnoRet":4095},
-            {"names":["write"],"action":"SCMP_ACT_ERRNO","errnoRet":4096}]}"#;
+            {"names":["read"],"action":"SCMP_ACT_ERRNO","errnoRet":4094},
+            {"names":["write"],"action":"SCMP_ACT_ERRNO","errnoRet":4095}]}"#;
         let err = Profile::parse(rule, "p.json").unwrap_err().to_string();
         assert!(err.contains("at syscalls[1].errnoRet:"), "{err}");
         let unused = r#"{"defaultAction":"SCMP_ACT_ALLOW","defaultErrnoRet":70000}"#;
