@@ -12,6 +12,9 @@
 use arbitrary::Arbitrary;
 use serde_json::{Value, json};
 
+mod names;
+use names::*;
+
 /// A string for a field matched by name: one of a table of known names, or anything.
 #[derive(Arbitrary, Debug)]
 pub enum Word {
@@ -88,122 +91,6 @@ pub struct ArgShape {
     value_two: Option<u64>,
     op: Word,
 }
-
-const CWDS: &[&str] = &["/", "/tmp", "relative", ""];
-const CAPABILITIES: &[&str] = &[
-    "CAP_CHOWN",
-    "CAP_KILL",
-    "CAP_SETUID",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_ADMIN",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_PTRACE",
-    "CAP_MKNOD",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-];
-const RLIMITS: &[&str] = &[
-    "RLIMIT_CPU",
-    "RLIMIT_FSIZE",
-    "RLIMIT_DATA",
-    "RLIMIT_STACK",
-    "RLIMIT_CORE",
-    "RLIMIT_RSS",
-    "RLIMIT_NPROC",
-    "RLIMIT_NOFILE",
-    "RLIMIT_MEMLOCK",
-    "RLIMIT_AS",
-    "RLIMIT_LOCKS",
-    "RLIMIT_SIGPENDING",
-    "RLIMIT_MSGQUEUE",
-    "RLIMIT_NICE",
-    "RLIMIT_RTPRIO",
-    "RLIMIT_RTTIME",
-];
-const NAMESPACES: &[&str] = &[
-    "mount", "uts", "ipc", "pid", "network", "cgroup", "user", "time",
-];
-const NAMESPACE_PATHS: &[&str] = &["/proc/1/ns/net", "/run/netns/lab", "relative", ""];
-const MOUNT_OPTIONS: &[&str] = &[
-    "ro",
-    "rw",
-    "nosuid",
-    "suid",
-    "nodev",
-    "dev",
-    "noexec",
-    "exec",
-    "relatime",
-    "noatime",
-    "strictatime",
-    "bind",
-    "rbind",
-    "rprivate",
-    "rslave",
-    "mode=755",
-    "size=64k",
-];
-const CGROUPS_PATHS: &[&str] = &[
-    "/docker/abc",
-    "abc",
-    "/a/b/c",
-    "system.slice:docker:abc",
-    "/x:y:z",
-    "a:b",
-    "",
-    "/",
-];
-const ACTIONS: &[&str] = &[
-    "SCMP_ACT_ALLOW",
-    "SCMP_ACT_ERRNO",
-    "SCMP_ACT_KILL",
-    "SCMP_ACT_KILL_THREAD",
-    "SCMP_ACT_KILL_PROCESS",
-    "SCMP_ACT_TRAP",
-    "SCMP_ACT_LOG",
-    "SCMP_ACT_TRACE",
-    "SCMP_ACT_NOTIFY",
-];
-const ARCHITECTURES: &[&str] = &[
-    "SCMP_ARCH_X86_64",
-    "SCMP_ARCH_X86",
-    "SCMP_ARCH_X32",
-    "SCMP_ARCH_AARCH64",
-    "SCMP_ARCH_ARM",
-    "SCMP_ARCH_RISCV64",
-    "SCMP_ARCH_S390X",
-];
-const SECCOMP_FLAGS: &[&str] = &[
-    "SECCOMP_FILTER_FLAG_TSYNC",
-    "SECCOMP_FILTER_FLAG_LOG",
-    "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
-];
-const SYSCALLS: &[&str] = &[
-    "read",
-    "write",
-    "openat",
-    "clone",
-    "clone3",
-    "personality",
-    "socket",
-    "mount",
-    "ptrace",
-    "ioctl",
-    "no_such_syscall",
-    "",
-];
-const OPERATORS: &[&str] = &[
-    "SCMP_CMP_NE",
-    "SCMP_CMP_LT",
-    "SCMP_CMP_LE",
-    "SCMP_CMP_EQ",
-    "SCMP_CMP_GE",
-    "SCMP_CMP_GT",
-    "SCMP_CMP_MASKED_EQ",
-];
 
 /// The words of `list`, each picked from `table`.
 fn words(list: &[Word], table: &[&str]) -> Vec<String> {
