@@ -344,7 +344,15 @@ mod tests {
         let p = Profile::parse(same_order, "same.json").unwrap();
         compile(&p, "same.json", &default_caps())
             .expect("little-endian architectures share a filter");
-        // Found by the same: the rule libseccomp refuses is named, with the profile.
+        let flat = r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_AARCH64_NOPE"],"syscalls":[]}"#;
+        let p = Profile::parse(flat, "flat.json").unwrap();
+        assert!(compile(&p, "flat.json", &default_caps()).is_err());
+    }
+
+    #[test]
+    fn a_rule_libseccomp_refuses_is_named_with_its_profile() {
+        // Found by the `runtime_config_structured` fuzz target: libseccomp's refusal did
+        // not say which profile, nor which rule.
         let twice = r#"{"defaultAction":"SCMP_ACT_KILL_PROCESS","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86"],
             "syscalls":[{"names":["socket"],"action":"SCMP_ACT_TRACE"},{"names":["socket"],"action":"SCMP_ACT_ALLOW"}]}"#;
         let p = Profile::parse(twice, "twice.json").unwrap();
@@ -357,9 +365,6 @@ mod tests {
             ),
             "{err}"
         );
-        let flat = r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_AARCH64_NOPE"],"syscalls":[]}"#;
-        let p = Profile::parse(flat, "flat.json").unwrap();
-        assert!(compile(&p, "flat.json", &default_caps()).is_err());
     }
 
     #[test]
