@@ -45,8 +45,14 @@ impl Engine {
         let mut done = Vec::new();
         for record in containers::list(&self.paths)? {
             if reconcile::died_unrecorded(&record) {
-                reconcile::refresh(&self.paths, record.clone())?;
-                done.push(record.id);
+                // A record removed meanwhile (a `run --rm` finishing as we look) has nothing
+                // left to reconcile; its disappearance is not this caller's "no such
+                // container" (which the Engine API would answer with 404).
+                match reconcile::refresh(&self.paths, record.clone()) {
+                    Ok(_) => done.push(record.id),
+                    Err(Error::NoSuchContainer(_)) => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
         Ok(done)
