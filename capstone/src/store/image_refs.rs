@@ -36,10 +36,14 @@ pub fn familiar(stored: &str) -> String {
 
 /// Finds an image by reference, manifest digest, or id (prefix of the config digest).
 pub fn find(store: &Store, typed: &str) -> Result<Image> {
-    if let Ok(full) = normalize(typed)
-        && let Ok(image) = store.image(&full)
-    {
-        return Ok(image);
+    if let Ok(full) = normalize(typed) {
+        match store.image(&full) {
+            Ok(image) => return Ok(image),
+            Err(images::Error::UnknownReference(_)) => {}
+            // The tag is there but its image could not be read: say why, rather than "no
+            // such image", which makes `docker run` go and pull it.
+            Err(e) => return Err(e.into()),
+        }
     }
     if let Ok(image) = store.image(typed) {
         return Ok(image);
